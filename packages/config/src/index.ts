@@ -1,0 +1,48 @@
+export { ConfigError, type ConfigErrorCode, type ConfigIssue } from "./errors.ts";
+export {
+  TTL_REALTIME,
+  TTL_SHORT,
+  TTL_MEDIUM,
+  TTL_LONG,
+  TTL_EXTENDED,
+  TTL_WEEK,
+  isDuration,
+  parseDurationMs,
+  parseDurationSeconds,
+  type Duration,
+  type DurationUnit,
+} from "./ttl.ts";
+export {
+  KEY_AREAS,
+  CACHE_PREFIX,
+  DEFAULT_APP,
+  KEY_WILDCARD,
+  buildKey,
+  keyPattern,
+  escapeKeyPart,
+  unescapeKeyPart,
+  createKeyspace,
+  type KeyArea,
+  type KeyPart,
+  type CachePrefix,
+  type Keyspace,
+} from "./keys.ts";
+export {
+  RATE_LIMIT_ALGORITHMS,
+  NAMED_LIMITERS,
+  RATE_LIMIT_TIERS,
+  BUCKET_MAP,
+  DEFAULT_TIER,
+  PLANS,
+  rateLimitPolicySchema,
+  definePolicies,
+  resolveBucket,
+  parseLimit,
+  type RateLimitAlgorithm,
+  type RateLimitPolicy,
+  type RateLimitPolicyInput,
+  type RateLimitTier,
+  type FailureMode,
+  type Plan,
+} from "./rate-limit-policies.ts";
+export { serverEnvSchema, browserEnvSchema, parseEnv, type ServerEnv, type BrowserEnv } from "./env.ts";

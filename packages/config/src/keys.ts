@@ -1,0 +1,101 @@
+import { ConfigError } from "./errors.ts";
+
+/** The key areas of the one key scheme `<app>:<area>:<parts…>`. */
+export const KEY_AREAS = ["cache", "lock", "idem", "rl", "count", "session", "lb", "feed", "metrics"] as const;
+/** One of {@link KEY_AREAS}. */
+export type KeyArea = (typeof KEY_AREAS)[number];
+
+/** Cache namespaces used by the product (the first part after `cache:`). */
+export const CACHE_PREFIX = {
+  user: "user",
+  session: "session",
+  config: "config",
+  api: "api",
+  model: "model",
+  gen: "gen",
+  image: "image",
+  video: "video",
+  status: "status",
+} as const;
+/** One of the values of {@link CACHE_PREFIX}. */
+export type CachePrefix = (typeof CACHE_PREFIX)[keyof typeof CACHE_PREFIX];
+
+/** The default application prefix. */
+export const DEFAULT_APP = "hotpath";
+
+/** A key part: user input is welcome, it is escaped. */
+export type KeyPart = string | number | bigint;
+
+/** Marks a wildcard segment in {@link keyPattern}. */
+export const KEY_WILDCARD: unique symbol = Symbol("hotpath.key.wildcard");
+
+// Characters that could add a segment, a glob or a cluster hash tag; `%` so the encoding is reversible.
+const ESCAPED = /[%:*?[\]{}\\\s]/g;
+
+/**
+ * Escapes one key part so that it can never add a `:` segment, a glob metacharacter
+ * (`* ? [ ]`), a backslash, a hash tag brace or whitespace: each becomes `%XX`.
+ * @example escapeKeyPart("a:b*") // "a%3Ab%2A"
+ */
+export function escapeKeyPart(part: KeyPart): string {
+  const text = String(part);
+  if (text.length === 0) {
+    throw new ConfigError("CONFIG_INVALID_KEY", "A key part must not be empty.");
+  }
+  return text.replace(ESCAPED, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+/** Reverses {@link escapeKeyPart}. */
+export function unescapeKeyPart(part: string): string {
+  return part.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+function checkPrefix(app: string): string {
+  if (!/^[A-Za-z0-9_.{}-]+$/.test(app) || app.includes(":")) {
+    throw new ConfigError(
+      "CONFIG_INVALID_KEY",
+      `Invalid app prefix "${app}": use letters, digits, "_", "-", "." (and {…} for a hash tag).`,
+    );
+  }
+  return app;
+}
+
+/**
+ * Builds a key `<app>:<area>:<parts…>` with every part escaped.
+ * @example buildKey("hotpath", "cache", "user", 42) // "hotpath:cache:user:42"
+ */
+export function buildKey(app: string, area: KeyArea, ...parts: readonly KeyPart[]): string {
+  return [checkPrefix(app), area, ...parts.map(escapeKeyPart)].join(":");
+}
+
+/**
+ * Builds a SCAN/PSUBSCRIBE pattern: literal parts are escaped, {@link KEY_WILDCARD} becomes `*`.
+ * A trailing wildcard matches any number of further segments.
+ * @example keyPattern("hotpath", "cache", "user", KEY_WILDCARD) // "hotpath:cache:user:*"
+ */
+export function keyPattern(app: string, area: KeyArea, ...parts: readonly (KeyPart | typeof KEY_WILDCARD)[]): string {
+  return [checkPrefix(app), area, ...parts.map((p) => (p === KEY_WILDCARD ? "*" : escapeKeyPart(p)))].join(":");
+}
+
+/** A key builder bound to one app prefix. */
+export interface Keyspace {
+  /** The app prefix (first segment). */
+  readonly app: string;
+  /** {@link buildKey} bound to this prefix. */
+  key(area: KeyArea, ...parts: readonly KeyPart[]): string;
+  /** {@link keyPattern} bound to this prefix. */
+  pattern(area: KeyArea, ...parts: readonly (KeyPart | typeof KEY_WILDCARD)[]): string;
+}
+
+/**
+ * Creates a {@link Keyspace} for one app prefix (tests use a unique prefix each).
+ * @example const keys = createKeyspace("hotpath"); keys.key("lock", "job", id)
+ */
+export function createKeyspace(app: string = DEFAULT_APP): Keyspace {
+  checkPrefix(app);
+  return {
+    app,
+    key: (area, ...parts) => buildKey(app, area, ...parts),
+    pattern: (area, ...parts) => keyPattern(app, area, ...parts),
+  };
+}

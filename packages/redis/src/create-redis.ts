@@ -1,0 +1,142 @@
+import { Redis } from "@upstash/redis";
+import { CommandExecutor } from "./executor.ts";
+import { RedisClientError } from "./errors.ts";
+import { TcpRequester } from "./tcp-requester.ts";
+
+/** Which wire a client uses. */
+export type RedisTransport = "rest" | "tcp";
+
+/** Options of {@link createRedis}. */
+export interface CreateRedisOptions {
+  /** `https://` / `http://` (Upstash REST, needs `token`) or `redis://` / `rediss://` (TCP). */
+  url: string;
+  /** Bearer token of the REST API. */
+  token?: string;
+  /** Per-command timeout in ms: the call rejects after it, nothing hangs. @default 1000 */
+  timeoutMs?: number;
+  /** REST only: batch concurrent commands into one /pipeline request. @default true */
+  autoPipelining?: boolean;
+  /** TCP only: connection name shown by CLIENT LIST. @default "hotpath" */
+  connectionName?: string;
+}
+
+/** Result of {@link HotpathRedisExtras.ping}. */
+export interface RedisHealth {
+  ok: boolean;
+  transport: RedisTransport;
+  latencyMs: number;
+  error?: string;
+}
+
+/** What `createRedis` adds to an `@upstash/redis` client. */
+export interface HotpathRedisExtras {
+  /** The transport the URL selected. */
+  readonly transport: RedisTransport;
+  /** PING with its round-trip time; never throws. */
+  health(): Promise<RedisHealth>;
+  /** Releases connections (TCP). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** An `@upstash/redis` client created by {@link createRedis}. */
+export type HotpathRedis = Redis & HotpathRedisExtras;
+
+/**
+ * Creates an `@upstash/redis` client whose transport is chosen by the URL: `https://`/`http://`
+ * is the Upstash REST API (as in production), `redis://`/`rediss://` is TCP in-process with the
+ * same result shapes, pipelines, transactions and script handling.
+ * @example const redis = createRedis({ url: "redis://127.0.0.1:6379" });
+ * @throws RedisClientError REDIS_CONFIG for an unknown scheme or a REST URL without token.
+ */
+export function createRedis(options: CreateRedisOptions): HotpathRedis {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  let protocol: string;
+  try {
+    protocol = new URL(options.url).protocol;
+  } catch (error) {
+    throw new RedisClientError("REDIS_CONFIG", `Invalid Redis URL "${redact(options.url)}"`, { cause: error });
+  }
+  if (protocol === "https:" || protocol === "http:") {
+    if (!options.token) {
+      throw new RedisClientError("REDIS_CONFIG", `A token is required for the REST URL ${redact(options.url)}`);
+    }
+    const redis = new Redis({
+      url: options.url,
+      token: options.token,
+      enableAutoPipelining: options.autoPipelining ?? true,
+      enableTelemetry: false,
+      signal: timeoutMs > 0 ? () => AbortSignal.timeout(timeoutMs) : undefined,
+      retry: { retries: 2, backoff: (attempt) => Math.min(Math.exp(attempt) * 20, 200) },
+    });
+    return extend(redis, "rest", async () => undefined);
+  }
+  if (protocol === "redis:" || protocol === "rediss:") {
+    const executor = new CommandExecutor({
+      url: options.url,
+      timeoutMs,
+      connectionName: options.connectionName,
+    });
+    return extend(new Redis(new TcpRequester(executor)), "tcp", () => executor.close());
+  }
+  throw new RedisClientError(
+    "REDIS_CONFIG",
+    `Unsupported Redis URL scheme "${protocol}" in ${redact(options.url)}: use https://, http://, redis:// or rediss://`,
+  );
+}
+
+function extend(redis: Redis, transport: RedisTransport, closeTransport: () => Promise<void>): HotpathRedis {
+  let closed: Promise<void> | undefined;
+  const extras: HotpathRedisExtras = {
+    transport,
+    async health() {
+      const started = performance.now();
+      try {
+        await redis.ping();
+        return { ok: true, transport, latencyMs: performance.now() - started };
+      } catch (error) {
+        return {
+          ok: false,
+          transport,
+          latencyMs: performance.now() - started,
+          error: error instanceof Error ? error.message : String(error),
+        };
+      }
+    },
+    close() {
+      closed ??= closeTransport();
+      return closed;
+    },
+  };
+  // Plain properties: also visible through the SDK's auto-pipelining proxy.
+  return Object.assign(redis, extras);
+}
+
+/** Hides the password of a URL in messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, "//$1:***@");
+}
+
+/** The environment variables {@link redisFromEnv} reads (passed in, never read from `process`). */
+export interface RedisEnv {
+  UPSTASH_REDIS_REST_URL?: string | undefined;
+  UPSTASH_REDIS_REST_TOKEN?: string | undefined;
+  REDIS_URL?: string | undefined;
+}
+
+/**
+ * Creates a client from environment values: the Upstash REST pair when set, else `REDIS_URL`.
+ * @throws RedisClientError REDIS_CONFIG naming both options when neither is set.
+ */
+export function redisFromEnv(env: RedisEnv, options: Omit<CreateRedisOptions, "url" | "token"> = {}): HotpathRedis {
+  if (env.UPSTASH_REDIS_REST_URL) {
+    if (!env.UPSTASH_REDIS_REST_TOKEN) {
+      throw new RedisClientError("REDIS_CONFIG", "UPSTASH_REDIS_REST_URL is set but UPSTASH_REDIS_REST_TOKEN is not");
+    }
+    return createRedis({ ...options, url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
+  }
+  if (env.REDIS_URL) return createRedis({ ...options, url: env.REDIS_URL });
+  throw new RedisClientError(
+    "REDIS_CONFIG",
+    "No Redis configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (Upstash REST), or REDIS_URL (redis://… over TCP)",
+  );
+}

@@ -1,0 +1,217 @@
+import { Buffer } from "node:buffer";
+import { Command, Redis as IORedis, ReplyError, type RedisOptions } from "ioredis";
+import { normaliseCommand } from "./command.ts";
+import { RedisClientError } from "./errors.ts";
+import { IntegerReply, type RawReply } from "./reply.ts";
+import { ScriptNormaliser, rewriteScriptCommand } from "./script-normaliser.ts";
+
+/** Options of {@link CommandExecutor}. */
+export interface CommandExecutorOptions {
+  /** `redis://` or `rediss://` URL of the server. */
+  url: string;
+  /** Per-command timeout in ms (0 disables). @default 5000 */
+  timeoutMs?: number;
+  /**
+   * Queue commands while (re)connecting instead of failing them at once. The API keeps it on
+   * (short blips are absorbed, the timeout bounds the wait); the gateway turns it off so a
+   * dead Redis answers 503 immediately. @default true
+   */
+  offlineQueue?: boolean;
+  /** Connection name shown by CLIENT LIST. @default "hotpath" */
+  connectionName?: string;
+}
+
+/** One Pub/Sub event, in the order the SSE protocol writes them. */
+export type PubSubEvent =
+  | { kind: "subscribe" | "psubscribe"; target: string; count: number }
+  | { kind: "message"; channel: string; message: string }
+  | { kind: "pmessage"; pattern: string; channel: string; message: string };
+
+/** A live subscription; `close()` releases its dedicated connection. */
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** One command's outcome in a pipeline or transaction: a reply, or the error Redis gave it. */
+export type ItemReply = RawReply | Error;
+
+/** True when an error was sent by Redis for one command (as opposed to a connection failure). */
+export function isRedisReplyError(error: unknown): error is Error {
+  return error instanceof ReplyError;
+}
+
+/**
+ * Runs Upstash-shaped commands on a Redis server over TCP and returns raw RESP2 replies
+ * (no client-side reply transformers). Shared by the in-process TCP transport and the gateway,
+ * so single commands, pipelines, MULTI/EXEC and script normalisation are written once.
+ */
+export class CommandExecutor {
+  readonly #client: IORedis;
+  readonly #transactions: IORedis;
+  readonly #scripts = new ScriptNormaliser();
+  readonly #options: CommandExecutorOptions;
+  readonly #subscribers = new Set<IORedis>();
+
+  constructor(options: CommandExecutorOptions) {
+    this.#options = options;
+    this.#client = this.connect(options.connectionName ?? "hotpath");
+    // A dedicated connection for MULTI/EXEC: the whole block is written in one go on it.
+    this.#transactions = this.connect(`${options.connectionName ?? "hotpath"}:tx`);
+  }
+
+  /** `"ready"` when commands go straight to Redis; anything else means reconnecting or closed. */
+  get status(): string {
+    return this.#client.status;
+  }
+
+  /**
+   * Runs one command. Redis errors are thrown as they are (check {@link isRedisReplyError});
+   * connection failures and timeouts as {@link RedisClientError}.
+   */
+  async command(input: readonly unknown[]): Promise<RawReply> {
+    const { args, loadAnswer } = this.prepare(input);
+    const reply = await this.send(this.#client, args);
+    return loadAnswer === undefined ? reply : Buffer.from(loadAnswer);
+  }
+
+  /** Runs commands in order on the shared connection; one command's error does not stop the rest. */
+  async pipeline(inputs: readonly (readonly unknown[])[]): Promise<ItemReply[]> {
+    const prepared = inputs.map((input) => this.prepare(input));
+    const settled = await Promise.allSettled(prepared.map(({ args }) => this.send(this.#client, args)));
+    return settled.map((outcome, index) => this.itemOf(outcome, prepared[index]?.loadAnswer));
+  }
+
+  /**
+   * Runs commands atomically (MULTI … EXEC) on the transaction connection. A command Redis
+   * refuses at queue time aborts the whole transaction: that EXECABORT error is thrown.
+   */
+  async multiExec(inputs: readonly (readonly unknown[])[]): Promise<ItemReply[]> {
+    const prepared = inputs.map((input) => this.prepare(input));
+    const conn = this.#transactions;
+    // Written synchronously, so nothing else can interleave on this connection.
+    const multi = this.send(conn, ["MULTI"]);
+    const queued = prepared.map(({ args }) => this.send(conn, args));
+    const exec = this.send(conn, ["EXEC"]);
+    const [, execOutcome] = await Promise.all([
+      Promise.allSettled([multi, ...queued]),
+      exec.then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    ]);
+    if (!execOutcome.ok) throw this.wrapFailure(execOutcome.error);
+    if (!Array.isArray(execOutcome.value)) {
+      throw new RedisClientError("REDIS_TRANSACTION_ABORTED", "EXECABORT Transaction discarded");
+    }
+    return (execOutcome.value as readonly RawReply[]).map((reply, index) => {
+      const loadAnswer = prepared[index]?.loadAnswer;
+      return loadAnswer !== undefined && !(reply instanceof Error) ? Buffer.from(loadAnswer) : reply;
+    });
+  }
+
+  /** Subscribes a dedicated connection to a channel or pattern and reports every event. */
+  async subscribe(
+    kind: "subscribe" | "psubscribe",
+    target: string,
+    onEvent: (event: PubSubEvent) => void,
+  ): Promise<Subscription> {
+    const subscriber = this.#client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, lazyConnect: true });
+    this.#subscribers.add(subscriber);
+    const close = async () => {
+      if (!this.#subscribers.delete(subscriber)) return;
+      subscriber.disconnect();
+      await Promise.resolve();
+    };
+    subscriber.on("error", () => undefined);
+    subscriber.on("message", (channel: string, message: string) => onEvent({ kind: "message", channel, message }));
+    subscriber.on("pmessage", (pattern: string, channel: string, message: string) =>
+      onEvent({ kind: "pmessage", pattern, channel, message }),
+    );
+    try {
+      await subscriber.connect();
+      const count = kind === "subscribe" ? await subscriber.subscribe(target) : await subscriber.psubscribe(target);
+      onEvent({ kind, target, count: Number(count) });
+    } catch (error) {
+      await close();
+      throw this.wrapFailure(error);
+    }
+    return { close };
+  }
+
+  /** Closes every connection (waits for replies already asked for). */
+  async close(): Promise<void> {
+    await Promise.all(
+      [this.#client, this.#transactions, ...this.#subscribers].map(async (conn) => {
+        try {
+          if (conn.status === "ready") await conn.quit();
+          else conn.disconnect();
+        } catch {
+          conn.disconnect();
+        }
+      }),
+    );
+    this.#subscribers.clear();
+  }
+
+  private connect(connectionName: string): IORedis {
+    const options: RedisOptions = {
+      connectionName,
+      stringNumbers: true,
+      enableAutoPipelining: false,
+      enableOfflineQueue: this.#options.offlineQueue ?? true,
+      commandTimeout: (this.#options.timeoutMs ?? 5000) || undefined,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(50 * 2 ** times, 1000),
+      reconnectOnError: () => false,
+    };
+    const client = new IORedis(this.#options.url, options);
+    // Connection errors surface on the commands; without a listener ioredis would log them.
+    client.on("error", () => undefined);
+    return client;
+  }
+
+  private prepare(input: readonly unknown[]): { args: string[]; loadAnswer?: string } {
+    return rewriteScriptCommand(this.#scripts, normaliseCommand(input));
+  }
+
+  private async send(conn: IORedis, args: readonly string[]): Promise<RawReply> {
+    const [name = "", ...rest] = args;
+    // Upper-case names never match ioredis's (lower-case) reply transformers: replies stay raw.
+    const command = new Command(name.toUpperCase(), rest, { replyEncoding: null });
+    try {
+      return toRawReply(await conn.sendCommand(command));
+    } catch (error) {
+      if (isRedisReplyError(error)) throw error;
+      throw this.wrapFailure(error);
+    }
+  }
+
+  private itemOf(outcome: PromiseSettledResult<RawReply>, loadAnswer: string | undefined): ItemReply {
+    if (outcome.status === "rejected") {
+      if (isRedisReplyError(outcome.reason)) return outcome.reason;
+      throw outcome.reason;
+    }
+    return loadAnswer === undefined ? outcome.value : Buffer.from(loadAnswer);
+  }
+
+  private wrapFailure(error: unknown): Error {
+    if (error instanceof RedisClientError || isRedisReplyError(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const timedOut = /timed out/i.test(message);
+    return new RedisClientError(
+      timedOut ? "REDIS_TIMEOUT" : "REDIS_UNAVAILABLE",
+      timedOut ? `Redis did not answer within ${this.#options.timeoutMs ?? 5000} ms` : `Redis is unavailable: ${message}`,
+      { cause: error },
+    );
+  }
+}
+
+function toRawReply(value: unknown): RawReply {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === "string") return new IntegerReply(value);
+  if (typeof value === "number") return new IntegerReply(String(Math.trunc(value)));
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map(toRawReply);
+  return Buffer.from(String(value));
+}
