@@ -3,12 +3,18 @@ import type { ViteUserConfig } from "vitest/config";
 
 type TestOptions = NonNullable<ViteUserConfig["test"]>;
 
+// `pnpm test` (scripts/test.ts) sums these reports into one closing line.
+const reportOptions: TestOptions = process.env.HOTPATH_TEST_REPORT
+  ? { reporters: ["default", "json"], outputFile: { json: ".cache/vitest-report.json" } }
+  : {};
+
 /** Test options shared by every workspace's vitest.config.ts. */
 export const sharedTest = {
-  include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+  include: ["src/**/*.test.ts", "src/**/*.test.tsx", "test/**/*.test.ts"],
   restoreMocks: true,
   testTimeout: 20_000,
   hookTimeout: 30_000,
+  ...reportOptions,
 } satisfies TestOptions;
 
 /** {@link sharedTest} plus the global setup that finds a Redis and starts a gateway (inject()). */

@@ -1,17 +1,7 @@
 import { startGateway } from "@hotpath/gateway";
 import type { TestProject } from "vitest/node";
+import "./provided-context.ts";
 import { resolveTestRedis } from "./resolve-redis.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** URL of the shared test Redis (TCP). */
-    redisUrl: string;
-    /** URL of a gateway in front of it (REST path). */
-    gatewayUrl: string;
-    /** Bearer token of that gateway. */
-    gatewayToken: string;
-  }
-}
 
 /**
  * Vitest global setup shared by every workspace: resolves the test Redis once and starts one

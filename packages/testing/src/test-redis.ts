@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createRedis, type CreateRedisOptions, type HotpathRedis, type RedisTransport } from "@hotpath/redis";
 import { inject } from "vitest";
+import "./provided-context.ts";
 
 /** Both transports, for `describe.each(TRANSPORTS)` contract suites. */
 export const TRANSPORTS = ["tcp", "rest"] as const satisfies readonly RedisTransport[];
