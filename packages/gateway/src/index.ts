@@ -1,1 +1,9 @@
-export {};
+export { startGateway, type RunningGateway } from "./gateway.ts";
+export { GatewayError, type GatewayErrorCode } from "./errors.ts";
+export {
+  gatewayOptionsSchema,
+  isLoopbackHost,
+  parseGatewayOptions,
+  type GatewayOptions,
+  type ResolvedGatewayOptions,
+} from "./options.ts";

@@ -1,0 +1,101 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { formatPubSubEvent, type CommandExecutor, type PubSubEvent, type Subscription } from "@hotpath/redis";
+import { HttpError, nextSyncToken } from "./responses.ts";
+
+/** Interval of the SSE keep-alive comment, in ms. */
+const KEEPALIVE_MS = 15_000;
+
+/** The open SSE streams of a gateway, so close() can end them. */
+export class SubscriptionRegistry {
+  readonly #open = new Set<() => Promise<void>>();
+
+  /** Registers a stream's close function; returns the unregister function. */
+  add(close: () => Promise<void>): () => void {
+    this.#open.add(close);
+    return () => this.#open.delete(close);
+  }
+
+  /** Ends every open stream and releases its Redis subscriber. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#open].map((close) => close()));
+    this.#open.clear();
+  }
+
+  /** Number of open streams. */
+  get size(): number {
+    return this.#open.size;
+  }
+}
+
+/** Decodes the channel or pattern of `/subscribe/<target>` (the SDK does not URL-encode it). */
+export function decodeTarget(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Serves `POST /subscribe/<channel>` or `/psubscribe/<pattern>` as Server-Sent Events in the
+ * Upstash format (`data: message,<channel>,<payload>`). Headers go out once Redis confirmed
+ * the subscription; the dedicated subscriber connection is released when the client goes away.
+ */
+export async function serveSubscription(
+  req: IncomingMessage,
+  res: ServerResponse,
+  executor: CommandExecutor,
+  kind: "subscribe" | "psubscribe",
+  target: string,
+  registry: SubscriptionRegistry,
+): Promise<void> {
+  if (target === "") throw new HttpError(400, `ERR /${kind}/ needs a ${kind === "subscribe" ? "channel" : "pattern"}`);
+  if (target.includes(",")) throw new HttpError(400, `ERR the ${kind === "subscribe" ? "channel" : "pattern"} must not contain ","`);
+  // The body ([]) is not needed; drain it so the request completes.
+  req.resume();
+
+  let subscription: Subscription | undefined;
+  const timers: { keepalive?: NodeJS.Timeout } = {};
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    unregister();
+    clearInterval(timers.keepalive);
+    if (!res.writableEnded) res.end();
+    await subscription?.close();
+  };
+  const unregister = registry.add(close);
+  // "close" fires when the client aborts (or the response ends).
+  res.once("close", () => void close());
+
+  const onEvent = (event: PubSubEvent) => {
+    if (closed) return;
+    if (!res.headersSent) {
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+        "upstash-sync-token": nextSyncToken(),
+      });
+      res.flushHeaders();
+    }
+    res.write(`data: ${formatPubSubEvent(event)}\n\n`);
+  };
+
+  try {
+    subscription = await executor.subscribe(kind, target, onEvent);
+  } catch (error) {
+    closed = true;
+    unregister();
+    throw error;
+  }
+  if (closed) {
+    // The client left while Redis was confirming.
+    await subscription.close();
+    return;
+  }
+  timers.keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
+  timers.keepalive.unref();
+}
