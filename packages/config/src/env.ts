@@ -1,23 +1,39 @@
 import { z } from "zod";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 
+function hasProtocol(value: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+// One check, one message: a bad URL is reported once, and the value (maybe holding a password) never.
 const optionalUrl = (protocols: readonly string[]) =>
   z
-    .url({ message: `expected a URL (${protocols.join(", ")})` })
-    .refine((value) => protocols.some((p) => value.startsWith(`${p}//`)), {
-      message: `expected a ${protocols.join(" or ")} URL`,
+    .string()
+    .refine((value) => hasProtocol(value, protocols), {
+      message: `expected a ${protocols.map((p) => p.replace(":", "://")).join(" or ")} URL`,
     })
     .optional();
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: "expected a whole number" })
+    .int({ message: "expected a whole number" })
+    .min(min, { message: `expected a number >= ${min}` })
+    .max(max, { message: `expected a number <= ${max}` });
 
 /** Environment of the server processes (API, gateway CLI, dev runner). */
 export const serverEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  PORT: integer(0, 65_535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   UPSTASH_REDIS_REST_URL: optionalUrl(["https:", "http:"]),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   REDIS_URL: optionalUrl(["redis:", "rediss:"]),
-  REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
+  REDIS_TIMEOUT_MS: integer(1).default(1000),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
   DATA_DIR: z.string().min(1).optional(),
   QSTASH_URL: optionalUrl(["https:", "http:"]),
@@ -25,7 +41,7 @@ export const serverEnvSchema = z.object({
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
   QSTASH_NEXT_SIGNING_KEY: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
-  TRUSTED_PROXY_COUNT: z.coerce.number().int().min(0).default(0),
+  TRUSTED_PROXY_COUNT: integer(0).default(0),
 });
 /** Parsed {@link serverEnvSchema}. */
 export type ServerEnv = z.output<typeof serverEnvSchema>;
@@ -33,7 +49,7 @@ export type ServerEnv = z.output<typeof serverEnvSchema>;
 /** Environment visible to the browser bundle (Vite's `VITE_*`). */
 export const browserEnvSchema = z.object({
   VITE_API_URL: z.string().min(1).default("/trpc"),
-  VITE_POLL_INTERVAL_MS: z.coerce.number().int().min(500).default(2000),
+  VITE_POLL_INTERVAL_MS: integer(500).default(2000),
 });
 /** Parsed {@link browserEnvSchema}. */
 export type BrowserEnv = z.output<typeof browserEnvSchema>;
@@ -58,6 +74,7 @@ export function parseEnv<TSchema extends z.ZodType>(
   throw new ConfigError(
     "CONFIG_INVALID_ENV",
     `Invalid environment:\n${issues.map((i) => `  - ${i.field}: ${i.message}`).join("\n")}`,
-    { issues, cause: result.error },
+    // No `cause`: printing the error must not dump zod's internals; `issues` carries the details.
+    { issues },
   );
 }

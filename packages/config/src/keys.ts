@@ -34,7 +34,7 @@ const ESCAPED = /[%:*?[\]{}\\\s]/g;
 
 /**
  * Escapes one key part so that it can never add a `:` segment, a glob metacharacter
- * (`* ? [ ]`), a backslash, a hash tag brace or whitespace: each becomes `%XX`.
+ * (`* ? [ ]`), a backslash, a hash tag brace or whitespace: each becomes `%XX` (`%uXXXX` above U+00FF).
  * @example escapeKeyPart("a:b*") // "a%3Ab%2A"
  */
 export function escapeKeyPart(part: KeyPart): string {
@@ -42,12 +42,22 @@ export function escapeKeyPart(part: KeyPart): string {
   if (text.length === 0) {
     throw new ConfigError("CONFIG_INVALID_KEY", "A key part must not be empty.");
   }
-  return text.replace(ESCAPED, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  return text.replace(ESCAPED, escapeChar);
+}
+
+// `%XX` for code units up to 0xFF, `%uXXXX` above (Unicode whitespace such as U+3000): `u` is not
+// a hex digit, so the two forms can never be confused and every escape reverses exactly.
+function escapeChar(ch: string): string {
+  const code = ch.charCodeAt(0);
+  const hex = code.toString(16).toUpperCase();
+  return code > 0xff ? `%u${hex.padStart(4, "0")}` : `%${hex.padStart(2, "0")}`;
 }
 
 /** Reverses {@link escapeKeyPart}. */
 export function unescapeKeyPart(part: string): string {
-  return part.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return part.replace(/%u([0-9A-F]{4})|%([0-9A-F]{2})/g, (_, wide: string | undefined, narrow: string | undefined) =>
+    String.fromCharCode(Number.parseInt(wide ?? narrow ?? "", 16)),
+  );
 }
 
 function checkPrefix(app: string): string {

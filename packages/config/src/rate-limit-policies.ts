@@ -12,8 +12,7 @@ export type FailureMode = "open" | "closed";
 
 const durationSchema = z
   .string()
-  .refine(isDuration, { message: 'expected a duration such as "10s", "1m", "1h"' })
-  .transform((value) => value as Duration);
+  .refine(isDuration, { message: 'expected a duration such as "10s", "1m", "1h"' });
 
 /** Zod schema of one rate-limit policy. */
 export const rateLimitPolicySchema = z
@@ -50,10 +49,10 @@ export function definePolicies<TName extends string>(
     throw new ConfigError(
       "CONFIG_INVALID_POLICY",
       `Invalid rate-limit policies:\n${issues.map((i) => `  - ${i.field}: ${i.message}`).join("\n")}`,
-      { issues, cause: result.error },
+      { issues },
     );
   }
-  return result.data as Record<TName, RateLimitPolicy>;
+  return result.data;
 }
 
 /** Named limiters of the product. */
@@ -93,7 +92,8 @@ export type Plan = keyof typeof PLANS;
 
 /** Resolves a route bucket (e.g. `"tips:quick"`) to its tier name and policy. */
 export function resolveBucket(bucket: string): { tier: RateLimitTier; policy: RateLimitPolicy } {
-  const tier = BUCKET_MAP[bucket] ?? DEFAULT_TIER;
+  // Own entries only: a bucket named "__proto__" or "toString" must not reach Object.prototype.
+  const tier = Object.hasOwn(BUCKET_MAP, bucket) ? (BUCKET_MAP[bucket] ?? DEFAULT_TIER) : DEFAULT_TIER;
   return { tier, policy: RATE_LIMIT_TIERS[tier] };
 }
 
@@ -113,6 +113,12 @@ export function parseLimit(text: string): { limit: number; window: Duration } {
     );
   }
   const window = `${match[2] ?? "1"}${(match[3] ?? "").toLowerCase()}` as Duration;
-  parseDurationMs(window);
+  try {
+    parseDurationMs(window);
+  } catch (error) {
+    throw new ConfigError("CONFIG_INVALID_POLICY", `Invalid limit "${text}": the window "${window}" must be positive.`, {
+      cause: error,
+    });
+  }
   return { limit, window };
 }
