@@ -1,0 +1,46 @@
+/** One forward-only migration: plain SQL, applied once in its own transaction. */
+export interface Migration {
+  /** Sortable unique id, e.g. `0001_init`. */
+  readonly id: string;
+  /** The SQL script (several statements allowed). */
+  readonly sql: string;
+}
+
+/** Every migration of the API schema, in order. Never edit one that shipped: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: "0001_init",
+    sql: `
+      create table users (
+        id integer generated always as identity primary key,
+        username text not null unique check (username ~ '^[a-z0-9_]{3,32}$'),
+        display_name text not null check (char_length(display_name) between 1 and 64),
+        password_hash text not null,
+        plan text not null default 'free' check (plan in ('free', 'pro')),
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      );
+      create table streams (
+        id integer generated always as identity primary key,
+        creator_id integer not null references users(id) on delete cascade,
+        title text not null check (char_length(title) between 1 and 120),
+        live boolean not null default false,
+        started_at timestamptz,
+        created_at timestamptz not null default now()
+      );
+      create index streams_creator_idx on streams (creator_id);
+      create table tips (
+        id integer generated always as identity primary key,
+        stream_id integer not null references streams(id) on delete cascade,
+        from_user_id integer not null references users(id) on delete cascade,
+        amount numeric(12, 2) not null check (amount > 0),
+        idempotency_key text,
+        created_at timestamptz not null default now()
+      );
+      -- The database itself guarantees a tip per (sender, idempotency key) exists at most once.
+      create unique index tips_idempotency_idx on tips (from_user_id, idempotency_key)
+        where idempotency_key is not null;
+      create index tips_stream_idx on tips (stream_id, created_at desc);
+    `,
+  },
+];

@@ -1,0 +1,35 @@
+import { parseEnv, serverEnvSchema } from "@hotpath/config";
+import { z } from "zod";
+
+/** The API's environment: the shared server schema plus the API's own knobs. */
+export const apiEnvSchema = serverEnvSchema.extend({
+  /** PostgreSQL schema (search_path) the API uses on a `DATABASE_URL` server. @default "public" */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "expected a lower-case SQL identifier" })
+    .default("public"),
+  /** `true`/`false`: seed an empty database at start. @default true in development */
+  SEED: z.enum(["true", "false"]).optional(),
+  /** Key prefix of every Redis key the API writes (`<app>:<area>:…`). @default "hotpath" */
+  HOTPATH_APP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, { message: "use letters, digits, _, - or ." })
+    .default("hotpath"),
+  /** Log level of the structured JSON logger. @default "info" */
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** PBKDF2-SHA256 iterations for new password hashes. @default 600000 (OWASP 2023) */
+  PASSWORD_ITERATIONS: z.coerce.number().int().min(10_000).max(10_000_000).default(600_000),
+  /** Seconds SIGTERM waits for in-flight requests before closing connections. @default 10 */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+});
+
+/** Parsed {@link apiEnvSchema}. */
+export type ApiEnv = z.output<typeof apiEnvSchema>;
+
+/**
+ * Reads and validates the API environment (the only reader of `process.env` in the API).
+ * @throws ConfigError CONFIG_INVALID_ENV naming each bad variable.
+ */
+export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
+  return parseEnv(apiEnvSchema, source);
+}
