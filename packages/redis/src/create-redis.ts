@@ -68,7 +68,7 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
       signal: timeoutMs > 0 ? () => AbortSignal.timeout(timeoutMs) : undefined,
       retry: { retries: 2, backoff: (attempt) => Math.min(Math.exp(attempt) * 20, 200) },
     });
-    return extend(redis, "rest", async () => undefined);
+    return extend(redis, "rest", () => Promise.resolve());
   }
   if (protocol === "redis:" || protocol === "rediss:") {
     const executor = new CommandExecutor({

@@ -213,5 +213,6 @@ function toRawReply(value: unknown): RawReply {
   if (typeof value === "number") return new IntegerReply(String(Math.trunc(value)));
   if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map(toRawReply);
-  return Buffer.from(String(value));
+  // Unreachable with raw replies (buffers, digit strings, arrays, errors); kept total for safety.
+  return Buffer.from(JSON.stringify(value) ?? "");
 }

@@ -47,6 +47,8 @@ export function replyToJson(reply: RawReply, base64: boolean, topLevel = true): 
     if (topLevel && reply.equals(OK)) return '"OK"';
     return `"${reply.toString("base64")}"`;
   }
-  if (reply instanceof Error) return JSON.stringify(reply.message);
+  // An error nested in an array (Lua `{1, redis.error_reply(..)}`) is a string to the SDK, which
+  // base64-decodes every array element: encode its text like any other string.
+  if (reply instanceof Error) return replyToJson(Buffer.from(reply.message), base64, topLevel);
   return `[${reply.map((item) => replyToJson(item, base64, false)).join(",")}]`;
 }

@@ -1,5 +1,6 @@
 import { errors, type Requester, type UpstashRequest, type UpstashResponse } from "@upstash/redis";
-import { CommandExecutor, isRedisReplyError, type ItemReply, type PubSubEvent } from "./executor.ts";
+import type { CommandExecutor} from "./executor.ts";
+import { isRedisReplyError, type ItemReply, type PubSubEvent } from "./executor.ts";
 import { RedisClientError } from "./errors.ts";
 import { replyToValue } from "./reply.ts";
 
