@@ -77,7 +77,7 @@ export class CommandExecutor {
   /** Runs commands in order on the shared connection; one command's error does not stop the rest. */
   async pipeline(inputs: readonly (readonly unknown[])[]): Promise<ItemReply[]> {
     const prepared = inputs.map((input) => this.prepare(input));
-    const settled = await Promise.allSettled(prepared.map(({ args }) => this.send(this.#client, args)));
+    const settled = await Promise.allSettled(this.sendAll(this.#client, prepared.map(({ args }) => args)));
     return settled.map((outcome, index) => this.itemOf(outcome, prepared[index]?.loadAnswer));
   }
 
@@ -89,9 +89,10 @@ export class CommandExecutor {
     const prepared = inputs.map((input) => this.prepare(input));
     const conn = this.#transactions;
     // Written synchronously, so nothing else can interleave on this connection.
-    const multi = this.send(conn, ["MULTI"]);
-    const queued = prepared.map(({ args }) => this.send(conn, args));
-    const exec = this.send(conn, ["EXEC"]);
+    const sent = this.sendAll(conn, [["MULTI"], ...prepared.map(({ args }) => args), ["EXEC"]]);
+    const multi = sent[0] as Promise<RawReply>;
+    const queued = sent.slice(1, -1);
+    const exec = sent[sent.length - 1] as Promise<RawReply>;
     const [, execOutcome] = await Promise.all([
       Promise.allSettled([multi, ...queued]),
       exec.then(
@@ -183,6 +184,17 @@ export class CommandExecutor {
     } catch (error) {
       if (isRedisReplyError(error)) throw error;
       throw this.wrapFailure(error);
+    }
+  }
+
+  /** Sends several commands with one socket write: the stream is corked while they are queued. */
+  private sendAll(conn: IORedis, argsList: readonly (readonly string[])[]): Promise<RawReply>[] {
+    const stream = conn.status === "ready" ? conn.stream : undefined;
+    stream?.cork();
+    try {
+      return argsList.map((args) => this.send(conn, args));
+    } finally {
+      stream?.uncork();
     }
   }
 
