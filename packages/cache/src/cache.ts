@@ -1,0 +1,890 @@
+import type { KEY_WILDCARD} from "@hotpath/config";
+import { buildKey, keyPattern, escapeKeyPart, type KeyPart } from "@hotpath/config";
+import { CacheError } from "./errors.ts";
+import { L1Store, type L1Entry, type L1Options } from "./l1.ts";
+import { createMetricsRecorder, type CacheCounter, type MetricsRecorder } from "./metrics.ts";
+import { randomId, ttlToMs, validateWith, type StandardSchema, type Ttl } from "./options.ts";
+import {
+  DELETE_SCRIPT,
+  INCREMENT_SCRIPT,
+  POP_TAG_SCRIPT,
+  READ_SCRIPT,
+  RELEASE_SCRIPT,
+  STORE_SCRIPT,
+} from "./scripts.ts";
+import {
+  assertSize,
+  decodeEntry,
+  defaultSerializer,
+  encodeEntry,
+  serializeValue,
+  type Entry,
+  type Serializer,
+} from "./serializer.ts";
+import { asNumber, asString, createWire, sleep, toWireError, type PipelineItem, type RedisClient, type Wire } from "./wire.ts";
+
+/** A cache key: one string (escaped as one part) or several parts (`["user", 42]` → `user:42`). */
+export type CacheKey = KeyPart | readonly KeyPart[];
+
+/** What the cache reports through `onEvent` (and counts in its metrics). */
+export type CacheEvent =
+  | { type: "hit" | "miss" | "stale_hit" | "negative_hit"; namespace: string; key: string; tier: "l1" | "redis" }
+  | { type: "load"; namespace: string; key: string; durationMs: number }
+  | { type: "load_error"; namespace: string; key: string; error: unknown }
+  | { type: "lock_wait"; namespace: string; key: string; waitedMs: number; outcome: "value" | "claimed" | "timeout" }
+  | { type: "redis_error"; namespace: string; key?: string; operation: string; error: unknown }
+  | { type: "invalid_value"; namespace: string; key: string; reason: string }
+  | { type: "write_refused"; namespace: string; key: string; error: CacheError };
+
+/** In-process counters of one cache instance (see also the per-minute Redis metrics). */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  staleHits: number;
+  negativeHits: number;
+  loads: number;
+  loadErrors: number;
+  lockWaits: number;
+  redisErrors: number;
+  /** hits (fresh, stale and negative) / (hits + misses); 0 when nothing was read. */
+  hitRate: number;
+  /** L1 entries and bytes (0 without L1). */
+  l1Entries: number;
+  l1Bytes: number;
+}
+
+/** Options of {@link createCache}. */
+export interface CacheOptions {
+  /** An `@upstash/redis` client (`HotpathRedis` from `@hotpath/redis`, REST or TCP). */
+  redis: RedisClient;
+  /** Namespace: the first key part after `<app>:cache:` and the metrics label (e.g. `CACHE_PREFIX.user`). */
+  namespace: string;
+  /** App prefix of every key. @default "hotpath" */
+  app?: string;
+  /** TTL of entries when a call gives none. */
+  defaultTtl: Ttl;
+  /** Optional in-memory tier in front of Redis (bounded LRU, kept coherent across instances). */
+  l1?: L1Options | boolean;
+  /** @default superjson with a plain-JSON fast path */
+  serializer?: Serializer;
+  /** Every event (hit, miss, load, errors…), synchronously; must not throw. */
+  onEvent?: (event: CacheEvent) => void;
+  /** Every Redis call is bounded by this (ms); slower counts as an error and falls through. @default 500 */
+  timeoutMs?: number;
+  /** Values whose serialized form is larger are refused (CACHE_VALUE_TOO_LARGE). @default 1 MiB */
+  maxEntryBytes?: number;
+  /** Serverless hook: background work (SWR refresh, metrics flush) is handed to it. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /** Write per-minute metrics to Redis (`<app>:metrics:cache:<minute>`). @default true */
+  metrics?: boolean | { flushIntervalMs?: number };
+}
+
+/** Stampede protection across processes (distributed single-flight). */
+export interface LockOptions {
+  /** Lease of the loading caller in ms (renewed never: keep it above the loader's duration). @default 10_000 */
+  leaseMs?: number;
+  /** How long the others wait for the value before loading themselves. @default 5_000 */
+  waitMs?: number;
+  /** First poll interval in ms (doubles up to 100 ms). @default 10 */
+  pollMs?: number;
+}
+
+/** Options of {@link Cache.getOrSet}. */
+export interface GetOrSetOptions<T> {
+  /** Fresh TTL. @default the cache's defaultTtl */
+  ttl?: Ttl;
+  /** Validates values read back; a failing value is a miss, reported and replaced. */
+  schema?: StandardSchema<T>;
+  /** Tags for {@link Cache.invalidateTag}. */
+  tags?: readonly string[];
+  /** After the fresh TTL, serve the stale value for this long while one background refresh runs. @default 0 (off) */
+  staleWhileRevalidate?: Ttl | false;
+  /** Distributed single-flight: `false` to load without a lease. @default true */
+  lock?: boolean | LockOptions;
+  /** TTL of a cached `null` (negative caching); 0 does not cache null. @default min(ttl, 60 s) */
+  negativeTtl?: Ttl;
+  /** Shortens each TTL by up to this fraction at random, so keys set together expire apart. @default 0.1 */
+  jitter?: number;
+  /** Probabilistic early refresh of hot keys (XFetch), with this beta (1 is typical). @default off */
+  earlyRefresh?: number | false;
+  /** Overrides the cache's waitUntil for this call's background refresh. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/** Options of {@link Cache.set}. */
+export interface SetOptions {
+  ttl?: Ttl;
+  tags?: readonly string[];
+  /** Stale window after the TTL (served by getOrSet while refreshing). @default 0 */
+  staleWhileRevalidate?: Ttl | false;
+}
+
+/** Options of {@link Cache.get}. */
+export interface GetOptions<T> {
+  schema?: StandardSchema<T>;
+  /** Also return a value past its fresh TTL (within its stale window). @default false */
+  allowStale?: boolean;
+}
+
+/** A namespaced cache over Redis with an optional L1 tier. */
+export interface Cache {
+  /** The namespace. */
+  readonly namespace: string;
+  /** The value, `null` for a negative-cached entry, `undefined` on a miss (or any Redis failure). */
+  get<T = unknown>(key: CacheKey, options?: GetOptions<T>): Promise<T | null | undefined>;
+  /** Stores a value (explicit writes invalidate other instances' L1). False when Redis failed (reported). */
+  set(key: CacheKey, value: unknown, options?: SetOptions): Promise<boolean>;
+  /** Deletes an entry everywhere; true when it existed. */
+  delete(key: CacheKey): Promise<boolean>;
+  /** True when a fresh or stale entry exists in Redis. */
+  exists(key: CacheKey): Promise<boolean>;
+  /** Seconds of freshness left (0 when stale), or null when missing. */
+  ttl(key: CacheKey): Promise<number | null>;
+  /**
+   * Cache-aside: the cached value, else the loader's (stored). One Redis round trip on a hit;
+   * stampede-protected in-process and across processes; never throws for Redis failures.
+   */
+  getOrSet<T>(key: CacheKey, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T>;
+  /** Deletes every entry set with `tag` (in batches); returns how many were removed. */
+  invalidateTag(tag: string): Promise<number>;
+  /**
+   * Deletes entries whose key matches `pattern` (SCAN with COUNT + UNLINK in batches, never KEYS):
+   * a string where `*` is the only wildcard (the rest is escaped like keys), or parts with
+   * `KEY_WILDCARD`. Returns how many were removed.
+   */
+  invalidatePattern(pattern: string | readonly (KeyPart | typeof KEY_WILDCARD)[]): Promise<number>;
+  /** Values of several keys in one round trip (undefined for misses). */
+  mget<T = unknown>(keys: readonly CacheKey[], options?: GetOptions<T>): Promise<(T | null | undefined)[]>;
+  /** Stores several entries in one round trip. */
+  mset(entries: readonly { key: CacheKey; value: unknown; ttl?: Ttl; tags?: readonly string[] }[]): Promise<boolean>;
+  /** Sets hash fields (each value serialized), with an optional TTL on the hash. */
+  hashSet(key: CacheKey, fields: Record<string, unknown>, options?: { ttl?: Ttl }): Promise<boolean>;
+  /** One hash field, or undefined. */
+  hashGet<T = unknown>(key: CacheKey, field: string): Promise<T | undefined>;
+  /** Every field of a hash ({} when missing). */
+  hashGetAll<T = unknown>(key: CacheKey): Promise<Record<string, T>>;
+  /** Atomically adds `by` to a counter (`<app>:count:<ns>:<key>`); the TTL is set when it is created. */
+  increment(key: CacheKey, by?: number, options?: { ttl?: Ttl }): Promise<number>;
+  /** {@link increment} by `-by`. */
+  decrement(key: CacheKey, by?: number, options?: { ttl?: Ttl }): Promise<number>;
+  /** Wraps a function: its result is cached under the key built from its arguments. */
+  cached<A extends unknown[], T>(
+    fn: (...args: A) => T | Promise<T>,
+    options: GetOrSetOptions<T> & { key: (...args: A) => CacheKey },
+  ): (...args: A) => Promise<T>;
+  /** In-process counters. */
+  stats(): CacheStats;
+  /** Flushes metrics to Redis now. */
+  flushMetrics(): Promise<void>;
+  /** Stops the bus subscription and the metrics timer (flushes them). */
+  close(): Promise<void>;
+}
+
+type ReadReply = { entry: Entry | undefined; raw: string | null; claimed: boolean; generation: string | null };
+
+const NEGATIVE_DEFAULT_MS = 60_000;
+
+/**
+ * Creates a namespaced cache on an `@upstash/redis` client (REST or TCP, Node or edge).
+ * @example
+ * const users = createCache({ redis, namespace: "user", defaultTtl: TTL_MEDIUM });
+ * const user = await users.getOrSet(["profile", id], () => db.user(id), { schema: userSchema });
+ */
+export function createCache(options: CacheOptions): Cache {
+  const app = options.app ?? "hotpath";
+  const namespace = options.namespace;
+  escapeKeyPart(namespace);
+  const defaultTtlMs = ttlToMs(options.defaultTtl, "defaultTtl");
+  const serializer = options.serializer ?? defaultSerializer;
+  const maxEntryBytes = options.maxEntryBytes ?? 1024 * 1024;
+  const wire: Wire = createWire(options.redis, options.timeoutMs ?? 500);
+  const l1Options: L1Options | undefined =
+    options.l1 === true ? {} : options.l1 === false || options.l1 === undefined ? undefined : options.l1;
+  const l1 = l1Options ? new L1Store(l1Options) : undefined;
+  const l1TtlMs = l1Options?.ttlMs ?? 10_000;
+  const instanceId = randomId(8);
+  let sequence = 0;
+
+  const generationKey = buildKey(app, "cache", namespace, "g");
+  const channel = buildKey(app, "cache", namespace, "bus");
+  const entryKey = (key: CacheKey): string =>
+    buildKey(app, "cache", namespace, "v", ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+  const leaseKey = (key: string): string => `${buildKey(app, "lock", "cache", namespace)}:${key.slice(entryPrefix.length)}`;
+  const entryPrefix = `${buildKey(app, "cache", namespace, "v")}:`;
+  const tagKey = (tag: string): string => buildKey(app, "cache", namespace, "t", tag);
+  const hashKey = (key: CacheKey): string =>
+    buildKey(app, "cache", namespace, "h", ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+  const counterKey = (key: CacheKey): string =>
+    buildKey(app, "count", namespace, ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+
+  const counts = { hits: 0, misses: 0, staleHits: 0, negativeHits: 0, loads: 0, loadErrors: 0, lockWaits: 0, redisErrors: 0 };
+  const metricsEnabled = options.metrics !== false;
+  const recorder: MetricsRecorder | undefined = metricsEnabled
+    ? createMetricsRecorder({
+        redis: options.redis,
+        app,
+        group: "cache",
+        flushIntervalMs: typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
+        waitUntil: options.waitUntil,
+        timeoutMs: options.timeoutMs ?? 500,
+      })
+    : undefined;
+  const count = (counter: CacheCounter, field: keyof typeof counts) => {
+    counts[field] += 1;
+    recorder?.count(namespace, counter);
+  };
+  const emit = (event: CacheEvent) => {
+    if (!options.onEvent) return;
+    try {
+      options.onEvent(event);
+    } catch {
+      // A listener's failure must not break the read path.
+    }
+  };
+  const redisError = (operation: string, error: unknown, key?: string) => {
+    count("cache_redis_errors_total", "redisErrors");
+    emit({ type: "redis_error", namespace, key, operation, error });
+  };
+  const background = (work: Promise<unknown>, waitUntil = options.waitUntil) => {
+    const guarded = work.catch(() => undefined);
+    waitUntil?.(guarded);
+  };
+
+  // ---- L1 coherence ---------------------------------------------------------------------------
+  let lastGeneration: string | null | undefined;
+  const observeGeneration = (generation: string | null) => {
+    if (!l1) return;
+    if (lastGeneration !== undefined && generation !== lastGeneration) l1.clear();
+    lastGeneration = generation;
+  };
+  type BusMessage = { o: string; k?: string[]; t?: string; all?: 1 };
+  const applyBusMessage = (message: BusMessage) => {
+    if (!l1 || message.o === instanceId) return;
+    if (message.all) l1.clear();
+    if (message.t !== undefined) l1.deleteTag(message.t);
+    for (const key of message.k ?? []) l1.delete(key);
+  };
+  let unsubscribe: (() => Promise<void>) | undefined;
+  if (l1 && l1Options?.bus !== false) {
+    try {
+      const subscriber = options.redis.subscribe<BusMessage>([channel]);
+      subscriber.on("message", ({ message }) => {
+        const parsed = typeof message === "string" ? (safeJson(message) as BusMessage | undefined) : message;
+        if (parsed && typeof parsed === "object") applyBusMessage(parsed);
+      });
+      subscriber.on("error", () => undefined);
+      unsubscribe = async () => {
+        try {
+          await subscriber.unsubscribe();
+        } catch {
+          // Closing a dead subscription is fine.
+        }
+      };
+    } catch {
+      // No pub/sub on this client: generation stamps alone keep L1 coherent.
+    }
+  }
+  const busMessage = (body: Omit<BusMessage, "o">): string => JSON.stringify({ o: instanceId, ...body });
+
+  // ---- decoding ---------------------------------------------------------------------------------
+  type Decoded<T> = { ok: true; value: T | null; negative: boolean } | { ok: false; reason: string };
+  const decodeValue = async <T>(entry: Entry, schema: StandardSchema<T> | undefined): Promise<Decoded<T>> => {
+    if (entry.kind === "n") return { ok: true, value: null, negative: true };
+    let value: unknown;
+    try {
+      value = serializer.deserialize(entry.payload);
+    } catch (error) {
+      return { ok: false, reason: `cannot deserialize: ${(error as Error).message}` };
+    }
+    if (schema) {
+      const checked = await validateWith(schema, value);
+      if (!checked.ok) return { ok: false, reason: `schema: ${checked.message}` };
+      value = checked.value;
+    }
+    return { ok: true, value: value as T, negative: false };
+  };
+
+  const toL1 = (key: string, entry: Entry, value: unknown, negative: boolean, tags: readonly string[]) => {
+    if (!l1) return;
+    l1.set(key, {
+      value,
+      negative,
+      freshUntil: entry.freshUntil,
+      staleUntil: entry.staleUntil,
+      l1Until: Math.min(entry.freshUntil, Date.now() + l1TtlMs),
+      bytes: entry.payload.length + key.length,
+      tags,
+    });
+  };
+
+  // ---- Redis operations -------------------------------------------------------------------------
+  const read = async (key: string, claim: boolean, token: string, leaseMs: number): Promise<ReadReply> => {
+    const reply = (await wire.script(
+      READ_SCRIPT,
+      [key, leaseKey(key), generationKey],
+      [Date.now(), leaseMs, token, claim ? "1" : "0", l1 ? "1" : "0"],
+    )) as unknown[];
+    const raw = asString(reply[0]);
+    const generation = asString(reply[2]);
+    observeGeneration(generation);
+    return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: asNumber(reply[1]) === 1, generation };
+  };
+
+  type Prepared = { encoded: string; px: number; entry: Entry };
+  const prepare = (
+    key: string,
+    value: unknown,
+    ttlMs: number,
+    staleMs: number,
+    loadMs: number,
+  ): Prepared => {
+    const negative = value === null;
+    const payload = negative ? "" : serializeValue(serializer, value, key);
+    assertSize(payload, maxEntryBytes, key);
+    const now = Date.now();
+    const entry: Entry = { kind: negative ? "n" : "v", payload, freshUntil: now + ttlMs, staleUntil: now + ttlMs + staleMs, loadMs };
+    return { encoded: encodeEntry(entry), px: Math.max(1, Math.ceil(ttlMs + staleMs)), entry };
+  };
+
+  const storeItem = (
+    key: string,
+    prepared: Prepared,
+    tags: readonly string[],
+    token: string,
+    explicit: boolean,
+  ): PipelineItem => ({
+    script: STORE_SCRIPT,
+    keys: [key, leaseKey(key), generationKey, ...tags.map(tagKey)],
+    args: [prepared.encoded, prepared.px, token, explicit ? "1" : "0", explicit ? channel : "", explicit ? busMessage({ k: [key] }) : ""],
+  });
+
+  const runItem = async (item: PipelineItem): Promise<unknown> => {
+    if (Array.isArray(item)) return wire.command(item as readonly string[]);
+    const call = item as Exclude<PipelineItem, readonly unknown[]>;
+    return wire.script(call.script, call.keys, call.args);
+  };
+
+  const releaseLease = (key: string, token: string) =>
+    wire.script(RELEASE_SCRIPT, [leaseKey(key)], [token]).catch((error: unknown) => redisError("release", error, key));
+
+  // ---- getOrSet ---------------------------------------------------------------------------------
+  const flights = new Map<string, Promise<unknown>>();
+  const refreshing = new Set<string>();
+
+  interface Plan<T> {
+    key: string;
+    loader: () => T | Promise<T>;
+    schema: StandardSchema<T> | undefined;
+    tags: readonly string[];
+    ttlMs: number;
+    staleMs: number;
+    negativeMs: number;
+    jitter: number;
+    lock: Required<LockOptions> | undefined;
+    earlyBeta: number;
+    waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  }
+
+  const planOf = <T>(key: string, loader: () => T | Promise<T>, o: GetOrSetOptions<T>): Plan<T> => {
+    const ttlMs = o.ttl === undefined ? defaultTtlMs : ttlToMs(o.ttl, "ttl");
+    const lockOptions = o.lock === false ? undefined : o.lock === true || o.lock === undefined ? {} : o.lock;
+    return {
+      key,
+      loader,
+      schema: o.schema,
+      tags: o.tags ?? [],
+      ttlMs,
+      staleMs: o.staleWhileRevalidate === undefined || o.staleWhileRevalidate === false ? 0 : ttlToMs(o.staleWhileRevalidate, "staleWhileRevalidate"),
+      negativeMs: o.negativeTtl === undefined ? Math.min(ttlMs, NEGATIVE_DEFAULT_MS) : ttlToMs(o.negativeTtl, "negativeTtl"),
+      jitter: Math.min(Math.max(o.jitter ?? 0.1, 0), 0.9),
+      lock: lockOptions
+        ? { leaseMs: lockOptions.leaseMs ?? 10_000, waitMs: lockOptions.waitMs ?? 5_000, pollMs: lockOptions.pollMs ?? 10 }
+        : undefined,
+      earlyBeta: typeof o.earlyRefresh === "number" ? o.earlyRefresh : 0,
+      waitUntil: o.waitUntil ?? options.waitUntil,
+    };
+  };
+
+  /** Runs the loader, stores its value (releasing the lease), returns the value. */
+  const loadAndStore = async <T>(plan: Plan<T>, token: string, storeInBackground: boolean): Promise<T> => {
+    const started = performance.now();
+    let value: T;
+    try {
+      value = await plan.loader();
+    } catch (error) {
+      count("cache_load_errors_total", "loadErrors");
+      emit({ type: "load_error", namespace, key: plan.key, error });
+      if (token) background(releaseLease(plan.key, token), plan.waitUntil);
+      throw error;
+    }
+    const durationMs = performance.now() - started;
+    count("cache_loads_total", "loads");
+    emit({ type: "load", namespace, key: plan.key, durationMs });
+    if (value === undefined || (value === null && plan.negativeMs <= 0)) {
+      if (token) background(releaseLease(plan.key, token), plan.waitUntil);
+      return value;
+    }
+    const base = value === null ? plan.negativeMs : plan.ttlMs;
+    const ttlMs = Math.max(1, base * (1 - plan.jitter * Math.random()));
+    let prepared: Prepared;
+    try {
+      prepared = prepare(plan.key, value, ttlMs, value === null ? 0 : plan.staleMs, durationMs);
+    } catch (error) {
+      if (error instanceof CacheError) emit({ type: "write_refused", namespace, key: plan.key, error });
+      if (token) background(releaseLease(plan.key, token), plan.waitUntil);
+      return value;
+    }
+    toL1(plan.key, prepared.entry, value, value === null, plan.tags);
+    const write = runItem(storeItem(plan.key, prepared, plan.tags, token, false)).catch((error: unknown) =>
+      redisError("store", error, plan.key),
+    );
+    if (storeInBackground) background(write, plan.waitUntil);
+    else await write;
+    return value;
+  };
+
+  const refreshInBackground = <T>(plan: Plan<T>, token: string) => {
+    if (refreshing.has(plan.key)) {
+      background(releaseLease(plan.key, token), plan.waitUntil);
+      return;
+    }
+    refreshing.add(plan.key);
+    const work = loadAndStore(plan, token, false)
+      .catch(() => undefined)
+      .finally(() => refreshing.delete(plan.key));
+    background(work, plan.waitUntil);
+  };
+
+  const claimForRefresh = async <T>(plan: Plan<T>) => {
+    const token = `${instanceId}:${++sequence}`;
+    try {
+      const claimed = await wire.command(["SET", leaseKey(plan.key), token, "NX", "PX", String(plan.lock?.leaseMs ?? 10_000)]);
+      if (claimed !== null) refreshInBackground(plan, token);
+    } catch (error) {
+      redisError("claim", error, plan.key);
+    }
+  };
+
+  /** Serves a decoded entry: fresh or stale; undefined when it is not usable (→ miss). */
+  const serve = async <T>(plan: Plan<T>, reply: ReadReply, token: string): Promise<{ value: T | null } | undefined> => {
+    const entry = reply.entry;
+    if (reply.raw !== null && entry === undefined) {
+      emit({ type: "invalid_value", namespace, key: plan.key, reason: "malformed entry" });
+      return undefined;
+    }
+    if (entry === undefined) return undefined;
+    const now = Date.now();
+    if (entry.staleUntil <= now) return undefined;
+    const decoded = await decodeValue(entry, plan.schema);
+    if (!decoded.ok) {
+      emit({ type: "invalid_value", namespace, key: plan.key, reason: decoded.reason });
+      return undefined;
+    }
+    const fresh = entry.freshUntil > now;
+    if (fresh) {
+      if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
+      else count("cache_hits_total", "hits");
+      emit({ type: decoded.negative ? "negative_hit" : "hit", namespace, key: plan.key, tier: "redis" });
+      toL1(plan.key, entry, decoded.value, decoded.negative, plan.tags);
+      if (plan.earlyBeta > 0 && !refreshing.has(plan.key)) {
+        const delta = Math.max(entry.loadMs, 1);
+        if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil) background(claimForRefresh(plan), plan.waitUntil);
+      }
+      return { value: decoded.value };
+    }
+    count("cache_stale_hits_total", "staleHits");
+    emit({ type: "stale_hit", namespace, key: plan.key, tier: "redis" });
+    if (reply.claimed) refreshInBackground(plan, token);
+    else if (!plan.lock) refreshInBackground(plan, "");
+    return { value: decoded.value };
+  };
+
+  const resolve = async <T>(plan: Plan<T>): Promise<T> => {
+    const token = `${instanceId}:${++sequence}`;
+    const lock = plan.lock;
+    let reply: ReadReply;
+    try {
+      reply = await read(plan.key, lock !== undefined, token, lock?.leaseMs ?? 0);
+    } catch (error) {
+      redisError("read", error, plan.key);
+      return failSafe(plan);
+    }
+    const served = await serve(plan, reply, token);
+    if (served) return served.value as T;
+    count("cache_misses_total", "misses");
+    emit({ type: "miss", namespace, key: plan.key, tier: "redis" });
+    if (!lock || reply.claimed) return loadAndStore(plan, reply.claimed ? token : "", false);
+    if (reply.entry !== undefined || reply.raw !== null) {
+      // An unusable value that Redis saw as fresh: replace it (no lease was claimed for it).
+      return loadAndStore(plan, "", false);
+    }
+    // Someone else holds the lease: wait for the value with a bound, then load ourselves.
+    count("cache_lock_waits_total", "lockWaits");
+    const waitStarted = Date.now();
+    let pause = lock.pollMs;
+    while (Date.now() - waitStarted < lock.waitMs) {
+      await sleep(Math.min(pause, lock.waitMs - (Date.now() - waitStarted)));
+      pause = Math.min(pause * 2, 100);
+      let again: ReadReply;
+      try {
+        again = await read(plan.key, true, token, lock.leaseMs);
+      } catch (error) {
+        redisError("read", error, plan.key);
+        return failSafe(plan);
+      }
+      const value = await serve(plan, again, token);
+      if (value) {
+        emit({ type: "lock_wait", namespace, key: plan.key, waitedMs: Date.now() - waitStarted, outcome: "value" });
+        return value.value as T;
+      }
+      if (again.claimed) {
+        emit({ type: "lock_wait", namespace, key: plan.key, waitedMs: Date.now() - waitStarted, outcome: "claimed" });
+        return loadAndStore(plan, token, false);
+      }
+    }
+    emit({ type: "lock_wait", namespace, key: plan.key, waitedMs: Date.now() - waitStarted, outcome: "timeout" });
+    return loadAndStore(plan, "", false);
+  };
+
+  /** Redis failed: serve the local stale value if any, else the loader's value (stored in the background). */
+  const failSafe = async <T>(plan: Plan<T>): Promise<T> => {
+    const local = l1?.peek(plan.key);
+    if (local && local.staleUntil > Date.now()) {
+      count("cache_stale_hits_total", "staleHits");
+      emit({ type: "stale_hit", namespace, key: plan.key, tier: "l1" });
+      return local.value as T;
+    }
+    return loadAndStore(plan, "", true);
+  };
+
+  const fromL1 = (key: string): L1Entry | undefined => {
+    if (!l1) return undefined;
+    const entry = l1.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.l1Until > Date.now()) return entry;
+    if (entry.staleUntil <= Date.now()) l1.delete(key);
+    return undefined;
+  };
+
+  const getOrSet = <T>(key: CacheKey, loader: () => T | Promise<T>, o: GetOrSetOptions<T> = {}): Promise<T> => {
+    const k = entryKey(key);
+    const local = fromL1(k);
+    if (local) {
+      if (local.negative) count("cache_negative_hits_total", "negativeHits");
+      else count("cache_hits_total", "hits");
+      emit({ type: local.negative ? "negative_hit" : "hit", namespace, key: k, tier: "l1" });
+      return Promise.resolve(local.value as T);
+    }
+    const inFlight = flights.get(k);
+    if (inFlight) return inFlight as Promise<T>;
+    let plan: Plan<T>;
+    try {
+      plan = planOf(k, loader, o);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const flight = resolve(plan).finally(() => flights.delete(k));
+    flights.set(k, flight);
+    return flight;
+  };
+
+  // ---- plain operations -------------------------------------------------------------------------
+  const get = async <T>(key: CacheKey, o: GetOptions<T> = {}): Promise<T | null | undefined> => {
+    const k = entryKey(key);
+    const local = fromL1(k);
+    if (local) {
+      if (local.negative) count("cache_negative_hits_total", "negativeHits");
+      else count("cache_hits_total", "hits");
+      emit({ type: local.negative ? "negative_hit" : "hit", namespace, key: k, tier: "l1" });
+      return local.value as T | null;
+    }
+    let reply: ReadReply;
+    try {
+      reply = await read(k, false, "", 0);
+    } catch (error) {
+      redisError("get", error, k);
+      return undefined;
+    }
+    const entry = reply.entry;
+    const now = Date.now();
+    if (entry && (entry.freshUntil > now || (o.allowStale && entry.staleUntil > now))) {
+      const decoded = await decodeValue(entry, o.schema);
+      if (decoded.ok) {
+        const fresh = entry.freshUntil > now;
+        if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
+        else if (fresh) count("cache_hits_total", "hits");
+        else count("cache_stale_hits_total", "staleHits");
+        emit({ type: decoded.negative ? "negative_hit" : fresh ? "hit" : "stale_hit", namespace, key: k, tier: "redis" });
+        if (fresh) toL1(k, entry, decoded.value, decoded.negative, []);
+        return decoded.value;
+      }
+      emit({ type: "invalid_value", namespace, key: k, reason: decoded.reason });
+    } else if (reply.raw !== null && !entry) {
+      emit({ type: "invalid_value", namespace, key: k, reason: "malformed entry" });
+    }
+    count("cache_misses_total", "misses");
+    emit({ type: "miss", namespace, key: k, tier: "redis" });
+    return undefined;
+  };
+
+  const set = async (key: CacheKey, value: unknown, o: SetOptions = {}): Promise<boolean> => {
+    const k = entryKey(key);
+    const ttlMs = o.ttl === undefined ? defaultTtlMs : ttlToMs(o.ttl, "ttl");
+    const staleMs = o.staleWhileRevalidate ? ttlToMs(o.staleWhileRevalidate, "staleWhileRevalidate") : 0;
+    const prepared = prepare(k, value, ttlMs, staleMs, 0);
+    l1?.delete(k);
+    try {
+      await runItem(storeItem(k, prepared, o.tags ?? [], "", true));
+      return true;
+    } catch (error) {
+      redisError("set", error, k);
+      return false;
+    }
+  };
+
+  const deleteKeys = async (keys: readonly string[], message: Omit<BusMessage, "o">): Promise<number> => {
+    const n = await wire.script(DELETE_SCRIPT, [generationKey, ...keys], [channel, busMessage(message)]);
+    return asNumber(n);
+  };
+
+  const del = async (key: CacheKey): Promise<boolean> => {
+    const k = entryKey(key);
+    l1?.delete(k);
+    try {
+      return (await deleteKeys([k], { k: [k] })) > 0;
+    } catch (error) {
+      redisError("delete", error, k);
+      return false;
+    }
+  };
+
+  const exists = async (key: CacheKey): Promise<boolean> => {
+    const k = entryKey(key);
+    try {
+      return asNumber(await wire.command(["EXISTS", k])) === 1;
+    } catch (error) {
+      redisError("exists", error, k);
+      return false;
+    }
+  };
+
+  const ttl = async (key: CacheKey): Promise<number | null> => {
+    const k = entryKey(key);
+    let raw: string | null;
+    try {
+      raw = asString(await wire.command(["GET", k]));
+    } catch (error) {
+      redisError("ttl", error, k);
+      return null;
+    }
+    const entry = raw === null ? undefined : decodeEntry(raw);
+    if (!entry || entry.staleUntil <= Date.now()) return null;
+    return Math.max(0, Math.ceil((entry.freshUntil - Date.now()) / 1000));
+  };
+
+  const invalidateTag = async (tag: string): Promise<number> => {
+    l1?.deleteTag(tag);
+    let removed = 0;
+    const batch = 500;
+    try {
+      for (let round = 0; round < 10_000; round += 1) {
+        const popped = asNumber(await wire.script(POP_TAG_SCRIPT, [tagKey(tag)], [batch]));
+        removed += popped;
+        if (popped < batch) break;
+      }
+      await deleteKeys([], { t: tag });
+    } catch (error) {
+      redisError("invalidateTag", error);
+      throw toWireError(error);
+    }
+    return removed;
+  };
+
+  const invalidatePattern = async (pattern: string | readonly (KeyPart | typeof KEY_WILDCARD)[]): Promise<number> => {
+    const match =
+      typeof pattern === "string"
+        ? `${entryPrefix}${pattern
+            .split("*")
+            .map((piece) => (piece === "" ? "" : escapeKeyPart(piece)))
+            .join("*")}`
+        : keyPattern(app, "cache", namespace, "v", ...pattern);
+    const regex = globToRegExp(match);
+    l1?.deleteWhere((key) => regex.test(key));
+    let removed = 0;
+    let cursor = "0";
+    try {
+      for (let round = 0; round < 100_000; round += 1) {
+        const reply = (await wire.command(["SCAN", cursor, "MATCH", match, "COUNT", "500"])) as unknown[];
+        cursor = String(reply[0]);
+        const keys = (reply[1] as unknown[] | undefined)?.map(String) ?? [];
+        if (keys.length > 0) removed += asNumber(await wire.command(["UNLINK", ...keys]));
+        if (cursor === "0") break;
+      }
+      await deleteKeys([], { all: 1 });
+    } catch (error) {
+      redisError("invalidatePattern", error);
+      throw toWireError(error);
+    }
+    return removed;
+  };
+
+  const mget = async <T>(keys: readonly CacheKey[], o: GetOptions<T> = {}): Promise<(T | null | undefined)[]> => {
+    if (keys.length === 0) return [];
+    const ks = keys.map(entryKey);
+    let raws: unknown[];
+    try {
+      raws = (await wire.command(["MGET", ...ks])) as unknown[];
+    } catch (error) {
+      redisError("mget", error);
+      return ks.map(() => undefined);
+    }
+    const now = Date.now();
+    return Promise.all(
+      ks.map(async (k, index) => {
+        const raw = asString(raws[index]);
+        const entry = raw === null ? undefined : decodeEntry(raw);
+        if (entry && (entry.freshUntil > now || (o.allowStale && entry.staleUntil > now))) {
+          const decoded = await decodeValue(entry, o.schema);
+          if (decoded.ok) {
+            if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
+            else count("cache_hits_total", "hits");
+            return decoded.value;
+          }
+          emit({ type: "invalid_value", namespace, key: k, reason: decoded.reason });
+        }
+        count("cache_misses_total", "misses");
+        return undefined;
+      }),
+    );
+  };
+
+  const mset = async (entries: readonly { key: CacheKey; value: unknown; ttl?: Ttl; tags?: readonly string[] }[]) => {
+    const items = entries.map((e) => {
+      const k = entryKey(e.key);
+      l1?.delete(k);
+      const ttlMs = e.ttl === undefined ? defaultTtlMs : ttlToMs(e.ttl, "ttl");
+      return storeItem(k, prepare(k, e.value, ttlMs, 0, 0), e.tags ?? [], "", true);
+    });
+    if (items.length === 0) return true;
+    try {
+      const replies = await wire.pipeline(items);
+      return replies.every((reply) => reply.ok);
+    } catch (error) {
+      redisError("mset", error);
+      return false;
+    }
+  };
+
+  const hashSet = async (key: CacheKey, fields: Record<string, unknown>, o: { ttl?: Ttl } = {}) => {
+    const k = hashKey(key);
+    const flat: string[] = [];
+    for (const [field, value] of Object.entries(fields)) {
+      const text = serializeValue(serializer, value, `${k}#${field}`);
+      assertSize(text, maxEntryBytes, `${k}#${field}`);
+      flat.push(field, text);
+    }
+    if (flat.length === 0) return true;
+    const items: PipelineItem[] = [["HSET", k, ...flat]];
+    if (o.ttl !== undefined) items.push(["PEXPIRE", k, String(Math.max(1, ttlToMs(o.ttl, "ttl")))]);
+    try {
+      const replies = await wire.pipeline(items);
+      return replies.every((reply) => reply.ok);
+    } catch (error) {
+      redisError("hashSet", error, k);
+      return false;
+    }
+  };
+
+  const decodeField = (text: string | null): unknown => {
+    if (text === null) return undefined;
+    try {
+      return serializer.deserialize(text);
+    } catch {
+      return undefined;
+    }
+  };
+
+  const hashGet = async <T>(key: CacheKey, field: string): Promise<T | undefined> => {
+    const k = hashKey(key);
+    try {
+      return decodeField(asString(await wire.command(["HGET", k, field]))) as T | undefined;
+    } catch (error) {
+      redisError("hashGet", error, k);
+      return undefined;
+    }
+  };
+
+  const hashGetAll = async <T>(key: CacheKey): Promise<Record<string, T>> => {
+    const k = hashKey(key);
+    let flat: unknown[];
+    try {
+      flat = ((await wire.command(["HGETALL", k])) as unknown[] | null) ?? [];
+    } catch (error) {
+      redisError("hashGetAll", error, k);
+      return {};
+    }
+    const out: Record<string, T> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const value = decodeField(asString(flat[i + 1]));
+      if (value !== undefined) out[String(flat[i])] = value as T;
+    }
+    return out;
+  };
+
+  const increment = async (key: CacheKey, by = 1, o: { ttl?: Ttl } = {}): Promise<number> => {
+    if (!Number.isSafeInteger(by)) throw new CacheError("CACHE_INVALID_OPTION", `by must be an integer, got ${by}`);
+    const px = o.ttl === undefined ? 0 : Math.max(1, ttlToMs(o.ttl, "ttl"));
+    return asNumber(await wire.script(INCREMENT_SCRIPT, [counterKey(key)], [by, px]));
+  };
+
+  const cache: Cache = {
+    namespace,
+    get,
+    set,
+    delete: del,
+    exists,
+    ttl,
+    getOrSet,
+    invalidateTag,
+    invalidatePattern,
+    mget,
+    mset,
+    hashSet,
+    hashGet,
+    hashGetAll,
+    increment,
+    decrement: (key, by = 1, o) => increment(key, -by, o),
+    cached(fn, o) {
+      const { key, ...rest } = o;
+      return (...args) => getOrSet(key(...args), () => fn(...args), rest);
+    },
+    stats() {
+      const reads = counts.hits + counts.staleHits + counts.negativeHits + counts.misses;
+      return {
+        ...counts,
+        hitRate: reads === 0 ? 0 : (reads - counts.misses) / reads,
+        l1Entries: l1?.size ?? 0,
+        l1Bytes: l1?.bytes ?? 0,
+      };
+    },
+    flushMetrics: () => recorder?.flush() ?? Promise.resolve(),
+    async close() {
+      await unsubscribe?.();
+      await recorder?.close();
+    },
+  };
+  return cache;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\?]/g, "\\$&").replace(/\*/g, ".*")}$`);
+}
+

@@ -1,0 +1,250 @@
+import { buildKey } from "@hotpath/config";
+import { createWire, type RedisClient, type Wire } from "./wire.ts";
+
+/** Counters of the cache engine, per namespace per minute. */
+export const CACHE_COUNTERS = [
+  "cache_hits_total",
+  "cache_misses_total",
+  "cache_stale_hits_total",
+  "cache_negative_hits_total",
+  "cache_loads_total",
+  "cache_load_errors_total",
+  "cache_lock_waits_total",
+  "cache_redis_errors_total",
+] as const;
+/** One of {@link CACHE_COUNTERS}. */
+export type CacheCounter = (typeof CACHE_COUNTERS)[number];
+
+/** Counters of the idempotency store, per store name per minute. */
+export const IDEMPOTENCY_COUNTERS = [
+  "idempotency_first_total",
+  "idempotency_replays_total",
+  "idempotency_conflicts_total",
+  "idempotency_mismatches_total",
+  "idempotency_released_total",
+  "idempotency_redis_errors_total",
+] as const;
+/** One of {@link IDEMPOTENCY_COUNTERS}. */
+export type IdempotencyCounter = (typeof IDEMPOTENCY_COUNTERS)[number];
+
+/** Counters of locks, per lock group per minute. */
+export const LOCK_COUNTERS = [
+  "lock_acquired_total",
+  "lock_contended_total",
+  "lock_timeouts_total",
+  "lock_released_total",
+  "lock_lost_total",
+  "lock_redis_errors_total",
+] as const;
+/** One of {@link LOCK_COUNTERS}. */
+export type LockCounter = (typeof LOCK_COUNTERS)[number];
+
+/** The metric groups: one Redis hash per group per minute, `<app>:metrics:<group>:<minute>`. */
+export type MetricsGroup = "cache" | "idempotency" | "lock";
+
+/** Retention of a minute bucket. @default 48 h */
+export const METRICS_RETENTION_SECONDS = 48 * 3600;
+
+const MINUTE_MS = 60_000;
+
+/** The minute number (`floor(epochMs / 60000)`) a timestamp falls in: the last key part of a bucket. */
+export function minuteEpoch(epochMs: number): number {
+  return Math.floor(epochMs / MINUTE_MS);
+}
+
+/** The key of one minute bucket: `<app>:metrics:<group>:<minuteEpoch>`. */
+export function metricsKey(app: string, group: MetricsGroup, minute: number): string {
+  return buildKey(app, "metrics", group, minute);
+}
+
+/** Options of {@link createMetricsRecorder}. */
+export interface MetricsRecorderOptions {
+  redis: RedisClient;
+  /** App prefix of the keys. */
+  app: string;
+  group: MetricsGroup;
+  /** Flush interval in ms (a timer, unref'd on Node). 0 flushes only on demand / when the buffer is full. @default 1000 */
+  flushIntervalMs?: number;
+  /** At most this many distinct (minute, label, counter) cells are buffered; the buffer flushes when full. @default 1000 */
+  maxBufferedCells?: number;
+  /** Serverless: receives every flush promise (e.g. the platform's `waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /** Retention of the buckets in seconds. @default 48 h */
+  retentionSeconds?: number;
+  /** Timeout of the flush pipeline in ms. @default 1000 */
+  timeoutMs?: number;
+  /** Called when a flush fails (the counts of that flush are dropped, never retried forever). */
+  onFlushError?: (error: unknown) => void;
+}
+
+/**
+ * Buffers counter increments in memory and writes them off the critical path: one pipeline of
+ * HINCRBY + EXPIRE per flush, so N instances add up in the same per-minute hashes.
+ */
+export interface MetricsRecorder {
+  /** Adds `by` to `counter` of `label` in the current minute (no I/O). */
+  count(label: string, counter: string, by?: number): void;
+  /** Writes everything buffered now (one round trip); never throws. */
+  flush(): Promise<void>;
+  /** Stops the timer and flushes. */
+  close(): Promise<void>;
+  /** Counts since the recorder was created (in-process), per label and counter. */
+  totals(): Record<string, Record<string, number>>;
+}
+
+/** Creates a {@link MetricsRecorder}. */
+export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsRecorder {
+  const wire: Wire = createWire(options.redis, options.timeoutMs ?? 1000);
+  const retention = options.retentionSeconds ?? METRICS_RETENTION_SECONDS;
+  const maxCells = options.maxBufferedCells ?? 1000;
+  const interval = options.flushIntervalMs ?? 1000;
+  let buffer = new Map<number, Map<string, number>>();
+  let cells = 0;
+  const totals: Record<string, Record<string, number>> = {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const schedule = () => {
+    if (timer !== undefined || interval <= 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, interval);
+    (timer as { unref?: () => void }).unref?.();
+  };
+
+  const flush = (): Promise<void> => {
+    if (cells === 0) return inFlight;
+    const pending = buffer;
+    buffer = new Map();
+    cells = 0;
+    const commands: string[][] = [];
+    for (const [minute, fields] of pending) {
+      const key = metricsKey(options.app, options.group, minute);
+      for (const [field, by] of fields) commands.push(["HINCRBY", key, field, String(by)]);
+      commands.push(["EXPIRE", key, String(retention)]);
+    }
+    const run = inFlight.then(async () => {
+      try {
+        const replies = await wire.pipeline(commands);
+        const failed = replies.find((reply) => !reply.ok);
+        if (failed && !failed.ok) options.onFlushError?.(new Error(failed.error));
+      } catch (error) {
+        options.onFlushError?.(error);
+      }
+    });
+    inFlight = run;
+    options.waitUntil?.(run);
+    return run;
+  };
+
+  return {
+    count(label, counter, by = 1) {
+      const field = `${label}|${counter}`;
+      const byLabel = (totals[label] ??= {});
+      byLabel[counter] = (byLabel[counter] ?? 0) + by;
+      const minute = minuteEpoch(Date.now());
+      let fields = buffer.get(minute);
+      if (!fields) buffer.set(minute, (fields = new Map<string, number>()));
+      const before = fields.get(field);
+      if (before === undefined) cells += 1;
+      fields.set(field, (before ?? 0) + by);
+      if (cells >= maxCells) void flush();
+      else if (options.waitUntil && interval <= 0) void flush();
+      else schedule();
+    },
+    flush,
+    async close() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      await flush();
+    },
+    totals: () => structuredClone(totals),
+  };
+}
+
+/** One row of a metrics reader: the counts of one label in one minute. */
+export interface MetricsRow<TCounter extends string> {
+  /** Start of the minute (epoch ms). */
+  minuteStartMs: number;
+  /** Namespace (cache), store name (idempotency) or lock group. */
+  label: string;
+  counters: Record<TCounter, number>;
+}
+
+/** Options of the metrics readers. */
+export interface ReadMetricsOptions {
+  app: string;
+  /** Start of the range (epoch ms, inclusive). */
+  sinceMs: number;
+  /** End of the range (epoch ms, inclusive). @default now */
+  untilMs?: number;
+  /** Timeout in ms. @default 2000 */
+  timeoutMs?: number;
+}
+
+const MAX_MINUTES = METRICS_RETENTION_SECONDS / 60;
+
+/**
+ * Reads the per-minute, per-label counters of one group (one round trip: a pipeline of HGETALL).
+ * At most the retention window (48 h of minutes) is read.
+ */
+export async function readMetrics<TCounter extends string>(
+  redis: RedisClient,
+  group: MetricsGroup,
+  counterNames: readonly TCounter[],
+  options: ReadMetricsOptions,
+): Promise<MetricsRow<TCounter>[]> {
+  const until = minuteEpoch(options.untilMs ?? Date.now());
+  const since = Math.max(minuteEpoch(options.sinceMs), until - MAX_MINUTES + 1);
+  if (since > until) return [];
+  const minutes: number[] = [];
+  for (let m = since; m <= until; m += 1) minutes.push(m);
+  const wire = createWire(redis, options.timeoutMs ?? 2000);
+  const replies = await wire.pipeline(minutes.map((m) => ["HGETALL", metricsKey(options.app, group, m)]));
+  const rows: MetricsRow<TCounter>[] = [];
+  replies.forEach((reply, index) => {
+    if (!reply.ok || !Array.isArray(reply.value) || reply.value.length === 0) return;
+    const flat = reply.value as unknown[];
+    const byLabel = new Map<string, Record<TCounter, number>>();
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const field = String(flat[i]);
+      const cut = field.lastIndexOf("|");
+      if (cut < 0) continue;
+      const label = field.slice(0, cut);
+      const counter = field.slice(cut + 1) as TCounter;
+      if (!counterNames.includes(counter)) continue;
+      let counters = byLabel.get(label);
+      if (!counters) {
+        counters = Object.fromEntries(counterNames.map((name) => [name, 0])) as Record<TCounter, number>;
+        byLabel.set(label, counters);
+      }
+      counters[counter] = Number(flat[i + 1]) || 0;
+    }
+    const minuteStartMs = (minutes[index] as number) * MINUTE_MS;
+    for (const [label, counters] of byLabel) rows.push({ minuteStartMs, label, counters });
+  });
+  return rows;
+}
+
+/** A row of {@link readCacheMetrics}: `namespace` repeats `label`. */
+export type CacheMetricsRow = MetricsRow<CacheCounter> & { namespace: string };
+
+/** Cache metrics per minute per namespace (one round trip). */
+export async function readCacheMetrics(redis: RedisClient, options: ReadMetricsOptions): Promise<CacheMetricsRow[]> {
+  const rows = await readMetrics(redis, "cache", CACHE_COUNTERS, options);
+  return rows.map((row) => ({ ...row, namespace: row.label }));
+}
+
+/** Idempotency metrics per minute per store name. */
+export function readIdempotencyMetrics(
+  redis: RedisClient,
+  options: ReadMetricsOptions,
+): Promise<MetricsRow<IdempotencyCounter>[]> {
+  return readMetrics(redis, "idempotency", IDEMPOTENCY_COUNTERS, options);
+}
+
+/** Lock metrics per minute per lock group. */
+export function readLockMetrics(redis: RedisClient, options: ReadMetricsOptions): Promise<MetricsRow<LockCounter>[]> {
+  return readMetrics(redis, "lock", LOCK_COUNTERS, options);
+}

@@ -1,0 +1,209 @@
+import type { Redis, Requester } from "@upstash/redis";
+import { RedisUnavailableError } from "./errors.ts";
+
+/** Any `@upstash/redis` client (a `HotpathRedis` from `@hotpath/redis` over REST or TCP). */
+export type RedisClient = Redis;
+
+/** A command argument as sent on the wire. */
+export type WireArg = string | number;
+
+/** A Lua script with its lazily computed SHA-1 (EVALSHA first, EVAL when Redis does not know it). */
+export interface LuaScript {
+  /** The Lua source. */
+  readonly source: string;
+  /** Hex SHA-1 of the source (computed with Web Crypto). */
+  sha(): Promise<string>;
+}
+
+/** Defines a {@link LuaScript}. */
+export function defineScript(source: string): LuaScript {
+  let sha: Promise<string> | undefined;
+  return {
+    source,
+    sha() {
+      sha ??= sha1Hex(source);
+      return sha;
+    },
+  };
+}
+
+async function sha1Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return hex(new Uint8Array(digest));
+}
+
+/** Lower-case hex of bytes. */
+export function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** One item of {@link Wire.pipeline}: a plain command or a script call. */
+export type PipelineItem = readonly WireArg[] | { script: LuaScript; keys: readonly string[]; args: readonly WireArg[] };
+
+/** One reply of a pipeline: the value, or the error Redis gave that command. */
+export type PipelineReply = { ok: true; value: unknown } | { ok: false; error: string };
+
+/**
+ * Raw command execution on an `@upstash/redis` client's `Requester` (the same object the SDK
+ * sends its commands through, over REST or TCP): replies come back undecoded (no automatic
+ * JSON parsing), every call is bounded by `timeoutMs`, and failures become
+ * {@link RedisUnavailableError}.
+ */
+export interface Wire {
+  /** Per-call timeout in ms. */
+  readonly timeoutMs: number;
+  /** Runs one command (one round trip). */
+  command(args: readonly WireArg[]): Promise<unknown>;
+  /** Runs a script (EVALSHA, falling back to EVAL once when Redis lost its script cache). */
+  script(script: LuaScript, keys: readonly string[], args: readonly WireArg[]): Promise<unknown>;
+  /** Runs commands in one round trip; per-command errors are returned, not thrown. */
+  pipeline(items: readonly PipelineItem[]): Promise<PipelineReply[]>;
+}
+
+type UpstashResponseItem = { result?: unknown; error?: string };
+
+/** Creates a {@link Wire} over `redis`. */
+export function createWire(redis: RedisClient, timeoutMs = 1000): Wire {
+  const requester = (redis as unknown as { client: Requester }).client;
+  if (!requester || typeof requester.request !== "function") {
+    throw new TypeError("@hotpath/cache needs an @upstash/redis client (its requester was not found)");
+  }
+  const loaded = new WeakSet<LuaScript>();
+
+  const send = async (body: unknown, path?: string[]): Promise<unknown> => {
+    const pending = requester.request<unknown>({ body, path });
+    const response = await withTimeout(pending, timeoutMs);
+    return response;
+  };
+
+  const command = async (args: readonly WireArg[]): Promise<unknown> => {
+    let response: UpstashResponseItem;
+    try {
+      response = (await send(args.map(String))) as UpstashResponseItem;
+    } catch (error) {
+      throw toWireError(error);
+    }
+    if (response.error) throw new RedisUnavailableError("CACHE_REDIS_ERROR", response.error);
+    return response.result ?? null;
+  };
+
+  const script = async (lua: LuaScript, keys: readonly string[], args: readonly WireArg[]): Promise<unknown> => {
+    const sha = await lua.sha();
+    try {
+      const value = await command(["EVALSHA", sha, keys.length, ...keys, ...args]);
+      loaded.add(lua);
+      return value;
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      const value = await command(["EVAL", lua.source, keys.length, ...keys, ...args]);
+      loaded.add(lua);
+      return value;
+    }
+  };
+
+  const encode = async (item: PipelineItem, forceEval: boolean): Promise<string[]> => {
+    if (Array.isArray(item)) return (item as readonly WireArg[]).map(String);
+    const call = item as Exclude<PipelineItem, readonly WireArg[]>;
+    const head =
+      forceEval || !loaded.has(call.script) ? ["EVAL", call.script.source] : ["EVALSHA", await call.script.sha()];
+    return [...head, String(call.keys.length), ...call.keys, ...call.args.map(String)];
+  };
+
+  const runPipeline = async (bodies: string[][]): Promise<PipelineReply[]> => {
+    let response: unknown;
+    try {
+      response = await send(bodies, ["pipeline"]);
+    } catch (error) {
+      throw toWireError(error);
+    }
+    if (!Array.isArray(response)) throw new RedisUnavailableError("CACHE_REDIS_ERROR", "Malformed pipeline reply");
+    return (response as UpstashResponseItem[]).map((item) =>
+      item.error ? { ok: false, error: item.error } : { ok: true, value: item.result ?? null },
+    );
+  };
+
+  const pipeline = async (items: readonly PipelineItem[]): Promise<PipelineReply[]> => {
+    if (items.length === 0) return [];
+    const bodies = await Promise.all(items.map((item) => encode(item, false)));
+    const replies = await runPipeline(bodies);
+    const retry = replies.flatMap((reply, index) => (!reply.ok && /NOSCRIPT/i.test(reply.error) ? [index] : []));
+    if (retry.length > 0) {
+      const again = await runPipeline(await Promise.all(retry.map((index) => encode(items[index] as PipelineItem, true))));
+      retry.forEach((index, at) => (replies[index] = again[at] as PipelineReply));
+    }
+    for (const item of items) if (!Array.isArray(item)) loaded.add((item as { script: LuaScript }).script);
+    return replies;
+  };
+
+  return { timeoutMs, command, script, pipeline };
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && /NOSCRIPT/i.test(error.message);
+}
+
+/** Converts whatever the requester threw into a {@link RedisUnavailableError}. */
+export function toWireError(error: unknown): RedisUnavailableError {
+  if (error instanceof RedisUnavailableError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "REDIS_TIMEOUT" || /timed? ?out|aborted/i.test(message)) {
+    return new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer in time: ${message}`, { cause: error });
+  }
+  if (code === "REDIS_UNAVAILABLE" || code === undefined || /ECONNREFUSED|fetch failed|unavailable|closed/i.test(message)) {
+    if (/command was:/.test(message)) {
+      return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
+    }
+    return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${message}`, { cause: error });
+  }
+  return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
+}
+
+/** Rejects with a timeout error after `ms` (the original promise's rejection is still observed). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  if (!(ms > 0)) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer within ${ms} ms`));
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Reads a reply as a string (null stays null). */
+export function asString(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return value;
+  return typeof value === "number" || typeof value === "bigint" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
+}
+
+/** Reads a reply as a number (null and garbage become `fallback`). */
+export function asNumber(value: unknown, fallback = 0): number {
+  const n = typeof value === "number" ? value : Number(value);
+  return Number.isFinite(n) ? n : fallback;
+}

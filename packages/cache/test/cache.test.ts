@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import type { HotpathRedis } from "@hotpath/redis";
+import { buildKey } from "@hotpath/config";
+import { createCache, isCacheError, readCacheMetrics, type CacheEvent } from "../src/index.ts";
+import { countRequests, eventually } from "./helpers.ts";
+
+describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
+  let redis: HotpathRedis;
+  const apps: string[] = [];
+  const newApp = (label: string) => {
+    const app = uniquePrefix(label);
+    apps.push(app);
+    return app;
+  };
+  beforeAll(() => {
+    redis = openTestRedis(transport);
+  });
+  afterAll(async () => {
+    for (const app of apps) await deletePrefix(redis, `${app}:`);
+    await redis.close();
+  });
+
+  it("get/set/delete/exists/ttl round-trip values and keep Date, Map, Set, BigInt", async () => {
+    const cache = createCache({ redis, app: newApp("basic"), namespace: "user", defaultTtl: 60, metrics: false });
+    expect(await cache.get("a")).toBeUndefined();
+    const value = { when: new Date("2026-01-02T03:04:05Z"), map: new Map([["k", 1]]), set: new Set([1, 2]), big: 2n ** 70n };
+    expect(await cache.set("a", value)).toBe(true);
+    expect(await cache.get("a")).toEqual(value);
+    expect(await cache.exists("a")).toBe(true);
+    const ttl = await cache.ttl("a");
+    expect(ttl).toBeGreaterThan(50);
+    expect(ttl).toBeLessThanOrEqual(60);
+    expect(await cache.delete("a")).toBe(true);
+    expect(await cache.get("a")).toBeUndefined();
+    expect(await cache.exists("a")).toBe(false);
+    expect(await cache.ttl("a")).toBeNull();
+    expect(await cache.delete("a")).toBe(false);
+  });
+
+  it("getOrSet loads once, then hits in ONE round trip", async () => {
+    const cache = createCache({ redis, app: newApp("gos"), namespace: "status", defaultTtl: 60, metrics: false });
+    let calls = 0;
+    const load = () => {
+      calls += 1;
+      return { ok: true, n: calls };
+    };
+    expect(await cache.getOrSet("k", load)).toEqual({ ok: true, n: 1 });
+    const requests = countRequests(redis);
+    expect(await cache.getOrSet("k", load)).toEqual({ ok: true, n: 1 });
+    expect(requests.count).toBe(1);
+    expect(calls).toBe(1);
+  });
+
+  it("keys are built with the config key builder and escaped", async () => {
+    const app = newApp("keys");
+    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
+    await cache.set(["profile", "a:b*"], 1);
+    expect(await redis.exists(buildKey(app, "cache", "user", "v", "profile", "a:b*"))).toBe(1);
+  });
+
+  it("a value failing its schema is a miss, reported and replaced", async () => {
+    const events: CacheEvent[] = [];
+    const cache = createCache({ redis, app: newApp("schema"), namespace: "user", defaultTtl: 60, metrics: false, onEvent: (e) => events.push(e) });
+    await cache.set("u", { name: 42 });
+    const schema = z.object({ name: z.string() });
+    expect(await cache.get("u", { schema })).toBeUndefined();
+    expect(events.some((e) => e.type === "invalid_value" && e.reason.includes("name"))).toBe(true);
+    const value = await cache.getOrSet("u", () => ({ name: "Ada" }), { schema });
+    expect(value).toEqual({ name: "Ada" });
+    expect(await cache.get("u", { schema })).toEqual({ name: "Ada" });
+  });
+
+  it("invalid cached JSON is a miss", async () => {
+    const app = newApp("badjson");
+    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
+    const key = buildKey(app, "cache", "user", "v", "x");
+    await redis.set(key, `H1|${Date.now() + 60_000}|${Date.now() + 60_000}|0|v|j{not json`);
+    expect(await cache.get("x")).toBeUndefined();
+    await redis.set(key, "garbage");
+    expect(await cache.get("x")).toBeUndefined();
+    expect(await cache.getOrSet("x", () => "fresh")).toBe("fresh");
+    expect(await cache.get("x")).toBe("fresh");
+  });
+
+  it("negative caching: null is cached with its own TTL and distinguishable from a miss", async () => {
+    const cache = createCache({ redis, app: newApp("neg"), namespace: "user", defaultTtl: 60, metrics: false });
+    let calls = 0;
+    const load = () => {
+      calls += 1;
+      return null;
+    };
+    expect(await cache.getOrSet("nobody", load, { negativeTtl: 5 })).toBeNull();
+    expect(await cache.getOrSet("nobody", load, { negativeTtl: 5 })).toBeNull();
+    expect(calls).toBe(1);
+    expect(await cache.get("nobody")).toBeNull();
+    expect(await cache.get("missing")).toBeUndefined();
+    expect(await cache.ttl("nobody")).toBeLessThanOrEqual(5);
+    expect(cache.stats().negativeHits).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses values over maxEntryBytes with a clear error", async () => {
+    const cache = createCache({ redis, app: newApp("size"), namespace: "user", defaultTtl: 60, metrics: false, maxEntryBytes: 1000 });
+    await expect(cache.set("big", "x".repeat(2000))).rejects.toSatisfy((e) => isCacheError(e, "CACHE_VALUE_TOO_LARGE"));
+    const events: CacheEvent[] = [];
+    const cache2 = createCache({ redis, app: newApp("size2"), namespace: "user", defaultTtl: 60, metrics: false, maxEntryBytes: 1000, onEvent: (e) => events.push(e) });
+    expect(await cache2.getOrSet("big", () => "y".repeat(2000))).toHaveLength(2000);
+    expect(events.some((e) => e.type === "write_refused")).toBe(true);
+    expect(await cache2.get("big")).toBeUndefined();
+  });
+
+  it("in-process single-flight: concurrent misses call the loader once", async () => {
+    const cache = createCache({ redis, app: newApp("sf"), namespace: "user", defaultTtl: 60, metrics: false });
+    let calls = 0;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        cache.getOrSet("k", async () => {
+          calls += 1;
+          await new Promise((r) => setTimeout(r, 50));
+          return "v";
+        }),
+      ),
+    );
+    expect(new Set(results)).toEqual(new Set(["v"]));
+    expect(calls).toBe(1);
+  });
+
+  it("distributed single-flight: two cache instances, one loader call", async () => {
+    const app = newApp("dsf");
+    const a = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
+    const other = openTestRedis(transport);
+    const b = createCache({ redis: other, app, namespace: "user", defaultTtl: 60, metrics: false });
+    let calls = 0;
+    const load = async () => {
+      calls += 1;
+      await new Promise((r) => setTimeout(r, 200));
+      return "v";
+    };
+    const [x, y] = await Promise.all([a.getOrSet("k", load), b.getOrSet("k", load)]);
+    expect([x, y]).toEqual(["v", "v"]);
+    expect(calls).toBe(1);
+    expect(a.stats().lockWaits + b.stats().lockWaits).toBe(1);
+    await other.close();
+  });
+
+  it("stale-while-revalidate: serves stale in one round trip while one refresh runs", async () => {
+    const cache = createCache({ redis, app: newApp("swr"), namespace: "status", defaultTtl: 60, metrics: false });
+    let version = 0;
+    let running = 0;
+    let maxRunning = 0;
+    const load = async () => {
+      running += 1;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise((r) => setTimeout(r, 150));
+      running -= 1;
+      version += 1;
+      return version;
+    };
+    const options = { ttl: "200ms" as const, staleWhileRevalidate: 30, jitter: 0 };
+    expect(await cache.getOrSet("s", load, options)).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    const requests = countRequests(redis);
+    const stale = await cache.getOrSet("s", load, options);
+    expect(stale).toBe(1);
+    expect(requests.count).toBe(1);
+    // More stale readers while the refresh runs: still stale, no second refresh.
+    expect(await Promise.all([1, 2, 3].map(() => cache.getOrSet("s", load, options)))).toEqual([1, 1, 1]);
+    await eventually(async () => (await cache.get("s")) === 2);
+    expect(maxRunning).toBe(1);
+    expect(version).toBe(2);
+    expect(cache.stats().staleHits).toBeGreaterThanOrEqual(1);
+  });
+
+  it("SWR: a failing refresh keeps serving stale within the window", async () => {
+    const cache = createCache({ redis, app: newApp("swrfail"), namespace: "status", defaultTtl: 60, metrics: false });
+    const options = { ttl: "100ms" as const, staleWhileRevalidate: 30, jitter: 0 };
+    await cache.getOrSet("s", () => "old", options);
+    await new Promise((r) => setTimeout(r, 200));
+    let failures = 0;
+    const failing = () => {
+      failures += 1;
+      throw new Error("db down");
+    };
+    expect(await cache.getOrSet("s", failing, options)).toBe("old");
+    await eventually(() => failures === 1);
+    await eventually(() => cache.stats().loadErrors === 1);
+    expect(await cache.getOrSet("s", failing, options)).toBe("old");
+  });
+
+  it("tags: invalidateTag removes every entry carrying the tag", async () => {
+    const cache = createCache({ redis, app: newApp("tags"), namespace: "user", defaultTtl: 60, metrics: false });
+    await cache.set("a", 1, { tags: ["team:1"] });
+    await cache.set("b", 2, { tags: ["team:1", "x"] });
+    await cache.getOrSet("c", () => 3, { tags: ["team:1"] });
+    await cache.set("d", 4, { tags: ["team:2"] });
+    expect(await cache.invalidateTag("team:1")).toBe(3);
+    expect(await cache.mget(["a", "b", "c", "d"])).toEqual([undefined, undefined, undefined, 4]);
+  });
+
+  it("invalidatePattern scans with escaped parts and unlinks in batches", async () => {
+    const cache = createCache({ redis, app: newApp("pattern"), namespace: "user", defaultTtl: 60, metrics: false });
+    await cache.mset(Array.from({ length: 1200 }, (_, i) => ({ key: `user:${i}`, value: i })));
+    await cache.set("user*x", "literal");
+    await cache.set(["other", 1], "keep");
+    expect(await cache.invalidatePattern("user:*")).toBe(1200);
+    expect(await cache.get("user*x")).toBe("literal");
+    expect(await cache.get(["other", 1])).toBe("keep");
+    expect(await cache.invalidatePattern(["other", "*"])).toBe(0);
+  });
+
+  it("mget/mset, hash helpers, counters and cached()", async () => {
+    const cache = createCache({ redis, app: newApp("misc"), namespace: "api", defaultTtl: 60, metrics: false });
+    expect(await cache.mset([{ key: "a", value: 1 }, { key: "b", value: { x: new Date(0) } }])).toBe(true);
+    expect(await cache.mget(["a", "b", "zz"])).toEqual([1, { x: new Date(0) }, undefined]);
+    expect(await cache.hashSet("h", { a: 1, b: "two", c: new Set([3]) }, { ttl: 60 })).toBe(true);
+    expect(await cache.hashGet("h", "b")).toBe("two");
+    expect(await cache.hashGet("h", "nope")).toBeUndefined();
+    expect(await cache.hashGetAll("h")).toEqual({ a: 1, b: "two", c: new Set([3]) });
+    expect(await cache.increment("views")).toBe(1);
+    expect(await cache.increment("views", 5, { ttl: 60 })).toBe(6);
+    expect(await cache.decrement("views", 2)).toBe(4);
+    let calls = 0;
+    const square = cache.cached(
+      (n: number) => {
+        calls += 1;
+        return n * n;
+      },
+      { key: (n) => ["square", n], ttl: 60 },
+    );
+    expect(await square(4)).toBe(16);
+    expect(await square(4)).toBe(16);
+    expect(await square(5)).toBe(25);
+    expect(calls).toBe(2);
+  });
+
+  it("metrics are aggregated per minute per namespace in Redis and readable", async () => {
+    const app = newApp("metrics");
+    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: { flushIntervalMs: 0 } });
+    await cache.getOrSet("k", () => 1);
+    await cache.getOrSet("k", () => 1);
+    await cache.get("none");
+    await cache.flushMetrics();
+    const rows = await readCacheMetrics(redis, { app, sinceMs: Date.now() - 120_000 });
+    const sum = (name: "cache_hits_total" | "cache_misses_total" | "cache_loads_total") =>
+      rows.filter((r) => r.namespace === "user").reduce((n, r) => n + r.counters[name], 0);
+    expect(sum("cache_hits_total")).toBe(1);
+    expect(sum("cache_misses_total")).toBe(2);
+    expect(sum("cache_loads_total")).toBe(1);
+    expect(await redis.ttl(`${app}:metrics:cache:${Math.floor(Date.now() / 60_000)}`)).toBeGreaterThan(0);
+  });
+
+  it("metrics do not add a synchronous round trip", async () => {
+    const app = newApp("metrics2");
+    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: { flushIntervalMs: 60_000 } });
+    await cache.set("k", 1);
+    const requests = countRequests(redis);
+    for (let i = 0; i < 5; i += 1) await cache.getOrSet("k", () => 1);
+    expect(requests.count).toBe(5);
+    await cache.close();
+    expect(requests.count).toBe(6);
+  });
+});
