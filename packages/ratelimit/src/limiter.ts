@@ -1,0 +1,469 @@
+import { DEFAULT_APP, createKeyspace, type FailureMode } from "@hotpath/config";
+import type { Redis } from "@upstash/redis";
+import { z } from "zod";
+import { BlockCache } from "./block-cache.ts";
+import { LimitControls, type DenyListEntry, type RateLimitOverride } from "./controls.ts";
+import { RateLimitError, RateLimitUnavailableError } from "./errors.ts";
+import { errorMessage, withTimeout } from "./guard.ts";
+import { keyIdentifier, policyKeys } from "./keys.ts";
+import { MemoryLimiter } from "./memory-limiter.ts";
+import {
+  MetricsRecorder,
+  getUsage,
+  getUsageOverTime,
+  topIdentifiers,
+  type MetricsOptions,
+  type PolicyUsage,
+  type UsageQuery,
+} from "./metrics.ts";
+import { MULTI_POLICY_SCRIPT } from "./multi-script.ts";
+import { createPolicyRegistry, type PolicyRegistry, type PolicyRegistryOptions, type PolicySelector } from "./policies.ts";
+import type {
+  PolicyOutcome,
+  RateLimitEvent,
+  RateLimitLogger,
+  RateLimitReason,
+  RateLimitResult,
+  ResolvedPolicy,
+  WaitUntil,
+} from "./types.ts";
+import { UpstashLimiters } from "./upstash-limiters.ts";
+
+/** What to do when Redis fails or is slower than `timeoutMs`. */
+export interface FailureOptions {
+  /** Forces one mode on every policy (else each policy's own `failure`, AUTH = closed). */
+  mode?: FailureMode;
+  /** Per-policy modes, over the policies' own. */
+  policies?: Readonly<Record<string, FailureMode>>;
+  /** After a failure, Redis is skipped (fallback at once) for this long, then tried again. @default 1000 */
+  breakerMs?: number;
+  /** `Retry-After` (seconds) of the fail-closed error. @default 1 */
+  retryAfterSeconds?: number;
+  /** Identifiers the insurance limiter tracks per process. @default 10000 */
+  maxFallbackEntries?: number;
+}
+
+/** Options of {@link createRateLimiter}. */
+export interface CreateRateLimiterOptions extends PolicyRegistryOptions {
+  /** An `@upstash/redis` client (e.g. `createRedis()` of `@hotpath/redis`: TCP or REST). */
+  redis: Redis;
+  /** App prefix of every key (`<prefix>:rl:…`, `<prefix>:metrics:rl:…`). @default "hotpath" */
+  prefix?: string;
+  /** Failure policy. */
+  failure?: FailureOptions;
+  /** Per-minute counters and hourly top identifiers in Redis; `false` turns them off. @default true */
+  analytics?: boolean | MetricsOptions;
+  /** In-memory block cache: a blocked identifier costs no Redis call until its reset. @default true */
+  ephemeralCache?: boolean | { maxEntries?: number };
+  /** Deadline of a Redis call before the failure policy applies. @default 1000 */
+  timeoutMs?: number;
+  /** Deny list and overrides: how long the in-memory copy lives; `false` turns them off. @default { refreshMs: 5000 } */
+  controls?: false | { refreshMs?: number };
+  /** Runtime hook for background work (`ctx.waitUntil`); without it, `pending` is awaited before `limit()` returns. */
+  waitUntil?: WaitUntil;
+  /** Receives every fallback, fail-closed, Redis error and deny decision. */
+  onEvent?: (event: RateLimitEvent) => void;
+  /** Logs the same events (warn). */
+  logger?: RateLimitLogger;
+}
+
+/** Options of one {@link RateLimiter.limit} call. */
+export interface LimitOptions extends PolicySelector {
+  /** Units this request consumes. @default 1 */
+  cost?: number;
+  /** Client IP (group) for the IP deny list, e.g. `identity.ip` from `getRateLimitIdentifier`. */
+  ip?: string;
+  /** Overrides the limiter's `waitUntil` for this call (e.g. the request context's). */
+  waitUntil?: WaitUntil;
+}
+
+/** Remaining quota of one policy (admin view). */
+export interface RemainingQuota {
+  policy: string;
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+/** In-process counters of the limiter (since it was created). */
+export interface RateLimiterStats {
+  redisChecks: number;
+  cacheBlocks: number;
+  denied: number;
+  fallbacks: number;
+  failClosed: number;
+  redisErrors: number;
+}
+
+/** A rate limiter over named policies. Create it with {@link createRateLimiter}. */
+export interface RateLimiter {
+  /** The policies, bucket map and plans it knows. */
+  readonly registry: PolicyRegistry;
+  /**
+   * Decides one request: one Redis round trip for one policy (the upstream EVALSHA) and one for
+   * several (one EVALSHA of the multi-policy script); none when blocked in the ephemeral cache.
+   * @throws RateLimitUnavailableError when Redis failed and a policy fails closed.
+   * @throws RateLimitError RATELIMIT_INVALID_INPUT / RATELIMIT_UNKNOWN_POLICY for bad arguments.
+   */
+  limit(identifier: string, options?: LimitOptions): Promise<RateLimitResult>;
+  /** Remaining quota per policy without consuming any. */
+  getRemaining(identifier: string, selector?: PolicySelector): Promise<RemainingQuota[]>;
+  /** Clears an identifier's counters (all policies, or the selected ones), its cache entries and fallback state. */
+  reset(identifier: string, selector?: PolicySelector): Promise<void>;
+  /** Deny list stored in Redis (read by every instance within `refreshMs`). */
+  readonly denyList: {
+    add(entry: DenyListEntry): Promise<void>;
+    remove(entry: DenyListEntry): Promise<void>;
+    list(): Promise<string[]>;
+  };
+  /** Per-identifier overrides stored in Redis (e.g. a partner gets 10x). */
+  readonly overrides: {
+    set(identifier: string, override: RateLimitOverride): Promise<void>;
+    remove(identifier: string): Promise<void>;
+    list(): Promise<Record<string, RateLimitOverride>>;
+  };
+  /** Metric readers over this limiter's prefix. */
+  readonly metrics: {
+    getUsage(query?: Omit<UsageQuery, "app">): Promise<Record<string, PolicyUsage>>;
+    getUsageOverTime(query?: Omit<UsageQuery, "app">): ReturnType<typeof getUsageOverTime>;
+    topIdentifiers(query?: { kind?: "allowed" | "blocked"; hours?: number; limit?: number }): ReturnType<typeof topIdentifiers>;
+    /** Writes batched metrics now. */
+    flush(): Promise<void>;
+  };
+  /** In-process counters. */
+  stats(): RateLimiterStats;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const identifierSchema = z.string().min(1).max(512);
+const costSchema = z.number().int().min(1).max(1_000_000);
+
+function invalid(field: string, error: z.ZodError): RateLimitError {
+  return new RateLimitError("RATELIMIT_INVALID_INPUT", `${field}: ${error.issues[0]?.message ?? "invalid"}`, {
+    cause: error,
+  });
+}
+
+/** Picks the most restrictive outcome: the blocked one with the latest reset, else the lowest remaining. */
+function mostRestrictive(outcomes: readonly PolicyOutcome[]): PolicyOutcome {
+  let chosen = outcomes[0] as PolicyOutcome;
+  for (const outcome of outcomes.slice(1)) {
+    if (chosen.success !== outcome.success) {
+      if (!outcome.success) chosen = outcome;
+    } else if (!outcome.success ? outcome.reset > chosen.reset : outcome.remaining < chosen.remaining || (outcome.remaining === chosen.remaining && outcome.reset > chosen.reset)) {
+      chosen = outcome;
+    }
+  }
+  return chosen;
+}
+
+function decide(outcomes: readonly PolicyOutcome[], reason: RateLimitReason, pending: Promise<void>, now: number): RateLimitResult {
+  const chosen = mostRestrictive(outcomes);
+  const success = outcomes.every((o) => o.success);
+  return {
+    success,
+    limit: chosen.limit,
+    remaining: Math.max(0, chosen.remaining),
+    reset: chosen.reset,
+    retryAfter: success ? 0 : Math.max(1, Math.ceil((chosen.reset - now) / 1000)),
+    policy: chosen.policy,
+    reason,
+    policies: outcomes,
+    pending,
+  };
+}
+
+/** Applies an identifier's override to a policy. */
+function withOverride(policy: ResolvedPolicy, override: RateLimitOverride | undefined): ResolvedPolicy {
+  if (!override) return policy;
+  const exact = override.limits?.[policy.name];
+  const factor = exact !== undefined ? exact / policy.limit : (override.multiplier ?? 1);
+  if (factor === 1) return policy;
+  return {
+    ...policy,
+    limit: Math.max(1, exact ?? Math.round(policy.limit * factor)),
+    refillRate: Math.max(1, Math.round(policy.refillRate * factor)),
+  };
+}
+
+/**
+ * Creates a rate limiter from the typed policies of `@hotpath/config` (named limiters, tiers,
+ * bucket map, plans) plus custom ones, on `@upstash/ratelimit` 2.2.0 over any `@upstash/redis`
+ * client — TCP or REST through `@hotpath/redis`.
+ * @example
+ * const limiter = createRateLimiter({ redis, policies: { burst: "10/1s", daily: "1000 per 1d" } });
+ * const result = await limiter.limit(identity.identifier, { bucket: "tips:quick", plan: "free" });
+ */
+export function createRateLimiter(options: CreateRateLimiterOptions): RateLimiter {
+  const app = createKeyspace(options.prefix ?? DEFAULT_APP).app;
+  const redis = options.redis;
+  const registry = createPolicyRegistry(options);
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const breakerMs = options.failure?.breakerMs ?? 1000;
+  const retryAfterSeconds = options.failure?.retryAfterSeconds ?? 1;
+  const upstream = new UpstashLimiters(redis, app);
+  const fallback = new MemoryLimiter({ maxEntries: options.failure?.maxFallbackEntries });
+  const cacheOption = options.ephemeralCache ?? true;
+  const blockCache = cacheOption === false ? undefined : new BlockCache(cacheOption === true ? {} : cacheOption);
+  const multiScript = redis.createScript<number[]>(MULTI_POLICY_SCRIPT);
+  const stats: RateLimiterStats = { redisChecks: 0, cacheBlocks: 0, denied: 0, fallbacks: 0, failClosed: 0, redisErrors: 0 };
+  let breakerOpenUntil = 0;
+  const redisUsable = () => Date.now() >= breakerOpenUntil;
+
+  const emit = (event: RateLimitEvent) => {
+    try {
+      options.onEvent?.(event);
+      if (options.logger && event.type !== "denied") options.logger.warn(`ratelimit ${event.type}`, { ...event });
+    } catch {
+      // A broken hook must not break rate limiting.
+    }
+  };
+  const onError = (operation: string, error: unknown) => {
+    stats.redisErrors++;
+    emit({ type: "redisError", operation, error: errorMessage(error) });
+  };
+
+  const failureOf = (policy: ResolvedPolicy): FailureMode =>
+    options.failure?.mode ?? options.failure?.policies?.[policy.name] ?? policy.failure;
+
+  const analyticsOption = options.analytics ?? true;
+  const metrics =
+    analyticsOption === false
+      ? undefined
+      : new MetricsRecorder(redis, app, { ...(analyticsOption === true ? {} : analyticsOption), timeoutMs, onError });
+
+  const controls =
+    options.controls === false
+      ? undefined
+      : new LimitControls({ redis, app, refreshMs: options.controls?.refreshMs ?? 5000, timeoutMs, onError, redisUsable });
+
+  const finish = async (result: Omit<RateLimitResult, "pending">, tasks: (Promise<void> | undefined)[], waitUntil: WaitUntil | undefined) => {
+    const now = Date.now();
+    tasks.push(metrics?.flushIfDue(now, redisUsable()), controls?.refreshIfStale(now));
+    const live = tasks.filter((t): t is Promise<void> => t !== undefined);
+    const pending = live.length === 0 ? RESOLVED : live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
+    if (pending !== RESOLVED) {
+      if (waitUntil) waitUntil(pending);
+      else await pending;
+    }
+    return { ...result, pending };
+  };
+
+  const record = (outcomes: readonly PolicyOutcome[], success: boolean, identifier: string, isFallback: boolean) => {
+    if (!metrics) return;
+    const now = Date.now();
+    let first = true;
+    for (const outcome of outcomes) {
+      if (success || !outcome.success) {
+        // The identifier counts once per decision in the top lists.
+        metrics.record(outcome.policy, success ? "allowed" : "blocked", first ? identifier : undefined, now);
+        first = false;
+      }
+      if (isFallback) metrics.record(outcome.policy, "fallback", undefined, now);
+    }
+  };
+
+  const checkRedis = async (keyId: string, policies: readonly ResolvedPolicy[], cost: number) => {
+    const now = Date.now();
+    if (policies.length === 1) {
+      const policy = policies[0] as ResolvedPolicy;
+      const response = await withTimeout(upstream.get(policy).limit(keyId, { rate: cost }), timeoutMs, "limit");
+      const outcome: PolicyOutcome = {
+        policy: policy.name,
+        success: response.success,
+        limit: response.limit,
+        remaining: Math.max(0, response.remaining),
+        reset: response.reset,
+        windowSeconds: Math.max(1, Math.ceil(policy.windowMs / 1000)),
+      };
+      // cachedFixedWindow answers from memory and syncs Redis in `pending`.
+      const task =
+        policy.algorithm === "cachedFixedWindow"
+          ? response.pending.then(
+              () => undefined,
+              (error: unknown) => onError("cachedFixedWindow.sync", error),
+            )
+          : undefined;
+      return { outcomes: [outcome], task };
+    }
+    const keys: string[] = [];
+    const args: (string | number)[] = [now, cost, policies.length];
+    for (const policy of policies) {
+      keys.push(...policyKeys(app, policy, keyId, now));
+      args.push(policy.algorithm, policy.limit, policy.windowMs, policy.refillRate);
+    }
+    const reply = await withTimeout(multiScript.exec(keys, args.map(String)), timeoutMs, "limit (multi-policy)");
+    const outcomes = policies.map((policy, index): PolicyOutcome => ({
+      policy: policy.name,
+      success: Number(reply[1 + index * 3]) === 1,
+      limit: policy.limit,
+      remaining: Math.max(0, Number(reply[2 + index * 3])),
+      reset: Number(reply[3 + index * 3]),
+      windowSeconds: Math.max(1, Math.ceil(policy.windowMs / 1000)),
+    }));
+    return { outcomes, task: undefined };
+  };
+
+  const limit = async (identifier: string, limitOptions: LimitOptions = {}): Promise<RateLimitResult> => {
+    const id = identifierSchema.safeParse(identifier);
+    if (!id.success) throw invalid("identifier", id.error);
+    const costParse = costSchema.safeParse(limitOptions.cost ?? 1);
+    if (!costParse.success) throw invalid("cost", costParse.error);
+    const cost = costParse.data;
+    const policies = registry.resolve(limitOptions);
+    const waitUntil = limitOptions.waitUntil ?? options.waitUntil;
+
+    if (controls) {
+      const ready = controls.ready();
+      if (ready) await ready;
+      const deniedBy = controls.deniedBy(identifier, limitOptions.ip);
+      if (deniedBy) {
+        stats.denied++;
+        emit({ type: "denied", identifier, by: deniedBy });
+        metrics?.record("denyList", "blocked", identifier);
+        const now = Date.now();
+        return finish(
+          {
+            success: false,
+            limit: 0,
+            remaining: 0,
+            reset: now + 60_000,
+            retryAfter: 60,
+            policy: "denyList",
+            reason: "denyList",
+            policies: [],
+            denied: deniedBy,
+          },
+          [],
+          waitUntil,
+        );
+      }
+    }
+
+    const cacheKey = `${policies.map((p) => p.name).join("+")}|${identifier}`;
+    const blocked = blockCache?.get(cacheKey);
+    if (blocked) {
+      stats.cacheBlocks++;
+      const now = Date.now();
+      record(blocked.policies, false, identifier, false);
+      const { pending: _ignored, ...result } = decide(blocked.policies, "cacheBlock", RESOLVED, now);
+      return finish(result, [], waitUntil);
+    }
+
+    const override = controls?.override(identifier);
+    const effective = policies.map((p) => withOverride(p, override));
+    const keyId = keyIdentifier(identifier);
+
+    if (redisUsable()) {
+      try {
+        stats.redisChecks++;
+        const { outcomes, task } = await checkRedis(keyId, effective, cost);
+        const now = Date.now();
+        const { pending: _ignored, ...result } = decide(outcomes, outcomes.every((o) => o.success) ? "allowed" : "limited", RESOLVED, now);
+        if (!result.success && blockCache) blockCache.block(cacheKey, result.reset, outcomes);
+        record(outcomes, result.success, identifier, false);
+        return finish(result, [task], waitUntil);
+      } catch (error) {
+        breakerOpenUntil = Date.now() + breakerMs;
+        onError("limit", error);
+        return useFallback(identifier, effective, cost, error, waitUntil);
+      }
+    }
+    return useFallback(identifier, effective, cost, new RateLimitError("RATELIMIT_STORE_ERROR", "Redis is skipped after a recent failure"), waitUntil);
+  };
+
+  const useFallback = async (
+    identifier: string,
+    policies: readonly ResolvedPolicy[],
+    cost: number,
+    cause: unknown,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<RateLimitResult> => {
+    const closed = policies.find((p) => failureOf(p) === "closed");
+    if (closed) {
+      stats.failClosed++;
+      emit({ type: "failClosed", policy: closed.name, identifier, error: errorMessage(cause) });
+      metrics?.record(closed.name, "fallback", undefined);
+      throw new RateLimitUnavailableError(closed.name, retryAfterSeconds, { cause });
+    }
+    const now = Date.now();
+    const outcomes = fallback.limit(keyIdentifier(identifier), policies, cost, now);
+    const { pending: _ignored, ...result } = decide(outcomes, "fallback", RESOLVED, now);
+    stats.fallbacks++;
+    for (const outcome of outcomes) {
+      emit({ type: "fallback", policy: outcome.policy, identifier, success: result.success, error: errorMessage(cause) });
+    }
+    record(outcomes, result.success, identifier, true);
+    return finish(result, [], waitUntil);
+  };
+
+  const requireControls = () => {
+    if (!controls) throw new RateLimitError("RATELIMIT_INVALID_INPUT", "controls: the deny list and overrides are turned off");
+    return controls;
+  };
+
+  return {
+    registry,
+    limit,
+    async getRemaining(identifier, selector) {
+      const id = identifierSchema.safeParse(identifier);
+      if (!id.success) throw invalid("identifier", id.error);
+      const policies = selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined ? registry.resolve(selector) : [...registry.policies.values()];
+      const override = controls?.override(identifier);
+      const keyId = keyIdentifier(identifier);
+      return Promise.all(
+        policies.map(async (base) => {
+          const policy = withOverride(base, override);
+          const quota = await withTimeout(upstream.get(policy).getRemaining(keyId), timeoutMs, "getRemaining");
+          return { policy: policy.name, limit: quota.limit, remaining: Math.max(0, quota.remaining), reset: quota.reset };
+        }),
+      );
+    },
+    async reset(identifier, selector) {
+      const id = identifierSchema.safeParse(identifier);
+      if (!id.success) throw invalid("identifier", id.error);
+      const policies = selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined ? registry.resolve(selector) : [...registry.policies.values()];
+      const keyId = keyIdentifier(identifier);
+      const now = Date.now();
+      const keys = new Set<string>();
+      for (const policy of policies) {
+        for (const key of policyKeys(app, policy, keyId, now)) keys.add(key);
+        // The window before the current one too (a sliding window reads it).
+        for (const key of policyKeys(app, policy, keyId, now - policy.windowMs)) keys.add(key);
+      }
+      blockCache?.forget(identifier);
+      fallback.reset(keyId);
+      upstream.forgetCached(keyId);
+      await withTimeout(redis.del(...keys), timeoutMs, "reset");
+    },
+    denyList: {
+      add: async (entry) => {
+        await requireControls().deny(entry);
+        if (entry.identifier !== undefined) blockCache?.forget(entry.identifier);
+      },
+      remove: async (entry) => {
+        await requireControls().undeny(entry);
+        if (entry.identifier !== undefined) blockCache?.forget(entry.identifier);
+      },
+      list: () => requireControls().listDenied(),
+    },
+    overrides: {
+      set: async (identifier, override) => {
+        await requireControls().setOverride(identifier, override);
+        blockCache?.forget(identifier);
+      },
+      remove: async (identifier) => {
+        await requireControls().removeOverride(identifier);
+        blockCache?.forget(identifier);
+      },
+      list: () => requireControls().listOverrides(),
+    },
+    metrics: {
+      getUsage: (query = {}) => getUsage(redis, { ...query, app }),
+      getUsageOverTime: (query = {}) => getUsageOverTime(redis, { ...query, app }),
+      topIdentifiers: (query = {}) => topIdentifiers(redis, { ...query, app }),
+      flush: () => metrics?.flush() ?? RESOLVED,
+    },
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,154 @@
+import {
+  BUCKET_MAP,
+  ConfigError,
+  DEFAULT_TIER,
+  NAMED_LIMITERS,
+  PLANS,
+  RATE_LIMIT_TIERS,
+  definePolicies,
+  parseDurationMs,
+  parseLimit,
+  type RateLimitAlgorithm,
+  type RateLimitPolicy,
+  type RateLimitPolicyInput,
+} from "@hotpath/config";
+import { RateLimitError } from "./errors.ts";
+import type { ResolvedPolicy } from "./types.ts";
+
+/** A policy as configured: the typed object of `@hotpath/config`, or text such as `"5 per 1h"` / `"100/1m"`. */
+export type PolicyInput = RateLimitPolicyInput | string;
+
+/** Which policies one `limit()` call is held to. */
+export interface PolicySelector {
+  /** A policy name, or several (all must allow: e.g. `["burst", "daily"]`). */
+  policy?: string | readonly string[];
+  /** A route bucket (`"tips:quick"`): resolved through the bucket map to a tier. */
+  bucket?: string;
+  /** A plan (`"free"`, `"pro"`): its quota (`plan:<name>`) is checked too. */
+  plan?: string;
+}
+
+/** Options of {@link createPolicyRegistry}. */
+export interface PolicyRegistryOptions {
+  /** Extra or replaced policies by name; text policies use `defaultAlgorithm`. */
+  policies?: Readonly<Record<string, PolicyInput>>;
+  /** Extra bucket -> policy name(s) entries, over `BUCKET_MAP` of `@hotpath/config`. */
+  buckets?: Readonly<Record<string, string | readonly string[]>>;
+  /** Plans by name (registered as `plan:<name>`). @default PLANS */
+  plans?: Readonly<Record<string, PolicyInput>>;
+  /** Policy used for buckets the map does not list. @default DEFAULT_TIER ("moderate") */
+  defaultPolicy?: string;
+  /** Algorithm of text policies. @default "slidingWindow" */
+  defaultAlgorithm?: RateLimitAlgorithm;
+}
+
+/** Named policies, the bucket map and plans, resolved once. */
+export interface PolicyRegistry {
+  /** Every policy by name. */
+  readonly policies: ReadonlyMap<string, ResolvedPolicy>;
+  /** The policies a call is held to (deduplicated, in a stable order). */
+  resolve(selector: PolicySelector): readonly ResolvedPolicy[];
+  /** One policy by name. @throws RateLimitError RATELIMIT_UNKNOWN_POLICY */
+  get(name: string): ResolvedPolicy;
+}
+
+const POLICY_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * Turns one configured policy into a {@link ResolvedPolicy}.
+ * @throws RateLimitError RATELIMIT_INVALID_POLICY naming the policy and what is wrong.
+ */
+export function resolvePolicy(
+  name: string,
+  input: PolicyInput | RateLimitPolicy,
+  defaultAlgorithm: RateLimitAlgorithm = "slidingWindow",
+): ResolvedPolicy {
+  if (!POLICY_NAME.test(name)) {
+    throw new RateLimitError(
+      "RATELIMIT_INVALID_POLICY",
+      `Invalid policy name "${name}": use 1-64 letters, digits, "_", ".", ":" or "-".`,
+    );
+  }
+  try {
+    let policy: RateLimitPolicy;
+    if (typeof input === "string") {
+      const { limit, window } = parseLimit(input);
+      policy = definePolicies({ [name]: { limit, window, algorithm: defaultAlgorithm } })[name] as RateLimitPolicy;
+    } else {
+      policy = definePolicies({ [name]: input })[name] as RateLimitPolicy;
+    }
+    const windowMs = Math.round(parseDurationMs(policy.window));
+    if (windowMs < 1) throw new ConfigError("CONFIG_INVALID_DURATION", `window of "${name}" is under 1 ms`);
+    return {
+      name,
+      limit: policy.limit,
+      windowMs,
+      algorithm: policy.algorithm,
+      refillRate: policy.refillRate ?? policy.limit,
+      failure: policy.failure,
+    };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new RateLimitError("RATELIMIT_INVALID_POLICY", `Invalid rate-limit policy "${name}": ${detail}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Builds the registry: `NAMED_LIMITERS` (API, GENERATION, AUTH, PUBLIC), the tiers (strict,
+ * moderate, generous), plans as `plan:<name>`, and custom policies; the bucket map routes
+ * buckets to tiers.
+ * @example createPolicyRegistry({ policies: { burst: "10/1s", daily: "1000 per 1d" } })
+ */
+export function createPolicyRegistry(options: PolicyRegistryOptions = {}): PolicyRegistry {
+  const defaultAlgorithm = options.defaultAlgorithm ?? "slidingWindow";
+  const policies = new Map<string, ResolvedPolicy>();
+  const add = (name: string, input: PolicyInput | RateLimitPolicy) =>
+    policies.set(name, resolvePolicy(name, input, defaultAlgorithm));
+  for (const [name, policy] of Object.entries(NAMED_LIMITERS)) add(name, policy);
+  for (const [name, policy] of Object.entries(RATE_LIMIT_TIERS)) add(name, policy);
+  for (const [name, policy] of Object.entries(options.plans ?? PLANS)) add(`plan:${name}`, policy);
+  for (const [name, policy] of Object.entries(options.policies ?? {})) add(name, policy);
+
+  const buckets = new Map<string, readonly string[]>();
+  for (const [bucket, tier] of Object.entries(BUCKET_MAP)) buckets.set(bucket, [tier]);
+  for (const [bucket, names] of Object.entries(options.buckets ?? {})) {
+    buckets.set(bucket, typeof names === "string" ? [names] : [...names]);
+  }
+  const defaultPolicy = options.defaultPolicy ?? DEFAULT_TIER;
+
+  const get = (name: string): ResolvedPolicy => {
+    const policy = policies.get(name);
+    if (!policy) {
+      throw new RateLimitError(
+        "RATELIMIT_UNKNOWN_POLICY",
+        `Unknown rate-limit policy "${name}"; known: ${[...policies.keys()].join(", ")}`,
+      );
+    }
+    return policy;
+  };
+  for (const names of buckets.values()) names.forEach(get);
+  get(defaultPolicy);
+
+  return {
+    policies,
+    get,
+    resolve(selector) {
+      if (selector.policy !== undefined && selector.bucket !== undefined) {
+        throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass either `policy` or `bucket`, not both.");
+      }
+      const names: string[] = [];
+      if (selector.policy !== undefined) {
+        names.push(...(typeof selector.policy === "string" ? [selector.policy] : selector.policy));
+      } else if (selector.bucket !== undefined) {
+        names.push(...(buckets.get(selector.bucket) ?? [defaultPolicy]));
+      }
+      if (selector.plan !== undefined) names.push(`plan:${selector.plan}`);
+      if (names.length === 0) {
+        throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass a `policy`, a `bucket` or a `plan` to limit().");
+      }
+      return [...new Set(names)].map(get);
+    },
+  };
+}
