@@ -21,11 +21,10 @@ export function publishedRatelimitScripts(): PublishedScript[] {
   if (start < 0 || end < start) throw new Error("@upstash/ratelimit bundle layout changed: lua-scripts section not found");
   type Entry = { script: string; hash: string };
   const section = bundle.slice(start, end);
+  type Loaded = { SCRIPTS: Record<string, Record<string, Record<string, Entry>>>; RESET_SCRIPT: Entry };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating the SDK's own constants
-  const loaded = new Function(`${section}\nreturn { SCRIPTS, RESET_SCRIPT };`)() as {
-    SCRIPTS: Record<string, Record<string, Record<string, Entry>>>;
-    RESET_SCRIPT: Entry;
-  };
+  const evaluate = new Function(`${section}\nreturn { SCRIPTS, RESET_SCRIPT };`) as () => Loaded;
+  const loaded = evaluate();
   const scripts: PublishedScript[] = [{ name: "reset", ...loaded.RESET_SCRIPT }];
   for (const [region, algorithms] of Object.entries(loaded.SCRIPTS)) {
     for (const [algorithm, kinds] of Object.entries(algorithms)) {

@@ -1,5 +1,5 @@
 import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
-import { Ratelimit } from "@upstash/ratelimit";
+import { Analytics, Ratelimit } from "@upstash/ratelimit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HotpathRedis, RedisTransport } from "../src/index.ts";
 import { publishedRatelimitScripts } from "./ratelimit-scripts.ts";
@@ -138,10 +138,11 @@ const EXPECTED: Record<LimiterName, Awaited<ReturnType<typeof limitScenario>>> =
 };
 
 async function analyticsScenario(transport: RedisTransport) {
+  const prefix = prefixFor("rl-analytics");
   const ratelimit = new Ratelimit({
     redis: client(transport),
     limiter: Ratelimit.fixedWindow(2, "1 h"),
-    prefix: prefixFor("rl-analytics"),
+    prefix,
     ephemeralCache: false,
     analytics: true,
   });
@@ -149,7 +150,7 @@ async function analyticsScenario(transport: RedisTransport) {
     const response = await ratelimit.limit(identifier);
     await response.pending;
   }
-  return ratelimit.analytics?.getUsage();
+  return new Analytics({ redis: client(transport), prefix }).getUsage();
 }
 
 describe.each(TRANSPORTS)("@upstash/ratelimit 2.2.0 over %s", (transport) => {

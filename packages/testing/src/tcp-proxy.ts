@@ -19,10 +19,33 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let latencyMs = 0;
   let refusing = false;
   const sockets = new Set<Socket>();
+  // Bytes keep their order even when the latency changes: each direction is one FIFO queue whose
+  // chunks are written when due (a chunk is never due before the one ahead of it).
   const forward = (from: Socket, to: Socket) => {
-    from.on("data", (chunk) => {
-      if (latencyMs > 0) setTimeout(() => to.destroyed || to.write(chunk), latencyMs);
-      else to.write(chunk);
+    const queue: { chunk: Buffer; due: number }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (queue.length > 0 && (queue[0]?.due ?? 0) <= now) {
+        const next = queue.shift();
+        if (next && !to.destroyed) to.write(next.chunk);
+      }
+      const head = queue[0];
+      if (head) timer = setTimeout(flush, head.due - now);
+    };
+    from.on("data", (chunk: Buffer) => {
+      const last = queue.at(-1);
+      if (latencyMs <= 0 && !last) {
+        to.write(chunk);
+        return;
+      }
+      queue.push({ chunk, due: Math.max(Date.now() + latencyMs, last?.due ?? 0) });
+      timer ??= setTimeout(flush, Math.max(0, (queue[0]?.due ?? 0) - Date.now()));
+    });
+    from.on("close", () => {
+      if (timer) clearTimeout(timer);
+      queue.length = 0;
     });
   };
   const server: Server = createServer((client) => {

@@ -1,0 +1,147 @@
+import { startRedisServer, startTcpProxy, type RedisServerHandle, type TcpProxy } from "@hotpath/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RedisClientError, createRedis, type HotpathRedis } from "../src/index.ts";
+
+// Fault tests use their own redis-server (never the shared one) and a proxy they control.
+let server: RedisServerHandle;
+let proxy: TcpProxy;
+const opened: HotpathRedis[] = [];
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+function open(url: string, timeoutMs: number): HotpathRedis {
+  const redis = createRedis({ url, timeoutMs });
+  opened.push(redis);
+  return redis;
+}
+
+/** Fails (instead of hanging) when `promise` has not settled within `ms`. */
+async function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<PromiseSettledResult<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([Promise.allSettled([promise]).then(([outcome]) => outcome as PromiseSettledResult<T>), guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function expectClientError(outcome: PromiseSettledResult<unknown>, codes: readonly string[]): void {
+  expect(outcome.status).toBe("rejected");
+  const reason = (outcome as PromiseRejectedResult).reason as unknown;
+  expect(reason).toBeInstanceOf(RedisClientError);
+  expect(codes).toContain((reason as RedisClientError).code);
+}
+
+/** Retries `call` until it succeeds (bounded), for recovery after a fault is removed. */
+async function eventually<T>(call: () => Promise<T>, attempts = 100): Promise<T> {
+  let last: unknown;
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      last = error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error("never recovered", { cause: last });
+}
+
+beforeAll(async () => {
+  process.on("unhandledRejection", onUnhandled);
+  server = await startRedisServer();
+  proxy = await startTcpProxy(server.port);
+});
+
+afterEach(() => {
+  proxy.setLatency(0);
+  proxy.restore();
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((redis) => redis.close()));
+  await proxy.close();
+  await server.stop();
+  process.off("unhandledRejection", onUnhandled);
+});
+
+describe("per-command timeout (TCP)", () => {
+  it("rejects with REDIS_TIMEOUT when Redis is slower than the timeout, then recovers", async () => {
+    const redis = open(proxy.url, 150);
+    expect(await redis.set("t:slow", "v")).toBe("OK");
+    proxy.setLatency(1000);
+    expectClientError(await settlesWithin(redis.get("t:slow"), 3000), ["REDIS_TIMEOUT"]);
+    expectClientError(await settlesWithin(redis.pipeline().get("t:slow").incr("t:n").exec(), 3000), ["REDIS_TIMEOUT"]);
+    expectClientError(await settlesWithin(redis.multi().get("t:slow").exec(), 3000), ["REDIS_TIMEOUT"]);
+    const health = await redis.health();
+    expect(health).toMatchObject({ ok: false, transport: "tcp" });
+    expect(health.error).toMatch(/did not answer within 150 ms/);
+    proxy.setLatency(0);
+    // Late replies of the timed-out commands must not be handed to later commands.
+    expect(await eventually(() => redis.get("t:slow"))).toBe("v");
+    expect(await redis.incr("t:counter")).toBe(1);
+    expect(await redis.get("t:slow")).toBe("v");
+  });
+});
+
+describe("Redis stopped and restarted (TCP)", () => {
+  it("rejects with REDIS_UNAVAILABLE/REDIS_TIMEOUT while down, no unhandled rejection, recovers after restart", async () => {
+    const redis = open(server.url, 300);
+    expect(await redis.set("t:k", "before")).toBe("OK");
+    await server.stop();
+    const calls: (() => Promise<unknown>)[] = [
+      () => redis.get("t:k"),
+      () => redis.set("t:k", "x"),
+      () => redis.pipeline().get("t:k").exec(),
+      () => redis.multi().get("t:k").exec(),
+      () => redis.eval("return 1", [], []),
+    ];
+    for (const call of calls) {
+      expectClientError(await settlesWithin(call(), 5000), ["REDIS_UNAVAILABLE", "REDIS_TIMEOUT"]);
+    }
+    const down = await redis.health();
+    expect(down.ok).toBe(false);
+    expect(down.error).toBeTruthy();
+    await server.start();
+    // A fresh server (no persistence): writes work again once the client has reconnected.
+    expect(await eventually(() => redis.set("t:k", "after"))).toBe("OK");
+    expect(await redis.get("t:k")).toBe("after");
+    expect((await redis.health()).ok).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(unhandled).toEqual([]);
+  });
+
+  it("rejects when the connection is cut, and recovers when it is restored", async () => {
+    const redis = open(proxy.url, 300);
+    expect(await redis.ping()).toBe("PONG");
+    proxy.cut();
+    expectClientError(await settlesWithin(redis.get("t:cut"), 5000), ["REDIS_UNAVAILABLE", "REDIS_TIMEOUT"]);
+    proxy.restore();
+    expect(await eventually(() => redis.ping())).toBe("PONG");
+    expect(unhandled).toEqual([]);
+  });
+
+  it("a client of a Redis that never answered rejects instead of hanging", async () => {
+    const redis = open("redis://127.0.0.1:1", 200);
+    expectClientError(await settlesWithin(redis.get("x"), 5000), ["REDIS_UNAVAILABLE", "REDIS_TIMEOUT"]);
+    expect((await redis.health()).ok).toBe(false);
+  });
+});
+
+describe("close()", () => {
+  it("is safe to call twice; later calls reject with a RedisClientError", async () => {
+    const redis = createRedis({ url: server.url, timeoutMs: 500 });
+    expect(await eventually(() => redis.ping())).toBe("PONG");
+    await redis.close();
+    await redis.close();
+    expectClientError(await settlesWithin(redis.get("x"), 3000), ["REDIS_UNAVAILABLE"]);
+  });
+
+  it("a REST client's close() resolves too (nothing to release)", async () => {
+    const redis = createRedis({ url: "http://127.0.0.1:1", token: "t" });
+    await expect(redis.close()).resolves.toBeUndefined();
+    await expect(redis.close()).resolves.toBeUndefined();
+  });
+});
