@@ -7,7 +7,8 @@
  *
  * KEYS: per policy in order, fixed: [window], sliding: [current, previous], token bucket: [bucket].
  * ARGV: now, cost, n, then per policy: algorithm, limit, windowMs, refillRate.
- * Returns: [allowed (1/0), then per policy: success (1/0), remaining, reset (ms epoch)].
+ * Returns: [allowed (1/0), then per policy: success (1/0), remaining (after this request when it
+ * is allowed, else as it stands), reset (ms epoch)].
  */
 export const MULTI_POLICY_SCRIPT = `#!lua flags=allow-key-locking
 local now = tonumber(ARGV[1])
@@ -42,6 +43,7 @@ for i = 1, n do
     p.refilledAt = refilledAt
     p.reset = refilledAt + p.window
     p.ok = tokens >= cost
+    p.before = tokens
     if p.ok then p.remaining = tokens - cost else p.remaining = tokens end
   else
     local used = tonumber(redis.call("GET", p.key) or "0")
@@ -55,7 +57,8 @@ for i = 1, n do
     end
     p.reset = (math.floor(now / p.window) + 1) * p.window
     p.ok = used + cost <= p.limit
-    if p.ok then p.remaining = p.limit - used - cost else p.remaining = math.max(0, p.limit - used) end
+    p.before = math.max(0, p.limit - used)
+    if p.ok then p.remaining = p.limit - used - cost else p.remaining = p.before end
   end
   if not p.ok then allowed = false end
   plans[i] = p
@@ -74,7 +77,7 @@ for i = 1, n do
     end
   end
   out[#out + 1] = p.ok and 1 or 0
-  out[#out + 1] = p.remaining
+  if allowed then out[#out + 1] = p.remaining else out[#out + 1] = p.before end
   out[#out + 1] = p.reset
 end
 return out
