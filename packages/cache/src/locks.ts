@@ -1,0 +1,238 @@
+import { buildKey, type KeyPart } from "@hotpath/config";
+import { LockError } from "./errors.ts";
+import { createMetricsRecorder, type LockCounter, type MetricsRecorder } from "./metrics.ts";
+import { randomId, ttlToMs, type Ttl } from "./options.ts";
+import { asNumber, createWire, defineScript, sleep, type RedisClient } from "./wire.ts";
+
+/** SET NX PX and, when granted, the next fencing token. KEYS: lock, fence. ARGV: token, px. */
+const ACQUIRE_SCRIPT = defineScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('INCR', KEYS[2])
+end
+return false
+`);
+
+/** Compare-and-delete. KEYS: lock. ARGV: token. */
+const UNLOCK_SCRIPT = defineScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** Compare-and-pexpire. KEYS: lock. ARGV: token, px. */
+const EXTEND_SCRIPT = defineScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`);
+
+/** A lock name: one part or several (escaped by the key builder). */
+export type LockName = KeyPart | readonly KeyPart[];
+
+/** A granted lock. */
+export interface Lock {
+  /** The lock's key. */
+  readonly key: string;
+  /** Random owner token (release and extend check it). */
+  readonly token: string;
+  /**
+   * Monotonic per lock name (INCR): pass it to the protected resource and reject writes carrying
+   * a lower token than one already seen — this, not the lease, makes the lock safe for correctness.
+   */
+  readonly fencingToken: number;
+  /** Renews the lease to `ttl` (default: the acquire TTL); false when we no longer own it. */
+  extend(ttl?: Ttl): Promise<boolean>;
+  /** Releases the lock if we still own it (compare-and-delete); false otherwise. */
+  release(): Promise<boolean>;
+}
+
+/** Options of {@link Locks.acquireLock}. */
+export interface AcquireOptions {
+  /** Lease. @default 10 s */
+  ttl?: Ttl;
+  /** How long to keep trying before LOCK_NOT_ACQUIRED; 0 tries once. @default 0 */
+  wait?: Ttl;
+  /** Delay between attempts (ms); jittered ±50 %. @default 50 */
+  retryDelayMs?: number;
+  /** Stops waiting early. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Locks.withLock}. */
+export interface WithLockOptions extends AcquireOptions {
+  /** Renew the lease this often (ms). @default a third of the TTL */
+  renewEveryMs?: number;
+}
+
+/** Distributed locks (single Redis, lease-based) with fencing tokens. */
+export interface Locks {
+  /** Acquires or throws {@link LockError} (LOCK_NOT_ACQUIRED after `wait`, LOCK_UNAVAILABLE when Redis fails: fail closed). */
+  acquireLock(name: LockName, options?: AcquireOptions): Promise<Lock>;
+  /** Like {@link acquireLock} but null when not acquired in time. */
+  tryAcquireLock(name: LockName, options?: AcquireOptions): Promise<Lock | null>;
+  /**
+   * Runs `fn` holding the lock: the lease is renewed while it runs, `fn`'s signal aborts (reason:
+   * LockError LOCK_LOST) if the lease is lost or `options.signal` aborts; released afterwards.
+   */
+  withLock<T>(name: LockName, fn: (signal: AbortSignal, lock: Lock) => T | Promise<T>, options?: WithLockOptions): Promise<T>;
+  /** Flushes metrics. */
+  flushMetrics(): Promise<void>;
+  /** Stops the metrics timer. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createLocks}. */
+export interface LocksOptions {
+  redis: RedisClient;
+  /** @default "hotpath" */
+  app?: string;
+  /** Metrics label (a lock group, never a raw name). @default "default" */
+  group?: string;
+  /** Timeout of each Redis call (ms). @default 1000 */
+  timeoutMs?: number;
+  /** @default true */
+  metrics?: boolean | { flushIntervalMs?: number };
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/**
+ * Creates lock helpers. Safety model: these are efficiency locks on one Redis (a lease can
+ * expire while its holder is paused, and async replication can lose a grant on failover); for
+ * correctness, check the fencing token at the resource.
+ */
+export function createLocks(options: LocksOptions): Locks {
+  const app = options.app ?? "hotpath";
+  const group = options.group ?? "default";
+  const wire = createWire(options.redis, options.timeoutMs ?? 1000);
+  const recorder: MetricsRecorder | undefined =
+    options.metrics === false
+      ? undefined
+      : createMetricsRecorder({
+          redis: options.redis,
+          app,
+          group: "lock",
+          flushIntervalMs: typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
+          waitUntil: options.waitUntil,
+        });
+  const count = (counter: LockCounter) => recorder?.count(group, counter);
+  const parts = (name: LockName): readonly KeyPart[] => (Array.isArray(name) ? (name as readonly KeyPart[]) : [name as KeyPart]);
+
+  const makeLock = (key: string, token: string, fencingToken: number, ttlMs: number): Lock => ({
+    key,
+    token,
+    fencingToken,
+    async extend(ttl) {
+      const px = ttl === undefined ? ttlMs : ttlToMs(ttl, "ttl");
+      try {
+        return asNumber(await wire.script(EXTEND_SCRIPT, [key], [token, Math.max(1, px)])) === 1;
+      } catch (error) {
+        count("lock_redis_errors_total");
+        throw new LockError("LOCK_UNAVAILABLE", "Redis is unreachable: the lease could not be extended.", { cause: error, status: 503, retryAfter: 1 });
+      }
+    },
+    async release() {
+      try {
+        const released = asNumber(await wire.script(UNLOCK_SCRIPT, [key], [token])) === 1;
+        if (released) count("lock_released_total");
+        return released;
+      } catch (error) {
+        count("lock_redis_errors_total");
+        throw new LockError("LOCK_UNAVAILABLE", "Redis is unreachable: the lock could not be released (it expires with its lease).", { cause: error, status: 503, retryAfter: 1 });
+      }
+    },
+  });
+
+  const tryAcquireLock = async (name: LockName, o: AcquireOptions = {}): Promise<Lock | null> => {
+    const key = buildKey(app, "lock", "l", ...parts(name));
+    const fenceKey = buildKey(app, "lock", "f", ...parts(name));
+    const ttlMs = Math.max(1, ttlToMs(o.ttl ?? 10, "ttl"));
+    const waitMs = o.wait === undefined ? 0 : ttlToMs(o.wait, "wait");
+    const delay = Math.max(1, o.retryDelayMs ?? 50);
+    const token = randomId(16);
+    const started = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      let granted: unknown;
+      try {
+        granted = await wire.script(ACQUIRE_SCRIPT, [key, fenceKey], [token, ttlMs]);
+      } catch (error) {
+        count("lock_redis_errors_total");
+        throw new LockError("LOCK_UNAVAILABLE", "Redis is unreachable: the lock was not acquired (locks fail closed).", { cause: error, status: 503, retryAfter: 1 });
+      }
+      if (granted !== null) {
+        count("lock_acquired_total");
+        return makeLock(key, token, asNumber(granted), ttlMs);
+      }
+      if (attempt === 0) count("lock_contended_total");
+      const elapsed = Date.now() - started;
+      if (elapsed >= waitMs || o.signal?.aborted) {
+        count("lock_timeouts_total");
+        return null;
+      }
+      await sleep(Math.min(waitMs - elapsed, delay * (0.5 + Math.random())), o.signal);
+    }
+  };
+
+  const acquireLock = async (name: LockName, o: AcquireOptions = {}): Promise<Lock> => {
+    const lock = await tryAcquireLock(name, o);
+    if (!lock) {
+      throw new LockError("LOCK_NOT_ACQUIRED", `The lock "${parts(name).join(":")}" is held by someone else.`, { status: 409, retryAfter: 1 });
+    }
+    return lock;
+  };
+
+  const withLock = async <T>(
+    name: LockName,
+    fn: (signal: AbortSignal, lock: Lock) => T | Promise<T>,
+    o: WithLockOptions = {},
+  ): Promise<T> => {
+    o.signal?.throwIfAborted();
+    const lock = await acquireLock(name, o);
+    const ttlMs = Math.max(1, ttlToMs(o.ttl ?? 10, "ttl"));
+    const every = Math.max(1, o.renewEveryMs ?? ttlMs / 3);
+    const controller = new AbortController();
+    const lose = (reason: unknown) => {
+      if (controller.signal.aborted) return;
+      count("lock_lost_total");
+      controller.abort(reason);
+    };
+    const onOuterAbort = () => controller.abort(o.signal?.reason);
+    o.signal?.addEventListener("abort", onOuterAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    let lastRenewed = Date.now();
+    const schedule = () => {
+      timer = setTimeout(() => {
+        void lock.extend().then(
+          (ok) => {
+            if (stopped) return;
+            if (!ok) return lose(new LockError("LOCK_LOST", "The lock's lease was lost (expired and taken, or released)."));
+            lastRenewed = Date.now();
+            schedule();
+          },
+          (error: unknown) => {
+            if (stopped) return;
+            if (Date.now() - lastRenewed >= ttlMs) {
+              return lose(new LockError("LOCK_LOST", "The lease could not be renewed before it expired.", { cause: error }));
+            }
+            schedule();
+          },
+        );
+      }, every);
+    };
+    schedule();
+    try {
+      return await fn(controller.signal, lock);
+    } finally {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      o.signal?.removeEventListener("abort", onOuterAbort);
+      await lock.release().catch(() => false);
+    }
+  };
+
+  return {
+    acquireLock,
+    tryAcquireLock,
+    withLock,
+    flushMetrics: () => recorder?.flush() ?? Promise.resolve(),
+    close: () => recorder?.close() ?? Promise.resolve(),
+  };
+}
