@@ -13,6 +13,8 @@ export async function redisAnswers(host: string, port: number, timeoutMs = 500):
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once("error", () => done(false));
+    // A peer that accepts and closes without answering (a refusing proxy) is not a Redis.
+    socket.once("close", () => done(false));
     socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
     socket.connect(port, host, () => socket.write("PING\r\n"));
   });

@@ -1,0 +1,5 @@
+import { defineProject } from "vitest/config";
+import { sharedTest } from "../../vitest.shared.ts";
+
+// Harness tests start their own redis-server and proxy: no shared Redis or gateway needed.
+export default defineProject({ test: { ...sharedTest } });
