@@ -1,0 +1,82 @@
+import { createCache, type Cache, type CacheEvent } from "@hotpath/cache";
+import type { Redis } from "@upstash/redis";
+import type { Logger } from "../logger.ts";
+import type { ApiCache } from "../trpc/deps.ts";
+
+/** Options of {@link createApiCache}. */
+export interface ApiCacheOptions {
+  redis: Redis;
+  app: string;
+  logger: Logger;
+  /** Per-call Redis timeout (ms). @default 500 */
+  timeoutMs?: number;
+  /** Metrics flush interval (ms). @default 1000 */
+  metricsFlushMs?: number;
+  /** Serverless hook for background refreshes and metric flushes. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/** The API's cache: one @hotpath/cache `createCache` per namespace, created on first use. */
+export function createApiCache(options: ApiCacheOptions): ApiCache & { close(): Promise<void>; flushMetrics(): Promise<void> } {
+  const caches = new Map<string, Cache>();
+  const onEvent = (event: CacheEvent) => {
+    if (event.type === "redis_error" || event.type === "load_error" || event.type === "write_refused") {
+      options.logger.warn(`cache ${event.type}`, {
+        namespace: event.namespace,
+        error: String("error" in event ? event.error : ""),
+      });
+    }
+  };
+  const cacheOf = (namespace: string): Cache => {
+    let cache = caches.get(namespace);
+    if (!cache) {
+      cache = createCache({
+        redis: options.redis,
+        app: options.app,
+        namespace,
+        defaultTtl: 60,
+        timeoutMs: options.timeoutMs ?? 500,
+        onEvent,
+        metrics: { flushIntervalMs: options.metricsFlushMs ?? 1000 },
+        ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
+      });
+      caches.set(namespace, cache);
+    }
+    return cache;
+  };
+  const report = (operation: string) => (error: unknown) => {
+    options.logger.warn(`cache ${operation} failed`, { error: String(error) });
+  };
+  return {
+    async getOrSet(namespace, key, load, loadOptions) {
+      let loaded = false;
+      const value = await cacheOf(namespace).getOrSet(
+        key,
+        async () => {
+          loaded = true;
+          return load();
+        },
+        {
+          ttl: loadOptions.ttlSeconds,
+          staleWhileRevalidate: loadOptions.staleWhileRevalidateSeconds ?? false,
+          lock: loadOptions.lock ?? false,
+          negativeTtl: loadOptions.negativeTtlSeconds ?? 0,
+          ...(loadOptions.tags ? { tags: loadOptions.tags } : {}),
+        },
+      );
+      return { value, outcome: loaded ? "miss" : "hit" };
+    },
+    async invalidate(namespace, keys) {
+      await Promise.all(keys.map((key) => cacheOf(namespace).delete(key).catch(report("delete"))));
+    },
+    async invalidateTags(namespace, tags) {
+      await Promise.all(tags.map((tag) => cacheOf(namespace).invalidateTag(tag).catch(report("invalidateTag"))));
+    },
+    async flushMetrics() {
+      await Promise.all([...caches.values()].map((cache) => cache.flushMetrics().catch(report("flush"))));
+    },
+    async close() {
+      await Promise.all([...caches.values()].map((cache) => cache.close().catch(report("close"))));
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { getRateLimitHeaders, RateLimitExceededError, type RateLimiter } from "@hotpath/ratelimit";
+import type { ApiRateLimiter } from "../trpc/deps.ts";
+
+/**
+ * Adapts an @hotpath/ratelimit limiter to the router: a name the registry knows (`AUTH`,
+ * `strict`…) is used as a policy, anything else as a route bucket (`tips:quick`) resolved
+ * through the bucket map. Headers come from the package's `getRateLimitHeaders`.
+ */
+export function createApiRateLimiter(limiter: RateLimiter): ApiRateLimiter {
+  return {
+    async limit(bucket, identity, waitUntil) {
+      const selector = limiter.registry.policies.has(bucket) ? { policy: bucket } : { bucket };
+      const result = await limiter.limit(identity.identifier, {
+        ...selector,
+        ...(identity.ip ? { ip: identity.ip } : {}),
+        waitUntil,
+      });
+      const headers = getRateLimitHeaders(result);
+      return {
+        success: result.success,
+        limit: result.limit,
+        remaining: result.remaining,
+        reset: result.reset,
+        retryAfter: result.retryAfter,
+        policy: result.policy,
+        headers,
+        ...(result.success ? {} : { error: new RateLimitExceededError(result, headers) }),
+      };
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { createIdempotencyStore } from "@hotpath/cache";
+import { createRateLimiter, type PolicyInput } from "@hotpath/ratelimit";
+import { redisFromEnv, type HotpathRedis } from "@hotpath/redis";
+import { createApiCache } from "./adapters/cache.ts";
+import { createApiIdempotency } from "./adapters/idempotency.ts";
+import { createMetricsReader } from "./adapters/metrics.ts";
+import { createTipProjections } from "./adapters/projections.ts";
+import { createApiRateLimiter } from "./adapters/rate-limit.ts";
+import { createRedisSessionStore } from "./adapters/sessions.ts";
+import { createPbkdf2Hasher } from "./auth/password.ts";
+import type { Database } from "./db/database.ts";
+import { migrate } from "./db/migrate.ts";
+import { openPgliteDatabase } from "./db/pglite.ts";
+import { openPostgresDatabase } from "./db/postgres.ts";
+import { seedDatabase, type SeedResult } from "./db/seed.ts";
+import { listTips } from "./db/tips.ts";
+import type { ApiEnv } from "./env.ts";
+import { createJsonLogger, type Logger } from "./logger.ts";
+import type { ApiDeps } from "./trpc/deps.ts";
+
+/** Options of {@link createRuntime}: the env, plus clients a test or host may hand in. */
+export interface CreateRuntimeOptions {
+  env: ApiEnv;
+  /** A Redis client to use instead of one from the env (not closed by the runtime). */
+  redis?: HotpathRedis;
+  /** A database to use instead of one from the env (migrated, not closed by the runtime). */
+  db?: Database;
+  logger?: Logger;
+  /** Extra or replaced rate-limit policies (over `RATE_LIMIT_POLICIES`). */
+  rateLimitPolicies?: Record<string, PolicyInput>;
+  /** Seed the database when it is empty. @default env SEED, else true in development */
+  seed?: boolean;
+  /** Metrics flush interval of the packages (ms). @default 1000 */
+  metricsFlushMs?: number;
+}
+
+/** A running API's dependencies plus lifecycle. */
+export interface ApiRuntime {
+  deps: ApiDeps;
+  /** What the seed did (undefined when not asked to seed). */
+  seed: SeedResult | undefined;
+  /** Hands background work to the runtime (Node: tracked until close). */
+  waitUntil: (promise: Promise<unknown>) => void;
+  /** Waits for background work, flushes metrics, closes what the runtime opened (Redis, DB). */
+  close(): Promise<void>;
+}
+
+async function openDatabase(env: ApiEnv): Promise<Database> {
+  if (env.DATABASE_URL) return openPostgresDatabase({ url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA });
+  if (env.NODE_ENV === "test" && !env.DATA_DIR) return openPgliteDatabase();
+  return openPgliteDatabase({ dataDir: `${env.DATA_DIR ?? ".data"}/pglite` });
+}
+
+/**
+ * The composition root: builds every client and adapter from the environment (Redis from
+ * `UPSTASH_REDIS_REST_URL`/`TOKEN` or `REDIS_URL`; PostgreSQL from `DATABASE_URL`, else embedded
+ * PGlite under `DATA_DIR`), migrates and optionally seeds. The only place clients are constructed.
+ */
+export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiRuntime> {
+  const { env } = options;
+  const logger = options.logger ?? createJsonLogger({ level: env.LOG_LEVEL, base: { service: "api" } });
+  const background = new Set<Promise<unknown>>();
+  const waitUntil = (promise: Promise<unknown>) => {
+    const tracked = promise.catch((error: unknown) => logger.warn("background task failed", { error: String(error) }));
+    background.add(tracked);
+    void tracked.finally(() => background.delete(tracked));
+  };
+  const redis = options.redis ?? redisFromEnv(env, { timeoutMs: env.REDIS_TIMEOUT_MS, connectionName: "hotpath-api" });
+  const db = options.db ?? (await openDatabase(env));
+  await migrate(db);
+  const passwords = createPbkdf2Hasher({ iterations: env.PASSWORD_ITERATIONS });
+  const shouldSeed = options.seed ?? (env.SEED ? env.SEED === "true" : env.NODE_ENV === "development");
+  const seed = shouldSeed ? await seedDatabase(db, passwords) : undefined;
+  const app = env.HOTPATH_APP;
+  const flushIntervalMs = options.metricsFlushMs ?? 1000;
+
+  const limiter = createRateLimiter({
+    redis,
+    prefix: app,
+    timeoutMs: env.REDIS_TIMEOUT_MS,
+    analytics: { flushIntervalMs },
+    policies: { ...(env.RATE_LIMIT_POLICIES as Record<string, PolicyInput> | undefined), ...options.rateLimitPolicies },
+    logger,
+  });
+  const cache = createApiCache({ redis, app, logger, timeoutMs: env.REDIS_TIMEOUT_MS, metricsFlushMs: flushIntervalMs });
+  const idempotencyStore = createIdempotencyStore({
+    redis,
+    app,
+    name: "api",
+    timeoutMs: env.REDIS_TIMEOUT_MS,
+    metrics: { flushIntervalMs },
+    onError: (error) => logger.error("idempotency store error", { error: String(error) }),
+  });
+
+  const deps: ApiDeps = {
+    settings: {
+      app,
+      production: env.NODE_ENV === "production",
+      adminToken: env.ADMIN_TOKEN,
+      trustedProxyCount: env.TRUSTED_PROXY_COUNT,
+      sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+    },
+    db,
+    redis,
+    logger,
+    passwords,
+    sessions: createRedisSessionStore({ redis, app, ttlSeconds: env.SESSION_TTL_SECONDS }),
+    cache,
+    rateLimiter: createApiRateLimiter(limiter),
+    idempotency: createApiIdempotency(idempotencyStore),
+    projections: createTipProjections({ redis, app }),
+    metrics: createMetricsReader({ redis, app, limiter }),
+  };
+
+  if (seed?.seeded) {
+    // Derived data of the seeded tips, so leaderboards and feeds are not empty on a fresh start.
+    for (const tip of await listTips(db)) {
+      await deps.projections.apply(tip).catch((error: unknown) => logger.warn("seed projection failed", { error: String(error) }));
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    seed,
+    waitUntil,
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([...background]);
+        await Promise.allSettled([cache.close(), idempotencyStore.close(), limiter.metrics.flush()]);
+        if (!options.redis) await redis.close();
+        if (!options.db) await db.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import type { Redis } from "@upstash/redis";
+import type { PasswordHasher } from "../auth/password.ts";
+import type { Database } from "../db/database.ts";
+import type { Logger } from "../logger.ts";
+
+/** The Redis client the API is given: an `@upstash/redis` client plus health (see @hotpath/redis). */
+export type ApiRedis = Redis & {
+  /** `rest` (Upstash HTTP) or `tcp`. */
+  readonly transport: string;
+  /** PING with latency; never throws. */
+  health(): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+};
+
+/** Settings the router reads (from env, through the composition root). */
+export interface ApiSettings {
+  /** First segment of every Redis key. */
+  app: string;
+  /** Production: no stacks or internal messages in responses. */
+  production: boolean;
+  /** Bearer token of the admin-only metrics; undefined = admin endpoints are closed. */
+  adminToken: string | undefined;
+  /** Proxies in front of the API that append to `x-forwarded-for` (0 = ignore the header). */
+  trustedProxyCount: number;
+  /** Session lifetime in seconds (sliding). */
+  sessionTtlSeconds: number;
+}
+
+
+/** What a session stores (ids only, no PII beyond the username shown by `me`). */
+export interface SessionData {
+  userId: number;
+  username: string;
+  /** Creation time, ms epoch. */
+  createdAt: number;
+}
+
+/** Sessions in Redis (adapter over @hotpath/cache's session store). */
+export interface SessionStore {
+  /** Creates a session; returns its opaque id and expiry (ms epoch). */
+  create(data: SessionData): Promise<{ id: string; expiresAt: number }>;
+  /** Reads a session and slides its expiry; `null` when unknown or expired. */
+  get(id: string): Promise<{ data: SessionData; expiresAt: number } | null>;
+  /** Deletes a session (logout). */
+  destroy(id: string): Promise<void>;
+}
+
+/** How one read-through call may be served. */
+export interface CacheLoadOptions {
+  /** Fresh lifetime in seconds. */
+  ttlSeconds: number;
+  /** Seconds after expiry during which the stale value is served while one caller refreshes. */
+  staleWhileRevalidateSeconds?: number;
+  /** Take the distributed lock so one caller loads and the others wait for it. */
+  lock?: boolean;
+  /** Lifetime of a cached "not found" (the loader returned null), seconds; 0 = not cached. */
+  negativeTtlSeconds?: number;
+  /** Tags to invalidate the entry by. */
+  tags?: readonly string[];
+}
+
+/** What a read-through call did (for the `X-Cache` header and tests). */
+export type CacheOutcome = "hit" | "miss" | "stale" | "negative" | "bypass";
+
+/** The read-through cache (adapter over @hotpath/cache's createCache). */
+export interface ApiCache {
+  /**
+   * Returns the cached value of `namespace`/`key`, or loads, stores and returns it.
+   * Fails open: Redis trouble means the loader runs and its value is served.
+   */
+  getOrSet<T>(
+    namespace: string,
+    key: string,
+    load: () => Promise<T>,
+    options: CacheLoadOptions,
+  ): Promise<{ value: T; outcome: CacheOutcome }>;
+  /** Deletes entries (after a write to the source of truth). */
+  invalidate(namespace: string, keys: readonly string[]): Promise<void>;
+  /** Deletes every entry of `namespace` carrying one of the tags. */
+  invalidateTags(namespace: string, tags: readonly string[]): Promise<void>;
+}
+
+/** One policy's decision as sent in headers. */
+export interface RateLimitDecision {
+  success: boolean;
+  limit: number;
+  remaining: number;
+  /** ms epoch. */
+  reset: number;
+  /** Seconds (>= 1 when blocked). */
+  retryAfter: number;
+  policy: string;
+  /** `X-RateLimit-*`, `RateLimit`, `RateLimit-Policy` (and `Retry-After` when blocked). */
+  headers: Readonly<Record<string, string>>;
+  /** When blocked: the error to throw (RateLimitExceededError, carrying retryAfter/limit/remaining). */
+  error?: Error;
+}
+
+/** Rate limiting (adapter over @hotpath/ratelimit). */
+export interface ApiRateLimiter {
+  /**
+   * Counts one request of `identifier` against the policy of `bucket` (a route bucket such as
+   * `tips:quick`, or a named limiter such as `AUTH`). Throws RateLimitUnavailableError when a
+   * fail-closed policy cannot reach Redis.
+   */
+  limit(
+    bucket: string,
+    identity: { identifier: string; ip?: string | undefined },
+    waitUntil: (promise: Promise<unknown>) => void,
+  ): Promise<RateLimitDecision>;
+}
+
+/** Idempotent execution (adapter over @hotpath/cache's idempotency store). */
+export interface ApiIdempotency {
+  /**
+   * Runs `handler` once per (scope, key): a replay returns the stored result, a concurrent
+   * duplicate throws IdempotencyInFlightError, a different payload IdempotencyMismatchError,
+   * an unreachable Redis IdempotencyUnavailableError (the handler does not run).
+   */
+  run<T>(options: {
+    key: string;
+    scope: string;
+    payload: unknown;
+    handler: () => Promise<T>;
+  }): Promise<{ value: T; replayed: boolean }>;
+}
+
+/** Leaderboard windows. */
+export type LeaderboardPeriod = "daily" | "weekly" | "alltime";
+/** Leaderboards: creators by tips received, tippers by tips sent. */
+export type LeaderboardBoard = "creators" | "tippers";
+
+/** One activity-feed entry. */
+export interface FeedEntry {
+  type: "tip";
+  tipId: number;
+  streamId: number;
+  creatorId: number;
+  fromUserId: number;
+  amount: string;
+  at: string;
+}
+
+/** Derived tip data in Redis: leaderboards, 30-day counters, activity feeds. */
+export interface TipProjections {
+  /** Applies one stored tip to every projection in ONE Redis pipeline. */
+  apply(tip: {
+    id: number;
+    streamId: number;
+    creatorId: number;
+    fromUserId: number;
+    amountCents: number;
+    createdAt: string;
+  }): Promise<void>;
+  /** The top `n` members of a board in a period, highest score first (amounts in cents). */
+  top(board: LeaderboardBoard, period: LeaderboardPeriod, n: number): Promise<{ member: string; score: number }[]>;
+  /** A member's 1-based rank and score, or null when absent. */
+  rank(
+    board: LeaderboardBoard,
+    period: LeaderboardPeriod,
+    member: string,
+  ): Promise<{ rank: number; score: number } | null>;
+  /** The newest `n` entries of a user's activity feed (`userId` 0: the global feed). */
+  recent(userId: number, n: number): Promise<FeedEntry[]>;
+  /** Tips received by a creator over the last 30 days (count and cents). */
+  tips30d(creatorId: number): Promise<{ count: number; cents: number }>;
+}
+
+/**
+ * Everything the router tree needs, built by the composition root (src/deps.ts) and injected:
+ * the router never constructs clients and never touches `process` or `node:*`.
+ */
+export interface ApiDeps {
+  settings: ApiSettings;
+  db: Database;
+  redis: ApiRedis;
+  logger: Logger;
+  passwords: PasswordHasher;
+  sessions: SessionStore;
+  cache: ApiCache;
+  rateLimiter: ApiRateLimiter;
+  idempotency: ApiIdempotency;
+  projections: TipProjections;
+  metrics: MetricsReader;
+}
+
+/** A time series point: minute (ms epoch) and counters. */
+export interface MetricsPoint {
+  minute: number;
+  counters: Record<string, number>;
+}
+
+/** Reads the metrics the packages aggregate in Redis (adapter over their readers). */
+export interface MetricsReader {
+  /** Cache hits/misses/stale… per namespace per minute over the last `minutes`. */
+  cache(minutes: number): Promise<Record<string, MetricsPoint[]>>;
+  /** Rate-limit allowed/blocked per policy per minute. */
+  rateLimit(minutes: number): Promise<Record<string, MetricsPoint[]>>;
+  /** Identifiers with the most blocked requests (admin only: identifiers are hashed but per client). */
+  topIdentifiers(minutes: number, n: number): Promise<{ identifier: string; blocked: number; allowed: number }[]>;
+  /** Idempotency first/replay/conflict/mismatch counts per store. */
+  idempotency(minutes: number): Promise<Record<string, Record<string, number>>>;
+}

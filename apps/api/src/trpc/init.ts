@@ -1,0 +1,62 @@
+import { initTRPC } from "@trpc/server";
+import { z } from "zod";
+import type { Context } from "./context.ts";
+import { rateLimitDataOf, retryAfterOf } from "./errors.ts";
+
+/** Field errors of invalid input: `{ "amount": ["Too small: expected number to be >0"] }`. */
+export interface FlatZodError {
+  formErrors: string[];
+  fieldErrors: Record<string, string[]>;
+}
+
+function flattenZod(error: z.ZodError): FlatZodError {
+  const formErrors: string[] = [];
+  const fieldErrors: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const field = issue.path.map(String).join(".");
+    if (field === "") formErrors.push(issue.message);
+    else (fieldErrors[field] ??= []).push(issue.message);
+  }
+  return { formErrors, fieldErrors };
+}
+
+const t = initTRPC.context<Context>().create({
+  // Stacks are added by the formatter below, only outside production.
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
+    const production = ctx?.deps.settings.production ?? true;
+    const zodError = error.cause instanceof z.ZodError ? flattenZod(error.cause) : null;
+    const rateLimit = rateLimitDataOf(error.cause);
+    const hideMessage = production && error.code === "INTERNAL_SERVER_ERROR";
+    const fieldSummary = zodError
+      ? Object.entries(zodError.fieldErrors)
+          .map(([field, messages]) => `${field}: ${messages.join(", ")}`)
+          .concat(zodError.formErrors)
+          .join("; ")
+      : undefined;
+    return {
+      ...shape,
+      message: hideMessage ? "Internal server error" : zodError ? `Invalid input: ${fieldSummary ?? ""}` : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        requestId: ctx?.requestId ?? null,
+        zodError,
+        retryAfter: rateLimit?.retryAfter ?? retryAfterOf(error.cause) ?? null,
+        limit: rateLimit?.limit ?? null,
+        remaining: rateLimit?.remaining ?? null,
+        ...(production ? {} : { stack: error.stack }),
+      },
+    };
+  },
+});
+
+/** Builds a router from procedures and sub-routers. */
+export const router = t.router;
+/** Defines a reusable middleware. */
+export const middleware = t.middleware;
+/** The bare procedure builder (no middleware): the base of every procedure. */
+export const baseProcedure = t.procedure;
+/** Creates a server-side caller factory (tests, server components). */
+export const createCallerFactory = t.createCallerFactory;

@@ -1,0 +1,19 @@
+import { baseProcedure } from "./init.ts";
+import { requireAdmin, requireUser } from "./middleware/auth.ts";
+import { observe } from "./middleware/observe.ts";
+
+export { rateLimited } from "./middleware/rate-limit.ts";
+export { idempotent, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./middleware/idempotency.ts";
+export { cached, canonicalJson, type CachedOptions } from "./middleware/cache.ts";
+
+/** Every procedure starts here: error mapping, timing and one structured log line per call. */
+export const publicProcedure = baseProcedure.use(observe);
+
+/** A procedure that needs a logged-in user (401 otherwise); `ctx.user` is set. */
+export const authedProcedure = publicProcedure.use(requireUser);
+
+/** A procedure that needs the admin bearer token (`ADMIN_TOKEN`). */
+export const adminProcedure = publicProcedure.use(requireAdmin);
+
+/** A bare procedure with no middleware at all (the benchmark baseline). */
+export const bareProcedure = baseProcedure;

@@ -1,0 +1,88 @@
+import { KEY_AREAS } from "@hotpath/config";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import type { ApiRedis } from "../deps.ts";
+import { adminProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
+import { checkDependencies } from "./health.ts";
+
+const windowInput = z.object({ minutes: z.number().int().min(1).max(24 * 60).default(30) });
+const topIdentifiersInput = windowInput.extend({ n: z.number().int().min(1).max(100).default(10) });
+const distributionInput = z.object({
+  /** Upper bound of keys examined (SCAN sampling), so the cost is bounded on any keyspace. */
+  sample: z.number().int().min(100).max(20_000).default(5_000),
+});
+
+/** Key counts by area (and by group within the area) from a bounded SCAN sample. */
+export async function sampleKeyDistribution(redis: ApiRedis, app: string, sample: number) {
+  const byArea: Record<string, number> = {};
+  const byGroup: Record<string, number> = {};
+  let cursor = "0";
+  let seen = 0;
+  let rounds = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, { match: `${app}:*`, count: 500 });
+    cursor = String(next);
+    for (const key of keys) {
+      const [, area = "?", group = ""] = key.split(":");
+      const areaName = (KEY_AREAS as readonly string[]).includes(area) ? area : "other";
+      byArea[areaName] = (byArea[areaName] ?? 0) + 1;
+      const groupName = `${areaName}:${group.replace(/[{}]/g, "") || "-"}`;
+      byGroup[groupName] = (byGroup[groupName] ?? 0) + 1;
+    }
+    seen += keys.length;
+    rounds += 1;
+  } while (cursor !== "0" && seen < sample && rounds < 1000);
+  return { sampled: seen, complete: cursor === "0", byArea, byGroup, at: new Date().toISOString() };
+}
+
+/** The dashboard's read model. Read-only; identifiers only behind the admin token. */
+export const metricsRouter = {
+  /** Cache, rate-limit and idempotency time series + leaderboards + health, in one call. */
+  overview: publicProcedure
+    .use(rateLimited("metrics:read"))
+    .input(windowInput)
+    .query(async ({ ctx, input }) => {
+      const [cache, rateLimit, idempotency, creators, tippers, health] = await Promise.all([
+        ctx.deps.metrics.cache(input.minutes),
+        ctx.deps.metrics.rateLimit(input.minutes),
+        ctx.deps.metrics.idempotency(input.minutes),
+        ctx.deps.projections.top("creators", "daily", 10).catch(() => []),
+        ctx.deps.projections.top("tippers", "daily", 10).catch(() => []),
+        checkDependencies(ctx.deps),
+      ]);
+      return { minutes: input.minutes, cache, rateLimit, idempotency, leaderboards: { creators, tippers }, health };
+    }),
+
+  /** Cache hit/miss/stale per namespace over time. */
+  cache: publicProcedure
+    .use(rateLimited("metrics:read"))
+    .input(windowInput)
+    .query(async ({ ctx, input }) => ({ minutes: input.minutes, series: await ctx.deps.metrics.cache(input.minutes) })),
+
+  /** Rate-limit allowed/blocked per policy over time. */
+  rateLimit: publicProcedure
+    .use(rateLimited("metrics:read"))
+    .input(windowInput)
+    .query(async ({ ctx, input }) => ({ minutes: input.minutes, series: await ctx.deps.metrics.rateLimit(input.minutes) })),
+
+  /** Idempotency first/replay/conflict/mismatch counts. */
+  idempotency: publicProcedure
+    .use(rateLimited("metrics:read"))
+    .input(windowInput)
+    .query(async ({ ctx, input }) => ({ minutes: input.minutes, stores: await ctx.deps.metrics.idempotency(input.minutes) })),
+
+  /** Identifiers with the most blocked requests (admin only). */
+  topIdentifiers: adminProcedure.input(topIdentifiersInput).query(async ({ ctx, input }) => ({
+    minutes: input.minutes,
+    identifiers: await ctx.deps.metrics.topIdentifiers(input.minutes, input.n),
+  })),
+
+  /** Keys by area from a bounded SCAN sample (cached 30 s; admin only: key groups are internal). */
+  keyDistribution: adminProcedure
+    .input(distributionInput)
+    .use(cached({ namespace: "metrics", ttl: 30, lock: true }))
+    .query(({ ctx, input }) => ctx.cached(() => sampleKeyDistribution(ctx.deps.redis, ctx.deps.settings.app, input.sample))),
+
+  /** Redis and database health with latency. */
+  health: publicProcedure.query(({ ctx }) => checkDependencies(ctx.deps)),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,83 @@
+import { TTL_REALTIME } from "@hotpath/config";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { findLatestStreamOfCreator, startStream, stopStream } from "../../db/streams.ts";
+import { findUserByUsername } from "../../db/users.ts";
+import { ApiError } from "../errors.ts";
+import { usernameSchema } from "../inputs.ts";
+import { authedProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
+
+const statusInput = z.object({ username: usernameSchema });
+const startInput = z.object({ title: z.string().trim().min(1, { message: "must not be empty" }).max(120) });
+
+/** Seconds a stale status may be served while one caller refreshes it. */
+export const STATUS_STALE_SECONDS = 30;
+
+/** Streams: the hot `status` query and the creator's start/stop. */
+export const streamsRouter = {
+  /**
+   * A creator's stream status: generous rate limit, 10 s cache with stale-while-revalidate and
+   * the distributed lock (one caller loads, the others wait or get the stale value). The
+   * per-viewer part (`viewer`) is computed on every call and never cached.
+   */
+  status: publicProcedure
+    .use(rateLimited("streams:status"))
+    .input(statusInput)
+    .use(
+      cached({
+        namespace: "status",
+        ttl: TTL_REALTIME,
+        staleWhileRevalidate: STATUS_STALE_SECONDS,
+        lock: true,
+        negativeTtl: TTL_REALTIME,
+        key: (input) => (input as { username: string }).username,
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const status = await ctx.cached(async () => {
+        const creator = await findUserByUsername(ctx.deps.db, input.username);
+        if (!creator) return null;
+        const stream = await findLatestStreamOfCreator(ctx.deps.db, creator.id);
+        return {
+          creator: { id: creator.id, username: creator.username, displayName: creator.displayName },
+          stream,
+          live: stream?.live ?? false,
+          computedAt: new Date().toISOString(),
+        };
+      });
+      if (!status) throw new ApiError("NOT_FOUND", `No creator named "${input.username}"`);
+      // Per-viewer access check: never cached, evaluated for this caller only.
+      const principal = ctx.sessionToken ? await ctx.principal() : ({ kind: "anonymous" } as const);
+      const viewerId = principal.kind === "user" ? principal.userId : null;
+      if (ctx.sessionToken) {
+        ctx.cachePolicy.scope = "private";
+        ctx.cachePolicy.vary.add("Cookie").add("Authorization");
+      }
+      return {
+        ...status,
+        viewer: {
+          loggedIn: viewerId !== null,
+          isOwner: viewerId === status.creator.id,
+          canTip: viewerId !== null && viewerId !== status.creator.id && status.live,
+        },
+      };
+    }),
+
+  /** Starts a live stream for the caller (ends any other), then drops the cached status. */
+  start: authedProcedure
+    .use(rateLimited("streams:write"))
+    .input(startInput)
+    .mutation(async ({ ctx, input }) => {
+      const stream = await ctx.deps.db.transaction((tx) => startStream(tx, ctx.user.id, input.title));
+      await ctx.deps.cache.invalidate("status", [ctx.user.username]);
+      return stream;
+    }),
+
+  /** Stops the caller's live stream, then drops the cached status. */
+  stop: authedProcedure.use(rateLimited("streams:write")).mutation(async ({ ctx }) => {
+    const stream = await ctx.deps.db.transaction((tx) => stopStream(tx, ctx.user.id));
+    if (!stream) throw new ApiError("NOT_FOUND", "You have no live stream");
+    await ctx.deps.cache.invalidate("status", [ctx.user.username]);
+    return stream;
+  }),
+} satisfies TRPCRouterRecord;

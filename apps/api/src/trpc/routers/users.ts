@@ -1,0 +1,66 @@
+import { TTL_MEDIUM, TTL_SHORT } from "@hotpath/config";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { findUserById, listUsers, updateUser } from "../../db/users.ts";
+import { ApiError } from "../errors.ts";
+import { idSchema } from "../inputs.ts";
+import { authedProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
+
+/** Tag carried by every cached page of `users.list`. */
+export const USERS_LIST_TAG = "users:list";
+
+const byIdInput = z.object({ id: idSchema });
+const listInput = z.object({
+  page: z.number().int().min(1).max(10_000).default(1),
+  pageSize: z.number().int().min(1).max(100).default(20),
+});
+const updateInput = z
+  .object({
+    displayName: z.string().trim().min(1, { message: "must not be empty" }).max(64).optional(),
+    plan: z.enum(["free", "pro"]).optional(),
+  })
+  .refine((patch) => patch.displayName !== undefined || patch.plan !== undefined, {
+    message: "give displayName or plan",
+  });
+
+/** Users: read-through cached reads, transactional update with invalidation. */
+export const usersRouter = {
+  /** One user by id: cache-aside with stampede protection; unknown ids are cached negatively. */
+  byId: publicProcedure
+    .use(rateLimited("users:read"))
+    .input(byIdInput)
+    .use(cached({ namespace: "user", ttl: TTL_MEDIUM, lock: true, negativeTtl: 30, key: (input) => String((input as { id: number }).id) }))
+    .query(async ({ ctx, input }) => {
+      const user = await ctx.cached(() => findUserById(ctx.deps.db, input.id));
+      if (!user) throw new ApiError("NOT_FOUND", `User ${input.id} does not exist`);
+      return user;
+    }),
+
+  /** One page of users, cached per page (tagged, so any user update drops every page). */
+  list: publicProcedure
+    .use(rateLimited("users:read"))
+    .input(listInput)
+    .use(cached({ namespace: "userlist", ttl: TTL_SHORT, lock: true }))
+    .query(async ({ ctx, input }) => {
+      const page = await ctx.cached(
+        () => listUsers(ctx.deps.db, { offset: (input.page - 1) * input.pageSize, limit: input.pageSize }),
+        { tags: [USERS_LIST_TAG] },
+      );
+      return { ...page, page: input.page, pageSize: input.pageSize };
+    }),
+
+  /** Updates the caller's own profile: DB transaction, then invalidation of user:<id> and the lists. */
+  update: authedProcedure
+    .use(rateLimited("users:update"))
+    .input(updateInput)
+    .mutation(async ({ ctx, input }) => {
+      const user = await ctx.deps.db.transaction((tx) => updateUser(tx, ctx.user.id, input));
+      if (!user) throw new ApiError("NOT_FOUND", `User ${ctx.user.id} does not exist`);
+      await Promise.all([
+        ctx.deps.cache.invalidate("user", [String(user.id)]),
+        ctx.deps.cache.invalidate("status", [user.username]),
+        ctx.deps.cache.invalidateTags("userlist", [USERS_LIST_TAG]),
+      ]);
+      return user;
+    }),
+} satisfies TRPCRouterRecord;
