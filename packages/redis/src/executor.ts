@@ -175,27 +175,39 @@ export class CommandExecutor {
     return rewriteScriptCommand(this.#scripts, normaliseCommand(input));
   }
 
-  private async send(conn: IORedis, args: readonly string[]): Promise<RawReply> {
+  private async send(conn: IORedis, args: readonly string[], batch?: { write(chunk: string | Buffer): void }): Promise<RawReply> {
     const [name = "", ...rest] = args;
     // Upper-case names never match ioredis's (lower-case) reply transformers: replies stay raw.
     const command = new Command(name.toUpperCase(), rest, { replyEncoding: null });
     try {
-      return toRawReply(await conn.sendCommand(command));
+      return toRawReply(await conn.sendCommand(command, batch as unknown as Parameters<IORedis["sendCommand"]>[1]));
     } catch (error) {
       if (isRedisReplyError(error)) throw error;
       throw this.wrapFailure(error);
     }
   }
 
-  /** Sends several commands with one socket write: the stream is corked while they are queued. */
+  /**
+   * Sends several commands with one socket write: ioredis writes each command into a batch
+   * (its `sendCommand(command, stream)` hook, as its own pipelines do), flushed once at the end.
+   * After the flush the batch writes straight to the socket (ioredis resends unanswered
+   * commands through it after a reconnect).
+   */
   private sendAll(conn: IORedis, argsList: readonly (readonly string[])[]): Promise<RawReply>[] {
-    const stream = conn.status === "ready" ? conn.stream : undefined;
-    stream?.cork();
-    try {
-      return argsList.map((args) => this.send(conn, args));
-    } finally {
-      stream?.uncork();
+    let pending: (string | Buffer)[] | undefined = [];
+    const batch = {
+      write(chunk: string | Buffer) {
+        if (pending) pending.push(chunk);
+        else conn.stream.write(chunk);
+      },
+    };
+    const sent = argsList.map((args) => this.send(conn, args, batch));
+    const chunks = pending;
+    pending = undefined;
+    if (chunks.length > 0) {
+      conn.stream.write(chunks.every((c) => typeof c === "string") ? chunks.join("") : Buffer.concat(chunks.map((c) => Buffer.from(c))));
     }
+    return sent;
   }
 
   private itemOf(outcome: PromiseSettledResult<RawReply>, loadAnswer: string | undefined): ItemReply {
