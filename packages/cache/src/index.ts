@@ -8,3 +8,7 @@ export { defaultSerializer, type Serializer } from "./serializer.ts";
 export type { L1Options } from "./l1.ts";
 export type { StandardSchema, Ttl } from "./options.ts";
 export type { RedisClient } from "./wire.ts";
+export { createSessionStore, type SessionStore, type SessionStoreOptions } from "./sessions.ts";
+export { createLeaderboard, type BoardSelector, type Leaderboard, type LeaderboardOptions, type LeaderboardPeriod, type RankedMember } from "./leaderboard.ts";
+export { createFeed, type Feed, type FeedOptions } from "./feed.ts";
+export { createDomainCache, type DomainCache } from "./domain.ts";
