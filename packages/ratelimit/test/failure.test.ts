@@ -1,0 +1,153 @@
+import { startGateway, type RunningGateway } from "@hotpath/gateway";
+import { createRedis, type HotpathRedis } from "@hotpath/redis";
+import { TRANSPORTS, startRedisServer, startTcpProxy, uniquePrefix, type RedisServerHandle, type TcpProxy } from "@hotpath/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  RateLimitUnavailableError,
+  createRateLimiter,
+  withRateLimit,
+  type RateLimitEvent,
+  type RateLimitResult,
+} from "../src/index.ts";
+import { sleep } from "./helpers.ts";
+
+const POLICIES = {
+  open: { limit: 5, window: "1m", algorithm: "fixedWindow" },
+  openSliding: { limit: 4, window: "1m", algorithm: "slidingWindow" },
+} as const;
+
+const TIMEOUT_MS = 1000;
+
+// Fault tests run on their own redis-server (never the shared one), stopped and restarted by pid.
+describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transport) => {
+  let server: RedisServerHandle;
+  let gateway: RunningGateway | undefined;
+  let redis: HotpathRedis;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    if (transport === "rest") {
+      gateway = await startGateway({ redisUrl: server.url, port: 0, commandTimeoutMs: TIMEOUT_MS });
+      redis = createRedis({ url: gateway.url, token: gateway.token, timeoutMs: TIMEOUT_MS });
+    } else {
+      redis = createRedis({ url: server.url, timeoutMs: TIMEOUT_MS });
+    }
+    await redis.ping();
+  });
+  afterAll(async () => {
+    await redis.close();
+    await gateway?.close();
+    await server.stop();
+  });
+
+  it("falls back to the insurance limiter, fails AUTH closed, counts and logs every decision, and recovers", async () => {
+    const events: RateLimitEvent[] = [];
+    const warnings: string[] = [];
+    const limiter = createRateLimiter({
+      redis,
+      prefix: uniquePrefix(`rl-fault-${transport}`),
+      policies: POLICIES,
+      timeoutMs: TIMEOUT_MS,
+      failure: { breakerMs: 300, retryAfterSeconds: 2 },
+      onEvent: (event) => events.push(event),
+      logger: { warn: (message) => warnings.push(message) },
+      analytics: { flushIntervalMs: 0 },
+    });
+    expect(await limiter.limit("u", { policy: "open" })).toMatchObject({ success: true, reason: "allowed", remaining: 4 });
+    expect((await limiter.limit("u", { policy: "AUTH" })).reason).toBe("allowed");
+
+    await server.stop({ hard: true });
+
+    // Redis is gone: the insurance limiter decides, with the same limit (5 per minute).
+    const during: RateLimitResult[] = [];
+    for (let i = 0; i < 6; i++) during.push(await limiter.limit("u", { policy: "open" }));
+    expect(during.every((r) => r.reason === "fallback")).toBe(true);
+    expect(during.map((r) => r.success)).toEqual([true, true, true, true, true, false]);
+    expect(during[5]?.retryAfter).toBeGreaterThanOrEqual(1);
+    // Several policies at once fall back together.
+    const multi = await limiter.limit("m", { policy: ["open", "openSliding"] });
+    expect(multi).toMatchObject({ success: true, reason: "fallback", policy: "openSliding", remaining: 3 });
+
+    // AUTH fails closed: a typed error the API maps to 503 + Retry-After.
+    const closed = await limiter.limit("u", { policy: "AUTH" }).catch((e: unknown) => e);
+    expect(closed).toBeInstanceOf(RateLimitUnavailableError);
+    expect(closed).toMatchObject({ code: "RATELIMIT_UNAVAILABLE", policy: "AUTH", retryAfter: 2 });
+    const response = await withRateLimit(limiter, new Request("http://x/login", { headers: { "x-real-ip": "192.0.2.3" } }), () => new Response("ok"), { policy: "AUTH" });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("2");
+
+    const stats = limiter.stats();
+    expect(stats.fallbacks).toBe(7);
+    expect(stats.failClosed).toBe(2);
+    expect(events.filter((e) => e.type === "fallback")).toHaveLength(6 + 2);
+    expect(events.filter((e) => e.type === "failClosed")).toHaveLength(2);
+    expect(warnings.filter((w) => w === "ratelimit fallback")).toHaveLength(8);
+    expect(stats.redisErrors).toBeGreaterThanOrEqual(1);
+
+    await server.start();
+    // Back on Redis once the breaker lets a call through (bounded wait).
+    let back: RateLimitResult | undefined;
+    for (let i = 0; i < 60; i++) {
+      const result = await limiter.limit("u", { policy: "open" });
+      if (result.reason !== "fallback") {
+        back = result;
+        break;
+      }
+      await sleep(100);
+    }
+    expect(back).toBeDefined();
+    // The restarted server has no data (no persistence): the Redis count starts over.
+    expect(back).toMatchObject({ success: true, reason: "allowed", remaining: 4 });
+    expect((await limiter.limit("u", { policy: "AUTH" })).reason).toBe("allowed");
+    // The fallback decisions were counted in memory during the outage and reach Redis afterwards.
+    await limiter.metrics.flush();
+    const usage = await limiter.metrics.getUsage();
+    // Calls made while the breaker still held Redis off after the restart were fallback decisions too.
+    const openFallbacks = events.filter((e) => e.type === "fallback" && e.policy === "open").length;
+    expect(openFallbacks).toBeGreaterThanOrEqual(7);
+    expect(usage.open?.fallback).toBe(openFallbacks);
+    expect(usage.AUTH?.fallback).toBe(2);
+  });
+});
+
+describe("failure policy: a slow Redis (TCP proxy adding latency)", () => {
+  let server: RedisServerHandle;
+  let proxy: TcpProxy;
+  let redis: HotpathRedis;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    proxy = await startTcpProxy(server.port);
+    redis = createRedis({ url: proxy.url, timeoutMs: 5000 });
+  });
+  afterAll(async () => {
+    await redis.close();
+    await proxy.close();
+    await server.stop();
+  });
+
+  it("decides through the fallback once Redis is slower than timeoutMs, with no unhandled rejection", async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: uniquePrefix("rl-slow"),
+      policies: POLICIES,
+      timeoutMs: 200,
+      failure: { breakerMs: 100 },
+      analytics: false,
+      controls: false,
+    });
+    expect((await limiter.limit("u", { policy: "open" })).reason).toBe("allowed");
+    proxy.setLatency(1500);
+    const slow = await limiter.limit("u", { policy: "open" });
+    expect(slow).toMatchObject({ success: true, reason: "fallback" });
+    proxy.setLatency(0);
+    // Let the late replies drain, then Redis decides again.
+    await sleep(1800);
+    let reason = "fallback";
+    for (let i = 0; i < 30 && reason === "fallback"; i++) {
+      reason = (await limiter.limit("u", { policy: "open" })).reason;
+      if (reason === "fallback") await sleep(100);
+    }
+    expect(reason).toBe("allowed");
+  });
+});
