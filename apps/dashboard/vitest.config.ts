@@ -1,4 +1,31 @@
-import { defineProject } from "vitest/config";
-import { sharedTest } from "../../vitest.shared.ts";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vitest/config";
+import { redisTest, sharedTest } from "../../vitest.shared.ts";
 
-export default defineProject({ test: { ...sharedTest } });
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [react()],
+        test: {
+          ...sharedTest,
+          name: "unit",
+          environment: "happy-dom",
+          include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
+        },
+      },
+      {
+        test: {
+          ...redisTest,
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          // One browser, one stack: never run e2e files in parallel on the 2-core machine.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});

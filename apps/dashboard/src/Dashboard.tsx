@@ -1,0 +1,92 @@
+import { useMemo, useState, useSyncExternalStore } from "react";
+import { CachePanel } from "./components/CachePanel.tsx";
+import { FeedPanel } from "./components/FeedPanel.tsx";
+import { KeysPanel } from "./components/KeysPanel.tsx";
+import { LeaderboardPanel } from "./components/LeaderboardPanel.tsx";
+import { OverviewCards } from "./components/OverviewCards.tsx";
+import { ProblemBanner } from "./components/ProblemBanner.tsx";
+import { RangeSelector } from "./components/RangeSelector.tsx";
+import { RateLimitPanel } from "./components/RateLimitPanel.tsx";
+import { TokenForm } from "./components/TokenForm.tsx";
+import { UpdatedAgo } from "./components/UpdatedAgo.tsx";
+import type { TokenStore } from "./data/token-store.ts";
+import { useDashboardData } from "./data/use-dashboard-data.ts";
+import { RANGE_LABEL, RANGE_MS, type Period, type RangeKey } from "./model.ts";
+import { windowEndingAt } from "./shaping/time-buckets.ts";
+
+/** Props of {@link Dashboard}. */
+export interface DashboardProps {
+  tokenStore: TokenStore;
+  pollIntervalMs: number;
+}
+
+/** The whole page: header (range, freshness, token), banner, cards and panels. */
+export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
+  const token = useSyncExternalStore(tokenStore.subscribe, tokenStore.get, tokenStore.get);
+  const [range, setRange] = useState<RangeKey>("15m");
+  const [period, setPeriod] = useState<Period>("daily");
+  const data = useDashboardData({ range, period, pollIntervalMs, enabled: token !== null });
+  const bucketMs = data.model?.bucketMs ?? 60_000;
+  const window = useMemo(
+    () => windowEndingAt(data.updatedAt || Date.now(), RANGE_MS[range], bucketMs),
+    [data.updatedAt, range, bucketMs],
+  );
+
+  const header = (
+    <header className="app-header">
+      <h1>
+        Hotpath <span>operations</span>
+      </h1>
+      <RangeSelector value={range} onChange={setRange} />
+      <UpdatedAgo updatedAt={data.updatedAt} refreshing={data.fetching} />
+      {token !== null ? (
+        <button type="button" onClick={() => tokenStore.set(null)}>
+          Forget token
+        </button>
+      ) : null}
+    </header>
+  );
+
+  if (token === null || data.problem?.kind === "unauthorized") {
+    return (
+      <>
+        {header}
+        <TokenForm
+          rejected={token !== null}
+          message={
+            token === null
+              ? "Enter the admin token (ADMIN_TOKEN of the API) to see metrics."
+              : (data.problem?.message ?? "The admin token was rejected.")
+          }
+          onSubmit={(value) => tokenStore.set(value)}
+        />
+      </>
+    );
+  }
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      {header}
+      <main id="main">
+        <ProblemBanner problem={data.problem} lastGoodAt={data.updatedAt} retryEveryMs={pollIntervalMs} />
+        <div className="cards-wrap">
+          <OverviewCards overview={data.model?.overview} rangeLabel={RANGE_LABEL[range]} />
+        </div>
+        <CachePanel points={data.model?.cache} window={window} withSeconds={false} />
+        <RateLimitPanel
+          points={data.model?.rateLimit}
+          topBlocked={data.model?.topBlocked}
+          topAllowed={data.model?.topAllowed}
+          window={window}
+          withSeconds={false}
+        />
+        <LeaderboardPanel period={period} onPeriodChange={setPeriod} entries={data.leaderboard} />
+        <FeedPanel items={data.feed} />
+        <KeysPanel keys={data.model?.keys} />
+      </main>
+    </>
+  );
+}

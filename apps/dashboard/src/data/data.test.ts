@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { classifyError, worstProblem } from "./errors.ts";
+import { TOKEN_STORAGE_KEY, createTokenStore } from "./token-store.ts";
+
+describe("token store", () => {
+  it("keeps the token in the given storage and notifies subscribers", () => {
+    const storage = window.sessionStorage;
+    storage.clear();
+    const store = createTokenStore(storage);
+    const seen: (string | null)[] = [];
+    const unsubscribe = store.subscribe(() => seen.push(store.get()));
+    store.set("  secret-token-123456  ");
+    expect(store.get()).toBe("secret-token-123456");
+    expect(storage.getItem(TOKEN_STORAGE_KEY)).toBe("secret-token-123456");
+    expect(createTokenStore(storage).get()).toBe("secret-token-123456");
+    store.set(null);
+    expect(storage.getItem(TOKEN_STORAGE_KEY)).toBeNull();
+    unsubscribe();
+    store.set("x");
+    expect(seen).toEqual(["secret-token-123456", null]);
+  });
+  it("works in memory when storage throws", () => {
+    const broken = {
+      getItem() {
+        throw new Error("denied");
+      },
+      setItem() {
+        throw new Error("denied");
+      },
+      removeItem() {
+        throw new Error("denied");
+      },
+    } as unknown as Storage;
+    const store = createTokenStore(broken);
+    expect(store.get()).toBeNull();
+    store.set("abc");
+    expect(store.get()).toBe("abc");
+  });
+  it("never puts the token in the URL", () => {
+    const store = createTokenStore(window.sessionStorage);
+    store.set("do-not-leak-0123456789");
+    expect(window.location.href).not.toContain("do-not-leak");
+  });
+});
+
+describe("classifyError", () => {
+  it("recognises a 401 from tRPC", () => {
+    expect(classifyError({ message: "no", data: { code: "UNAUTHORIZED", httpStatus: 401 } }).kind).toBe("unauthorized");
+    expect(classifyError({ message: "no", data: { httpStatus: 403 } }).kind).toBe("unauthorized");
+  });
+  it("treats no HTTP answer or a proxy gateway error as unreachable", () => {
+    expect(classifyError(new TypeError("Failed to fetch"))).toEqual({
+      kind: "unreachable",
+      message: "Cannot reach the API: Failed to fetch",
+    });
+    expect(classifyError({ message: "bad gateway", data: { httpStatus: 502 } }).kind).toBe("unreachable");
+  });
+  it("reports other API errors with their status", () => {
+    const problem = classifyError({ message: "boom", data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } });
+    expect(problem).toEqual({ kind: "failed", message: "The API answered with an error (500): boom" });
+  });
+  it("picks the worst problem", () => {
+    const down = { kind: "unreachable", message: "down" } as const;
+    const auth = { kind: "unauthorized", message: "auth" } as const;
+    expect(worstProblem([null, down, auth])).toBe(auth);
+    expect(worstProblem([null, down])).toBe(down);
+    expect(worstProblem([null, null])).toBeNull();
+  });
+});

@@ -1,0 +1,92 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useMemo, useRef } from "react";
+import { RANGE_MS, type DashboardModel, type FeedItem, type Period, type RangeKey, type RankedEntry } from "../model.ts";
+import { bucketWidth } from "../shaping/time-buckets.ts";
+import { cachePoints, feedItems, identifierTops, keyAreas, leaderboardEntries, overviewOf, rateLimitPoints } from "./adapt.ts";
+import { classifyError, worstProblem, type Problem } from "./errors.ts";
+import { useTRPC } from "./trpc.ts";
+import { useRankChanges } from "./use-rank-changes.ts";
+
+/** The API's counters are per minute. */
+const SOURCE_STEP_MS = 60_000;
+/** Key distribution is a SCAN sample the API caches for 30 s: no point asking more often. */
+const KEYS_REFRESH_MS = 30_000;
+
+/** Options of {@link useDashboardData}. */
+export interface DashboardDataOptions {
+  range: RangeKey;
+  period: Period;
+  pollIntervalMs: number;
+  /** False until an admin token is known. */
+  enabled: boolean;
+}
+
+/** What the page renders: the view model, leaderboard, feed, freshness and the worst problem. */
+export interface DashboardData {
+  model: DashboardModel | undefined;
+  leaderboard: RankedEntry[] | undefined;
+  feed: FeedItem[] | undefined;
+  problem: Problem | null;
+  /** Epoch ms of the last successful metrics refresh (0 = none yet). */
+  updatedAt: number;
+  fetching: boolean;
+}
+
+function problemOf(query: { isError: boolean; error: unknown }): Problem | null {
+  return query.isError ? classifyError(query.error) : null;
+}
+
+/**
+ * Polls the API (one batched HTTP request per refresh) and shapes the answers. Previous data is
+ * kept while a new range loads and while the API is down, so nothing flickers or blanks out.
+ */
+export function useDashboardData({ range, period, pollIntervalMs, enabled }: DashboardDataOptions): DashboardData {
+  const trpc = useTRPC();
+  const minutes = RANGE_MS[range] / 60_000;
+  const live = { enabled, refetchInterval: pollIntervalMs, placeholderData: keepPreviousData } as const;
+
+  const overview = useQuery({ ...trpc.metrics.overview.queryOptions({ minutes }), ...live });
+  const tops = useQuery({ ...trpc.metrics.topIdentifiers.queryOptions({ minutes, n: 10 }), ...live });
+  const keys = useQuery({
+    ...trpc.metrics.keyDistribution.queryOptions({}),
+    enabled,
+    refetchInterval: KEYS_REFRESH_MS,
+    placeholderData: keepPreviousData,
+  });
+  const board = useQuery({ ...trpc.leaderboard.top.queryOptions({ board: "creators", period, n: 10 }), ...live });
+  const feed = useQuery({ ...trpc.feed.recent.queryOptions({ n: 20 }), ...live });
+
+  const model = useMemo<DashboardModel | undefined>(() => {
+    if (!overview.data) return undefined;
+    const cache = cachePoints(overview.data.cache);
+    const rateLimit = rateLimitPoints(overview.data.rateLimit);
+    const top = tops.data ? identifierTops(tops.data) : undefined;
+    return {
+      overview: overviewOf(overview.data, cache, rateLimit),
+      cache,
+      rateLimit,
+      bucketMs: bucketWidth(overview.data.minutes * 60_000, SOURCE_STEP_MS),
+      topBlocked: top?.blocked ?? [],
+      topAllowed: top?.allowed ?? [],
+      keys: keys.data ? keyAreas(keys.data) : { areas: [], sampled: false },
+    };
+  }, [overview.data, tops.data, keys.data]);
+
+  const entries = useMemo(() => (board.data ? leaderboardEntries(board.data) : undefined), [board.data]);
+  const leaderboard = useRankChanges(period, entries);
+
+  const names = useMemo(() => new Map((entries ?? []).map((e) => [e.member, e.label])), [entries]);
+  const items = useMemo(() => (feed.data ? feedItems(feed.data, names) : undefined), [feed.data, names]);
+
+  const lastGood = useRef(0);
+  if (overview.isSuccess && !overview.isPlaceholderData) lastGood.current = Math.max(lastGood.current, overview.dataUpdatedAt);
+
+  return {
+    model,
+    leaderboard,
+    feed: items,
+    problem: worstProblem([problemOf(overview), problemOf(tops), problemOf(keys), problemOf(board), problemOf(feed)]),
+    updatedAt: lastGood.current,
+    fetching: overview.isFetching || board.isFetching || feed.isFetching,
+  };
+}
