@@ -13,7 +13,10 @@ export interface CachedOptions {
    * @default "public"
    */
   vary?: "public" | "user";
-  /** Custom key from the validated input (default: canonical JSON of the whole input). */
+  /**
+   * Custom key from the validated input, unique within the namespace (so writers can invalidate
+   * it, e.g. `user` + `42`). Default: the procedure path + canonical JSON of the whole input.
+   */
   key?: (input: unknown) => string;
   /** Stale-while-revalidate window in seconds. */
   staleWhileRevalidate?: number;
@@ -54,7 +57,7 @@ export function cached(options: CachedOptions) {
     }
     ctx.cachePolicy.cachedCalls += 1;
     ctx.cachePolicy.maxAgeSeconds = Math.min(ctx.cachePolicy.maxAgeSeconds, options.ttl);
-    const key = `${path}|${options.key ? options.key(input) : canonicalJson(input)}${userPart}`;
+    const key = `${options.key ? options.key(input) : `${path}|${canonicalJson(input)}`}${userPart}`;
     const loadOptions: CacheLoadOptions = {
       ttlSeconds: options.ttl,
       ...(options.staleWhileRevalidate !== undefined ? { staleWhileRevalidateSeconds: options.staleWhileRevalidate } : {}),
