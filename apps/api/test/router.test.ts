@@ -69,7 +69,7 @@ describe.each(TRANSPORTS)("router over %s", (transport) => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return original(sql, params);
-    }) as typeof t.db.query;
+    });
     try {
       const results = await Promise.all(Array.from({ length: 20 }, () => t.caller().api.users.byId({ id: bob.id })));
       expect(new Set(results.map((u) => u.username))).toEqual(new Set(["bob"]));
