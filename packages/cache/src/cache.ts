@@ -260,8 +260,9 @@ export function createCache(options: CacheOptions): Cache {
   type BusMessage = { o: string; k?: string[]; t?: string; all?: 1 };
   const applyBusMessage = (message: BusMessage) => {
     if (!l1 || message.o === instanceId) return;
-    if (message.all) l1.clear();
-    if (message.t !== undefined) l1.deleteTag(message.t);
+    // Entries' tags are not known to every instance (an entry read here may have been tagged
+    // elsewhere): a tag invalidation drops the whole namespace from L1.
+    if (message.all || message.t !== undefined) l1.clear();
     for (const key of message.k ?? []) l1.delete(key);
   };
   let unsubscribe: (() => Promise<void>) | undefined;
@@ -304,7 +305,7 @@ export function createCache(options: CacheOptions): Cache {
     return { ok: true, value: value as T, negative: false };
   };
 
-  const toL1 = (key: string, entry: Entry, value: unknown, negative: boolean, tags: readonly string[]) => {
+  const toL1 = (key: string, entry: Entry, value: unknown, negative: boolean) => {
     if (!l1) return;
     l1.set(key, {
       value,
@@ -313,7 +314,6 @@ export function createCache(options: CacheOptions): Cache {
       staleUntil: entry.staleUntil,
       l1Until: Math.min(entry.freshUntil, Date.now() + l1TtlMs),
       bytes: entry.payload.length + key.length,
-      tags,
     });
   };
 
@@ -434,7 +434,7 @@ export function createCache(options: CacheOptions): Cache {
       if (token) background(releaseLease(plan.key, token), plan.waitUntil);
       return value;
     }
-    toL1(plan.key, prepared.entry, value, value === null, plan.tags);
+    toL1(plan.key, prepared.entry, value, value === null);
     const write = runItem(storeItem(plan.key, prepared, plan.tags, token, false)).catch((error: unknown) =>
       redisError("store", error, plan.key),
     );
@@ -485,7 +485,7 @@ export function createCache(options: CacheOptions): Cache {
       if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
       else count("cache_hits_total", "hits");
       emit({ type: decoded.negative ? "negative_hit" : "hit", namespace, key: plan.key, tier: "redis" });
-      toL1(plan.key, entry, decoded.value, decoded.negative, plan.tags);
+      toL1(plan.key, entry, decoded.value, decoded.negative);
       if (plan.earlyBeta > 0 && !refreshing.has(plan.key)) {
         const delta = Math.max(entry.loadMs, 1);
         if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil) background(claimForRefresh(plan), plan.waitUntil);
@@ -615,7 +615,7 @@ export function createCache(options: CacheOptions): Cache {
         else if (fresh) count("cache_hits_total", "hits");
         else count("cache_stale_hits_total", "staleHits");
         emit({ type: decoded.negative ? "negative_hit" : fresh ? "hit" : "stale_hit", namespace, key: k, tier: "redis" });
-        if (fresh) toL1(k, entry, decoded.value, decoded.negative, []);
+        if (fresh) toL1(k, entry, decoded.value, decoded.negative);
         return decoded.value;
       }
       emit({ type: "invalid_value", namespace, key: k, reason: decoded.reason });
@@ -683,7 +683,7 @@ export function createCache(options: CacheOptions): Cache {
   };
 
   const invalidateTag = async (tag: string): Promise<number> => {
-    l1?.deleteTag(tag);
+    l1?.clear();
     let removed = 0;
     const batch = 500;
     try {

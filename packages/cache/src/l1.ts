@@ -8,7 +8,6 @@ export interface L1Entry {
   /** Epoch ms after which L1 must not serve it fresh (its own, shorter TTL). */
   l1Until: number;
   bytes: number;
-  tags: readonly string[];
 }
 
 /** Options of the bounded L1 tier. */
@@ -81,11 +80,6 @@ export class L1Store {
     if (entry === undefined) return;
     this.#entries.delete(key);
     this.#bytes -= entry.bytes;
-  }
-
-  /** Removes entries carrying `tag`. */
-  deleteTag(tag: string): void {
-    for (const [key, entry] of this.#entries) if (entry.tags.includes(tag)) this.delete(key);
   }
 
   /** Removes entries whose key matches `match`. */

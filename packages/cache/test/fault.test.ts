@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type RunningGateway } from "@hotpath/gateway";
+import { createRedis, type HotpathRedis } from "@hotpath/redis";
+import { startRedisServer, TRANSPORTS, uniquePrefix, type RedisServerHandle } from "@hotpath/testing";
+import { createCache } from "../src/index.ts";
+import { eventually } from "./helpers.ts";
+
+describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport) => {
+  let server: RedisServerHandle;
+  let gateway: RunningGateway | undefined;
+  let redis: HotpathRedis;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeAll(async () => {
+    process.on("unhandledRejection", onUnhandled);
+    server = await startRedisServer();
+    if (transport === "rest") {
+      gateway = await startGateway({ redisUrl: server.url, port: 0 });
+      redis = createRedis({ url: gateway.url, token: gateway.token, timeoutMs: 400 });
+    } else {
+      redis = createRedis({ url: server.url, timeoutMs: 400 });
+    }
+  });
+  afterAll(async () => {
+    process.off("unhandledRejection", onUnhandled);
+    await redis.close();
+    await gateway?.close();
+    await server.stop();
+  });
+
+  it("reads fall through to the loader, writes are dropped and reported, nothing throws or hangs, and it recovers", async () => {
+    const app = uniquePrefix("fault");
+    const cache = createCache({ redis, app, namespace: "status", defaultTtl: 60, timeoutMs: 300, metrics: { flushIntervalMs: 50 } });
+    const local = createCache({ redis, app, namespace: "local", defaultTtl: 60, timeoutMs: 300, l1: { ttlMs: 50, bus: false }, metrics: false });
+    let loads = 0;
+    const loader = () => {
+      loads += 1;
+      return `v${loads}`;
+    };
+    expect(await cache.getOrSet("k", loader)).toBe("v1");
+    expect(await local.getOrSet("k", () => "local-1")).toBe("local-1");
+    await new Promise((r) => setTimeout(r, 100));
+
+    await server.stop();
+    const errorsBefore = cache.stats().redisErrors;
+    expect(await cache.getOrSet("k", loader)).toBe("v2");
+    expect(await cache.get("k")).toBeUndefined();
+    expect(await cache.set("k", "x")).toBe(false);
+    expect(await cache.delete("k")).toBe(false);
+    expect(await cache.mget(["k", "j"])).toEqual([undefined, undefined]);
+    expect(await cache.getOrSet("other", loader, { staleWhileRevalidate: 10 })).toBe("v3");
+    expect(cache.stats().redisErrors).toBeGreaterThan(errorsBefore);
+    // The L1 still holds a (locally stale) value: it is served while Redis is down.
+    expect(await local.getOrSet("k", () => "local-2")).toBe("local-1");
+    await cache.flushMetrics();
+
+    await server.start();
+    await eventually(async () => (await cache.set("k", "back")) === true, 15_000);
+    expect(await cache.get("k")).toBe("back");
+    expect(await cache.getOrSet("fresh", loader)).toBe("v4");
+    expect(await cache.getOrSet("fresh", loader)).toBe("v4");
+    await cache.close();
+    await local.close();
+    expect(unhandled).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HotpathRedis } from "@hotpath/redis";
+import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { createCache } from "../src/index.ts";
+import { countRequests, eventually } from "./helpers.ts";
+
+describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
+  let redisA: HotpathRedis;
+  let redisB: HotpathRedis;
+  const apps: string[] = [];
+  const newApp = (label: string) => {
+    const app = uniquePrefix(label);
+    apps.push(app);
+    return app;
+  };
+  beforeAll(() => {
+    redisA = openTestRedis(transport);
+    redisB = openTestRedis(transport);
+  });
+  afterAll(async () => {
+    for (const app of apps) await deletePrefix(redisA, `${app}:`);
+    await redisA.close();
+    await redisB.close();
+  });
+
+  it("serves L1 hits with zero round trips and stays bounded by entries and bytes", async () => {
+    const cache = createCache({ redis: redisA, app: newApp("l1"), namespace: "user", defaultTtl: 60, metrics: false, l1: { maxEntries: 3, bus: false } });
+    await cache.getOrSet("a", () => 1);
+    const requests = countRequests(redisA);
+    expect(await cache.getOrSet("a", () => 2)).toBe(1);
+    expect(await cache.get("a")).toBe(1);
+    expect(requests.count).toBe(0);
+    for (const key of ["b", "c", "d", "e"]) await cache.getOrSet(key, () => key);
+    expect(cache.stats().l1Entries).toBe(3);
+    const small = createCache({ redis: redisA, app: newApp("l1b"), namespace: "user", defaultTtl: 60, metrics: false, l1: { maxBytes: 100, bus: false } });
+    await small.getOrSet("big", () => "x".repeat(500));
+    await small.getOrSet("s1", () => "y");
+    expect(small.stats().l1Entries).toBe(1);
+    expect(small.stats().l1Bytes).toBeLessThanOrEqual(100);
+    await cache.close();
+    await small.close();
+  });
+
+  it("invalidations reach other instances over pub/sub", async () => {
+    const app = newApp("bus");
+    const a = createCache({ redis: redisA, app, namespace: "user", defaultTtl: 60, metrics: false, l1: true });
+    const b = createCache({ redis: redisB, app, namespace: "user", defaultTtl: 60, metrics: false, l1: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await a.set("k", "v1", { tags: ["t"] });
+    expect(await b.getOrSet("k", () => "loaded")).toBe("v1");
+    await a.set("k", "v2");
+    await eventually(async () => (await b.getOrSet("k", () => "loaded")) === "v2");
+    await a.set("k", "v3", { tags: ["t"] });
+    await eventually(async () => (await b.getOrSet("k", () => "loaded")) === "v3");
+    await a.invalidateTag("t");
+    await eventually(async () => (await b.getOrSet("k", () => "after-tag")) === "after-tag");
+    await a.close();
+    await b.close();
+  });
+
+  it("without pub/sub, the generation stamp read in the same round trip drops stale L1 entries", async () => {
+    const app = newApp("gen");
+    const a = createCache({ redis: redisA, app, namespace: "user", defaultTtl: 60, metrics: false, l1: { bus: false } });
+    const b = createCache({ redis: redisB, app, namespace: "user", defaultTtl: 60, metrics: false, l1: { bus: false } });
+    await a.set("k", "old");
+    expect(await b.getOrSet("k", () => "loaded")).toBe("old");
+    await a.set("k", "new");
+    // B's next Redis round trip (any key of the namespace) brings the new generation.
+    const requests = countRequests(redisB);
+    await b.get("unrelated");
+    expect(requests.count).toBe(1);
+    expect(await b.getOrSet("k", () => "loaded")).toBe("new");
+    await a.delete("k");
+    await b.get("unrelated");
+    expect(await b.getOrSet("k", () => "reloaded")).toBe("reloaded");
+    await a.close();
+    await b.close();
+  });
+});
