@@ -11,7 +11,12 @@ export interface Measurement {
   readonly p50: number;
   /** 99th percentile latency of one call, ms. */
   readonly p99: number;
+  /** Calls measured (after the warm-up). */
   readonly calls: number;
+  /** Every call made, warm-up included (to divide Redis command counts by). */
+  readonly totalCalls: number;
+  /** CPU used by this (client) process during the measured part, in % of one core. */
+  readonly clientCpuPercent: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -45,15 +50,19 @@ export async function measure(
     );
     return calls;
   };
-  await run(options.warmupMs, undefined);
+  const warmupCalls = await run(options.warmupMs, undefined);
   const latencies: number[] = [];
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const calls = await run(options.durationMs, latencies);
+  const cpu = process.cpuUsage(cpuBefore);
   const elapsed = (performance.now() - started) / 1000;
   const sorted = Float64Array.from(latencies).sort();
   const measurement = {
     name,
     calls,
+    totalCalls: calls + warmupCalls,
+    clientCpuPercent: (cpu.user + cpu.system) / 1e4 / elapsed,
     callsPerSecond: calls / elapsed,
     opsPerSecond: (calls * options.opsPerCall) / elapsed,
     p50: percentile(sorted, 50),

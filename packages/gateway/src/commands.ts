@@ -1,4 +1,4 @@
-import { RedisClientError, normaliseCommand, type CommandExecutor, type ItemReply, type RawReply } from "@hotpath/redis";
+import { RedisClientError, normaliseCommand, type CommandExecutor, type ItemReply } from "@hotpath/redis";
 import { HttpError } from "./responses.ts";
 
 /** Checks that a request body is a non-empty array of commands (the `/pipeline` and `/multi-exec` shape). */
@@ -17,11 +17,6 @@ export function asCommandList(body: unknown): unknown[][] {
 export function asCommand(body: unknown): unknown[] {
   if (!Array.isArray(body)) throw new HttpError(400, "ERR the body must be a JSON array (one command), e.g. [\"get\",\"k\"]");
   return body;
-}
-
-/** Runs one command. */
-export function runCommand(executor: CommandExecutor, command: unknown[]): Promise<RawReply> {
-  return executor.command(command);
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { CommandExecutor } from "@hotpath/redis";
-import { asCommand, asCommandList, runCommand, runMultiExec, runPipeline } from "./commands.ts";
+import { asCommand, asCommandList, runMultiExec } from "./commands.ts";
 import { HttpError, errorBody, itemsBody, resultBody, sendJson, statusOf } from "./responses.ts";
 import { decodeTarget, serveSubscription, type SubscriptionRegistry } from "./subscribe.ts";
-import type { TokenTargets } from "./targets.ts";
+import type { Target, TokenTargets } from "./targets.ts";
 
 /** What the request handler needs from its gateway. */
 export interface HandlerContext {
@@ -109,8 +108,8 @@ async function handle(context: HandlerContext, req: IncomingMessage, res: Server
   if (req.method !== "POST") throw new HttpError(405, `ERR method ${req.method ?? "?"} is not allowed: use POST`, ALLOW_POST);
 
   const token = bearerToken(req.headers.authorization);
-  const executor = token === undefined ? undefined : context.targets.resolve(token);
-  if (executor === undefined) throw new HttpError(401, "Unauthorized");
+  const target = token === undefined ? undefined : context.targets.resolve(token);
+  if (target === undefined) throw new HttpError(401, "Unauthorized");
 
   const format = headerValue(req.headers["upstash-response-format"]);
   if (format !== undefined && format.toLowerCase() !== "json") {
@@ -119,13 +118,13 @@ async function handle(context: HandlerContext, req: IncomingMessage, res: Server
   const base64 = isBase64(headerValue(req.headers["upstash-encoding"]));
 
   if (endpoint === "subscribe" || endpoint === "psubscribe") {
-    const target = decodeTarget(path.slice(endpoint.length + 2));
-    await serveSubscription(req, res, executor, endpoint, target, context.subscriptions);
+    const channel = decodeTarget(path.slice(endpoint.length + 2));
+    await serveSubscription(req, res, target.executor, endpoint, channel, context.subscriptions);
     return;
   }
 
   const body = parseJson(await readBody(req, context.maxBodyBytes));
-  await execute(executor, endpoint, body, base64, res);
+  await execute(target, endpoint, body, base64, res);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -137,18 +136,21 @@ function isBase64(header: string | undefined): boolean {
 }
 
 async function execute(
-  executor: CommandExecutor,
+  { executor, batcher }: Target,
   endpoint: "command" | "pipeline" | "multi-exec",
   body: unknown,
   base64: boolean,
   res: ServerResponse,
 ): Promise<void> {
   switch (endpoint) {
-    case "command":
-      sendJson(res, 200, resultBody(await runCommand(executor, asCommand(body)), base64));
+    case "command": {
+      const [reply] = await batcher.run([asCommand(body)]);
+      if (reply instanceof Error) throw reply;
+      sendJson(res, 200, resultBody(reply ?? null, base64));
       return;
+    }
     case "pipeline":
-      sendJson(res, 200, itemsBody(await runPipeline(executor, asCommandList(body)), base64));
+      sendJson(res, 200, itemsBody(await batcher.run(asCommandList(body)), base64));
       return;
     case "multi-exec":
       sendJson(res, 200, itemsBody(await runMultiExec(executor, asCommandList(body)), base64));

@@ -1,10 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CommandExecutor } from "@hotpath/redis";
+import { CommandBatcher } from "./batcher.ts";
+
+/** What a token grants: its Redis executor and the batcher in front of it. */
+export interface Target {
+  readonly executor: CommandExecutor;
+  readonly batcher: CommandBatcher;
+}
 
 /** Maps bearer tokens to the executor of their Redis; one executor per distinct Redis URL. */
 export class TokenTargets {
-  readonly #byToken = new Map<string, CommandExecutor>();
-  readonly #byUrl = new Map<string, CommandExecutor>();
+  readonly #byToken = new Map<string, Target>();
+  readonly #byUrl = new Map<string, Target>();
   readonly #commandTimeoutMs: number;
 
   constructor(tokens: ReadonlyMap<string, string>, commandTimeoutMs: number) {
@@ -12,8 +19,8 @@ export class TokenTargets {
     for (const [token, url] of tokens) this.#byToken.set(token, this.executorFor(url));
   }
 
-  /** The executor a token grants, or undefined for an unknown token. */
-  resolve(token: string): CommandExecutor | undefined {
+  /** The target a token grants, or undefined for an unknown token. */
+  resolve(token: string): Target | undefined {
     return this.#byToken.get(token);
   }
 
@@ -26,7 +33,7 @@ export class TokenTargets {
   async warmUp(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await Promise.all(
-      [...this.#byUrl.values()].map(async (executor) => {
+      [...this.#byUrl.values()].map(async ({ executor }) => {
         while (Date.now() < deadline) {
           try {
             await executor.command(["ping"]);
@@ -42,21 +49,22 @@ export class TokenTargets {
 
   /** Closes every Redis connection. */
   async close(): Promise<void> {
-    await Promise.all([...this.#byUrl.values()].map((executor) => executor.close()));
+    await Promise.all([...this.#byUrl.values()].map(({ executor }) => executor.close()));
   }
 
-  private executorFor(url: string): CommandExecutor {
-    let executor = this.#byUrl.get(url);
-    if (!executor) {
-      executor = new CommandExecutor({
+  private executorFor(url: string): Target {
+    let target = this.#byUrl.get(url);
+    if (!target) {
+      const executor = new CommandExecutor({
         url,
         timeoutMs: this.#commandTimeoutMs,
         // A dead Redis must answer 503 at once, not after the timeout.
         offlineQueue: false,
         connectionName: "hotpath-gateway",
       });
-      this.#byUrl.set(url, executor);
+      target = { executor, batcher: new CommandBatcher(executor) };
+      this.#byUrl.set(url, target);
     }
-    return executor;
+    return target;
   }
 }

@@ -178,3 +178,51 @@ describe("pipelines and transactions", () => {
     expect((await post("/", ["exists", key])).json).toEqual({ result: 0 });
   });
 });
+
+describe("concurrent requests", () => {
+  it("answer independently when they are merged into one Redis write (good, refused and failing commands mixed)", async () => {
+    const key = `${uniquePrefix("mixed")}:k`;
+    await post("/", ["set", `${key}:str`, "v"]);
+    const requests = Array.from({ length: 40 }, (_, i) => {
+      switch (i % 5) {
+        case 0:
+          return post("/", ["incr", `${key}:n`]).then((answer) => ({ i, kind: "incr", answer }));
+        case 1:
+          return post("/", ["lpush", `${key}:str`, "x"]).then((answer) => ({ i, kind: "wrongtype", answer }));
+        case 2:
+          return post("/", ["blpop", `${key}:list`, 0]).then((answer) => ({ i, kind: "rejected", answer }));
+        case 3:
+          return post("/", ["set", `${key}:bad`, ["nested"]]).then((answer) => ({ i, kind: "bad", answer }));
+        default:
+          return post("/pipeline", [["get", `${key}:str`], ["echo", `item-${i}`]]).then((answer) => ({ i, kind: "pipeline", answer }));
+      }
+    });
+    const answers = await Promise.all(requests);
+    const increments: number[] = [];
+    for (const { i, kind, answer } of answers) {
+      switch (kind) {
+        case "incr":
+          expect(answer.status).toBe(200);
+          increments.push((answer.json as { result: number }).result);
+          break;
+        case "wrongtype":
+          expect(answer.status).toBe(400);
+          expect(answer.json).toEqual({ error: expect.stringMatching(/^WRONGTYPE/) as unknown });
+          break;
+        case "rejected":
+          expect(answer.status).toBe(400);
+          expect(answer.json).toEqual({ error: expect.stringMatching(/BLPOP: blocking/) as unknown });
+          break;
+        case "bad":
+          expect(answer.status).toBe(400);
+          expect(answer.json).toEqual({ error: expect.stringMatching(/argument 2/) as unknown });
+          break;
+        default:
+          expect(answer.status).toBe(200);
+          expect(answer.json).toEqual([{ result: b64("v") }, { result: b64(`item-${i}`) }]);
+      }
+    }
+    expect(increments.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    await post("/", ["del", `${key}:str`, `${key}:n`]);
+  });
+});
