@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { asCommand, asCommandList, runMultiExec } from "./commands.ts";
 import { HttpError, errorBody, itemsBody, resultBody, sendJson, statusOf } from "./responses.ts";
+import { emulateUpstashOnly, emulateUpstashOnlyAll } from "./upstash-only.ts";
 import { decodeTarget, serveSubscription, type SubscriptionRegistry } from "./subscribe.ts";
 import type { Target, TokenTargets } from "./targets.ts";
 
@@ -144,16 +145,16 @@ async function execute(
 ): Promise<void> {
   switch (endpoint) {
     case "command": {
-      const [reply] = await batcher.run([asCommand(body)]);
+      const [reply] = await batcher.run([emulateUpstashOnly(asCommand(body))]);
       if (reply instanceof Error) throw reply;
       sendJson(res, 200, resultBody(reply ?? null, base64));
       return;
     }
     case "pipeline":
-      sendJson(res, 200, itemsBody(await batcher.run(asCommandList(body)), base64));
+      sendJson(res, 200, itemsBody(await batcher.run(emulateUpstashOnlyAll(asCommandList(body))), base64));
       return;
     case "multi-exec":
-      sendJson(res, 200, itemsBody(await runMultiExec(executor, asCommandList(body)), base64));
+      sendJson(res, 200, itemsBody(await runMultiExec(executor, emulateUpstashOnlyAll(asCommandList(body))), base64));
       return;
   }
 }
