@@ -29,15 +29,19 @@ export function normaliseCommand(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new RedisClientError("REDIS_BAD_COMMAND", "A command must be a non-empty JSON array, e.g. [\"get\",\"key\"]");
   }
-  const args = value.map((arg: unknown, index) => {
-    if (typeof arg === "string") return arg;
-    if (typeof arg === "number" && Number.isFinite(arg)) return String(arg);
-    if (typeof arg === "boolean") return arg ? "true" : "false";
-    throw new RedisClientError(
-      "REDIS_BAD_COMMAND",
-      `Command argument ${index} must be a string, a finite number or a boolean (got ${arg === null ? "null" : typeof arg})`,
-    );
-  });
+  // Hot path: an all-string command (what the SDKs send for most calls) is used as it is;
+  // a copy is made only from the first argument that needs converting.
+  let converted: string[] | undefined;
+  for (let index = 0; index < value.length; index += 1) {
+    const arg: unknown = value[index];
+    if (typeof arg === "string") {
+      converted?.push(arg);
+      continue;
+    }
+    converted ??= value.slice(0, index) as string[];
+    converted.push(argumentText(arg, index));
+  }
+  const args = converted ?? (value as string[]);
   const name = (args[0] ?? "").toLowerCase();
   if (name === "") throw new RedisClientError("REDIS_BAD_COMMAND", "The command name must not be empty");
   const rejection = REJECTED.get(name);
@@ -46,6 +50,16 @@ export function normaliseCommand(value: unknown): string[] {
     throw new RedisClientError("REDIS_COMMAND_REJECTED", `ERR ${name.toUpperCase()} BLOCK: blocking commands are not supported over the REST API`);
   }
   return args;
+}
+
+function argumentText(arg: unknown, index: number): string {
+  if (typeof arg === "string") return arg;
+  if (typeof arg === "number" && Number.isFinite(arg)) return String(arg);
+  if (typeof arg === "boolean") return arg ? "true" : "false";
+  throw new RedisClientError(
+    "REDIS_BAD_COMMAND",
+    `Command argument ${index} must be a string, a finite number or a boolean (got ${arg === null ? "null" : typeof arg})`,
+  );
 }
 
 function isBlockingStreamRead(name: string, args: readonly string[]): boolean {

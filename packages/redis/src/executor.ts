@@ -68,10 +68,17 @@ export class CommandExecutor {
    * Runs one command. Redis errors are thrown as they are (check {@link isRedisReplyError});
    * connection failures and timeouts as {@link RedisClientError}.
    */
-  async command(input: readonly unknown[]): Promise<RawReply> {
-    const { args, loadAnswer } = this.prepare(input);
-    const reply = await this.send(this.#client, args);
-    return loadAnswer === undefined ? reply : Buffer.from(loadAnswer);
+  command(input: readonly unknown[]): Promise<RawReply> {
+    // The hot path: no async wrapper, one promise chain from the socket to the caller.
+    let prepared: { args: string[]; loadAnswer?: string };
+    try {
+      prepared = this.prepare(input);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const reply = this.send(this.#client, prepared.args);
+    const { loadAnswer } = prepared;
+    return loadAnswer === undefined ? reply : reply.then(() => Buffer.from(loadAnswer));
   }
 
   /** Runs commands in order on the shared connection; one command's error does not stop the rest. */
@@ -175,16 +182,14 @@ export class CommandExecutor {
     return rewriteScriptCommand(this.#scripts, normaliseCommand(input));
   }
 
-  private async send(conn: IORedis, args: readonly string[], batch?: { write(chunk: string | Buffer): void }): Promise<RawReply> {
-    const [name = "", ...rest] = args;
+  private send(conn: IORedis, args: readonly string[], batch?: { write(chunk: string | Buffer): void }): Promise<RawReply> {
     // Upper-case names never match ioredis's (lower-case) reply transformers: replies stay raw.
-    const command = new Command(name.toUpperCase(), rest, { replyEncoding: null });
-    try {
-      return toRawReply(await conn.sendCommand(command, batch as unknown as Parameters<IORedis["sendCommand"]>[1]));
-    } catch (error) {
-      if (isRedisReplyError(error)) throw error;
-      throw this.wrapFailure(error);
-    }
+    const command = new Command(upperCaseName(args[0] ?? ""), args.slice(1), { replyEncoding: null });
+    // ioredis types sendCommand's result as unknown; it is the command's promise.
+    const sent = conn.sendCommand(command, batch as unknown as Parameters<IORedis["sendCommand"]>[1]) as Promise<unknown>;
+    return sent.then(toRawReply, (error: unknown) => {
+      throw isRedisReplyError(error) ? error : this.wrapFailure(error);
+    });
   }
 
   /**
@@ -228,6 +233,18 @@ export class CommandExecutor {
       { cause: error },
     );
   }
+}
+
+const UPPER_NAMES = new Map<string, string>();
+
+/** Upper-cased command name, memoised for the names clients actually send (bounded). */
+function upperCaseName(name: string): string {
+  let upper = UPPER_NAMES.get(name);
+  if (upper === undefined) {
+    upper = name.toUpperCase();
+    if (UPPER_NAMES.size < 1000) UPPER_NAMES.set(name, upper);
+  }
+  return upper;
 }
 
 function toRawReply(value: unknown): RawReply {

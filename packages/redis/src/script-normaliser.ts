@@ -55,7 +55,11 @@ export function rewriteScriptCommand(
   normaliser: ScriptNormaliser,
   args: string[],
 ): { args: string[]; loadAnswer?: string } {
-  const name = (args[0] ?? "").toLowerCase();
+  const first = args[0] ?? "";
+  // Only EVAL*, EVALSHA* and SCRIPT are rewritten: skip everything else without lower-casing.
+  const initial = first.charCodeAt(0) | 0x20;
+  if (initial !== 0x65 && initial !== 0x73) return { args };
+  const name = first.toLowerCase();
   if ((name === "eval" || name === "eval_ro") && args[1] !== undefined) {
     const { script, changed } = normaliser.normalise(args[1]);
     if (changed) return { args: [args[0] ?? name, script, ...args.slice(2)] };

@@ -28,6 +28,15 @@ function asCommands(body: unknown): unknown[][] {
   return body as unknown[][];
 }
 
+// Errors of the command itself read as the REST client's 400 answer; connection failures and
+// timeouts stay RedisClientErrors (REDIS_UNAVAILABLE / REDIS_TIMEOUT) for the caller to handle.
+function asRequestError(error: unknown, body: unknown): unknown {
+  if (isRedisReplyError(error) || (error instanceof RedisClientError && error.code !== "REDIS_UNAVAILABLE" && error.code !== "REDIS_TIMEOUT")) {
+    return new errors.UpstashError(`${error.message}, command was: ${JSON.stringify(body)}`, { cause: error });
+  }
+  return error;
+}
+
 /**
  * An `@upstash/redis` `Requester` that runs the REST API's requests in-process over TCP:
  * the same paths (`/`, `/pipeline`, `/multi-exec`, `/subscribe/<ch>`, `/psubscribe/<p>`) and the
@@ -40,29 +49,32 @@ export class TcpRequester implements Requester {
     this.#executor = executor;
   }
 
-  async request<TResult = unknown>(req: UpstashRequest): Promise<UpstashResponse<TResult>> {
-    const [endpoint, target] = req.path ?? [];
-    try {
-      switch (endpoint) {
-        case undefined:
-        case "":
-          return { result: replyToValue(await this.#executor.command(req.body as unknown[])) as TResult };
-        case "pipeline":
-          return (await this.#executor.pipeline(asCommands(req.body))).map(toItem) as UpstashResponse<TResult>;
-        case "multi-exec":
-          return (await this.#executor.multiExec(asCommands(req.body))).map(toItem) as UpstashResponse<TResult>;
-        case "subscribe":
-        case "psubscribe":
-          return (await this.subscribe(endpoint, target ?? "", req)) as UpstashResponse<TResult>;
-        default:
-          throw new RedisClientError("REDIS_BAD_COMMAND", `Unknown endpoint /${endpoint}`);
-      }
-    } catch (error) {
-      if (isRedisReplyError(error) || (error instanceof RedisClientError && error.code !== "REDIS_UNAVAILABLE" && error.code !== "REDIS_TIMEOUT")) {
-        // Same text as the REST client produces for a 400 answer.
-        throw new errors.UpstashError(`${error.message}, command was: ${JSON.stringify(req.body)}`, { cause: error });
-      }
-      throw error;
+  request<TResult = unknown>(req: UpstashRequest): Promise<UpstashResponse<TResult>> {
+    const endpoint = req.path?.[0];
+    const failed = (error: unknown) => {
+      throw asRequestError(error, req.body);
+    };
+    // The hot path (single command): one promise chain, no async wrapper.
+    if (endpoint === undefined || endpoint === "") {
+      return this.#executor.command(req.body as unknown[]).then(
+        (reply) => ({ result: replyToValue(reply) as TResult }),
+        failed,
+      );
+    }
+    return this.requestEndpoint<TResult>(endpoint, req).catch(failed);
+  }
+
+  private async requestEndpoint<TResult>(endpoint: string, req: UpstashRequest): Promise<UpstashResponse<TResult>> {
+    switch (endpoint) {
+      case "pipeline":
+        return (await this.#executor.pipeline(asCommands(req.body))).map(toItem) as UpstashResponse<TResult>;
+      case "multi-exec":
+        return (await this.#executor.multiExec(asCommands(req.body))).map(toItem) as UpstashResponse<TResult>;
+      case "subscribe":
+      case "psubscribe":
+        return (await this.subscribe(endpoint, req.path?.[1] ?? "", req)) as UpstashResponse<TResult>;
+      default:
+        throw new RedisClientError("REDIS_BAD_COMMAND", `Unknown endpoint /${endpoint}`);
     }
   }
 
