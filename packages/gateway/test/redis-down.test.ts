@@ -82,4 +82,35 @@ describe("while Redis is down", () => {
       await later.stop();
     }
   });
+
+  it("keeps an open SSE stream across a Redis restart (the subscriber reconnects and subscribes again)", async () => {
+    const res = await fetch(`${gateway.url}/subscribe/restart`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gateway.token}` },
+      body: "[]",
+    });
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error("no body");
+    const decoder = new TextDecoder();
+    let text = "";
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil("data: subscribe,restart,1\n");
+    await server.stop();
+    await server.start();
+    // Publish until the resubscribed connection receives it.
+    for (let attempt = 0; attempt < 300; attempt += 1) {
+      const answer = await post("/", ["publish", "restart", "after-restart"], target());
+      if (answer.status === 200 && (answer.json as { result: number }).result === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await readUntil("data: message,restart,after-restart\n");
+    await reader.cancel();
+  });
 });
+
