@@ -16,6 +16,8 @@ export const DEMO_USERS = [
   { username: "erin", displayName: "Erin", plan: "free", stream: null },
 ] as const;
 
+const SEED_LOCK_ID = 0x68707364; // "hpsd"
+
 /** What {@link seedDatabase} did. */
 export interface SeedResult {
   /** False when the database already had users (nothing was written). */
@@ -34,6 +36,8 @@ export async function seedDatabase(db: Database, hasher: PasswordHasher): Promis
   if ((existing[0]?.n ?? 0) > 0) return { seeded: false, credentials };
   const hashes = await Promise.all(DEMO_USERS.map(() => hasher.hash(DEMO_PASSWORD)));
   const seeded = await db.transaction(async (tx) => {
+    // Several processes may start together on one database: one seeds, the others see its rows.
+    await tx.query("select pg_advisory_xact_lock($1)", [SEED_LOCK_ID]);
     const again = await tx.query<{ n: number }>("select count(*)::int as n from users");
     if ((again[0]?.n ?? 0) > 0) return false;
     const users = [];

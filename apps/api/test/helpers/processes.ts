@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const API_DIR = fileURLToPath(new URL("../..", import.meta.url));
+const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
+
+/** An API started as its own process (`tsx src/main.ts`). */
+export interface ApiProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Output so far (stdout + stderr), for failure messages. */
+  output(): string;
+  /** SIGTERM (graceful) and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `src/main.ts` with `env` (PORT 0) and waits for its `HOTPATH_API_READY <url>` line. */
+export async function startApiProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ApiProcess> {
+  const child: ChildProcess = spawn(TSX, ["src/main.ts"], {
+    cwd: API_DIR,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`API process did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const check = () => {
+      const match = /HOTPATH_API_READY (\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`API process exited with ${String(code)} before it was ready:\n${output}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid ?? -1,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import { deletePrefix, openTestRedis, testTargets, uniquePrefix } from "@hotpath/testing";
+import type { HotpathRedis } from "@hotpath/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHotpathClient, isHotpathClientError, type HotpathClient } from "../src/client.ts";
+import { openPostgresDatabase } from "../src/db/postgres.ts";
+import { postgresAnswers, TEST_POSTGRES_URL } from "./helpers/postgres.ts";
+import { startApiProcess, type ApiProcess } from "./helpers/processes.ts";
+
+const pgAvailable = await postgresAnswers();
+
+// Three API processes share one Redis and one PostgreSQL schema (a shared source of truth is
+// what makes "an invalidation through one instance is seen by the others" meaningful).
+describe.skipIf(!pgAvailable)("three API processes against one Redis", () => {
+  const app = uniquePrefix("scale");
+  const schema = `hotpath_scale_${randomBytes(4).toString("hex")}`;
+  let redis: HotpathRedis;
+  let processes: ApiProcess[] = [];
+  let clients: HotpathClient[] = [];
+
+  beforeAll(async () => {
+    redis = openTestRedis("tcp");
+    const env = {
+      NODE_ENV: "test",
+      SEED: "true",
+      HOTPATH_APP: app,
+      REDIS_URL: testTargets().redisUrl,
+      DATABASE_URL: TEST_POSTGRES_URL,
+      DATABASE_SCHEMA: schema,
+      PASSWORD_ITERATIONS: "10000",
+    };
+    processes = await Promise.all([startApiProcess(env), startApiProcess(env), startApiProcess(env)]);
+    clients = processes.map((p) => createHotpathClient({ url: `${p.url}/trpc` }));
+  }, 120_000);
+
+  afterAll(async () => {
+    const codes = await Promise.all(processes.map((p) => p.stop()));
+    expect(codes).toEqual(processes.map(() => 0));
+    await deletePrefix(redis, `${app}:`);
+    await redis.close();
+    const db = await openPostgresDatabase({ url: TEST_POSTGRES_URL, schema, max: 1 });
+    await db.exec(`drop schema ${schema} cascade`);
+    await db.close();
+  }, 60_000);
+
+  it("the strict limit holds globally: 10 tips allowed in total, not 30", async () => {
+    const { token } = await (clients[0] as HotpathClient).sessions.login.mutate({ username: "dave", password: "hotpath-demo" });
+    const authed = processes.map((p) => createHotpathClient({ url: `${p.url}/trpc`, headers: { authorization: `Bearer ${token}` } }));
+    const status = await (clients[1] as HotpathClient).streams.status.query({ username: "alice" });
+    const streamId = status.stream?.id ?? 0;
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (authed[i % 3] as HotpathClient).tips.quick
+          .mutate({ streamId, amount: 1 }, { context: { idempotencyKey: `scale-${i}` } })
+          .then(() => "ok")
+          .catch((error: unknown) => (isHotpathClientError(error) ? (error.data?.code ?? "?") : String(error))),
+      ),
+    );
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(10);
+    expect(outcomes.filter((o) => o === "TOO_MANY_REQUESTS")).toHaveLength(20);
+  });
+
+  it("a cache invalidation done through one instance is seen by the others", async () => {
+    const [a, b, c] = clients as [HotpathClient, HotpathClient, HotpathClient];
+    const status = await a.streams.status.query({ username: "carol" });
+    const carolId = status.creator.id;
+    const before = await a.users.byId.query({ id: carolId });
+    expect((await c.users.byId.query({ id: carolId })).displayName).toBe(before.displayName);
+    const { token } = await b.sessions.login.mutate({ username: "carol", password: "hotpath-demo" });
+    const carolOnB = createHotpathClient({ url: `${(processes[1] as ApiProcess).url}/trpc`, headers: { authorization: `Bearer ${token}` } });
+    await carolOnB.users.update.mutate({ displayName: "Carol, renamed on B" });
+    expect((await a.users.byId.query({ id: carolId })).displayName).toBe("Carol, renamed on B");
+    expect((await c.users.byId.query({ id: carolId })).displayName).toBe("Carol, renamed on B");
+    const session = createHotpathClient({ url: `${(processes[2] as ApiProcess).url}/trpc`, headers: { authorization: `Bearer ${token}` } });
+    expect((await session.sessions.me.query()).user.displayName).toBe("Carol, renamed on B");
+  });
+});
+
+describe("scale-out prerequisites", () => {
+  it("says whether PostgreSQL was there for the scale-out suite", () => {
+    console.info(`scale-out suite: ${pgAvailable ? "ran on" : "skipped, no"} PostgreSQL at ${TEST_POSTGRES_URL}`);
+    expect(typeof pgAvailable).toBe("boolean");
+  });
+});
