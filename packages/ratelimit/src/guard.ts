@@ -1,24 +1,58 @@
 import { RateLimitError } from "./errors.ts";
 
+interface Deadline {
+  readonly at: number;
+  readonly timeoutMs: number;
+  readonly label: string;
+  readonly reject: (error: Error) => void;
+}
+
+const SWEEP_MS = 25;
+const waiting = new Set<Deadline>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const deadline of waiting) {
+    if (deadline.at <= now) {
+      waiting.delete(deadline);
+      deadline.reject(
+        new RateLimitError("RATELIMIT_STORE_ERROR", `Redis did not answer ${deadline.label} within ${deadline.timeoutMs} ms`),
+      );
+    }
+  }
+  if (waiting.size === 0 && sweeper !== undefined) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
 /**
- * Settles with `operation` or rejects with RATELIMIT_STORE_ERROR after `timeoutMs`; the late
+ * Settles with `operation` or rejects with RATELIMIT_STORE_ERROR once `timeoutMs` has passed
+ * (checked every 25 ms by one shared timer, so a check costs no timer of its own); the late
  * outcome of the operation is swallowed, so a slow Redis never causes an unhandled rejection.
  */
-export async function withTimeout<T>(operation: Promise<T>, timeoutMs: number, label: string): Promise<T> {
-  operation.catch(() => undefined);
+export function withTimeout<T>(operation: Promise<T>, timeoutMs: number, label: string): Promise<T> {
   if (timeoutMs <= 0) return operation;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new RateLimitError("RATELIMIT_STORE_ERROR", `Redis did not answer ${label} within ${timeoutMs} ms`)),
-      timeoutMs,
+  return new Promise<T>((resolve, reject) => {
+    const deadline: Deadline = { at: Date.now() + timeoutMs, timeoutMs, label, reject };
+    waiting.add(deadline);
+    if (sweeper === undefined) {
+      sweeper = setInterval(sweep, SWEEP_MS);
+      // Node: the sweeper alone must not keep the process alive.
+      (sweeper as { unref?: () => void }).unref?.();
+    }
+    operation.then(
+      (value) => {
+        waiting.delete(deadline);
+        resolve(value);
+      },
+      (error: unknown) => {
+        waiting.delete(deadline);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
     );
   });
-  try {
-    return await Promise.race([operation, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The message of anything thrown. */

@@ -15,8 +15,11 @@ export function policyPrefix(app: string, policy: Pick<ResolvedPolicy, "name">):
  * one script may touch them together.
  */
 export function keyIdentifier(identifier: string): string {
-  return `{${escapeKeyPart(identifier)}}`;
+  // Identifiers from getRateLimitIdentifier need no escaping (same output, no regex replace).
+  return `{${SAFE_PART.test(identifier) ? identifier : escapeKeyPart(identifier)}}`;
 }
+
+const SAFE_PART = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * The Redis keys a policy uses for an identifier at `now`, exactly as `@upstash/ratelimit`

@@ -1,6 +1,5 @@
 import { DEFAULT_APP, createKeyspace, type FailureMode } from "@hotpath/config";
 import type { Redis } from "@upstash/redis";
-import { z } from "zod";
 import { BlockCache } from "./block-cache.ts";
 import { LimitControls, type DenyListEntry, type RateLimitOverride } from "./controls.ts";
 import { RateLimitError, RateLimitUnavailableError } from "./errors.ts";
@@ -135,31 +134,51 @@ export interface RateLimiter {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const identifierSchema = z.string().min(1).max(512);
-const costSchema = z.number().int().min(1).max(1_000_000);
+const MAX_IDENTIFIER = 512;
+const MAX_COST = 1_000_000;
 
-function invalid(field: string, error: z.ZodError): RateLimitError {
-  return new RateLimitError("RATELIMIT_INVALID_INPUT", `${field}: ${error.issues[0]?.message ?? "invalid"}`, {
-    cause: error,
-  });
+/** Checks the identifier without allocating (hot path). */
+function checkIdentifier(identifier: unknown): asserts identifier is string {
+  if (typeof identifier !== "string" || identifier.length === 0 || identifier.length > MAX_IDENTIFIER) {
+    throw new RateLimitError(
+      "RATELIMIT_INVALID_INPUT",
+      `identifier: expected a string of 1 to ${MAX_IDENTIFIER} characters, got ${typeof identifier === "string" ? `${identifier.length} characters` : typeof identifier}`,
+    );
+  }
+}
+
+function checkCost(cost: unknown): number {
+  if (cost === undefined) return 1;
+  if (typeof cost !== "number" || !Number.isInteger(cost) || cost < 1 || cost > MAX_COST) {
+    throw new RateLimitError("RATELIMIT_INVALID_INPUT", `cost: expected an integer from 1 to ${MAX_COST}, got ${typeof cost === "number" ? cost : typeof cost}`);
+  }
+  return cost;
 }
 
 /** Picks the most restrictive outcome: the blocked one with the latest reset, else the lowest remaining. */
 function mostRestrictive(outcomes: readonly PolicyOutcome[]): PolicyOutcome {
   let chosen = outcomes[0] as PolicyOutcome;
-  for (const outcome of outcomes.slice(1)) {
+  for (let i = 1; i < outcomes.length; i++) {
+    const outcome = outcomes[i] as PolicyOutcome;
     if (chosen.success !== outcome.success) {
       if (!outcome.success) chosen = outcome;
-    } else if (!outcome.success ? outcome.reset > chosen.reset : outcome.remaining < chosen.remaining || (outcome.remaining === chosen.remaining && outcome.reset > chosen.reset)) {
+    } else if (
+      !outcome.success
+        ? outcome.reset > chosen.reset
+        : outcome.remaining < chosen.remaining || (outcome.remaining === chosen.remaining && outcome.reset > chosen.reset)
+    ) {
       chosen = outcome;
     }
   }
   return chosen;
 }
 
-function decide(outcomes: readonly PolicyOutcome[], reason: RateLimitReason, pending: Promise<void>, now: number): RateLimitResult {
-  const chosen = mostRestrictive(outcomes);
-  const success = outcomes.every((o) => o.success);
+type Decision = Omit<RateLimitResult, "pending">;
+
+function decide(outcomes: readonly PolicyOutcome[], reason: RateLimitReason, now: number): Decision {
+  const chosen = outcomes.length === 1 ? (outcomes[0] as PolicyOutcome) : mostRestrictive(outcomes);
+  let success = true;
+  for (const outcome of outcomes) if (!outcome.success) success = false;
   return {
     success,
     limit: chosen.limit,
@@ -169,7 +188,6 @@ function decide(outcomes: readonly PolicyOutcome[], reason: RateLimitReason, pen
     policy: chosen.policy,
     reason,
     policies: outcomes,
-    pending,
   };
 }
 
@@ -237,21 +255,24 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       ? undefined
       : new LimitControls({ redis, app, refreshMs: options.controls?.refreshMs ?? 5000, timeoutMs, onError, redisUsable });
 
-  const finish = async (result: Omit<RateLimitResult, "pending">, tasks: (Promise<void> | undefined)[], waitUntil: WaitUntil | undefined) => {
+  /** Hands background work to waitUntil, or awaits it; returns the result with `pending`. */
+  const finish = async (decision: Decision, task: Promise<void> | undefined, waitUntil: WaitUntil | undefined): Promise<RateLimitResult> => {
     const now = Date.now();
-    tasks.push(metrics?.flushIfDue(now, redisUsable()), controls?.refreshIfStale(now));
-    const live = tasks.filter((t): t is Promise<void> => t !== undefined);
-    const pending = live.length === 0 ? RESOLVED : live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
-    if (pending !== RESOLVED) {
+    const flush = metrics?.flushIfDue(now, redisUsable());
+    const refresh = controls?.refreshIfStale(now);
+    let pending = RESOLVED;
+    if (task || flush || refresh) {
+      const live = [task, flush, refresh].filter((t): t is Promise<void> => t !== undefined);
+      pending = live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
       if (waitUntil) waitUntil(pending);
       else await pending;
     }
-    return { ...result, pending };
+    (decision as RateLimitResult & { pending: Promise<void> }).pending = pending;
+    return decision as RateLimitResult;
   };
 
-  const record = (outcomes: readonly PolicyOutcome[], success: boolean, identifier: string, isFallback: boolean) => {
+  const record = (outcomes: readonly PolicyOutcome[], success: boolean, identifier: string, isFallback: boolean, now: number) => {
     if (!metrics) return;
-    const now = Date.now();
     let first = true;
     for (const outcome of outcomes) {
       if (success || !outcome.success) {
@@ -263,18 +284,23 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     }
   };
 
-  const checkRedis = async (keyId: string, policies: readonly ResolvedPolicy[], cost: number) => {
-    const now = Date.now();
+  const windowSecondsOf = (policy: ResolvedPolicy) => Math.max(1, Math.ceil(policy.windowMs / 1000));
+
+  const checkRedis = async (
+    keyId: string,
+    policies: readonly ResolvedPolicy[],
+    cost: number,
+  ): Promise<{ outcomes: PolicyOutcome[]; task: Promise<void> | undefined }> => {
     if (policies.length === 1) {
       const policy = policies[0] as ResolvedPolicy;
-      const response = await withTimeout(upstream.get(policy).limit(keyId, { rate: cost }), timeoutMs, "limit");
+      const response = await withTimeout(upstream.get(policy).limit(keyId, cost), timeoutMs, "limit");
       const outcome: PolicyOutcome = {
         policy: policy.name,
         success: response.success,
         limit: response.limit,
         remaining: Math.max(0, response.remaining),
         reset: response.reset,
-        windowSeconds: Math.max(1, Math.ceil(policy.windowMs / 1000)),
+        windowSeconds: windowSecondsOf(policy),
       };
       // cachedFixedWindow answers from memory and syncs Redis in `pending`.
       const task =
@@ -286,115 +312,121 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
           : undefined;
       return { outcomes: [outcome], task };
     }
+    const now = Date.now();
     const keys: string[] = [];
-    const args: (string | number)[] = [now, cost, policies.length];
+    const args: string[] = [String(now), String(cost), String(policies.length)];
     for (const policy of policies) {
       keys.push(...policyKeys(app, policy, keyId, now));
-      args.push(policy.algorithm, policy.limit, policy.windowMs, policy.refillRate);
+      args.push(policy.algorithm, String(policy.limit), String(policy.windowMs), String(policy.refillRate));
     }
-    const reply = await withTimeout(multiScript.exec(keys, args.map(String)), timeoutMs, "limit (multi-policy)");
+    const reply = await withTimeout(multiScript.exec(keys, args), timeoutMs, "limit (multi-policy)");
     const outcomes = policies.map((policy, index): PolicyOutcome => ({
       policy: policy.name,
       success: Number(reply[1 + index * 3]) === 1,
       limit: policy.limit,
       remaining: Math.max(0, Number(reply[2 + index * 3])),
       reset: Number(reply[3 + index * 3]),
-      windowSeconds: Math.max(1, Math.ceil(policy.windowMs / 1000)),
+      windowSeconds: windowSecondsOf(policy),
     }));
     return { outcomes, task: undefined };
   };
 
+  const denied = (identifier: string, by: "identifier" | "ip", waitUntil: WaitUntil | undefined) => {
+    stats.denied++;
+    emit({ type: "denied", identifier, by });
+    const now = Date.now();
+    metrics?.record("denyList", "blocked", identifier, now);
+    return finish(
+      {
+        success: false,
+        limit: 0,
+        remaining: 0,
+        reset: now + 60_000,
+        retryAfter: 60,
+        policy: "denyList",
+        reason: "denyList",
+        policies: [],
+        denied: by,
+      },
+      undefined,
+      waitUntil,
+    );
+  };
+
   const limit = async (identifier: string, limitOptions: LimitOptions = {}): Promise<RateLimitResult> => {
-    const id = identifierSchema.safeParse(identifier);
-    if (!id.success) throw invalid("identifier", id.error);
-    const costParse = costSchema.safeParse(limitOptions.cost ?? 1);
-    if (!costParse.success) throw invalid("cost", costParse.error);
-    const cost = costParse.data;
-    const policies = registry.resolve(limitOptions);
+    checkIdentifier(identifier);
+    const cost = checkCost(limitOptions.cost);
+    const { policies, key: setKey } = registry.select(limitOptions);
     const waitUntil = limitOptions.waitUntil ?? options.waitUntil;
 
+    let override: RateLimitOverride | undefined;
     if (controls) {
       const ready = controls.ready();
       if (ready) await ready;
       const deniedBy = controls.deniedBy(identifier, limitOptions.ip);
-      if (deniedBy) {
-        stats.denied++;
-        emit({ type: "denied", identifier, by: deniedBy });
-        metrics?.record("denyList", "blocked", identifier);
-        const now = Date.now();
-        return finish(
-          {
-            success: false,
-            limit: 0,
-            remaining: 0,
-            reset: now + 60_000,
-            retryAfter: 60,
-            policy: "denyList",
-            reason: "denyList",
-            policies: [],
-            denied: deniedBy,
-          },
-          [],
-          waitUntil,
-        );
-      }
+      if (deniedBy) return denied(identifier, deniedBy, waitUntil);
+      override = controls.override(identifier);
     }
 
-    const cacheKey = `${policies.map((p) => p.name).join("+")}|${identifier}`;
+    const cacheKey = blockCache ? `${setKey}|${identifier}` : "";
     const blocked = blockCache?.get(cacheKey);
     if (blocked) {
       stats.cacheBlocks++;
       const now = Date.now();
-      record(blocked.policies, false, identifier, false);
-      const { pending: _ignored, ...result } = decide(blocked.policies, "cacheBlock", RESOLVED, now);
-      return finish(result, [], waitUntil);
+      record(blocked.policies, false, identifier, false, now);
+      return finish(decide(blocked.policies, "cacheBlock", now), undefined, waitUntil);
     }
 
-    const override = controls?.override(identifier);
-    const effective = policies.map((p) => withOverride(p, override));
+    const effective = override ? policies.map((p) => withOverride(p, override)) : policies;
     const keyId = keyIdentifier(identifier);
 
     if (redisUsable()) {
+      let checked: Awaited<ReturnType<typeof checkRedis>>;
       try {
         stats.redisChecks++;
-        const { outcomes, task } = await checkRedis(keyId, effective, cost);
-        const now = Date.now();
-        const { pending: _ignored, ...result } = decide(outcomes, outcomes.every((o) => o.success) ? "allowed" : "limited", RESOLVED, now);
-        if (!result.success && blockCache) blockCache.block(cacheKey, result.reset, outcomes);
-        record(outcomes, result.success, identifier, false);
-        return finish(result, [task], waitUntil);
+        checked = await checkRedis(keyId, effective, cost);
       } catch (error) {
         breakerOpenUntil = Date.now() + breakerMs;
         onError("limit", error);
-        return useFallback(identifier, effective, cost, error, waitUntil);
+        return useFallback(identifier, keyId, effective, cost, error, waitUntil);
       }
+      const now = Date.now();
+      const { outcomes, task } = checked;
+      const decision = decide(outcomes, "allowed", now);
+      if (!decision.success) {
+        (decision as { reason: RateLimitReason }).reason = "limited";
+        blockCache?.block(cacheKey, decision.reset, outcomes);
+      }
+      record(outcomes, decision.success, identifier, false, now);
+      return finish(decision, task, waitUntil);
     }
-    return useFallback(identifier, effective, cost, new RateLimitError("RATELIMIT_STORE_ERROR", "Redis is skipped after a recent failure"), waitUntil);
+    return useFallback(identifier, keyId, effective, cost, new RateLimitError("RATELIMIT_STORE_ERROR", "Redis is skipped after a recent failure"), waitUntil);
   };
 
   const useFallback = async (
     identifier: string,
+    keyId: string,
     policies: readonly ResolvedPolicy[],
     cost: number,
     cause: unknown,
     waitUntil: WaitUntil | undefined,
   ): Promise<RateLimitResult> => {
+    const now = Date.now();
     const closed = policies.find((p) => failureOf(p) === "closed");
     if (closed) {
       stats.failClosed++;
       emit({ type: "failClosed", policy: closed.name, identifier, error: errorMessage(cause) });
-      metrics?.record(closed.name, "fallback", undefined);
+      metrics?.record(closed.name, "fallback", undefined, now);
       throw new RateLimitUnavailableError(closed.name, retryAfterSeconds, { cause });
     }
-    const now = Date.now();
-    const outcomes = fallback.limit(keyIdentifier(identifier), policies, cost, now);
-    const { pending: _ignored, ...result } = decide(outcomes, "fallback", RESOLVED, now);
+    const outcomes = fallback.limit(keyId, policies, cost, now);
+    const decision = decide(outcomes, "fallback", now);
     stats.fallbacks++;
     for (const outcome of outcomes) {
-      emit({ type: "fallback", policy: outcome.policy, identifier, success: result.success, error: errorMessage(cause) });
+      emit({ type: "fallback", policy: outcome.policy, identifier, success: decision.success, error: errorMessage(cause) });
     }
-    record(outcomes, result.success, identifier, true);
-    return finish(result, [], waitUntil);
+    record(outcomes, decision.success, identifier, true, now);
+    return finish(decision, undefined, waitUntil);
   };
 
   const requireControls = () => {
@@ -406,8 +438,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     registry,
     limit,
     async getRemaining(identifier, selector) {
-      const id = identifierSchema.safeParse(identifier);
-      if (!id.success) throw invalid("identifier", id.error);
+      checkIdentifier(identifier);
       const policies = selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined ? registry.resolve(selector) : [...registry.policies.values()];
       const override = controls?.override(identifier);
       const keyId = keyIdentifier(identifier);
@@ -420,8 +451,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       );
     },
     async reset(identifier, selector) {
-      const id = identifierSchema.safeParse(identifier);
-      if (!id.success) throw invalid("identifier", id.error);
+      checkIdentifier(identifier);
       const policies = selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined ? registry.resolve(selector) : [...registry.policies.values()];
       const keyId = keyIdentifier(identifier);
       const now = Date.now();

@@ -58,8 +58,12 @@ export class MetricsRecorder {
   readonly #maxIdentifiers: number;
   readonly #timeoutMs: number;
   readonly #onError: (operation: string, error: unknown) => void;
-  #counters = new Map<string, number>();
-  #top = new Map<string, number>();
+  // minute start -> "<policy>|<counter name>" -> count
+  #counters = new Map<number, Map<string, number>>();
+  // hour start -> "allowed" | "blocked" -> identifier -> count
+  #top = new Map<number, { allowed: Map<string, number>; blocked: Map<string, number> }>();
+  #topSize = 0;
+  readonly #fields = new Map<string, Record<RateLimitCounter, string>>();
   #lastFlush = Date.now();
   #flushing: Promise<void> | undefined;
   /** Identifiers left out of the top lists because the batch was full. */
@@ -80,18 +84,50 @@ export class MetricsRecorder {
     this.#onError = options.onError;
   }
 
+  private fieldsOf(policy: string): Record<RateLimitCounter, string> {
+    let fields = this.#fields.get(policy);
+    if (!fields) {
+      fields = {
+        allowed: `${policy}|${RATE_LIMIT_COUNTERS.allowed}`,
+        blocked: `${policy}|${RATE_LIMIT_COUNTERS.blocked}`,
+        fallback: `${policy}|${RATE_LIMIT_COUNTERS.fallback}`,
+      };
+      if (this.#fields.size > 10_000) this.#fields.clear();
+      this.#fields.set(policy, fields);
+    }
+    return fields;
+  }
+
   /** Counts one decision of one policy (and, for allowed/blocked, the identifier's hourly score). */
   record(policy: string, counter: RateLimitCounter, identifier: string | undefined, now = Date.now()): void {
-    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    const field = `${minute}\n${policy}|${RATE_LIMIT_COUNTERS[counter]}`;
-    this.#counters.set(field, (this.#counters.get(field) ?? 0) + 1);
+    this.add(Math.floor(now / MINUTE_MS) * MINUTE_MS, this.fieldsOf(policy)[counter], 1);
     if (identifier !== undefined && counter !== "fallback") {
-      const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
-      const member = `${hour}\n${counter}\n${identifier}`;
-      const current = this.#top.get(member);
-      if (current !== undefined || this.#top.size < this.#maxIdentifiers) this.#top.set(member, (current ?? 0) + 1);
-      else this.droppedIdentifiers++;
+      this.addTop(Math.floor(now / HOUR_MS) * HOUR_MS, counter, identifier, 1);
     }
+  }
+
+  private add(minute: number, field: string, count: number): void {
+    let fields = this.#counters.get(minute);
+    if (!fields) {
+      fields = new Map();
+      this.#counters.set(minute, fields);
+    }
+    fields.set(field, (fields.get(field) ?? 0) + count);
+  }
+
+  private addTop(hour: number, kind: "allowed" | "blocked", identifier: string, count: number): void {
+    let lists = this.#top.get(hour);
+    if (!lists) {
+      lists = { allowed: new Map(), blocked: new Map() };
+      this.#top.set(hour, lists);
+    }
+    const list = lists[kind];
+    const current = list.get(identifier);
+    if (current !== undefined) list.set(identifier, current + count);
+    else if (this.#topSize < this.#maxIdentifiers) {
+      list.set(identifier, count);
+      this.#topSize++;
+    } else this.droppedIdentifiers++;
   }
 
   /** Flushes when the interval has passed and something is batched; the promise never rejects. */
@@ -110,10 +146,16 @@ export class MetricsRecorder {
     const top = this.#top;
     this.#counters = new Map();
     this.#top = new Map();
+    this.#topSize = 0;
     this.#flushing = this.write(counters, top)
       .catch((error: unknown) => {
         this.#onError("metrics.flush", error);
-        this.merge(counters, top);
+        // Kept for the next flush (bounded like any batch).
+        for (const [minute, fields] of counters) for (const [field, count] of fields) this.add(minute, field, count);
+        for (const [hour, lists] of top) {
+          for (const [identifier, count] of lists.allowed) this.addTop(hour, "allowed", identifier, count);
+          for (const [identifier, count] of lists.blocked) this.addTop(hour, "blocked", identifier, count);
+        }
       })
       .finally(() => {
         this.#flushing = undefined;
@@ -121,30 +163,26 @@ export class MetricsRecorder {
     return this.#flushing;
   }
 
-  private merge(counters: Map<string, number>, top: Map<string, number>): void {
-    // Bounded: a long outage keeps at most the newest batch sizes.
-    for (const [k, v] of counters) if (this.#counters.size < 50_000) this.#counters.set(k, (this.#counters.get(k) ?? 0) + v);
-    for (const [k, v] of top) if (this.#top.size < this.#maxIdentifiers) this.#top.set(k, (this.#top.get(k) ?? 0) + v);
-  }
-
-  private async write(counters: Map<string, number>, top: Map<string, number>): Promise<void> {
+  private async write(
+    counters: Map<number, Map<string, number>>,
+    top: Map<number, { allowed: Map<string, number>; blocked: Map<string, number> }>,
+  ): Promise<void> {
     const pipeline = this.#redis.pipeline();
-    const expireMinutes = new Set<string>();
-    const expireHours = new Set<string>();
-    for (const [field, count] of counters) {
-      const [minute = "0", name = ""] = field.split("\n");
-      const key = minuteMetricsKey(this.#app, Number(minute));
-      pipeline.hincrby(key, name, count);
-      expireMinutes.add(key);
+    const expire: [string, number][] = [];
+    for (const [minute, fields] of counters) {
+      const key = minuteMetricsKey(this.#app, minute);
+      for (const [field, count] of fields) pipeline.hincrby(key, field, count);
+      expire.push([key, this.#minuteTtl]);
     }
-    for (const [member, count] of top) {
-      const [hour = "0", kind = "allowed", identifier = ""] = member.split("\n");
-      const key = topIdentifiersKey(this.#app, kind as "allowed" | "blocked", Number(hour));
-      pipeline.zincrby(key, count, identifier);
-      expireHours.add(key);
+    for (const [hour, lists] of top) {
+      for (const kind of ["allowed", "blocked"] as const) {
+        if (lists[kind].size === 0) continue;
+        const key = topIdentifiersKey(this.#app, kind, hour);
+        for (const [identifier, count] of lists[kind]) pipeline.zincrby(key, count, identifier);
+        expire.push([key, this.#hourTtl]);
+      }
     }
-    for (const key of expireMinutes) pipeline.expire(key, this.#minuteTtl);
-    for (const key of expireHours) pipeline.expire(key, this.#hourTtl);
+    for (const [key, ttl] of expire) pipeline.expire(key, ttl);
     await withTimeout(pipeline.exec(), this.#timeoutMs * 2, "metrics flush");
   }
 }

@@ -48,8 +48,17 @@ export interface PolicyRegistry {
   readonly policies: ReadonlyMap<string, ResolvedPolicy>;
   /** The policies a call is held to (deduplicated, in a stable order). */
   resolve(selector: PolicySelector): readonly ResolvedPolicy[];
+  /** {@link resolve} plus a key naming the set (`burst+daily`); memoised, for the hot path. */
+  select(selector: PolicySelector): PolicySet;
   /** One policy by name. @throws RateLimitError RATELIMIT_UNKNOWN_POLICY */
   get(name: string): ResolvedPolicy;
+}
+
+/** The policies of one call and a stable key naming the set. */
+export interface PolicySet {
+  readonly policies: readonly ResolvedPolicy[];
+  /** Policy names joined with `+`. */
+  readonly key: string;
 }
 
 const POLICY_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -131,24 +140,34 @@ export function createPolicyRegistry(options: PolicyRegistryOptions = {}): Polic
   for (const names of buckets.values()) names.forEach(get);
   get(defaultPolicy);
 
-  return {
-    policies,
-    get,
-    resolve(selector) {
-      if (selector.policy !== undefined && selector.bucket !== undefined) {
-        throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass either `policy` or `bucket`, not both.");
-      }
-      const names: string[] = [];
-      if (selector.policy !== undefined) {
-        names.push(...(typeof selector.policy === "string" ? [selector.policy] : selector.policy));
-      } else if (selector.bucket !== undefined) {
-        names.push(...(buckets.get(selector.bucket) ?? [defaultPolicy]));
-      }
-      if (selector.plan !== undefined) names.push(`plan:${selector.plan}`);
-      if (names.length === 0) {
-        throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass a `policy`, a `bucket` or a `plan` to limit().");
-      }
-      return [...new Set(names)].map(get);
-    },
+  const resolve = (selector: PolicySelector): readonly ResolvedPolicy[] => {
+    if (selector.policy !== undefined && selector.bucket !== undefined) {
+      throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass either `policy` or `bucket`, not both.");
+    }
+    const names: string[] = [];
+    if (selector.policy !== undefined) {
+      names.push(...(typeof selector.policy === "string" ? [selector.policy] : selector.policy));
+    } else if (selector.bucket !== undefined) {
+      names.push(...(buckets.get(selector.bucket) ?? [defaultPolicy]));
+    }
+    if (selector.plan !== undefined) names.push(`plan:${selector.plan}`);
+    if (names.length === 0) {
+      throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass a `policy`, a `bucket` or a `plan` to limit().");
+    }
+    return [...new Set(names)].map(get);
   };
+  const memo = new Map<string, PolicySet>();
+  const select = (selector: PolicySelector): PolicySet => {
+    const policy = selector.policy;
+    const memoKey = `${typeof policy === "string" ? `s${policy}` : policy ? `a${policy.join("\u0001")}` : "-"}\u0000${selector.bucket ?? ""}\u0000${selector.plan ?? ""}`;
+    let set = memo.get(memoKey);
+    if (!set) {
+      const policies = resolve(selector);
+      set = { policies, key: policies.map((p) => p.name).join("+") };
+      if (memo.size >= 1000) memo.clear();
+      memo.set(memoKey, set);
+    }
+    return set;
+  };
+  return { policies, get, resolve, select };
 }

@@ -1,59 +1,120 @@
-import { Ratelimit, type Duration } from "@upstash/ratelimit";
+import { Ratelimit, type Algorithm, type Duration } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis";
 import { policyPrefix } from "./keys.ts";
 import type { ResolvedPolicy } from "./types.ts";
 
+type UpstreamAlgorithm = ReturnType<ReturnType<typeof Ratelimit.fixedWindow>>;
+type UpstreamContext = Parameters<UpstreamAlgorithm["limit"]>[0];
+type UpstreamResponse = Awaited<ReturnType<UpstreamAlgorithm["limit"]>>;
+type EphemeralCache = NonNullable<Parameters<UpstreamAlgorithm["limit"]>[3]>["cache"];
+
+/** One policy bound to its upstream algorithm and key prefix. */
+export interface UpstreamPolicy {
+  /** Runs the upstream algorithm (one EVALSHA, or none for a warm cached fixed window). */
+  limit(keyId: string, cost: number): Promise<UpstreamResponse>;
+  /** Upstream's read-only remaining-quota script. */
+  getRemaining(keyId: string): Promise<{ remaining: number; reset: number; limit: number }>;
+}
+
+/** The in-memory map `cachedFixedWindow` keeps its local counts in (upstream's cache contract). */
+class LocalCounts implements NonNullable<EphemeralCache> {
+  readonly #values = new Map<string, number>();
+  isBlocked(key: string): { blocked: boolean; reset: number } {
+    const reset = this.#values.get(key);
+    return reset !== undefined && reset >= Date.now() ? { blocked: true, reset } : { blocked: false, reset: 0 };
+  }
+  blockUntil(key: string, reset: number): void {
+    this.set(key, reset);
+  }
+  set(key: string, value: number): void {
+    // Upstream never drops old windows: losing local counts only costs one Redis call.
+    if (this.#values.size >= 10_000 && !this.#values.has(key)) this.#values.clear();
+    this.#values.set(key, value);
+  }
+  get(key: string): number | null {
+    return this.#values.get(key) ?? null;
+  }
+  incr(key: string, incrementAmount = 1): number {
+    const value = (this.#values.get(key) ?? 0) + incrementAmount;
+    this.set(key, value);
+    return value;
+  }
+  pop(key: string): void {
+    this.#values.delete(key);
+  }
+  empty(): void {
+    this.#values.clear();
+  }
+  size(): number {
+    return this.#values.size;
+  }
+  /** Drops the entries of one identifier. */
+  forget(keyId: string): void {
+    for (const key of [...this.#values.keys()]) if (key.includes(`:${keyId}:`) || key.endsWith(`:${keyId}`)) this.#values.delete(key);
+  }
+}
+
+function algorithmOf(policy: ResolvedPolicy): Algorithm<UpstreamContext> {
+  const window = `${policy.windowMs} ms` as Duration;
+  switch (policy.algorithm) {
+    case "fixedWindow":
+      return Ratelimit.fixedWindow(policy.limit, window);
+    case "slidingWindow":
+      return Ratelimit.slidingWindow(policy.limit, window);
+    case "tokenBucket":
+      return Ratelimit.tokenBucket(policy.refillRate, window, policy.limit);
+    case "cachedFixedWindow":
+      return Ratelimit.cachedFixedWindow(policy.limit, window);
+  }
+}
+
 /**
- * `@upstash/ratelimit` instances, one per (policy, effective limit): overridden identifiers get
- * their own instance with the same key prefix, so they count on the same keys with a higher
- * limit. Upstream's own timeout, analytics and deny list are off (this package does them);
- * its ephemeral cache is on only for `cachedFixedWindow`, which needs it.
+ * The algorithms of `@upstash/ratelimit` 2.2.0 (`Ratelimit.fixedWindow()` …, the published
+ * scripts, key layout and `safeEval`), one per (policy, effective limit): an overridden
+ * identifier gets its own with the same key prefix, so it counts on the same keys with a higher
+ * limit. The `Ratelimit` class wrapper (its timeout race, deny list, analytics, identifier cache)
+ * is not used: this package does those itself, and the wrapper costs CPU on every call.
  */
 export class UpstashLimiters {
   readonly #redis: Redis;
   readonly #app: string;
-  readonly #instances = new Map<string, Ratelimit>();
-  readonly #cachedWindows = new Map<string, number>();
+  readonly #byKey = new Map<string, UpstreamPolicy>();
+  readonly #byPolicy = new WeakMap<ResolvedPolicy, UpstreamPolicy>();
+  readonly #counts = new LocalCounts();
 
   constructor(redis: Redis, app: string) {
     this.#redis = redis;
     this.#app = app;
   }
 
-  /** The upstream limiter for a policy with its effective limit. */
-  get(policy: ResolvedPolicy): Ratelimit {
-    // Upstream never drops old windows from this map: losing local counts only costs a Redis call.
-    if (this.#cachedWindows.size > 10_000) this.#cachedWindows.clear();
-    const id = `${policy.name}|${policy.limit}|${policy.refillRate}`;
-    let instance = this.#instances.get(id);
-    if (!instance) {
-      if (this.#instances.size > 1000) this.#instances.clear();
-      const window = `${policy.windowMs} ms` as Duration;
-      const limiter =
-        policy.algorithm === "fixedWindow"
-          ? Ratelimit.fixedWindow(policy.limit, window)
-          : policy.algorithm === "slidingWindow"
-            ? Ratelimit.slidingWindow(policy.limit, window)
-            : policy.algorithm === "tokenBucket"
-              ? Ratelimit.tokenBucket(policy.refillRate, window, policy.limit)
-              : Ratelimit.cachedFixedWindow(policy.limit, window);
-      instance = new Ratelimit({
+  /** The upstream algorithm for a policy with its effective limit. */
+  get(policy: ResolvedPolicy): UpstreamPolicy {
+    const known = this.#byPolicy.get(policy);
+    if (known) return known;
+    const id = `${policy.name}|${policy.algorithm}|${policy.limit}|${policy.windowMs}|${policy.refillRate}`;
+    let entry = this.#byKey.get(id);
+    if (!entry) {
+      if (this.#byKey.size > 1000) this.#byKey.clear();
+      const algorithm = algorithmOf(policy)();
+      const prefix = policyPrefix(this.#app, policy);
+      const ctx: UpstreamContext = {
         redis: this.#redis,
-        limiter,
-        prefix: policyPrefix(this.#app, policy),
-        timeout: 0,
-        analytics: false,
-        enableProtection: false,
-        enableTelemetry: false,
-        ephemeralCache: policy.algorithm === "cachedFixedWindow" ? this.#cachedWindows : false,
-      });
-      this.#instances.set(id, instance);
+        prefix,
+        dynamicLimits: false,
+        ...(policy.algorithm === "cachedFixedWindow" ? { cache: this.#counts } : {}),
+      };
+      entry = {
+        limit: (keyId, cost) => algorithm.limit(ctx, `${prefix}:${keyId}`, cost),
+        getRemaining: (keyId) => algorithm.getRemaining(ctx, `${prefix}:${keyId}`),
+      };
+      this.#byKey.set(id, entry);
     }
-    return instance;
+    this.#byPolicy.set(policy, entry);
+    return entry;
   }
 
   /** Forgets the local counts `cachedFixedWindow` keeps for an identifier. */
-  forgetCached(keyIdentifier: string): void {
-    for (const key of [...this.#cachedWindows.keys()]) if (key.includes(`:${keyIdentifier}:`) || key.endsWith(`:${keyIdentifier}`)) this.#cachedWindows.delete(key);
+  forgetCached(keyId: string): void {
+    this.#counts.forget(keyId);
   }
 }
