@@ -59,7 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subscriptions = new SubscriptionRegistry();
   let inFlight = 0;
   const server = createServer(
-    { keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 0 },
+    { keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 120_000 },
     createRequestHandler({
       targets,
       subscriptions,

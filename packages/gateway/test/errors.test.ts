@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { testTargets, uniquePrefix } from "@hotpath/testing";
 import { Redis, errors } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,6 +105,19 @@ describe("request errors are JSON with the documented status", () => {
     const answer = await post("/", command);
     expect(answer.status).toBe(400);
     expect(answer.json).toEqual({ error: expect.stringMatching(message) as unknown });
+  });
+
+  it("400 JSON for a request that is not HTTP at all", async () => {
+    const { port, hostname } = new URL(testTargets().gatewayUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write("NOT HTTP\r\n\r\n"));
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toEqual({ error: "ERR malformed HTTP request" });
   });
 
   it("400 for an unsupported Upstash-Response-Format", async () => {
