@@ -1,0 +1,120 @@
+import { createRedis, type HotpathRedis } from "@hotpath/redis";
+import { startRedisServer, type RedisServerHandle } from "@hotpath/testing";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { findUserByUsername } from "../src/db/users.ts";
+import { createContextInner } from "../src/trpc/context.ts";
+import { createCallerFactory, router } from "../src/trpc/init.ts";
+import { idempotent, publicProcedure } from "../src/trpc/procedures.ts";
+import { openTestApi, type TestApi } from "./helpers/runtime.ts";
+
+const BASE = "http://api.test";
+
+function post(path: string, input: unknown, headers: Record<string, string> = {}): Request {
+  return new Request(`${BASE}/trpc/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(input),
+  });
+}
+
+function get(path: string, input: unknown): Request {
+  return new Request(`${BASE}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("Redis stopped under the API (own redis-server)", () => {
+  let server: RedisServerHandle;
+  let redis: HotpathRedis;
+  let t: TestApi;
+  let streamId: number;
+  let bobId: number;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = createRedis({ url: server.url, timeoutMs: 300 });
+    t = await openTestApi({ redis, env: { REDIS_TIMEOUT_MS: "300" } });
+    const alice = await findUserByUsername(t.db, "alice");
+    bobId = (await findUserByUsername(t.db, "bob"))?.id ?? 0;
+    const rows = await t.db.query<{ id: number }>("select id from streams where creator_id = $1 and live", [alice?.id]);
+    streamId = rows[0]?.id ?? 0;
+  });
+  afterAll(async () => {
+    await t.close();
+    await redis.close();
+    await server.stop();
+  });
+
+  it("serves queries from PostgreSQL, fails tips closed with 503 + Retry-After, and recovers", async () => {
+    const token = await t.login("dave");
+    expect((await t.handler(get("streams.status", { username: "alice" }))).status).toBe(200);
+
+    await server.stop();
+
+    // Cache and rate limiting fail open: queries still answer from the source of truth.
+    const byId = await t.handler(get("users.byId", { id: bobId }));
+    expect(byId.status).toBe(200);
+    expect(await byId.json()).toMatchObject({ result: { data: { username: "bob" } } });
+    expect((await t.handler(get("streams.status", { username: "alice" }))).status).toBe(200);
+    expect((await t.handler(get("users.list", {}))).status).toBe(200);
+
+    // Money and logins fail closed: 503 with Retry-After, nothing written.
+    const tip = await t.handler(
+      post("tips.quick", { streamId, amount: 1 }, { authorization: `Bearer ${token}`, "idempotency-key": "fault-1" }),
+    );
+    expect(tip.status).toBe(503);
+    expect(Number(tip.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const login = await t.handler(post("sessions.login", { username: "erin", password: "hotpath-demo" }));
+    expect(login.status).toBe(503);
+    expect(Number(login.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const tips = await t.db.query<{ n: number }>("select count(*)::int as n from tips where idempotency_key = 'fault-1'");
+    expect(tips[0]?.n).toBe(0);
+
+    expect((await t.handler(new Request(`${BASE}/readyz`))).status).toBe(503);
+    expect((await t.handler(new Request(`${BASE}/healthz`))).status).toBe(200);
+
+    await server.start();
+    await waitFor(async () => (await redis.health()).ok);
+    // The restarted Redis kept nothing (no persistence): log in again, then tip.
+    await waitFor(async () => (await t.handler(post("sessions.login", { username: "dave", password: "hotpath-demo" }))).status === 200);
+    const again = await t.login("dave");
+    const recovered = await t.handler(
+      post("tips.quick", { streamId, amount: 1 }, { authorization: `Bearer ${again}`, "idempotency-key": "fault-2" }),
+    );
+    expect(recovered.status).toBe(200);
+    expect((await t.handler(new Request(`${BASE}/readyz`))).status).toBe(200);
+  });
+
+  it("idempotent() itself fails closed: SERVICE_UNAVAILABLE, the handler never runs", async () => {
+    let runs = 0;
+    const probe = router({
+      pay: publicProcedure
+        .input(z.object({ n: z.number() }))
+        .use(idempotent())
+        .mutation(() => {
+          runs += 1;
+          return { ok: true };
+        }),
+    });
+    const call = () =>
+      createCallerFactory(probe)(
+        createContextInner({ deps: t.runtime.deps, headers: new Headers({ "idempotency-key": "probe-1" }), peerIp: "10.0.0.9" }),
+      ).pay({ n: 1 });
+    expect(await call()).toEqual({ ok: true });
+    await server.stop();
+    const error = await call().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TRPCError);
+    expect((error as TRPCError).code).toBe("SERVICE_UNAVAILABLE");
+    expect(runs).toBe(1);
+    await server.start();
+    await waitFor(async () => (await redis.health()).ok);
+  });
+});
