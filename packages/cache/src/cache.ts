@@ -289,7 +289,7 @@ export function createCache(options: CacheOptions): Cache {
 
   // ---- decoding ---------------------------------------------------------------------------------
   type Decoded<T> = { ok: true; value: T | null; negative: boolean } | { ok: false; reason: string };
-  const decodeValue = async <T>(entry: Entry, schema: StandardSchema<T> | undefined): Promise<Decoded<T>> => {
+  const decodeValue = <T>(entry: Entry, schema: StandardSchema<T> | undefined): Decoded<T> | Promise<Decoded<T>> => {
     if (entry.kind === "n") return { ok: true, value: null, negative: true };
     let value: unknown;
     try {
@@ -297,12 +297,10 @@ export function createCache(options: CacheOptions): Cache {
     } catch (error) {
       return { ok: false, reason: `cannot deserialize: ${(error as Error).message}` };
     }
-    if (schema) {
-      const checked = await validateWith(schema, value);
-      if (!checked.ok) return { ok: false, reason: `schema: ${checked.message}` };
-      value = checked.value;
-    }
-    return { ok: true, value: value as T, negative: false };
+    if (!schema) return { ok: true, value: value as T, negative: false };
+    return validateWith(schema, value).then((checked) =>
+      checked.ok ? { ok: true, value: checked.value, negative: false } : { ok: false, reason: `schema: ${checked.message}` },
+    );
   };
 
   const toL1 = (key: string, entry: Entry, value: unknown, negative: boolean) => {
@@ -330,6 +328,21 @@ export function createCache(options: CacheOptions): Cache {
     return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: asNumber(reply[1]) === 1, generation };
   };
 
+  /** The hit path: one GET (MGET with the generation stamp when L1 is on), no script. */
+  const readPlain = async (key: string): Promise<ReadReply> => {
+    let raw: string | null;
+    let generation: string | null = null;
+    if (l1) {
+      const reply = (await wire.command(["MGET", key, generationKey])) as unknown[];
+      raw = asString(reply[0]);
+      generation = asString(reply[1]);
+      observeGeneration(generation);
+    } else {
+      raw = asString(await wire.command(["GET", key]));
+    }
+    return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation };
+  };
+
   type Prepared = { encoded: string; px: number; entry: Entry };
   const prepare = (
     key: string,
@@ -342,7 +355,8 @@ export function createCache(options: CacheOptions): Cache {
     const payload = negative ? "" : serializeValue(serializer, value, key);
     assertSize(payload, maxEntryBytes, key);
     const now = Date.now();
-    const entry: Entry = { kind: negative ? "n" : "v", payload, freshUntil: now + ttlMs, staleUntil: now + ttlMs + staleMs, loadMs };
+    const freshUntil = Math.round(now + ttlMs);
+    const entry: Entry = { kind: negative ? "n" : "v", payload, freshUntil, staleUntil: Math.round(freshUntil + staleMs), loadMs };
     return { encoded: encodeEntry(entry), px: Math.max(1, Math.ceil(ttlMs + staleMs)), entry };
   };
 
@@ -445,7 +459,7 @@ export function createCache(options: CacheOptions): Cache {
 
   const refreshInBackground = <T>(plan: Plan<T>, token: string) => {
     if (refreshing.has(plan.key)) {
-      background(releaseLease(plan.key, token), plan.waitUntil);
+      if (token) background(releaseLease(plan.key, token), plan.waitUntil);
       return;
     }
     refreshing.add(plan.key);
@@ -455,18 +469,29 @@ export function createCache(options: CacheOptions): Cache {
     background(work, plan.waitUntil);
   };
 
+  const claiming = new Set<string>();
+  /** Tries to take the refresh lease (one SET NX) and refreshes when it got it. */
   const claimForRefresh = async <T>(plan: Plan<T>) => {
+    if (claiming.has(plan.key) || refreshing.has(plan.key)) return;
+    claiming.add(plan.key);
     const token = `${instanceId}:${++sequence}`;
     try {
       const claimed = await wire.command(["SET", leaseKey(plan.key), token, "NX", "PX", String(plan.lock?.leaseMs ?? 10_000)]);
       if (claimed !== null) refreshInBackground(plan, token);
     } catch (error) {
       redisError("claim", error, plan.key);
+    } finally {
+      claiming.delete(plan.key);
     }
   };
 
   /** Serves a decoded entry: fresh or stale; undefined when it is not usable (→ miss). */
-  const serve = async <T>(plan: Plan<T>, reply: ReadReply, token: string): Promise<{ value: T | null } | undefined> => {
+  const serve = async <T>(
+    plan: Plan<T>,
+    reply: ReadReply,
+    token: string,
+    mode: "first" | "after-miss",
+  ): Promise<{ value: T | null } | undefined> => {
     const entry = reply.entry;
     if (reply.raw !== null && entry === undefined) {
       emit({ type: "invalid_value", namespace, key: plan.key, reason: "malformed entry" });
@@ -475,49 +500,72 @@ export function createCache(options: CacheOptions): Cache {
     if (entry === undefined) return undefined;
     const now = Date.now();
     if (entry.staleUntil <= now) return undefined;
-    const decoded = await decodeValue(entry, plan.schema);
+    const maybe = decodeValue(entry, plan.schema);
+    const decoded = maybe instanceof Promise ? await maybe : maybe;
     if (!decoded.ok) {
       emit({ type: "invalid_value", namespace, key: plan.key, reason: decoded.reason });
       return undefined;
     }
     const fresh = entry.freshUntil > now;
+    const first = mode === "first";
     if (fresh) {
-      if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
-      else count("cache_hits_total", "hits");
-      emit({ type: decoded.negative ? "negative_hit" : "hit", namespace, key: plan.key, tier: "redis" });
+      if (first) {
+        if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
+        else count("cache_hits_total", "hits");
+        emit({ type: decoded.negative ? "negative_hit" : "hit", namespace, key: plan.key, tier: "redis" });
+      }
       toL1(plan.key, entry, decoded.value, decoded.negative);
+      // Claimed although fresh (clock skew between this client and the writer): give it back.
+      if (reply.claimed) background(releaseLease(plan.key, token), plan.waitUntil);
       if (plan.earlyBeta > 0 && !refreshing.has(plan.key)) {
         const delta = Math.max(entry.loadMs, 1);
         if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil) background(claimForRefresh(plan), plan.waitUntil);
       }
       return { value: decoded.value };
     }
-    count("cache_stale_hits_total", "staleHits");
-    emit({ type: "stale_hit", namespace, key: plan.key, tier: "redis" });
+    if (first) {
+      count("cache_stale_hits_total", "staleHits");
+      emit({ type: "stale_hit", namespace, key: plan.key, tier: "redis" });
+    }
     if (reply.claimed) refreshInBackground(plan, token);
     else if (!plan.lock) refreshInBackground(plan, "");
+    else if (first && !refreshing.has(plan.key)) {
+      // After the caller has its value: the claim is not on the caller's path.
+      background(new Promise<void>((done) => setTimeout(() => void claimForRefresh(plan).finally(done), 0)), plan.waitUntil);
+    }
     return { value: decoded.value };
   };
 
   const resolve = async <T>(plan: Plan<T>): Promise<T> => {
-    const token = `${instanceId}:${++sequence}`;
     const lock = plan.lock;
     let reply: ReadReply;
     try {
-      reply = await read(plan.key, lock !== undefined, token, lock?.leaseMs ?? 0);
+      reply = await readPlain(plan.key);
     } catch (error) {
       redisError("read", error, plan.key);
       return failSafe(plan);
     }
-    const served = await serve(plan, reply, token);
+    const served = await serve(plan, reply, "", "first");
     if (served) return served.value as T;
     count("cache_misses_total", "misses");
     emit({ type: "miss", namespace, key: plan.key, tier: "redis" });
-    if (!lock || reply.claimed) return loadAndStore(plan, reply.claimed ? token : "", false);
-    if (reply.entry !== undefined || reply.raw !== null) {
-      // An unusable value that Redis saw as fresh: replace it (no lease was claimed for it).
+    if (!lock) return loadAndStore(plan, "", false);
+    if (reply.entry !== undefined && reply.entry.freshUntil > Date.now()) {
+      // A value Redis holds as fresh but that is unusable here (schema): replace it, no lease.
       return loadAndStore(plan, "", false);
     }
+    // Missing (or expired/malformed): claim the lease; the same call returns a value stored meanwhile.
+    const token = `${instanceId}:${++sequence}`;
+    let claim: ReadReply;
+    try {
+      claim = await read(plan.key, true, token, lock.leaseMs);
+    } catch (error) {
+      redisError("read", error, plan.key);
+      return failSafe(plan);
+    }
+    const meanwhile = await serve(plan, claim, token, "after-miss");
+    if (meanwhile) return meanwhile.value as T;
+    if (claim.claimed) return loadAndStore(plan, token, false);
     // Someone else holds the lease: wait for the value with a bound, then load ourselves.
     count("cache_lock_waits_total", "lockWaits");
     const waitStarted = Date.now();
@@ -532,7 +580,7 @@ export function createCache(options: CacheOptions): Cache {
         redisError("read", error, plan.key);
         return failSafe(plan);
       }
-      const value = await serve(plan, again, token);
+      const value = await serve(plan, again, token, "after-miss");
       if (value) {
         emit({ type: "lock_wait", namespace, key: plan.key, waitedMs: Date.now() - waitStarted, outcome: "value" });
         return value.value as T;
@@ -600,7 +648,7 @@ export function createCache(options: CacheOptions): Cache {
     }
     let reply: ReadReply;
     try {
-      reply = await read(k, false, "", 0);
+      reply = await readPlain(k);
     } catch (error) {
       redisError("get", error, k);
       return undefined;

@@ -49,7 +49,7 @@ const MAGIC = "H1|";
  * GET (or script) returns value and metadata together, and Lua can read `freshUntil`.
  */
 export function encodeEntry(entry: Entry): string {
-  return `${MAGIC}${entry.freshUntil}|${entry.staleUntil}|${Math.round(entry.loadMs)}|${entry.kind}|${entry.payload}`;
+  return `${MAGIC}${Math.round(entry.freshUntil)}|${Math.round(entry.staleUntil)}|${Math.round(entry.loadMs)}|${entry.kind}|${entry.payload}`;
 }
 
 /** Decodes {@link encodeEntry}; anything malformed is `undefined` (treated as a miss). */

@@ -13,16 +13,22 @@ export interface LuaScript {
   readonly source: string;
   /** Hex SHA-1 of the source (computed with Web Crypto). */
   sha(): Promise<string>;
+  /** The SHA-1 once computed (lets the hot path skip an await). */
+  readonly knownSha: string | undefined;
 }
 
 /** Defines a {@link LuaScript}. */
 export function defineScript(source: string): LuaScript {
   let sha: Promise<string> | undefined;
+  let known: string | undefined;
   return {
     source,
     sha() {
-      sha ??= sha1Hex(source);
+      sha ??= sha1Hex(source).then((value) => (known = value));
       return sha;
+    },
+    get knownSha() {
+      return known;
     },
   };
 }
@@ -90,7 +96,7 @@ export function createWire(redis: RedisClient, timeoutMs = 1000): Wire {
   };
 
   const script = async (lua: LuaScript, keys: readonly string[], args: readonly WireArg[]): Promise<unknown> => {
-    const sha = await lua.sha();
+    const sha = lua.knownSha ?? (await lua.sha());
     try {
       const value = await command(["EVALSHA", sha, keys.length, ...keys, ...args]);
       loaded.add(lua);

@@ -39,17 +39,21 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(await cache.delete("a")).toBe(false);
   });
 
-  it("getOrSet loads once, then hits in ONE round trip", async () => {
+  it("getOrSet loads once (3 round trips), then hits in ONE round trip (one GET)", async () => {
     const cache = createCache({ redis, app: newApp("gos"), namespace: "status", defaultTtl: 60, metrics: false });
     let calls = 0;
     const load = () => {
       calls += 1;
       return { ok: true, n: calls };
     };
-    expect(await cache.getOrSet("k", load)).toEqual({ ok: true, n: 1 });
     const requests = countRequests(redis);
     expect(await cache.getOrSet("k", load)).toEqual({ ok: true, n: 1 });
+    // Miss: GET, then claim the lease (script), then store + release (script).
+    expect(requests.count).toBe(3);
+    requests.reset();
+    expect(await cache.getOrSet("k", load)).toEqual({ ok: true, n: 1 });
     expect(requests.count).toBe(1);
+    expect((requests.bodies[0] as string[])[0]).toBe("GET");
     expect(calls).toBe(1);
   });
 

@@ -117,14 +117,14 @@ describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
 
   it("renews the lease while the handler runs (no second run after the lease time)", async () => {
     const app = newApp("renew");
-    const store = createIdempotencyStore({ redis, app, metrics: false, leaseTtl: "300ms" });
+    const store = createIdempotencyStore({ redis, app, metrics: false, leaseTtl: "1s" });
     let runs = 0;
     const first = store.runIdempotent("k", "fp", async () => {
       runs += 1;
-      await sleep(900);
+      await sleep(2500);
       return "done";
     }, { principal: "a" });
-    await sleep(600);
+    await sleep(1600);
     await expect(store.runIdempotent("k", "fp", () => (runs += 1), { principal: "a" })).rejects.toBeInstanceOf(IdempotencyInFlightError);
     expect(await first).toEqual({ value: "done", replayed: false });
     expect(runs).toBe(1);
