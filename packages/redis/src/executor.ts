@@ -69,16 +69,29 @@ export class CommandExecutor {
    * connection failures and timeouts as {@link RedisClientError}.
    */
   command(input: readonly unknown[]): Promise<RawReply> {
-    // The hot path: no async wrapper, one promise chain from the socket to the caller.
+    return this.commandWith(input, identity);
+  }
+
+  /**
+   * {@link command} with the reply mapped by `convert` and failures by `mapError` in the same
+   * promise step (the TCP requester's hot path: one hop from the socket to the SDK).
+   */
+  commandWith<T>(
+    input: readonly unknown[],
+    convert: (reply: RawReply) => T,
+    mapError: (error: Error) => Error = identity,
+  ): Promise<T> {
     let prepared: { args: string[]; loadAnswer?: string };
     try {
       prepared = this.prepare(input);
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(mapError(error instanceof Error ? error : new Error(String(error))));
     }
-    const reply = this.send(this.#client, prepared.args);
     const { loadAnswer } = prepared;
-    return loadAnswer === undefined ? reply : reply.then(() => Buffer.from(loadAnswer));
+    const onReply = loadAnswer === undefined ? (reply: unknown) => convert(toRawReply(reply)) : () => convert(Buffer.from(loadAnswer));
+    return this.sent(this.#client, prepared.args).then(onReply, (error: unknown) => {
+      throw mapError(isRedisReplyError(error) ? error : this.wrapFailure(error));
+    });
   }
 
   /** Runs commands in order on the shared connection; one command's error does not stop the rest. */
@@ -183,13 +196,17 @@ export class CommandExecutor {
   }
 
   private send(conn: IORedis, args: readonly string[], batch?: { write(chunk: string | Buffer): void }): Promise<RawReply> {
+    return this.sent(conn, args, batch).then(toRawReply, (error: unknown) => {
+      throw isRedisReplyError(error) ? error : this.wrapFailure(error);
+    });
+  }
+
+  /** Hands one command to ioredis; resolves with its raw (untransformed) reply. */
+  private sent(conn: IORedis, args: readonly string[], batch?: { write(chunk: string | Buffer): void }): Promise<unknown> {
     // Upper-case names never match ioredis's (lower-case) reply transformers: replies stay raw.
     const command = new Command(upperCaseName(args[0] ?? ""), args.slice(1), { replyEncoding: null });
     // ioredis types sendCommand's result as unknown; it is the command's promise.
-    const sent = conn.sendCommand(command, batch as unknown as Parameters<IORedis["sendCommand"]>[1]) as Promise<unknown>;
-    return sent.then(toRawReply, (error: unknown) => {
-      throw isRedisReplyError(error) ? error : this.wrapFailure(error);
-    });
+    return conn.sendCommand(command, batch as unknown as Parameters<IORedis["sendCommand"]>[1]) as Promise<unknown>;
   }
 
   /**
@@ -234,6 +251,8 @@ export class CommandExecutor {
     );
   }
 }
+
+const identity = <T>(value: T): T => value;
 
 const UPPER_NAMES = new Map<string, string>();
 

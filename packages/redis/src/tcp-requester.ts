@@ -2,7 +2,7 @@ import { errors, type Requester, type UpstashRequest, type UpstashResponse } fro
 import type { CommandExecutor} from "./executor.ts";
 import { isRedisReplyError, type ItemReply, type PubSubEvent } from "./executor.ts";
 import { RedisClientError } from "./errors.ts";
-import { replyToValue } from "./reply.ts";
+import { replyToValue, type RawReply } from "./reply.ts";
 
 /** Formats a Pub/Sub event as the `data:` payload of the Upstash SSE protocol. */
 export function formatPubSubEvent(event: PubSubEvent): string {
@@ -15,6 +15,10 @@ export function formatPubSubEvent(event: PubSubEvent): string {
     case "pmessage":
       return `pmessage,${event.pattern},${event.channel},${event.message}`;
   }
+}
+
+function toResult<TResult>(reply: RawReply): UpstashResponse<TResult> {
+  return { result: replyToValue(reply) as TResult };
 }
 
 function toItem(reply: ItemReply): UpstashResponse<unknown> {
@@ -30,11 +34,11 @@ function asCommands(body: unknown): unknown[][] {
 
 // Errors of the command itself read as the REST client's 400 answer; connection failures and
 // timeouts stay RedisClientErrors (REDIS_UNAVAILABLE / REDIS_TIMEOUT) for the caller to handle.
-function asRequestError(error: unknown, body: unknown): unknown {
+function asRequestError(error: unknown, body: unknown): Error {
   if (isRedisReplyError(error) || (error instanceof RedisClientError && error.code !== "REDIS_UNAVAILABLE" && error.code !== "REDIS_TIMEOUT")) {
     return new errors.UpstashError(`${error.message}, command was: ${JSON.stringify(body)}`, { cause: error });
   }
-  return error;
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**
@@ -51,17 +55,13 @@ export class TcpRequester implements Requester {
 
   request<TResult = unknown>(req: UpstashRequest): Promise<UpstashResponse<TResult>> {
     const endpoint = req.path?.[0];
-    const failed = (error: unknown) => {
-      throw asRequestError(error, req.body);
-    };
-    // The hot path (single command): one promise chain, no async wrapper.
+    // The hot path (single command): one promise step from the socket to the SDK.
     if (endpoint === undefined || endpoint === "") {
-      return this.#executor.command(req.body as unknown[]).then(
-        (reply) => ({ result: replyToValue(reply) as TResult }),
-        failed,
-      );
+      return this.#executor.commandWith(req.body as unknown[], toResult<TResult>, (error) => asRequestError(error, req.body));
     }
-    return this.requestEndpoint<TResult>(endpoint, req).catch(failed);
+    return this.requestEndpoint<TResult>(endpoint, req).catch((error: unknown) => {
+      throw asRequestError(error, req.body);
+    });
   }
 
   private async requestEndpoint<TResult>(endpoint: string, req: UpstashRequest): Promise<UpstashResponse<TResult>> {
