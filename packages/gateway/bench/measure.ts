@@ -15,8 +15,8 @@ export interface Measurement {
   readonly calls: number;
   /** Every call made, warm-up included (to divide Redis command counts by). */
   readonly totalCalls: number;
-  /** CPU used by this (client) process during the measured part, in % of one core. */
-  readonly clientCpuPercent: number;
+  /** CPU time of this (client) process per call during the measured part, µs. */
+  readonly clientMicrosPerCall: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -62,7 +62,7 @@ export async function measure(
     name,
     calls,
     totalCalls: calls + warmupCalls,
-    clientCpuPercent: (cpu.user + cpu.system) / 1e4 / elapsed,
+    clientMicrosPerCall: (cpu.user + cpu.system) / Math.max(1, calls),
     callsPerSecond: calls / elapsed,
     opsPerSecond: (calls * options.opsPerCall) / elapsed,
     p50: percentile(sorted, 50),
