@@ -1,4 +1,5 @@
-import { uniquePrefix } from "@hotpath/testing";
+import { testTargets, uniquePrefix } from "@hotpath/testing";
+import { Redis } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
 import { b64, post } from "./http.ts";
 
@@ -224,5 +225,23 @@ describe("concurrent requests", () => {
     }
     expect(increments.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     await post("/", ["del", `${key}:str`, `${key}:n`]);
+  });
+});
+
+describe("through the unmodified @upstash/redis SDK", () => {
+  it("round-trips UTF-8, emoji, JSON values and reads invalid UTF-8 as U+FFFD", async () => {
+    const { gatewayUrl, gatewayToken } = testTargets();
+    const redis = new Redis({ url: gatewayUrl, token: gatewayToken, enableTelemetry: false });
+    const key = `${uniquePrefix("sdk-utf8")}:k`;
+    await redis.set(`${key}:emoji`, "naïve 😀 日本 \u0000 end");
+    expect(await redis.get(`${key}:emoji`)).toBe("naïve 😀 日本 \u0000 end");
+    await redis.set(`${key}:json`, { nested: { list: [1, "two", null] }, ok: "OK" });
+    expect(await redis.get(`${key}:json`)).toEqual({ nested: { list: [1, "two", null] }, ok: "OK" });
+    await redis.set(`${key}:ok`, "OK");
+    expect(await redis.mget(`${key}:ok`, `${key}:emoji`, `${key}:missing`)).toEqual(["OK", "naïve 😀 日本 \u0000 end", null]);
+    await redis.eval("redis.call('SET', KEYS[1], string.char(104, 105, 255, 33)) return 1", [`${key}:bin`], []);
+    expect(await redis.get(`${key}:bin`)).toBe("hi\uFFFD!");
+    expect(await redis.strlen(`${key}:bin`)).toBe(4);
+    await redis.del(`${key}:emoji`, `${key}:json`, `${key}:ok`, `${key}:bin`);
   });
 });
