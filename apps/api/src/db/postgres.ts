@@ -32,7 +32,16 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
   });
   // An idle client that errors (server restart) must not crash the process.
   pool.on("error", () => undefined);
-  await pool.query(`create schema if not exists ${schema}`);
+  try {
+    await pool.query(`create schema if not exists ${schema}`);
+  } catch (error) {
+    // Processes starting together race on "if not exists": the schema being there is what counts.
+    const found = await pool.query("select 1 from pg_namespace where nspname = $1", [schema]).catch(() => ({ rowCount: 0 }));
+    if (!found.rowCount) {
+      await pool.end();
+      throw error;
+    }
+  }
   let closed: Promise<void> | undefined;
 
   const executor = (target: Pick<pg.Pool | pg.PoolClient, "query">): SqlExecutor => ({

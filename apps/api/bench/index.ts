@@ -1,0 +1,227 @@
+/**
+ * API benchmark (`tsx bench/index.ts`): prints ONE markdown section "## API" to stdout, progress
+ * to stderr. On loopback, against an API process started here (TCP transport to a redis-server
+ * started here, embedded PGlite in a temp folder with 100k users):
+ *   (a) health.ping — a bare tRPC query, no middleware, no I/O;
+ *   (b) streams.status — rate limit (EVALSHA) + cache hit;
+ *   (c) users.byId — cache miss each request (unique ids), read from PostgreSQL (PGlite).
+ * Redis commands per request come from INFO commandstats deltas on our own redis-server.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { migrate } from "../src/db/migrate.ts";
+import { openPgliteDatabase } from "../src/db/pglite.ts";
+import { seedDatabase } from "../src/db/seed.ts";
+import { createPbkdf2Hasher } from "../src/auth/password.ts";
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  "2xx": number;
+}
+interface AutocannonRequest {
+  method?: string;
+  path?: string;
+  setupRequest?: (request: { path: string }) => { path: string };
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests?: AutocannonRequest[];
+}) => Promise<AutocannonResult>;
+
+const require = createRequire(import.meta.url);
+const autocannon = require("autocannon") as Autocannon;
+const API_DIR = fileURLToPath(new URL("..", import.meta.url));
+const TSX = join(API_DIR, "node_modules/.bin/tsx");
+const DURATION = Number(process.env.HOTPATH_BENCH_SECONDS ?? 10);
+const CONNECTIONS = 10;
+const USERS = 100_000;
+
+const log = (message: string) => process.stderr.write(`[bench api] ${message}\n`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not come up in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function redisCli(port: number, ...args: string[]): string {
+  const result = spawnSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8" });
+  return result.stdout;
+}
+
+/** Calls per command from INFO commandstats. */
+function commandStats(port: number): Map<string, number> {
+  const stats = new Map<string, number>();
+  for (const line of redisCli(port, "INFO", "commandstats").split("\n")) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (match?.[1] && match[2]) stats.set(match[1], Number(match[2]));
+  }
+  return stats;
+}
+
+function delta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, calls] of after) {
+    const diff = calls - (before.get(name) ?? 0);
+    if (diff > 0 && name !== "info") out.set(name, diff);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const redisPort = await freePort();
+  const redis: ChildProcess = spawn(
+    "redis-server",
+    ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+    { stdio: "ignore" },
+  );
+  const dataDir = mkdtempSync(join(tmpdir(), "hotpath-bench-api-"));
+  let api: ChildProcess | undefined;
+  try {
+    await waitFor(() => redisCli(redisPort, "PING").trim() === "PONG", "redis-server");
+    log(`redis-server on ${redisPort}; preparing PGlite with ${USERS} users in ${dataDir}`);
+    const db = await openPgliteDatabase({ dataDir: join(dataDir, "pglite") });
+    await migrate(db);
+    await seedDatabase(db, createPbkdf2Hasher({ iterations: 10_000 }));
+    await db.query(
+      `insert into users (username, display_name, password_hash)
+       select 'bench_' || g, 'Bench user ' || g, 'x' from generate_series(1, $1) as g`,
+      [USERS],
+    );
+    await db.close();
+
+    const apiPort = await freePort();
+    const lines: string[] = [];
+    api = spawn(TSX, ["src/main.ts"], {
+      cwd: API_DIR,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        NODE_ENV: "production",
+        LOG_LEVEL: "error",
+        PORT: String(apiPort),
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        DATA_DIR: dataDir,
+        SEED: "false",
+        // Limits far above the load so every request is measured on its allowed path.
+        RATE_LIMIT_POLICIES: JSON.stringify({ generous: "1000000000/1m", moderate: "1000000000/1m" }),
+      },
+    });
+    api.stdout?.on("data", (chunk: Buffer) => lines.push(chunk.toString()));
+    api.stderr?.on("data", (chunk: Buffer) => process.stderr.write(chunk));
+    await waitFor(() => lines.join("").includes("HOTPATH_API_READY"), "API");
+    const url = `http://127.0.0.1:${apiPort}`;
+    log(`API at ${url}`);
+
+    const statusPath = `/trpc/streams.status?input=${encodeURIComponent(JSON.stringify({ username: "alice" }))}`;
+    let nextId = 6;
+    const scenarios: { key: string; name: string; requests: AutocannonRequest[] }[] = [
+      { key: "a", name: "bare query (`health.ping`, no middleware)", requests: [{ path: "/trpc/health.ping" }] },
+      { key: "b", name: "`streams.status` (rate limit + cache hit)", requests: [{ path: statusPath }] },
+      {
+        key: "c",
+        name: "`users.byId` (cache miss → PostgreSQL/PGlite)",
+        requests: [
+          {
+            setupRequest: (request) => {
+              const id = nextId;
+              nextId = nextId >= USERS ? 6 : nextId + 1;
+              return { ...request, path: `/trpc/users.byId?input=${encodeURIComponent(JSON.stringify({ id }))}` };
+            },
+          },
+        ],
+      },
+    ];
+
+    const results: { key: string; name: string; rps: number; p50: number; p99: number; non2xx: number; perRequest: number; top: string }[] = [];
+    for (const scenario of scenarios) {
+      // Warm-up (fills the status cache, JIT-compiles the path).
+      await autocannon({ url, connections: CONNECTIONS, duration: 2, requests: scenario.requests });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const before = commandStats(redisPort);
+      log(`running (${scenario.key}) ${scenario.name} for ${DURATION}s`);
+      const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, requests: scenario.requests });
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // metrics flushes land
+      const commands = delta(before, commandStats(redisPort));
+      const total = [...commands.values()].reduce((sum, n) => sum + n, 0);
+      const requests = Math.max(1, result.requests.total);
+      const top = [...commands.entries()]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 4)
+        .map(([name, calls]) => `${name} ${(calls / requests).toFixed(2)}`)
+        .join(", ");
+      results.push({
+        key: scenario.key,
+        name: scenario.name,
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+        perRequest: total / requests,
+        top: top || "none",
+      });
+    }
+
+    const a = results.find((r) => r.key === "a");
+    const b = results.find((r) => r.key === "b");
+    const c = results.find((r) => r.key === "c");
+    const ratio = a && b ? b.rps / a.rps : 0;
+    const out: string[] = [
+      "## API",
+      "",
+      `autocannon ${CONNECTIONS} connections × ${DURATION} s per scenario on loopback, same run; API = \`tsx src/main.ts\` (NODE_ENV=production),`,
+      `Redis = own redis-server over TCP, database = embedded PGlite (folder, ${USERS.toLocaleString("en")} users). Redis commands per request from INFO commandstats deltas`,
+      "(they include the batched metrics flushes; pipelined commands share one round trip).",
+      "",
+      "| scenario | req/s | p50 ms | p99 ms | non-2xx | Redis cmds/req | top commands per request |",
+      "|---|---:|---:|---:|---:|---:|---|",
+      ...results.map(
+        (r) =>
+          `| (${r.key}) ${r.name} | ${Math.round(r.rps).toLocaleString("en")} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.perRequest.toFixed(2)} | ${r.top} |`,
+      ),
+      "",
+      `Ratio b/a (rate limit + cache hit vs bare query): **${ratio.toFixed(2)}** (target ≥ 0.6).` +
+        (c && a ? ` Ratio c/a (cache miss to PostgreSQL): ${(c.rps / a.rps).toFixed(2)}.` : ""),
+      "",
+    ];
+    process.stdout.write(`${out.join("\n")}\n`);
+  } finally {
+    if (api && api.exitCode === null) {
+      const exited = new Promise((resolve) => api?.once("exit", resolve));
+      api.kill("SIGTERM");
+      await exited;
+    }
+    redis.kill("SIGTERM");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench api] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
