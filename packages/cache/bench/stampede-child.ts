@@ -26,7 +26,7 @@ const loader = async () => {
 };
 
 let run: () => Promise<unknown>;
-let close = async () => undefined as unknown;
+let close: () => Promise<unknown> = () => Promise.resolve();
 if (args.lib === "hotpath") {
   const cache = createCache({ redis, app: args.app, namespace: "stampede", defaultTtl: 60, metrics: false, timeoutMs: 10_000 });
   run = () => cache.getOrSet(args.key, loader, { lock: { waitMs: 10_000 } });

@@ -207,8 +207,19 @@ export function createCache(options: CacheOptions): Cache {
 
   const generationKey = buildKey(app, "cache", namespace, "g");
   const channel = buildKey(app, "cache", namespace, "bus");
-  const entryKey = (key: CacheKey): string =>
-    buildKey(app, "cache", namespace, "v", ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+  // Built keys of plain string keys are memoised (bounded): the hot path skips the escaping.
+  const builtKeys = new Map<string, string>();
+  const entryKey = (key: CacheKey): string => {
+    if (typeof key === "string") {
+      const known = builtKeys.get(key);
+      if (known !== undefined) return known;
+      const built = buildKey(app, "cache", namespace, "v", key);
+      if (builtKeys.size >= 10_000) builtKeys.clear();
+      builtKeys.set(key, built);
+      return built;
+    }
+    return buildKey(app, "cache", namespace, "v", ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+  };
   const leaseKey = (key: string): string => `${buildKey(app, "lock", "cache", namespace)}:${key.slice(entryPrefix.length)}`;
   const entryPrefix = `${buildKey(app, "cache", namespace, "v")}:`;
   const tagKey = (tag: string): string => buildKey(app, "cache", namespace, "t", tag);

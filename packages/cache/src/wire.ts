@@ -167,20 +167,59 @@ export function toWireError(error: unknown): RedisUnavailableError {
   return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
 }
 
-/** Rejects with a timeout error after `ms` (the original promise's rejection is still observed). */
+interface Deadline {
+  at: number;
+  ms: number;
+  reject: (error: Error) => void;
+}
+
+/**
+ * One coarse sweeper timer for every pending call instead of a timer per call (the hot path
+ * stays cheap): a call rejects between `ms` and `ms + ms/4` after it started.
+ */
+const deadlines = new Set<Deadline>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+let sweepEvery = Infinity;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const deadline of deadlines) {
+    if (deadline.at <= now) {
+      deadlines.delete(deadline);
+      deadline.reject(new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer within ${deadline.ms} ms`));
+    }
+  }
+  if (deadlines.size === 0 && sweeper !== undefined) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+    sweepEvery = Infinity;
+  }
+}
+
+function watch(deadline: Deadline): void {
+  deadlines.add(deadline);
+  const every = Math.max(5, Math.min(250, Math.floor(deadline.ms / 4)));
+  if (sweeper === undefined || every < sweepEvery) {
+    if (sweeper !== undefined) clearInterval(sweeper);
+    sweepEvery = every;
+    sweeper = setInterval(sweep, every);
+    (sweeper as { unref?: () => void }).unref?.();
+  }
+}
+
+/** Rejects with a timeout error after about `ms` (the original promise's rejection is still observed). */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   if (!(ms > 0)) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer within ${ms} ms`));
-    }, ms);
+    const deadline: Deadline = { at: Date.now() + ms, ms, reject };
+    watch(deadline);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        deadlines.delete(deadline);
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        deadlines.delete(deadline);
         reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
