@@ -4,6 +4,8 @@ import { HttpError, nextSyncToken } from "./responses.ts";
 
 /** Interval of the SSE keep-alive comment, in ms. */
 const KEEPALIVE_MS = 15_000;
+/** A client that lets this much unsent data pile up is too slow: its stream is ended. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 /** The open SSE streams of a gateway, so close() can end them. */
 export class SubscriptionRegistry {
@@ -82,6 +84,8 @@ export async function serveSubscription(
       res.flushHeaders();
     }
     res.write(`data: ${formatPubSubEvent(event)}\n\n`);
+    // Messages keep coming whether or not the client reads: never buffer without bound.
+    if (res.writableLength > MAX_BUFFERED_BYTES) void close();
   };
 
   try {

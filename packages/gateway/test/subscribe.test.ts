@@ -130,6 +130,19 @@ describe("SSE /subscribe and /psubscribe", () => {
     expect(await gatewaySubscriberCount()).toBe(0);
   });
 
+  it("ends the stream of a client that does not read, instead of buffering without bound", async () => {
+    const stream = await openStream("/subscribe/flood");
+    expect(await stream.next()).toBe("subscribe,flood,1");
+    // The test stops reading here; 1 MiB messages pile up until the gateway gives up on it.
+    const payload = "x".repeat(1024 * 1024);
+    for (let sent = 0; sent < 64; sent += 1) {
+      if ((await admin.publish("flood", payload)) === 0) break;
+    }
+    await eventually(async () => (await admin.pubsub("NUMSUB", "flood"))[1] === 0, "the slow subscriber is dropped");
+    await eventually(async () => (await gatewaySubscriberCount()) === 0, "its connection closes");
+    stream.abort();
+  });
+
   it("ends open streams when the gateway closes", async () => {
     const own = await startGateway({ redisUrl: server.url, port: 0 });
     const res = await fetch(`${own.url}/subscribe/closing`, {
