@@ -340,18 +340,20 @@ export function createCache(options: CacheOptions): Cache {
   };
 
   /** The hit path: one GET (MGET with the generation stamp when L1 is on), no script. */
-  const readPlain = async (key: string): Promise<ReadReply> => {
-    let raw: string | null;
-    let generation: string | null = null;
+  const readPlain = (key: string): Promise<ReadReply> => {
     if (l1) {
-      const reply = (await wire.command(["MGET", key, generationKey])) as unknown[];
-      raw = asString(reply[0]);
-      generation = asString(reply[1]);
-      observeGeneration(generation);
-    } else {
-      raw = asString(await wire.command(["GET", key]));
+      return wire.command(["MGET", key, generationKey]).then((value) => {
+        const reply = value as unknown[];
+        const raw = asString(reply[0]);
+        const generation = asString(reply[1]);
+        observeGeneration(generation);
+        return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation };
+      });
     }
-    return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation };
+    return wire.command(["GET", key]).then((value) => {
+      const raw = asString(value);
+      return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation: null };
+    });
   };
 
   type Prepared = { encoded: string; px: number; entry: Entry };
@@ -547,6 +549,24 @@ export function createCache(options: CacheOptions): Cache {
     return { value: decoded.value };
   };
 
+  /** The common hit, synchronously: fresh, no schema, no early refresh. */
+  const freshWithoutSchema = <T>(plan: Plan<T>, reply: ReadReply): { value: T | null } | undefined => {
+    const entry = reply.entry;
+    if (entry === undefined || plan.schema !== undefined || plan.earlyBeta > 0 || entry.freshUntil <= Date.now()) return undefined;
+    let value: unknown = null;
+    if (entry.kind === "v") {
+      try {
+        value = serializer.deserialize(entry.payload);
+      } catch {
+        return undefined;
+      }
+      count("cache_hits_total", "hits");
+    } else count("cache_negative_hits_total", "negativeHits");
+    if (options.onEvent) emit({ type: entry.kind === "n" ? "negative_hit" : "hit", namespace, key: plan.key, tier: "redis" });
+    toL1(plan.key, entry, value, entry.kind === "n");
+    return { value: value as T | null };
+  };
+
   const resolve = async <T>(plan: Plan<T>): Promise<T> => {
     const lock = plan.lock;
     let reply: ReadReply;
@@ -556,6 +576,8 @@ export function createCache(options: CacheOptions): Cache {
       redisError("read", error, plan.key);
       return failSafe(plan);
     }
+    const fast = freshWithoutSchema(plan, reply);
+    if (fast) return fast.value as T;
     const served = await serve(plan, reply, "", "first");
     if (served) return served.value as T;
     count("cache_misses_total", "misses");

@@ -84,15 +84,23 @@ export function createWire(redis: RedisClient, timeoutMs = 1000): Wire {
     return response;
   };
 
-  const command = async (args: readonly WireArg[]): Promise<unknown> => {
-    let response: UpstashResponseItem;
+  const onReply = (response: unknown): unknown => {
+    const item = response as UpstashResponseItem;
+    if (item.error) throw new RedisUnavailableError("CACHE_REDIS_ERROR", item.error);
+    return item.result ?? null;
+  };
+  const onFailure = (error: unknown): never => {
+    throw toWireError(error);
+  };
+  // Not async on purpose: the hot path adds one promise, not three.
+  const command = (args: readonly WireArg[]): Promise<unknown> => {
+    let pending: Promise<unknown>;
     try {
-      response = (await send(args.map(String))) as UpstashResponseItem;
+      pending = withTimeout(requester.request<unknown>({ body: args.map(String) }), timeoutMs);
     } catch (error) {
-      throw toWireError(error);
+      return Promise.reject(toWireError(error));
     }
-    if (response.error) throw new RedisUnavailableError("CACHE_REDIS_ERROR", response.error);
-    return response.result ?? null;
+    return pending.then(onReply, onFailure);
   };
 
   const script = async (lua: LuaScript, keys: readonly string[], args: readonly WireArg[]): Promise<unknown> => {
