@@ -16,5 +16,11 @@ export default defineConfig({
   plugins: [react()],
   server: { host: "127.0.0.1", proxy: apiProxy(apiUrl) },
   preview: { host: "127.0.0.1", proxy: apiProxy(apiUrl) },
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 800 },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    sourcemap: true,
+    // One ~770 kB chunk (~225 kB gzip: React, Recharts, TanStack Query, zod); fine for an ops page.
+    chunkSizeWarningLimit: 1000,
+  },
 });

@@ -30,7 +30,10 @@ export function App({ apiUrl, pollIntervalMs, tokenStore }: AppProps) {
   );
   const [trpcClient] = useState(() => createDashboardClient(apiUrl, () => tokenStore.get()));
   // A new token: drop everything fetched with the old one and fetch again.
-  useEffect(() => tokenStore.subscribe(() => void queryClient.resetQueries()), [tokenStore, queryClient]);
+  useEffect(
+    () => tokenStore.subscribe(() => void queryClient.resetQueries()),
+    [tokenStore, queryClient],
+  );
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>

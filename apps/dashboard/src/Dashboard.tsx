@@ -70,10 +70,18 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
         Skip to content
       </a>
       {header}
-      <main id="main">
-        <ProblemBanner problem={data.problem} lastGoodAt={data.updatedAt} retryEveryMs={pollIntervalMs} />
+      <main id="main" className={data.problem ? "stale" : undefined}>
+        <ProblemBanner
+          problem={data.problem}
+          lastGoodAt={data.updatedAt}
+          retryEveryMs={pollIntervalMs}
+        />
         <div className="cards-wrap">
-          <OverviewCards overview={data.model?.overview} rangeLabel={RANGE_LABEL[range]} />
+          <OverviewCards
+            overview={data.model?.overview}
+            rangeLabel={RANGE_LABEL[range]}
+            apiReachable={data.problem?.kind !== "unreachable"}
+          />
         </div>
         <CachePanel points={data.model?.cache} window={window} withSeconds={false} />
         <RateLimitPanel

@@ -22,9 +22,10 @@ export const NO_VALUE = "–";
 
 /** A whole count with grouping separators: `12,345` (en-US), `12 345` (fr-FR). */
 export function formatCount(value: number, locale?: string): string {
-  return memo(`count:${locale ?? ""}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 })).format(
-    value,
-  );
+  return memo(
+    `count:${locale ?? ""}`,
+    () => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }),
+  ).format(value);
 }
 
 /** A count in compact notation for chart axes: `1.2K`, `3.4M`. */
@@ -40,7 +41,12 @@ export function formatRatio(value: number | null | undefined, locale?: string): 
   if (value === null || value === undefined || !Number.isFinite(value)) return NO_VALUE;
   return memo(
     `ratio:${locale ?? ""}`,
-    () => new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+    () =>
+      new Intl.NumberFormat(locale, {
+        style: "percent",
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      }),
   ).format(value);
 }
 
@@ -85,9 +91,10 @@ export function formatLatency(ms: number | null | undefined, locale?: string): s
 
 /** A money amount (tips) in the given currency: `$12.50`. */
 export function formatMoney(amount: number, currency = "USD", locale?: string): string {
-  return memo(`money:${currency}:${locale ?? ""}`, () => new Intl.NumberFormat(locale, { style: "currency", currency })).format(
-    amount,
-  );
+  return memo(
+    `money:${currency}:${locale ?? ""}`,
+    () => new Intl.NumberFormat(locale, { style: "currency", currency }),
+  ).format(amount);
 }
 
 /** Wall-clock time of a chart bucket: `14:05` (24 h ranges add the day only when it changes is up to the caller). */
@@ -105,9 +112,10 @@ export function formatClock(epochMs: number, locale?: string, withSeconds = fals
 
 /** Full date and time, for tooltips and `title` attributes. */
 export function formatDateTime(epochMs: number, locale?: string): string {
-  return memo(`datetime:${locale ?? ""}`, () => new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" })).format(
-    epochMs,
-  );
+  return memo(
+    `datetime:${locale ?? ""}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" }),
+  ).format(epochMs);
 }
 
 /**
@@ -116,7 +124,10 @@ export function formatDateTime(epochMs: number, locale?: string): string {
  */
 export function formatAgo(elapsedMs: number, locale?: string): string {
   const seconds = Math.max(0, Math.floor(elapsedMs / 1000));
-  const rtf = memo(`ago:${locale ?? ""}`, () => new Intl.RelativeTimeFormat(locale, { numeric: "auto" }));
+  const rtf = memo(
+    `ago:${locale ?? ""}`,
+    () => new Intl.RelativeTimeFormat(locale, { numeric: "auto" }),
+  );
   if (seconds < 60) return rtf.format(-seconds, "second");
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return rtf.format(-minutes, "minute");

@@ -72,7 +72,11 @@ export const PERIODS = ["daily", "weekly", "alltime"] as const;
 /** One of {@link PERIODS}. */
 export type Period = (typeof PERIODS)[number];
 /** Human label of each period. */
-export const PERIOD_LABEL: Record<Period, string> = { daily: "Daily", weekly: "Weekly", alltime: "All time" };
+export const PERIOD_LABEL: Record<Period, string> = {
+  daily: "Daily",
+  weekly: "Weekly",
+  alltime: "All time",
+};
 
 /** One row of a leaderboard as the API returns it (rank 1 = top). */
 export interface LeaderboardEntry {

@@ -1,7 +1,12 @@
 import { useMemo, useState } from "react";
 import { formatCount, formatRatio } from "../format.ts";
 import type { CachePoint } from "../model.ts";
-import { cacheChartRows, cacheNamespaces, namespaceRows, type CacheChartRow } from "../shaping/cache-series.ts";
+import {
+  cacheChartRows,
+  cacheNamespaces,
+  namespaceRows,
+  type CacheChartRow,
+} from "../shaping/cache-series.ts";
 import type { TimeWindow } from "../shaping/time-buckets.ts";
 import { Panel } from "./Panel.tsx";
 import { SeriesSelect } from "./SeriesSelect.tsx";
@@ -27,7 +32,10 @@ export function CachePanel({ points, window, withSeconds }: CachePanelProps) {
   const [namespace, setNamespace] = useState<string | null>(null);
   const namespaces = useMemo(() => cacheNamespaces(points ?? []), [points]);
   const selected = namespace !== null && namespaces.includes(namespace) ? namespace : null;
-  const rows = useMemo(() => cacheChartRows(points ?? [], window, selected), [points, window, selected]);
+  const rows = useMemo(
+    () => cacheChartRows(points ?? [], window, selected),
+    [points, window, selected],
+  );
   const table = useMemo(() => namespaceRows(points ?? []), [points]);
   return (
     <Panel
@@ -36,7 +44,13 @@ export function CachePanel({ points, window, withSeconds }: CachePanelProps) {
       loading={points === undefined}
       empty={points !== undefined && table.length === 0 && "No cache lookups in this range yet."}
       actions={
-        <SeriesSelect label="Namespace" options={namespaces} value={selected} onChange={setNamespace} allLabel="All namespaces" />
+        <SeriesSelect
+          label="Namespace"
+          options={namespaces}
+          value={selected}
+          onChange={setNamespace}
+          allLabel="All namespaces"
+        />
       }
     >
       <StackedBars

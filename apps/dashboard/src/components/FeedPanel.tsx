@@ -13,12 +13,19 @@ export interface FeedPanelProps {
 export function FeedPanel({ items, currency = "USD" }: FeedPanelProps) {
   const now = useNow(5000);
   return (
-    <Panel id="feed" title="Recent activity" loading={items === undefined} empty={items !== undefined && items.length === 0 && "No activity yet."}>
+    <Panel
+      id="feed"
+      title="Recent activity"
+      loading={items === undefined}
+      empty={items !== undefined && items.length === 0 && "No activity yet."}
+    >
       <ol className="feed" data-testid="feed-list">
         {(items ?? []).map((item) => (
           <li key={item.id} data-feed-id={item.id}>
             <span className="feed-text">{item.text}</span>
-            {item.amount !== undefined ? <span className="feed-amount">{formatMoney(item.amount, currency)}</span> : null}
+            {item.amount !== undefined ? (
+              <span className="feed-amount">{formatMoney(item.amount, currency)}</span>
+            ) : null}
             <time dateTime={new Date(item.at).toISOString()} title={formatDateTime(item.at)}>
               {formatAgo(now - item.at)}
             </time>

@@ -11,13 +11,14 @@ export interface IdentifierTableProps {
 
 /** A top-N identifiers table (identifier, policy, count). */
 export function IdentifierTable({ id, caption, rows, countLabel }: IdentifierTableProps) {
+  const withPolicy = rows.some((row) => row.policy !== undefined);
   return (
     <table className="data-table" data-testid={id}>
       <caption>{caption}</caption>
       <thead>
         <tr>
           <th scope="col">Identifier</th>
-          <th scope="col">Policy</th>
+          {withPolicy ? <th scope="col">Policy</th> : null}
           <th scope="col" className="num">
             {countLabel}
           </th>
@@ -26,7 +27,7 @@ export function IdentifierTable({ id, caption, rows, countLabel }: IdentifierTab
       <tbody>
         {rows.length === 0 ? (
           <tr>
-            <td colSpan={3} className="state-empty">
+            <td colSpan={withPolicy ? 3 : 2} className="state-empty">
               None in this range.
             </td>
           </tr>
@@ -36,7 +37,7 @@ export function IdentifierTable({ id, caption, rows, countLabel }: IdentifierTab
               <th scope="row" className="mono">
                 {row.identifier}
               </th>
-              <td>{row.policy ?? "–"}</td>
+              {withPolicy ? <td>{row.policy ?? "–"}</td> : null}
               <td className="num">{formatCount(row.count)}</td>
             </tr>
           ))

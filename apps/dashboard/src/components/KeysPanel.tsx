@@ -13,9 +13,16 @@ export interface KeysPanelProps {
 export function KeysPanel({ keys }: KeysPanelProps) {
   const rows = useMemo(() => keyAreaRows(keys?.areas ?? []), [keys]);
   return (
-    <Panel id="keys" title="Keys by area" loading={keys === undefined} empty={keys !== undefined && rows.length === 0 && "No keys found."}>
+    <Panel
+      id="keys"
+      title="Keys by area"
+      loading={keys === undefined}
+      empty={keys !== undefined && rows.length === 0 && "No keys found."}
+    >
       <table className="data-table" data-testid="keys-table">
-        <caption>{keys?.sampled ? "Estimated from a bounded SCAN sample" : "Counted with SCAN"}</caption>
+        <caption>
+          {keys?.sampled ? "Estimated from a bounded SCAN sample" : "Counted with SCAN"}
+        </caption>
         <thead>
           <tr>
             <th scope="col">Area</th>

@@ -15,7 +15,12 @@ export interface LeaderboardPanelProps {
  * Tip leaderboards (daily / weekly / all time) as an ARIA tab list: arrow keys move between tabs,
  * Tab moves into the table. Rank changes are against the previous snapshot of the same board.
  */
-export function LeaderboardPanel({ period, onPeriodChange, entries, currency = "USD" }: LeaderboardPanelProps) {
+export function LeaderboardPanel({
+  period,
+  onPeriodChange,
+  entries,
+  currency = "USD",
+}: LeaderboardPanelProps) {
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const index = PERIODS.indexOf(period);

@@ -5,6 +5,8 @@ import type { DependencyHealth, Overview } from "../model.ts";
 export interface OverviewCardsProps {
   overview: Overview | undefined;
   rangeLabel: string;
+  /** False while the API does not answer: dependency health is then unknown, not "Up". */
+  apiReachable?: boolean;
 }
 
 interface CardProps {
@@ -33,7 +35,14 @@ function Card({ id, label, value, detail, tone = "neutral" }: CardProps) {
   );
 }
 
-function healthCard(id: string, label: string, health: DependencyHealth | undefined) {
+function healthCard(
+  id: string,
+  label: string,
+  health: DependencyHealth | undefined,
+  apiReachable: boolean,
+) {
+  if (!apiReachable)
+    return <Card id={id} label={label} value="Unknown" detail="API unreachable" tone="bad" />;
   if (!health) return <Card id={id} label={label} value="…" />;
   return (
     <Card
@@ -47,7 +56,7 @@ function healthCard(id: string, label: string, health: DependencyHealth | undefi
 }
 
 /** The summary cards: hit ratio, requests, blocked share, idempotent replays, Redis and DB health. */
-export function OverviewCards({ overview, rangeLabel }: OverviewCardsProps) {
+export function OverviewCards({ overview, rangeLabel, apiReachable = true }: OverviewCardsProps) {
   const o = overview;
   return (
     <dl className="cards" aria-label={`Summary over the last ${rangeLabel}`}>
@@ -74,10 +83,14 @@ export function OverviewCards({ overview, rangeLabel }: OverviewCardsProps) {
         id="replays"
         label="Idempotent replays"
         value={o ? formatCount(o.idempotentReplays) : "…"}
-        detail={o ? `${formatCount(o.idempotentFirst)} first, ${formatCount(o.idempotentConflicts)} conflicts` : undefined}
+        detail={
+          o
+            ? `${formatCount(o.idempotentFirst)} first, ${formatCount(o.idempotentConflicts)} conflicts`
+            : undefined
+        }
       />
-      {healthCard("redis", "Redis", o?.redis)}
-      {healthCard("db", "Database", o?.db)}
+      {healthCard("redis", "Redis", o?.redis, apiReachable)}
+      {healthCard("db", "Database", o?.db, apiReachable)}
     </dl>
   );
 }

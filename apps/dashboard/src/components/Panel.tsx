@@ -31,7 +31,12 @@ export function Panel({ id, title, loading, empty, actions, children, className 
     body = <p className="state state-empty">{empty}</p>;
   }
   return (
-    <section className={`panel ${className ?? ""}`} aria-labelledby={headingId} data-testid={id} aria-busy={loading ?? false}>
+    <section
+      className={`panel ${className ?? ""}`}
+      aria-labelledby={headingId}
+      data-testid={id}
+      aria-busy={loading ?? false}
+    >
       <header className="panel-header">
         <h2 id={headingId}>{title}</h2>
         {actions ? <div className="panel-actions">{actions}</div> : null}

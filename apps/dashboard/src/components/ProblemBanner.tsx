@@ -19,9 +19,14 @@ export function ProblemBanner({ problem, lastGoodAt, retryEveryMs }: ProblemBann
   if (!problem || problem.kind === "unauthorized") return null;
   const title = problem.kind === "unreachable" ? "API unreachable" : "API error";
   return (
-    <div className="banner banner-error" role="alert" data-testid="error-banner" data-kind={problem.kind}>
-      <strong>{title}.</strong> {problem.message}. Retrying every {Math.round(retryEveryMs / 1000)} s
-      {lastGoodAt > 0 ? `; showing data from ${formatAgo(now - lastGoodAt)}` : ""}.
+    <div
+      className="banner banner-error"
+      role="alert"
+      data-testid="error-banner"
+      data-kind={problem.kind}
+    >
+      <strong>{title}.</strong> {problem.message}. Retrying every {Math.round(retryEveryMs / 1000)}{" "}
+      s{lastGoodAt > 0 ? `; showing data from ${formatAgo(now - lastGoodAt)}` : ""}.
     </div>
   );
 }

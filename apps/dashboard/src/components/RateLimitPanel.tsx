@@ -29,20 +29,39 @@ export interface RateLimitPanelProps {
 }
 
 /** Allowed vs blocked over time per policy (stacked), per-policy totals, top blocked and allowed identifiers. */
-export function RateLimitPanel({ points, topBlocked, topAllowed, window, withSeconds }: RateLimitPanelProps) {
+export function RateLimitPanel({
+  points,
+  topBlocked,
+  topAllowed,
+  window,
+  withSeconds,
+}: RateLimitPanelProps) {
   const palette = useChartPalette();
   const [policy, setPolicy] = useState<string | null>(null);
   const policies = useMemo(() => rateLimitPolicies(points ?? []), [points]);
   const selected = policy !== null && policies.includes(policy) ? policy : null;
-  const rows = useMemo(() => rateLimitChartRows(points ?? [], window, selected), [points, window, selected]);
+  const rows = useMemo(
+    () => rateLimitChartRows(points ?? [], window, selected),
+    [points, window, selected],
+  );
   const totals = useMemo(() => policyTotals(points ?? []), [points]);
   return (
     <Panel
       id="ratelimit"
       title="Rate limits"
       loading={points === undefined}
-      empty={points !== undefined && totals.length === 0 && "No rate-limit decisions in this range yet."}
-      actions={<SeriesSelect label="Policy" options={policies} value={selected} onChange={setPolicy} allLabel="All policies" />}
+      empty={
+        points !== undefined && totals.length === 0 && "No rate-limit decisions in this range yet."
+      }
+      actions={
+        <SeriesSelect
+          label="Policy"
+          options={policies}
+          value={selected}
+          onChange={setPolicy}
+          allLabel="All policies"
+        />
+      }
     >
       <StackedBars
         rows={rows}
@@ -77,8 +96,18 @@ export function RateLimitPanel({ points, topBlocked, topAllowed, window, withSec
         </tbody>
       </table>
       <div className="split">
-        <IdentifierTable id="top-blocked" caption="Top blocked identifiers" rows={topBlocked ?? []} countLabel="Blocked" />
-        <IdentifierTable id="top-allowed" caption="Top allowed identifiers" rows={topAllowed ?? []} countLabel="Allowed" />
+        <IdentifierTable
+          id="top-blocked"
+          caption="Top blocked identifiers"
+          rows={topBlocked ?? []}
+          countLabel="Blocked"
+        />
+        <IdentifierTable
+          id="top-allowed"
+          caption="Top allowed identifiers"
+          rows={topAllowed ?? []}
+          countLabel="Allowed"
+        />
       </div>
     </Panel>
   );

@@ -16,7 +16,11 @@ export function SeriesSelect({ label, options, value, onChange, allLabel }: Seri
   return (
     <label className="series-select" htmlFor={id}>
       <span>{label}</span>
-      <select id={id} value={value ?? ""} onChange={(event) => onChange(event.target.value || null)}>
+      <select
+        id={id}
+        value={value ?? ""}
+        onChange={(event) => onChange(event.target.value || null)}
+      >
         <option value="">{allLabel}</option>
         {options.map((option) => (
           <option key={option} value={option}>

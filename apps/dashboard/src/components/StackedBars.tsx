@@ -63,11 +63,22 @@ export function StackedBars<TRow extends { t: number }>({
           cursor={{ fill: palette.cursor }}
           labelFormatter={(t) => (typeof t === "number" ? formatDateTime(t) : "")}
           formatter={(value) => (typeof value === "number" ? formatCount(value) : String(value))}
-          contentStyle={{ background: "var(--surface)", border: "1px solid var(--border)", color: "var(--text)" }}
+          contentStyle={{
+            background: "var(--surface)",
+            border: "1px solid var(--border)",
+            color: "var(--text)",
+          }}
         />
         <Legend wrapperStyle={{ color: palette.text }} />
         {series.map((s) => (
-          <Bar key={s.key} dataKey={(row: TRow) => row[s.key]} name={s.label} stackId="stack" fill={palette[s.color]} isAnimationActive={false} />
+          <Bar
+            key={s.key}
+            dataKey={(row: TRow) => row[s.key]}
+            name={s.label}
+            stackId="stack"
+            fill={palette[s.color]}
+            isAnimationActive={false}
+          />
         ))}
       </BarChart>
     </div>

@@ -20,9 +20,19 @@ export function TokenForm({ message, rejected, onSubmit }: TokenFormProps) {
     if (value.trim()) onSubmit(value.trim());
   };
   return (
-    <form className="token-form" onSubmit={submit} data-testid="token-form" method="post" autoComplete="off">
+    <form
+      className="token-form"
+      onSubmit={submit}
+      data-testid="token-form"
+      method="post"
+      autoComplete="off"
+    >
       <h2>Admin token</h2>
-      <p className={rejected ? "banner banner-error" : undefined} role={rejected ? "alert" : undefined} data-testid="token-message">
+      <p
+        className={rejected ? "banner banner-error" : undefined}
+        role={rejected ? "alert" : undefined}
+        data-testid="token-message"
+      >
         {message}
       </p>
       <label htmlFor={inputId}>Token</label>

@@ -16,7 +16,10 @@ export function UpdatedAgo({ updatedAt, refreshing }: UpdatedAgoProps) {
       <span className={`dot ${refreshing ? "dot-busy" : ""}`} aria-hidden="true" />
       {updatedAt > 0 ? (
         <>
-          Updated <time dateTime={new Date(updatedAt).toISOString()} title={formatDateTime(updatedAt)}>{formatAgo(now - updatedAt)}</time>
+          Updated{" "}
+          <time dateTime={new Date(updatedAt).toISOString()} title={formatDateTime(updatedAt)}>
+            {formatAgo(now - updatedAt)}
+          </time>
         </>
       ) : (
         "Waiting for the first update…"

@@ -43,10 +43,22 @@ describe("OverviewCards", () => {
     expect(screen.getByTestId("card-db-value").textContent).toBe("Down");
     expect(screen.getByTestId("card-db-detail").textContent).toBe("connection refused");
   });
+  it("calls dependency health unknown while the API is unreachable", () => {
+    render(<OverviewCards overview={overview} rangeLabel="15 min" apiReachable={false} />);
+    expect(screen.getByTestId("card-redis-value").textContent).toBe("Unknown");
+    expect(screen.getByTestId("card-db-detail").textContent).toBe("API unreachable");
+    // The last counts stay visible.
+    expect(screen.getByTestId("card-requests-value").textContent).toBe("1,234");
+  });
   it("shows placeholders while loading and a dash for an unknown ratio", () => {
     const { rerender } = render(<OverviewCards overview={undefined} rangeLabel="15 min" />);
     expect(screen.getByTestId("card-hit-ratio-value").textContent).toBe("…");
-    rerender(<OverviewCards overview={{ ...overview, cacheHitRatio: null, cacheRequests: 0 }} rangeLabel="15 min" />);
+    rerender(
+      <OverviewCards
+        overview={{ ...overview, cacheHitRatio: null, cacheRequests: 0 }}
+        rangeLabel="15 min"
+      />,
+    );
     expect(screen.getByTestId("card-hit-ratio-value").textContent).toBe("–");
   });
 });
@@ -64,7 +76,9 @@ describe("CachePanel", () => {
     expect(rows[1]?.textContent).toContain("25.0%");
   });
   it("has loading and empty states", () => {
-    const { rerender } = render(<CachePanel points={undefined} window={window15} withSeconds={false} />);
+    const { rerender } = render(
+      <CachePanel points={undefined} window={window15} withSeconds={false} />,
+    );
     expect(screen.getByRole("status").textContent).toBe("Loading…");
     rerender(<CachePanel points={[]} window={window15} withSeconds={false} />);
     expect(screen.getByText("No cache lookups in this range yet.")).toBeTruthy();
@@ -72,7 +86,11 @@ describe("CachePanel", () => {
   it("offers every namespace in a labelled select", () => {
     render(<CachePanel points={points} window={window15} withSeconds={false} />);
     const select = screen.getByLabelText<HTMLSelectElement>("Namespace");
-    expect([...select.options].map((o) => o.textContent)).toEqual(["All namespaces", "status", "user"]);
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      "All namespaces",
+      "status",
+      "user",
+    ]);
   });
 });
 
@@ -133,26 +151,44 @@ describe("LeaderboardPanel", () => {
     fireEvent.keyDown(document.activeElement as Element, { key: "ArrowLeft" });
     fireEvent.keyDown(document.activeElement as Element, { key: "ArrowLeft" });
     expect(screen.getByTestId("period").textContent).toBe("alltime");
-    expect(screen.getByRole("tab", { name: "All time" }).getAttribute("aria-selected")).toBe("true");
+    expect(screen.getByRole("tab", { name: "All time" }).getAttribute("aria-selected")).toBe(
+      "true",
+    );
   });
 });
 
 describe("ProblemBanner and TokenForm", () => {
   it("shows an alert while the API is unreachable and nothing otherwise", () => {
     const { rerender } = render(
-      <ProblemBanner problem={{ kind: "unreachable", message: "Cannot reach the API: Failed to fetch" }} lastGoodAt={0} retryEveryMs={2000} />,
+      <ProblemBanner
+        problem={{ kind: "unreachable", message: "The API did not answer (Failed to fetch)" }}
+        lastGoodAt={0}
+        retryEveryMs={2000}
+      />,
     );
     expect(screen.getByRole("alert").textContent).toContain("API unreachable");
     expect(screen.getByRole("alert").textContent).toContain("Retrying every 2 s");
     rerender(<ProblemBanner problem={null} lastGoodAt={0} retryEveryMs={2000} />);
     expect(screen.queryByRole("alert")).toBeNull();
     // A 401 is the token form's job, not the banner's.
-    rerender(<ProblemBanner problem={{ kind: "unauthorized", message: "401" }} lastGoodAt={0} retryEveryMs={2000} />);
+    rerender(
+      <ProblemBanner
+        problem={{ kind: "unauthorized", message: "401" }}
+        lastGoodAt={0}
+        retryEveryMs={2000}
+      />,
+    );
     expect(screen.queryByRole("alert")).toBeNull();
   });
   it("submits the trimmed token and marks a rejected one as an alert", () => {
     const submitted: string[] = [];
-    render(<TokenForm message="The API rejected the admin token (401)." rejected onSubmit={(t) => submitted.push(t)} />);
+    render(
+      <TokenForm
+        message="The API rejected the admin token (401)."
+        rejected
+        onSubmit={(t) => submitted.push(t)}
+      />,
+    );
     expect(screen.getByRole("alert").textContent).toContain("401");
     fireEvent.change(screen.getByLabelText("Token"), { target: { value: "  tok-123  " } });
     fireEvent.submit(screen.getByTestId("token-form"));

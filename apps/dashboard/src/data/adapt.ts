@@ -2,7 +2,16 @@
  * The one place that knows the API's output shapes: turns `metrics.*`, `leaderboard.top` and
  * `feed.recent` outputs into the dashboard's view model (src/model.ts).
  */
-import type { CachePoint, DependencyHealth, FeedItem, IdentifierCount, KeyAreaUsage, LeaderboardEntry, Overview, RateLimitPoint } from "../model.ts";
+import type {
+  CachePoint,
+  DependencyHealth,
+  FeedItem,
+  IdentifierCount,
+  KeyAreaUsage,
+  LeaderboardEntry,
+  Overview,
+  RateLimitPoint,
+} from "../model.ts";
 import { hitRatio, share } from "../shaping/ratios.ts";
 import type { ApiOutputs } from "./api-types.ts";
 
@@ -15,7 +24,8 @@ type FeedRecent = ApiOutputs["feed"]["recent"];
 /** Approximate bytes per key when the API gives counts only (key + small value + Redis overhead). */
 export const APPROX_BYTES_PER_KEY = 120;
 
-const n = (value: number | undefined): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
+const n = (value: number | undefined): number =>
+  typeof value === "number" && Number.isFinite(value) ? value : 0;
 
 /**
  * Cache points per namespace per minute. Negative hits (a cached "not found") are served from the
@@ -44,18 +54,35 @@ export function rateLimitPoints(series: MetricsOverview["rateLimit"]): RateLimit
   for (const [policy, list] of Object.entries(series)) {
     for (const point of list) {
       const c = point.counters;
-      points.push({ t: point.minute, policy, allowed: n(c.allowed) + n(c.fallback), blocked: n(c.blocked) });
+      points.push({
+        t: point.minute,
+        policy,
+        allowed: n(c.allowed) + n(c.fallback),
+        blocked: n(c.blocked),
+      });
     }
   }
   return points;
 }
 
-function dependency(health: { ok: boolean; latencyMs: number; error?: string | undefined }): DependencyHealth {
-  return { ok: health.ok, latencyMs: health.ok ? health.latencyMs : null, ...(health.error ? { detail: health.error } : {}) };
+function dependency(health: {
+  ok: boolean;
+  latencyMs: number;
+  error?: string | undefined;
+}): DependencyHealth {
+  return {
+    ok: health.ok,
+    latencyMs: health.ok ? health.latencyMs : null,
+    ...(health.error ? { detail: health.error } : {}),
+  };
 }
 
 /** The overview cards from the time series totals and the health check. */
-export function overviewOf(data: MetricsOverview, cache: readonly CachePoint[], rateLimit: readonly RateLimitPoint[]): Overview {
+export function overviewOf(
+  data: MetricsOverview,
+  cache: readonly CachePoint[],
+  rateLimit: readonly RateLimitPoint[],
+): Overview {
   let hit = 0;
   let miss = 0;
   let stale = 0;
@@ -93,7 +120,10 @@ export function overviewOf(data: MetricsOverview, cache: readonly CachePoint[], 
 }
 
 /** Top blocked and top allowed identifiers (the API merges both kinds in one list). */
-export function identifierTops(data: TopIdentifiers): { blocked: IdentifierCount[]; allowed: IdentifierCount[] } {
+export function identifierTops(data: TopIdentifiers): {
+  blocked: IdentifierCount[];
+  allowed: IdentifierCount[];
+} {
   const rows = data.identifiers;
   return {
     blocked: rows
@@ -114,7 +144,11 @@ export function identifierTops(data: TopIdentifiers): { blocked: IdentifierCount
 export function keyAreas(data: KeyDistribution): { areas: KeyAreaUsage[]; sampled: boolean } {
   return {
     sampled: !data.complete,
-    areas: Object.entries(data.byArea).map(([area, keys]) => ({ area, keys, approxBytes: keys * APPROX_BYTES_PER_KEY })),
+    areas: Object.entries(data.byArea).map(([area, keys]) => ({
+      area,
+      keys,
+      approxBytes: keys * APPROX_BYTES_PER_KEY,
+    })),
   };
 }
 

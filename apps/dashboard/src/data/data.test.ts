@@ -45,19 +45,29 @@ describe("token store", () => {
 
 describe("classifyError", () => {
   it("recognises a 401 from tRPC", () => {
-    expect(classifyError({ message: "no", data: { code: "UNAUTHORIZED", httpStatus: 401 } }).kind).toBe("unauthorized");
+    expect(
+      classifyError({ message: "no", data: { code: "UNAUTHORIZED", httpStatus: 401 } }).kind,
+    ).toBe("unauthorized");
     expect(classifyError({ message: "no", data: { httpStatus: 403 } }).kind).toBe("unauthorized");
   });
   it("treats no HTTP answer or a proxy gateway error as unreachable", () => {
     expect(classifyError(new TypeError("Failed to fetch"))).toEqual({
       kind: "unreachable",
-      message: "Cannot reach the API: Failed to fetch",
+      message: "The API did not answer (Failed to fetch)",
     });
-    expect(classifyError({ message: "bad gateway", data: { httpStatus: 502 } }).kind).toBe("unreachable");
+    expect(classifyError({ message: "bad gateway", data: { httpStatus: 502 } }).kind).toBe(
+      "unreachable",
+    );
   });
   it("reports other API errors with their status", () => {
-    const problem = classifyError({ message: "boom", data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } });
-    expect(problem).toEqual({ kind: "failed", message: "The API answered with an error (500): boom" });
+    const problem = classifyError({
+      message: "boom",
+      data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 },
+    });
+    expect(problem).toEqual({
+      kind: "failed",
+      message: "The API answered with an error (500): boom",
+    });
   });
   it("picks the worst problem", () => {
     const down = { kind: "unreachable", message: "down" } as const;

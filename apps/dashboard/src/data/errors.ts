@@ -25,11 +25,12 @@ export function classifyError(error: unknown): Problem {
   if (code === "UNAUTHORIZED" || code === "FORBIDDEN" || status === 401 || status === 403) {
     return {
       kind: "unauthorized",
-      message: "The API rejected the admin token (401). Enter the ADMIN_TOKEN the API was started with.",
+      message:
+        "The API rejected the admin token (401). Enter the ADMIN_TOKEN the API was started with.",
     };
   }
   if (status === undefined || status === 502 || status === 503 || status === 504) {
-    return { kind: "unreachable", message: `Cannot reach the API: ${message}` };
+    return { kind: "unreachable", message: `The API did not answer (${message})` };
   }
   return { kind: "failed", message: `The API answered with an error (${status}): ${message}` };
 }

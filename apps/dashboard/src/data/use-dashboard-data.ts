@@ -1,8 +1,23 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo, useRef } from "react";
-import { RANGE_MS, type DashboardModel, type FeedItem, type Period, type RangeKey, type RankedEntry } from "../model.ts";
+import {
+  RANGE_MS,
+  type DashboardModel,
+  type FeedItem,
+  type Period,
+  type RangeKey,
+  type RankedEntry,
+} from "../model.ts";
 import { bucketWidth } from "../shaping/time-buckets.ts";
-import { cachePoints, feedItems, identifierTops, keyAreas, leaderboardEntries, overviewOf, rateLimitPoints } from "./adapt.ts";
+import {
+  cachePoints,
+  feedItems,
+  identifierTops,
+  keyAreas,
+  leaderboardEntries,
+  overviewOf,
+  rateLimitPoints,
+} from "./adapt.ts";
 import { classifyError, worstProblem, type Problem } from "./errors.ts";
 import { useTRPC } from "./trpc.ts";
 import { useRankChanges } from "./use-rank-changes.ts";
@@ -11,6 +26,8 @@ import { useRankChanges } from "./use-rank-changes.ts";
 const SOURCE_STEP_MS = 60_000;
 /** Key distribution is a SCAN sample the API caches for 30 s: no point asking more often. */
 const KEYS_REFRESH_MS = 30_000;
+/** User names for the feed come from the all-time tippers board, refreshed now and then. */
+const NAMES_REFRESH_MS = 30_000;
 
 /** Options of {@link useDashboardData}. */
 export interface DashboardDataOptions {
@@ -40,21 +57,43 @@ function problemOf(query: { isError: boolean; error: unknown }): Problem | null 
  * Polls the API (one batched HTTP request per refresh) and shapes the answers. Previous data is
  * kept while a new range loads and while the API is down, so nothing flickers or blanks out.
  */
-export function useDashboardData({ range, period, pollIntervalMs, enabled }: DashboardDataOptions): DashboardData {
+export function useDashboardData({
+  range,
+  period,
+  pollIntervalMs,
+  enabled,
+}: DashboardDataOptions): DashboardData {
   const trpc = useTRPC();
   const minutes = RANGE_MS[range] / 60_000;
-  const live = { enabled, refetchInterval: pollIntervalMs, placeholderData: keepPreviousData } as const;
+  const live = {
+    enabled,
+    refetchInterval: pollIntervalMs,
+    placeholderData: keepPreviousData,
+  } as const;
 
   const overview = useQuery({ ...trpc.metrics.overview.queryOptions({ minutes }), ...live });
-  const tops = useQuery({ ...trpc.metrics.topIdentifiers.queryOptions({ minutes, n: 10 }), ...live });
+  const tops = useQuery({
+    ...trpc.metrics.topIdentifiers.queryOptions({ minutes, n: 10 }),
+    ...live,
+  });
   const keys = useQuery({
     ...trpc.metrics.keyDistribution.queryOptions({}),
     enabled,
     refetchInterval: KEYS_REFRESH_MS,
     placeholderData: keepPreviousData,
   });
-  const board = useQuery({ ...trpc.leaderboard.top.queryOptions({ board: "creators", period, n: 10 }), ...live });
+  const board = useQuery({
+    ...trpc.leaderboard.top.queryOptions({ board: "creators", period, n: 10 }),
+    ...live,
+  });
   const feed = useQuery({ ...trpc.feed.recent.queryOptions({ n: 20 }), ...live });
+  // Names for the feed (tippers are not on the creators board); names change rarely.
+  const tippers = useQuery({
+    ...trpc.leaderboard.top.queryOptions({ board: "tippers", period: "alltime", n: 100 }),
+    enabled,
+    refetchInterval: NAMES_REFRESH_MS,
+    placeholderData: keepPreviousData,
+  });
 
   const model = useMemo<DashboardModel | undefined>(() => {
     if (!overview.data) return undefined;
@@ -72,20 +111,42 @@ export function useDashboardData({ range, period, pollIntervalMs, enabled }: Das
     };
   }, [overview.data, tops.data, keys.data]);
 
-  const entries = useMemo(() => (board.data ? leaderboardEntries(board.data) : undefined), [board.data]);
+  const entries = useMemo(
+    () => (board.data ? leaderboardEntries(board.data) : undefined),
+    [board.data],
+  );
   const leaderboard = useRankChanges(period, entries);
 
-  const names = useMemo(() => new Map((entries ?? []).map((e) => [e.member, e.label])), [entries]);
-  const items = useMemo(() => (feed.data ? feedItems(feed.data, names) : undefined), [feed.data, names]);
+  const names = useMemo(
+    () =>
+      new Map(
+        [...(tippers.data ? leaderboardEntries(tippers.data) : []), ...(entries ?? [])].map((e) => [
+          e.member,
+          e.label,
+        ]),
+      ),
+    [entries, tippers.data],
+  );
+  const items = useMemo(
+    () => (feed.data ? feedItems(feed.data, names) : undefined),
+    [feed.data, names],
+  );
 
   const lastGood = useRef(0);
-  if (overview.isSuccess && !overview.isPlaceholderData) lastGood.current = Math.max(lastGood.current, overview.dataUpdatedAt);
+  if (overview.isSuccess && !overview.isPlaceholderData)
+    lastGood.current = Math.max(lastGood.current, overview.dataUpdatedAt);
 
   return {
     model,
     leaderboard,
     feed: items,
-    problem: worstProblem([problemOf(overview), problemOf(tops), problemOf(keys), problemOf(board), problemOf(feed)]),
+    problem: worstProblem([
+      problemOf(overview),
+      problemOf(tops),
+      problemOf(keys),
+      problemOf(board),
+      problemOf(feed),
+    ]),
     updatedAt: lastGood.current,
     fetching: overview.isFetching || board.isFetching || feed.isFetching,
   };

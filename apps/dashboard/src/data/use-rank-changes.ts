@@ -11,7 +11,10 @@ interface Snapshots {
  * Rank changes of a board against its previous different snapshot, remembered per board key
  * (e.g. the period) for as long as the page is open: an arrow stays until the board moves again.
  */
-export function useRankChanges(boardKey: string, entries: LeaderboardEntry[] | undefined): RankedEntry[] | undefined {
+export function useRankChanges(
+  boardKey: string,
+  entries: LeaderboardEntry[] | undefined,
+): RankedEntry[] | undefined {
   const snapshots = useRef(new Map<string, Snapshots>());
   if (entries === undefined) return undefined;
   const known = snapshots.current.get(boardKey);

@@ -34,7 +34,9 @@ export function cacheChartRows(
   window: TimeWindow,
   namespace: string | null,
 ): CacheChartRow[] {
-  const rows = new Map<number, CacheChartRow>(bucketStarts(window).map((t) => [t, { t, hit: 0, miss: 0, stale: 0 }]));
+  const rows = new Map<number, CacheChartRow>(
+    bucketStarts(window).map((t) => [t, { t, hit: 0, miss: 0, stale: 0 }]),
+  );
   for (const point of points) {
     if (namespace !== null && point.namespace !== namespace) continue;
     const bucket = bucketOf(point.t, window);
@@ -74,6 +76,8 @@ export function namespaceRows(points: readonly CachePoint[]): NamespaceRow[] {
   }));
   return result.sort(
     (a, b) =>
-      (b.hitRatio ?? -1) - (a.hitRatio ?? -1) || b.total - a.total || a.namespace.localeCompare(b.namespace),
+      (b.hitRatio ?? -1) - (a.hitRatio ?? -1) ||
+      b.total - a.total ||
+      a.namespace.localeCompare(b.namespace),
   );
 }

@@ -16,5 +16,7 @@ export function keyAreaRows(areas: readonly KeyAreaUsage[]): KeyAreaRow[] {
       keyShare: totalKeys > 0 ? a.keys / totalKeys : 0,
       memoryShare: totalBytes > 0 ? a.approxBytes / totalBytes : 0,
     }))
-    .sort((a, b) => b.approxBytes - a.approxBytes || b.keys - a.keys || a.area.localeCompare(b.area));
+    .sort(
+      (a, b) => b.approxBytes - a.approxBytes || b.keys - a.keys || a.area.localeCompare(b.area),
+    );
 }

@@ -21,6 +21,9 @@ export function withRankChanges(
 export function sameBoard(a: readonly LeaderboardEntry[], b: readonly LeaderboardEntry[]): boolean {
   return (
     a.length === b.length &&
-    a.every((entry, i) => entry.member === b[i]?.member && entry.rank === b[i]?.rank && entry.score === b[i]?.score)
+    a.every(
+      (entry, i) =>
+        entry.member === b[i]?.member && entry.rank === b[i]?.rank && entry.score === b[i]?.score,
+    )
   );
 }

@@ -26,7 +26,9 @@ export function rateLimitChartRows(
   window: TimeWindow,
   policy: string | null,
 ): RateLimitChartRow[] {
-  const rows = new Map<number, RateLimitChartRow>(bucketStarts(window).map((t) => [t, { t, allowed: 0, blocked: 0 }]));
+  const rows = new Map<number, RateLimitChartRow>(
+    bucketStarts(window).map((t) => [t, { t, allowed: 0, blocked: 0 }]),
+  );
   for (const point of points) {
     if (policy !== null && point.policy !== policy) continue;
     const bucket = bucketOf(point.t, window);
@@ -47,5 +49,7 @@ export function policyTotals(points: readonly RateLimitPoint[]): PolicyTotals[] 
     row.blocked += point.blocked;
     totals.set(point.policy, row);
   }
-  return [...totals.values()].sort((a, b) => b.blocked - a.blocked || b.allowed - a.allowed || a.policy.localeCompare(b.policy));
+  return [...totals.values()].sort(
+    (a, b) => b.blocked - a.blocked || b.allowed - a.allowed || a.policy.localeCompare(b.policy),
+  );
 }

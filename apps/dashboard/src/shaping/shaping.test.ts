@@ -5,7 +5,13 @@ import { keyAreaRows } from "./key-areas.ts";
 import { sameBoard, withRankChanges } from "./rank-changes.ts";
 import { policyTotals, rateLimitChartRows, rateLimitPolicies } from "./rate-limit-series.ts";
 import { hitRatio, share } from "./ratios.ts";
-import { MAX_BUCKETS, bucketOf, bucketStarts, bucketWidth, windowEndingAt } from "./time-buckets.ts";
+import {
+  MAX_BUCKETS,
+  bucketOf,
+  bucketStarts,
+  bucketWidth,
+  windowEndingAt,
+} from "./time-buckets.ts";
 
 const MIN = 60_000;
 // 2026-01-01T10:00:00Z, a whole minute.
@@ -135,7 +141,12 @@ describe("rank changes", () => {
     expect(withRankChanges(after, undefined).map((e) => e.change)).toEqual([0, 0, 0]);
   });
   it("compares boards by member, rank and score", () => {
-    expect(sameBoard(before, before.map((e) => ({ ...e })))).toBe(true);
+    expect(
+      sameBoard(
+        before,
+        before.map((e) => ({ ...e })),
+      ),
+    ).toBe(true);
     expect(sameBoard(before, after)).toBe(false);
     expect(sameBoard(before, [{ ...before[0]!, score: 31 }, before[1]!, before[2]!])).toBe(false);
   });
@@ -154,6 +165,9 @@ describe("key areas", () => {
     expect(rows[2]?.memoryShare).toBe(0);
   });
   it("has zero shares when nothing was sampled", () => {
-    expect(keyAreaRows([{ area: "cache", keys: 0, approxBytes: 0 }])[0]).toMatchObject({ keyShare: 0, memoryShare: 0 });
+    expect(keyAreaRows([{ area: "cache", keys: 0, approxBytes: 0 }])[0]).toMatchObject({
+      keyShare: 0,
+      memoryShare: 0,
+    });
   });
 });

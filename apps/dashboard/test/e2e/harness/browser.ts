@@ -31,7 +31,9 @@ export interface BrowserHandle {
  * Launches Chromium with a fresh temporary profile (launchPersistentContext: playwright refuses
  * --user-data-dir in args). Throws, never skips, when the browser is missing.
  */
-export async function launchChromium(options: { locale?: string; colorScheme?: "light" | "dark" } = {}): Promise<BrowserHandle> {
+export async function launchChromium(
+  options: { locale?: string; colorScheme?: "light" | "dark" } = {},
+): Promise<BrowserHandle> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}. Install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH; ` +

@@ -1,0 +1,259 @@
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHotpathClient } from "@hotpath/api/client";
+import { deletePrefix, freePort, openTestRedis, uniquePrefix } from "@hotpath/testing";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { formatCount, formatMoney, formatRatio } from "../../src/format.ts";
+import { runTraffic } from "../../scripts/traffic.ts";
+import { startApiProcess, type ApiProcess } from "./harness/api-process.ts";
+import { launchChromium, type BrowserHandle } from "./harness/browser.ts";
+import { buildAndPreview, type DashboardServer } from "./harness/dashboard-server.ts";
+
+const appDir = join(import.meta.dirname, "..", "..");
+const artifacts = join(appDir, "test-artifacts");
+const LOCALE = "en-US";
+const ADMIN_TOKEN = `e2e-admin-${Math.random().toString(36).slice(2)}-token`;
+const app = uniquePrefix("dash").replace(/[^A-Za-z0-9_.-]/g, "_");
+
+let api: ApiProcess;
+let dashboard: DashboardServer;
+let browser: BrowserHandle;
+let page: Page;
+let outDir: string;
+let dataDir: string;
+
+/** The API's own totals, computed here from its raw counters (not with the dashboard's code). */
+async function apiTotals() {
+  const client = createHotpathClient({ url: `${api.url}/trpc` });
+  const overview = await client.metrics.overview.query({ minutes: 15 });
+  let served = 0;
+  let lookups = 0;
+  for (const points of Object.values(overview.cache)) {
+    for (const { counters: c } of points) {
+      const hits =
+        (c.cache_hits_total ?? 0) +
+        (c.cache_negative_hits_total ?? 0) +
+        (c.cache_stale_hits_total ?? 0);
+      served += hits;
+      lookups += hits + (c.cache_misses_total ?? 0);
+    }
+  }
+  let blocked = 0;
+  for (const points of Object.values(overview.rateLimit))
+    for (const { counters } of points) blocked += counters.blocked ?? 0;
+  return { hitRatio: lookups > 0 ? served / lookups : null, blocked };
+}
+
+async function screenshot(name: string): Promise<string> {
+  const path = join(artifacts, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+beforeAll(async () => {
+  await mkdir(artifacts, { recursive: true });
+  // First: a missing Chromium must fail the suite with a clear message before anything starts.
+  browser = await launchChromium({ locale: LOCALE, colorScheme: "light" });
+  dataDir = await mkdtemp(join(tmpdir(), "hotpath-dash-api-"));
+  outDir = await mkdtemp(join(tmpdir(), "hotpath-dash-dist-"));
+  api = await startApiProcess({
+    port: await freePort(),
+    env: {
+      NODE_ENV: "test",
+      REDIS_URL: inject("redisUrl"),
+      HOTPATH_APP: app,
+      ADMIN_TOKEN,
+      DATA_DIR: dataDir,
+      SEED: "true",
+      LOG_LEVEL: "warn",
+      PASSWORD_ITERATIONS: "10000",
+    },
+  });
+  dashboard = await buildAndPreview({ apiUrl: api.url, port: await freePort(), outDir });
+  page = await browser.context.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  await api?.stop();
+  const redis = openTestRedis("tcp");
+  await deletePrefix(redis, `${app}:`).finally(() => redis.close());
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("dashboard in Chromium against the real stack", () => {
+  it("ships a bundle with no server code", async () => {
+    const assets = join(outDir, "assets");
+    const files = (await readdir(assets)).filter((f) => f.endsWith(".js"));
+    expect(files.length).toBeGreaterThan(0);
+    const code = (await Promise.all(files.map((f) => readFile(join(assets, f), "utf8")))).join(
+      "\n",
+    );
+    for (const marker of [
+      "pglite",
+      "createContextInner",
+      "insert into tips",
+      "ioredis",
+      "pbkdf2",
+      '"node:',
+      "appRouter",
+    ]) {
+      expect(code.includes(marker), `bundle contains "${marker}"`).toBe(false);
+    }
+    // The page is served under /dashboard/ (the production base path).
+    expect(await readFile(join(outDir, "index.html"), "utf8")).toContain('src="/dashboard/assets/');
+  });
+
+  it("asks for the admin token, rejects a wrong one with a clear 401 message, then shows what the API reports", async () => {
+    const traffic = await runTraffic({
+      apiUrl: api.url,
+      durationMs: 8000,
+      maxRequests: 600,
+      burstEveryMs: 60_000,
+      duplicateEveryMs: 60_000,
+    });
+    expect(traffic.rateLimited, JSON.stringify(traffic)).toBeGreaterThan(0);
+    expect(traffic.cacheReads).toBeGreaterThan(0);
+
+    await page.goto(dashboard.url);
+    expect(page.url()).not.toContain("token");
+    await page.getByLabel("Token").fill("definitely-not-the-admin-token");
+    await page.getByRole("button", { name: "Open dashboard" }).click();
+    await expect
+      .poll(() => page.getByTestId("token-message").textContent(), { timeout: 30_000 })
+      .toContain("rejected the admin token (401)");
+    expect(page.url()).not.toContain("definitely-not");
+
+    await page.getByLabel("Token").fill(ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Open dashboard" }).click();
+    await page.getByTestId("card-hit-ratio-value").waitFor({ timeout: 30_000 });
+    expect(page.url()).not.toContain(ADMIN_TOKEN);
+
+    // Shown == reported: read the API and the page until both agree (the page polls every 5 s).
+    const compare = async () => {
+      const totals = await apiTotals();
+      return {
+        hitRatio:
+          (await page.getByTestId("card-hit-ratio-value").textContent()) ===
+          formatRatio(totals.hitRatio, LOCALE),
+        blocked:
+          (await page.getByTestId("card-blocked-detail").textContent()) ===
+          `${formatCount(totals.blocked, LOCALE)} blocked`,
+        nonZero: totals.blocked > 0 && totals.hitRatio !== null,
+      };
+    };
+    await expect
+      .poll(compare, { timeout: 45_000, interval: 1000 })
+      .toEqual({ hitRatio: true, blocked: true, nonZero: true });
+    const totals = await apiTotals();
+    process.stderr.write(
+      `[dashboard e2e] API: hit ratio ${formatRatio(totals.hitRatio, LOCALE)}, blocked ${totals.blocked}\n`,
+    );
+    await expect
+      .poll(() => page.getByTestId("updated-ago").textContent())
+      .toMatch(/Updated (now|\d+ seconds? ago)/);
+    await expect
+      .poll(() => page.locator('[data-testid="top-blocked"] tbody th').count())
+      .toBeGreaterThan(0);
+
+    await screenshot("dashboard-light");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot("dashboard-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  it("shows a tip made during the test on the leaderboard and in the feed", async () => {
+    const anonymous = createHotpathClient({ url: `${api.url}/trpc` });
+    const before = await anonymous.leaderboard.top.query({
+      board: "creators",
+      period: "daily",
+      n: 10,
+    });
+    // Tip the creator ranked last among live ones, enough to take the lead.
+    const candidates = ["alice", "bob"];
+    const statuses = await Promise.all(
+      candidates.map((username) => anonymous.streams.status.query({ username })),
+    );
+    const live = statuses.filter((s) => s.live && s.stream);
+    const target =
+      live.sort(
+        (a, b) =>
+          (before.entries.find((e) => e.userId === a.creator.id)?.cents ?? 0) -
+          (before.entries.find((e) => e.userId === b.creator.id)?.cents ?? 0),
+      )[0] ?? live[0];
+    if (!target?.stream) throw new Error("no live stream to tip");
+    const leaderCents = before.entries[0]?.cents ?? 0;
+    const amount = Math.ceil(leaderCents / 100) + 1234.56;
+
+    const { token } = await anonymous.sessions.login.mutate({
+      username: "carol",
+      password: "hotpath-demo",
+    });
+    const carol = createHotpathClient({
+      url: `${api.url}/trpc`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const result = await carol.tips.quick.mutate(
+      { streamId: target.stream.id, amount },
+      { context: { idempotencyKey: `e2e-${app}` } },
+    );
+    expect(result.created).toBe(true);
+
+    const after = await anonymous.leaderboard.top.query({
+      board: "creators",
+      period: "daily",
+      n: 10,
+    });
+    const entry = after.entries.find((e) => e.userId === target.creator.id);
+    expect(entry?.rank).toBe(1);
+
+    const feedItem = page.locator(`[data-feed-id="tip-${result.tip.id}"]`);
+    await feedItem.waitFor({ timeout: 30_000 });
+    expect(await feedItem.textContent()).toContain(formatMoney(amount, "USD", LOCALE));
+
+    const row = page.locator(
+      `[data-testid="leaderboard-table"] tr[data-member="${target.creator.id}"]`,
+    );
+    await expect
+      .poll(
+        async () => (await row.count()) > 0 && (await row.locator("td").first().textContent()),
+        { timeout: 30_000 },
+      )
+      .toBe("1");
+    expect(await row.textContent()).toContain(
+      formatMoney((entry?.cents ?? 0) / 100, "USD", LOCALE),
+    );
+    const wasRank = before.entries.find((e) => e.userId === target.creator.id)?.rank;
+    if (wasRank !== undefined && wasRank > 1) {
+      expect(await row.locator("td.change").textContent()).toBe(`▲ ${wasRank - 1}`);
+    }
+    await screenshot("dashboard-after-tip");
+  });
+
+  it("shows the error banner while the API is stopped and recovers by itself", async () => {
+    const banner = page.getByTestId("error-banner");
+    expect(await banner.count()).toBe(0);
+    await api.stop();
+    await banner.waitFor({ state: "visible", timeout: 30_000 });
+    expect(await banner.textContent()).toContain("API unreachable");
+    // The last good numbers stay on screen under the banner.
+    expect(await page.getByTestId("card-hit-ratio-value").textContent()).toMatch(/%$/);
+    await screenshot("dashboard-api-down");
+
+    await api.start();
+    await banner.waitFor({ state: "detached", timeout: 60_000 });
+    await expect
+      .poll(() => page.getByTestId("updated-ago").textContent(), { timeout: 15_000 })
+      .toMatch(/Updated (now|\d+ seconds? ago)/);
+    const shot = await screenshot("dashboard-recovered");
+    if (process.env.HOTPATH_UPDATE_SCREENSHOT === "1") {
+      await mkdir(join(appDir, "docs"), { recursive: true });
+      await copyFile(join(artifacts, "dashboard-light.png"), join(appDir, "docs", "dashboard.png"));
+    }
+    expect(shot).toContain("test-artifacts");
+  });
+});
