@@ -33,7 +33,7 @@ export interface RunningGateway {
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const resolved = parseGatewayOptions(options);
-  const explicitToken = resolved.token !== undefined || resolved.tokens !== undefined;
+  const explicitToken = resolved.token !== undefined || Object.keys(resolved.tokens ?? {}).length > 0;
   if (!explicitToken && !isLoopbackHost(resolved.host)) {
     throw new GatewayError(
       "GATEWAY_CONFIG",

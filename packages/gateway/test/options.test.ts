@@ -23,6 +23,8 @@ describe("startGateway options", () => {
     const failure = await startGateway({ redisUrl: testTargets().redisUrl, port: 0, host: "0.0.0.0" }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(GatewayError);
     expect(failure).toMatchObject({ code: "GATEWAY_CONFIG", message: expect.stringMatching(/Refusing to listen on 0\.0\.0\.0 without an explicit token/) as unknown });
+    // An empty token map is not an explicit token either.
+    await expect(startGateway({ redisUrl: testTargets().redisUrl, port: 0, host: "0.0.0.0", tokens: {} })).rejects.toThrow(/Refusing to listen/);
   });
 
   it("starts on 0.0.0.0 with an explicit token", async () => {
