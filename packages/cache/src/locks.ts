@@ -52,6 +52,8 @@ export interface AcquireOptions {
   wait?: Ttl;
   /** Delay between attempts (ms); jittered ±50 %. @default 50 */
   retryDelayMs?: number;
+  /** Retry policy (same as `retryDelayMs`, plus a cap on attempts within `wait`). */
+  retry?: { delayMs?: number; attempts?: number };
   /** Stops waiting early. */
   signal?: AbortSignal;
 }
@@ -145,7 +147,8 @@ export function createLocks(options: LocksOptions): Locks {
     const fenceKey = buildKey(app, "lock", "f", ...parts(name));
     const ttlMs = Math.max(1, ttlToMs(o.ttl ?? 10, "ttl"));
     const waitMs = o.wait === undefined ? 0 : ttlToMs(o.wait, "wait");
-    const delay = Math.max(1, o.retryDelayMs ?? 50);
+    const delay = Math.max(1, o.retry?.delayMs ?? o.retryDelayMs ?? 50);
+    const maxAttempts = Math.max(1, o.retry?.attempts ?? Number.POSITIVE_INFINITY);
     const token = randomId(16);
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
@@ -162,7 +165,7 @@ export function createLocks(options: LocksOptions): Locks {
       }
       if (attempt === 0) count("lock_contended_total");
       const elapsed = Date.now() - started;
-      if (elapsed >= waitMs || o.signal?.aborted) {
+      if (elapsed >= waitMs || o.signal?.aborted || attempt + 1 >= maxAttempts) {
         count("lock_timeouts_total");
         return null;
       }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type RunningGateway } from "@hotpath/gateway";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import { startRedisServer, TRANSPORTS, uniquePrefix, type RedisServerHandle } from "@hotpath/testing";
-import { createCache } from "../src/index.ts";
+import { startRedisServer, startTcpProxy, TRANSPORTS, uniquePrefix, type RedisServerHandle } from "@hotpath/testing";
+import { createCache, isCacheError, type CacheEvent } from "../src/index.ts";
 import { eventually } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport) => {
@@ -62,6 +62,29 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
     expect(await cache.getOrSet("fresh", loader)).toBe("v4");
     await cache.close();
     await local.close();
+    expect(unhandled).toEqual([]);
+  }, 60_000);
+
+  it("Redis slower than timeoutMs: reads fall through with a timeout error, no hang", async () => {
+    const proxy = await startTcpProxy(server.port);
+    const slowGateway = transport === "rest" ? await startGateway({ redisUrl: proxy.url, port: 0 }) : undefined;
+    const slow = slowGateway
+      ? createRedis({ url: slowGateway.url, token: slowGateway.token, timeoutMs: 5000 })
+      : createRedis({ url: proxy.url, timeoutMs: 5000 });
+    const events: CacheEvent[] = [];
+    const cache = createCache({ redis: slow, app: uniquePrefix("slow"), namespace: "s", defaultTtl: 60, timeoutMs: 200, metrics: false, onEvent: (e) => events.push(e) });
+    expect(await cache.getOrSet("k", () => "v1")).toBe("v1");
+    proxy.setLatency(1500);
+    expect(await cache.getOrSet("other", () => "loaded")).toBe("loaded");
+    expect(await cache.get("k")).toBeUndefined();
+    const timeouts = events.filter((e) => e.type === "redis_error" && isCacheError(e.error, "CACHE_REDIS_TIMEOUT"));
+    expect(timeouts.length).toBeGreaterThanOrEqual(2);
+    proxy.setLatency(0);
+    await new Promise((r) => setTimeout(r, 1600));
+    await cache.close();
+    await slow.close();
+    await slowGateway?.close();
+    await proxy.close();
     expect(unhandled).toEqual([]);
   }, 60_000);
 });

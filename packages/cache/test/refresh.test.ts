@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HotpathRedis } from "@hotpath/redis";
+import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { createCache, type CacheEvent } from "../src/index.ts";
+import { eventually } from "./helpers.ts";
+
+describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s", (transport) => {
+  let redis: HotpathRedis;
+  const apps: string[] = [];
+  const newApp = (label: string) => {
+    const app = uniquePrefix(label);
+    apps.push(app);
+    return app;
+  };
+  beforeAll(() => {
+    redis = openTestRedis(transport);
+  });
+  afterAll(async () => {
+    for (const app of apps) await deletePrefix(redis, `${app}:`);
+    await redis.close();
+  });
+
+  it("jitter spreads the TTLs of keys written together (and stays within the bound)", async () => {
+    const app = newApp("jitter");
+    const cache = createCache({ redis, app, namespace: "j", defaultTtl: 1000, metrics: false });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => cache.getOrSet(`k${i}`, () => i, { jitter: 0.5 })));
+    const ttls = await Promise.all(Array.from({ length: 20 }, (_, i) => redis.pttl(`${app}:cache:j:v:k${i}`)));
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(490_000);
+      expect(ttl).toBeLessThanOrEqual(1_000_000);
+    }
+    expect(new Set(ttls.map((t) => Math.round(t / 10_000))).size).toBeGreaterThan(3);
+    const exact = createCache({ redis, app, namespace: "j0", defaultTtl: 1000, metrics: false });
+    await exact.getOrSet("k", () => 1, { jitter: 0 });
+    expect(await redis.pttl(`${app}:cache:j0:v:k`)).toBeGreaterThan(990_000);
+  });
+
+  it("early refresh (XFetch) refreshes a hot key before it expires, in the background", async () => {
+    const cache = createCache({ redis, app: newApp("xfetch"), namespace: "x", defaultTtl: 60, metrics: false });
+    let version = 0;
+    const load = async () => {
+      version += 1;
+      await new Promise((r) => setTimeout(r, 100));
+      return version;
+    };
+    expect(await cache.getOrSet("hot", load, { ttl: "1s", jitter: 0, earlyRefresh: 50 })).toBe(1);
+    // loadMs ≈ 100 ms, beta 50: the refresh probability is high well before the 1 s expiry.
+    await eventually(async () => {
+      await cache.getOrSet("hot", load, { ttl: "1s", jitter: 0, earlyRefresh: 50 });
+      return version >= 2;
+    }, 5000);
+    await eventually(async () => (await cache.get("hot")) === 2);
+    expect(cache.stats().misses).toBe(1);
+  });
+
+  it("hands background refreshes to waitUntil", async () => {
+    const handed: Promise<unknown>[] = [];
+    const cache = createCache({ redis, app: newApp("wait"), namespace: "w", defaultTtl: 60, metrics: false, waitUntil: (p) => handed.push(p) });
+    await cache.getOrSet("s", () => "old", { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    const before = handed.length;
+    expect(await cache.getOrSet("s", () => "new", { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 })).toBe("old");
+    expect(handed.length).toBeGreaterThan(before);
+    await Promise.all(handed);
+    await eventually(async () => (await cache.get("s")) === "new");
+  });
+
+  it("reports events for hits, misses, loads and lock waits", async () => {
+    const events: CacheEvent[] = [];
+    const cache = createCache({ redis, app: newApp("events"), namespace: "e", defaultTtl: 60, metrics: false, onEvent: (e) => events.push(e) });
+    await cache.getOrSet("k", () => 1);
+    await cache.getOrSet("k", () => 1);
+    await cache.getOrSet("n", () => null);
+    await cache.getOrSet("n", () => null);
+    await expect(cache.getOrSet("f", () => Promise.reject(new Error("x")))).rejects.toThrow("x");
+    const types = events.map((e) => e.type);
+    expect(types).toEqual(["miss", "load", "hit", "miss", "load", "negative_hit", "miss", "load_error"]);
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 3, negativeHits: 1, loads: 2, loadErrors: 1, hitRate: 0.4 });
+  });
+});
