@@ -14,11 +14,18 @@ export interface ApiCacheOptions {
   metricsFlushMs?: number;
   /** Serverless hook for background refreshes and metric flushes. */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * Namespaces that also keep an in-process L1 tier, with its own TTL in ms (the bound on
+   * staleness should an invalidation message be lost; invalidations travel over pub/sub).
+   * @default { status: 1000 }
+   */
+  l1?: Readonly<Record<string, number>>;
 }
 
 /** The API's cache: one @hotpath/cache `createCache` per namespace, created on first use. */
 export function createApiCache(options: ApiCacheOptions): ApiCache & { close(): Promise<void>; flushMetrics(): Promise<void> } {
   const caches = new Map<string, Cache>();
+  const l1 = options.l1 ?? { status: 1000 };
   const onEvent = (event: CacheEvent) => {
     if (event.type === "redis_error" || event.type === "load_error" || event.type === "write_refused") {
       options.logger.warn(`cache ${event.type}`, {
@@ -38,6 +45,7 @@ export function createApiCache(options: ApiCacheOptions): ApiCache & { close(): 
         timeoutMs: options.timeoutMs ?? 500,
         onEvent,
         metrics: { flushIntervalMs: options.metricsFlushMs ?? 1000 },
+        ...(l1[namespace] !== undefined ? { l1: { ttlMs: l1[namespace], maxEntries: 10_000 } } : {}),
         ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
       });
       caches.set(namespace, cache);
