@@ -255,20 +255,31 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       ? undefined
       : new LimitControls({ redis, app, refreshMs: options.controls?.refreshMs ?? 5000, timeoutMs, onError, redisUsable });
 
-  /** Hands background work to waitUntil, or awaits it; returns the result with `pending`. */
-  const finish = async (decision: Decision, task: Promise<void> | undefined, waitUntil: WaitUntil | undefined): Promise<RateLimitResult> => {
+  /**
+   * Hands background work to waitUntil, or awaits it; returns the result with `pending`.
+   * Synchronous when there is nothing in the background (the common case: no extra promise).
+   */
+  const finish = (
+    decision: Decision,
+    task: Promise<void> | undefined,
+    waitUntil: WaitUntil | undefined,
+  ): RateLimitResult | Promise<RateLimitResult> => {
+    const result = decision as RateLimitResult & { pending: Promise<void> };
     const now = Date.now();
     const flush = metrics?.flushIfDue(now, redisUsable());
     const refresh = controls?.refreshIfStale(now);
-    let pending = RESOLVED;
-    if (task || flush || refresh) {
-      const live = [task, flush, refresh].filter((t): t is Promise<void> => t !== undefined);
-      pending = live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
-      if (waitUntil) waitUntil(pending);
-      else await pending;
+    if (!task && !flush && !refresh) {
+      result.pending = RESOLVED;
+      return result;
     }
-    (decision as RateLimitResult & { pending: Promise<void> }).pending = pending;
-    return decision as RateLimitResult;
+    const live = [task, flush, refresh].filter((t): t is Promise<void> => t !== undefined);
+    const pending = live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
+    result.pending = pending;
+    if (waitUntil) {
+      waitUntil(pending);
+      return result;
+    }
+    return pending.then(() => result);
   };
 
   const record = (outcomes: readonly PolicyOutcome[], success: boolean, identifier: string, isFallback: boolean, now: number) => {
@@ -286,32 +297,37 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
 
   const windowSecondsOf = (policy: ResolvedPolicy) => Math.max(1, Math.ceil(policy.windowMs / 1000));
 
-  const checkRedis = async (
-    keyId: string,
-    policies: readonly ResolvedPolicy[],
-    cost: number,
-  ): Promise<{ outcomes: PolicyOutcome[]; task: Promise<void> | undefined }> => {
-    if (policies.length === 1) {
-      const policy = policies[0] as ResolvedPolicy;
-      const response = await withTimeout(upstream.get(policy).limit(keyId, cost), timeoutMs, "limit");
-      const outcome: PolicyOutcome = {
+  /** The upstream algorithm's answer as an outcome (+ the cached-window sync as a task). */
+  const singleOutcome = (
+    policy: ResolvedPolicy,
+    response: Awaited<ReturnType<ReturnType<UpstashLimiters["get"]>["limit"]>>,
+  ): { outcomes: PolicyOutcome[]; task: Promise<void> | undefined } => ({
+    outcomes: [
+      {
         policy: policy.name,
         success: response.success,
         limit: response.limit,
         remaining: Math.max(0, response.remaining),
         reset: response.reset,
         windowSeconds: windowSecondsOf(policy),
-      };
-      // cachedFixedWindow answers from memory and syncs Redis in `pending`.
-      const task =
-        policy.algorithm === "cachedFixedWindow"
-          ? response.pending.then(
-              () => undefined,
-              (error: unknown) => onError("cachedFixedWindow.sync", error),
-            )
-          : undefined;
-      return { outcomes: [outcome], task };
-    }
+      },
+    ],
+    // cachedFixedWindow answers from memory and syncs Redis in `pending`.
+    task:
+      policy.algorithm === "cachedFixedWindow"
+        ? response.pending.then(
+            () => undefined,
+            (error: unknown) => onError("cachedFixedWindow.sync", error),
+          )
+        : undefined,
+  });
+
+  /** Several policies: one EVALSHA of the multi-policy script. */
+  const checkMulti = async (
+    keyId: string,
+    policies: readonly ResolvedPolicy[],
+    cost: number,
+  ): Promise<{ outcomes: PolicyOutcome[]; task: Promise<void> | undefined }> => {
     const now = Date.now();
     const keys: string[] = [];
     const args: string[] = [String(now), String(cost), String(policies.length)];
@@ -381,10 +397,15 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     const keyId = keyIdentifier(identifier);
 
     if (redisUsable()) {
-      let checked: Awaited<ReturnType<typeof checkRedis>>;
+      let checked: { outcomes: PolicyOutcome[]; task: Promise<void> | undefined };
       try {
         stats.redisChecks++;
-        checked = await checkRedis(keyId, effective, cost);
+        if (effective.length === 1) {
+          const policy = effective[0] as ResolvedPolicy;
+          checked = singleOutcome(policy, await withTimeout(upstream.get(policy).limit(keyId, cost), timeoutMs, "limit"));
+        } else {
+          checked = await checkMulti(keyId, effective, cost);
+        }
       } catch (error) {
         breakerOpenUntil = Date.now() + breakerMs;
         onError("limit", error);

@@ -33,19 +33,19 @@ export function topIdentifiersKey(app: string, kind: "allowed" | "blocked", hour
 
 /** Options of {@link MetricsRecorder}. */
 export interface MetricsOptions {
-  /** Minimum time between two flushes (counts are batched in memory meanwhile). @default 1000 */
+  /** Minimum time between two flushes (counts are batched in memory meanwhile). @default 5000 */
   flushIntervalMs?: number;
   /** TTL of the per-minute hashes. @default 172800 (2 days) */
   minuteRetentionSeconds?: number;
   /** TTL of the hourly top-identifier sets. @default 691200 (8 days) */
   hourRetentionSeconds?: number;
-  /** Distinct identifiers held between flushes (beyond: dropped from the top lists, counted). @default 10000 */
+  /** Distinct identifiers held between flushes (beyond: left out of the top lists, counted in `droppedIdentifiers`). @default 2000 */
   maxIdentifiersPerFlush?: number;
 }
 
 /**
  * Batches decisions in memory and writes them with ONE pipeline at most every
- * `flushIntervalMs` (HINCRBY per policy/counter into the minute hash, ZINCRBY per identifier
+ * `flushIntervalMs` (5 s) (HINCRBY per policy/counter into the minute hash, ZINCRBY per identifier
  * into the hour sets, EXPIRE for retention). The flush rides on a result's `pending`, so it
  * is off the critical path; N instances add up in Redis.
  */
@@ -76,10 +76,10 @@ export class MetricsRecorder {
   ) {
     this.#redis = redis;
     this.#app = app;
-    this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 5000;
     this.#minuteTtl = options.minuteRetentionSeconds ?? 172_800;
     this.#hourTtl = options.hourRetentionSeconds ?? 691_200;
-    this.#maxIdentifiers = options.maxIdentifiersPerFlush ?? 10_000;
+    this.#maxIdentifiers = options.maxIdentifiersPerFlush ?? 2000;
     this.#timeoutMs = options.timeoutMs;
     this.#onError = options.onError;
   }
