@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { Command, Redis as IORedis, ReplyError, type RedisOptions } from "ioredis";
 import { normaliseCommand } from "./command.ts";
+import { CoalescingWriter } from "./coalescing-writer.ts";
 import { RedisClientError } from "./errors.ts";
 import { IntegerReply, type RawReply } from "./reply.ts";
 import { ScriptNormaliser, rewriteScriptCommand } from "./script-normaliser.ts";
@@ -51,6 +52,7 @@ export class CommandExecutor {
   readonly #scripts = new ScriptNormaliser();
   readonly #options: CommandExecutorOptions;
   readonly #subscribers = new Set<IORedis>();
+  readonly #writers = new Map<IORedis, CoalescingWriter>();
 
   constructor(options: CommandExecutorOptions) {
     this.#options = options;
@@ -164,6 +166,8 @@ export class CommandExecutor {
     await Promise.all(
       [this.#client, this.#transactions, ...this.#subscribers].map(async (conn) => {
         try {
+          // Commands still waiting for the end of the tick go out before QUIT.
+          this.#writers.get(conn)?.flush();
           if (conn.status === "ready") await conn.quit();
           else conn.disconnect();
         } catch {
@@ -186,6 +190,7 @@ export class CommandExecutor {
       reconnectOnError: () => false,
     };
     const client = new IORedis(this.#options.url, options);
+    this.#writers.set(client, new CoalescingWriter(client));
     // Connection errors surface on the commands; without a listener ioredis would log them.
     client.on("error", () => undefined);
     return client;
@@ -195,41 +200,28 @@ export class CommandExecutor {
     return rewriteScriptCommand(this.#scripts, normaliseCommand(input));
   }
 
-  private send(conn: IORedis, args: readonly string[], batch?: { write(chunk: string | Buffer): void }): Promise<RawReply> {
-    return this.sent(conn, args, batch).then(toRawReply, (error: unknown) => {
+  private send(conn: IORedis, args: readonly string[]): Promise<RawReply> {
+    return this.sent(conn, args).then(toRawReply, (error: unknown) => {
       throw isRedisReplyError(error) ? error : this.wrapFailure(error);
     });
   }
 
   /** Hands one command to ioredis; resolves with its raw (untransformed) reply. */
-  private sent(conn: IORedis, args: readonly string[], batch?: { write(chunk: string | Buffer): void }): Promise<unknown> {
+  private sent(conn: IORedis, args: readonly string[]): Promise<unknown> {
     // Upper-case names never match ioredis's (lower-case) reply transformers: replies stay raw.
     const command = new Command(upperCaseName(args[0] ?? ""), args.slice(1), { replyEncoding: null });
+    // Every write goes through the connection's coalescing writer (ioredis's stream hook).
+    const writer = this.#writers.get(conn) as unknown as Parameters<IORedis["sendCommand"]>[1];
     // ioredis types sendCommand's result as unknown; it is the command's promise.
-    return conn.sendCommand(command, batch as unknown as Parameters<IORedis["sendCommand"]>[1]) as Promise<unknown>;
+    return conn.sendCommand(command, writer) as Promise<unknown>;
   }
 
   /**
-   * Sends several commands with one socket write: ioredis writes each command into a batch
-   * (its `sendCommand(command, stream)` hook, as its own pipelines do), flushed once at the end.
-   * After the flush the batch writes straight to the socket (ioredis resends unanswered
-   * commands through it after a reconnect).
+   * Sends several commands in order; the connection's {@link CoalescingWriter} puts them (and
+   * whatever else this tick sends) into one socket write.
    */
   private sendAll(conn: IORedis, argsList: readonly (readonly string[])[]): Promise<RawReply>[] {
-    let pending: (string | Buffer)[] | undefined = [];
-    const batch = {
-      write(chunk: string | Buffer) {
-        if (pending) pending.push(chunk);
-        else conn.stream.write(chunk);
-      },
-    };
-    const sent = argsList.map((args) => this.send(conn, args, batch));
-    const chunks = pending;
-    pending = undefined;
-    if (chunks.length > 0) {
-      conn.stream.write(chunks.every((c) => typeof c === "string") ? chunks.join("") : Buffer.concat(chunks.map((c) => Buffer.from(c))));
-    }
-    return sent;
+    return argsList.map((args) => this.send(conn, args));
   }
 
   private itemOf(outcome: PromiseSettledResult<RawReply>, loadAnswer: string | undefined): ItemReply {

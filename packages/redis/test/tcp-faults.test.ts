@@ -130,6 +130,49 @@ describe("Redis stopped and restarted (TCP)", () => {
   });
 });
 
+describe("write coalescing keeps every reply with its command", () => {
+  it("concurrent single commands, pipelines and transactions in the same tick", async () => {
+    const redis = open(server.url, 2000);
+    const keys = Array.from({ length: 200 }, (_, i) => `t:order:${i}`);
+    await redis.mset(Object.fromEntries(keys.map((key, i) => [key, `v${i}`])));
+    const singles = keys.map((key) => redis.get<string>(key));
+    const pipelines = Array.from({ length: 10 }, (_, p) => {
+      const pipeline = redis.pipeline();
+      for (let i = p * 20; i < p * 20 + 20; i += 1) pipeline.get(keys[i] as string);
+      return pipeline.exec<string[]>();
+    });
+    const transactions = Array.from({ length: 10 }, (_, t) => redis.multi().incr(`t:order:n${t}`).get(keys[t] as string).exec<[number, string]>());
+    const [singleResults, pipelineResults, transactionResults] = await Promise.all([
+      Promise.all(singles),
+      Promise.all(pipelines),
+      Promise.all(transactions),
+    ]);
+    expect(singleResults).toEqual(keys.map((_, i) => `v${i}`));
+    expect(pipelineResults.flat()).toEqual(keys.map((_, i) => `v${i}`));
+    expect(transactionResults).toEqual(Array.from({ length: 10 }, (_, t) => [1, `v${t}`]));
+  });
+
+  it("replies stay matched after the connection is cut with commands in flight", async () => {
+    const redis = open(proxy.url, 500);
+    const keys = Array.from({ length: 50 }, (_, i) => `t:cutorder:${i}`);
+    await redis.mset(Object.fromEntries(keys.map((key, i) => [key, `c${i}`])));
+    proxy.setLatency(100);
+    const inFlight = keys.map((key) => redis.get<string>(key).catch((error: unknown) => error));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    proxy.cut();
+    const outcomes = await Promise.all(inFlight);
+    proxy.setLatency(0);
+    proxy.restore();
+    // Each outcome is its own value or a client error, never another key's value.
+    outcomes.forEach((outcome, i) => {
+      if (typeof outcome === "string") expect(outcome).toBe(`c${i}`);
+      else expect(outcome).toBeInstanceOf(RedisClientError);
+    });
+    await eventually(() => redis.ping());
+    expect(await Promise.all(keys.map((key) => redis.get<string>(key)))).toEqual(keys.map((_, i) => `c${i}`));
+  });
+});
+
 describe("close()", () => {
   it("is safe to call twice; later calls reject with a RedisClientError", async () => {
     const redis = createRedis({ url: server.url, timeoutMs: 500 });
