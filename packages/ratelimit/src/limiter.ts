@@ -238,6 +238,8 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   };
   const onError = (operation: string, error: unknown) => {
     stats.redisErrors++;
+    // A failed control read means Redis is unreachable too: the next checks go to the fallback at once.
+    if (operation === "controls.refresh") breakerOpenUntil = Date.now() + breakerMs;
     emit({ type: "redisError", operation, error: errorMessage(error) });
   };
 

@@ -68,6 +68,11 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
     const multi = await limiter.limit("m", { policy: ["open", "openSliding"] });
     expect(multi).toMatchObject({ success: true, reason: "fallback", policy: "openSliding", remaining: 3 });
 
+    // An instance born during the outage: its first read of the deny list fails, then it falls back.
+    const fresh = createRateLimiter({ redis, prefix: uniquePrefix(`rl-fresh-${transport}`), policies: POLICIES, timeoutMs: TIMEOUT_MS });
+    expect(await fresh.limit("z", { policy: "open" })).toMatchObject({ success: true, reason: "fallback" });
+    expect(fresh.stats()).toMatchObject({ fallbacks: 1, redisChecks: 0 });
+
     // AUTH fails closed: a typed error the API maps to 503 + Retry-After.
     const closed = await limiter.limit("u", { policy: "AUTH" }).catch((e: unknown) => e);
     expect(closed).toBeInstanceOf(RateLimitUnavailableError);
