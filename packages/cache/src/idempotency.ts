@@ -61,6 +61,8 @@ export interface IdempotencyStoreOptions {
   storeClientErrors?: boolean;
   /** Timeout of each Redis call (ms). @default 1000 */
   timeoutMs?: number;
+  /** Retry-After (seconds) of the in-flight error; capped by the lease time left. @default 1 */
+  inFlightRetryAfterSeconds?: number;
   /** Serializer of results. @default superjson */
   serializer?: Serializer;
   /** Write per-minute metrics. @default true */
@@ -206,7 +208,8 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     if (state === "inflight") {
       count("idempotency_conflicts_total");
       const pttl = asNumber(reply[1], leaseMs);
-      throw new IdempotencyInFlightError(Math.max(1, Math.ceil(Math.min(pttl > 0 ? pttl : leaseMs, leaseMs) / 1000)));
+      const leaseLeft = Math.ceil((pttl > 0 ? pttl : leaseMs) / 1000);
+      throw new IdempotencyInFlightError(Math.max(1, Math.min(options.inFlightRetryAfterSeconds ?? 1, leaseLeft)));
     }
     if (state === "done") {
       count("idempotency_replays_total");
