@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { loadEnv } from "./env.ts";
 import { createJsonLogger } from "./logger.ts";
 import { startApi } from "./server.ts";
@@ -5,6 +6,9 @@ import { startApi } from "./server.ts";
 /** Node entry: env -> runtime -> server; SIGTERM/SIGINT drain in-flight requests, then close Redis and DB. */
 async function main(): Promise<void> {
   const env = loadEnv(process.env);
+  if (!env.DATABASE_URL && (env.NODE_ENV !== "test" || env.DATA_DIR)) {
+    mkdirSync(`${env.DATA_DIR ?? ".data"}/pglite`, { recursive: true });
+  }
   const logger = createJsonLogger({ level: env.LOG_LEVEL, base: { service: "api", pid: process.pid } });
   const api = await startApi({ env, logger });
   const redisTarget = env.UPSTASH_REDIS_REST_URL ? "upstash-rest" : "tcp";

@@ -29,7 +29,11 @@ describe.skipIf(!pgAvailable)("three API processes against one Redis", () => {
       DATABASE_SCHEMA: schema,
       PASSWORD_ITERATIONS: "10000",
     };
-    processes = await Promise.all([startApiProcess(env), startApiProcess(env), startApiProcess(env)]);
+    const started = await Promise.allSettled([startApiProcess(env), startApiProcess(env), startApiProcess(env)]);
+    processes = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    const failed = started.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason; // afterAll stops the ones that did start
+
     clients = processes.map((p) => createHotpathClient({ url: `${p.url}/trpc` }));
   }, 120_000);
 
