@@ -567,17 +567,9 @@ export function createCache(options: CacheOptions): Cache {
     return { value: value as T | null };
   };
 
-  const resolve = async <T>(plan: Plan<T>): Promise<T> => {
+  /** Everything after the first read that is not the common fresh hit. */
+  const afterRead = async <T>(plan: Plan<T>, reply: ReadReply): Promise<T> => {
     const lock = plan.lock;
-    let reply: ReadReply;
-    try {
-      reply = await readPlain(plan.key);
-    } catch (error) {
-      redisError("read", error, plan.key);
-      return failSafe(plan);
-    }
-    const fast = freshWithoutSchema(plan, reply);
-    if (fast) return fast.value as T;
     const served = await serve(plan, reply, "", "first");
     if (served) return served.value as T;
     count("cache_misses_total", "misses");
@@ -664,7 +656,27 @@ export function createCache(options: CacheOptions): Cache {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const flight = resolve(plan).finally(() => flights.delete(k));
+    const flight = readPlain(k)
+      .then(
+        (reply) => {
+          const fast = freshWithoutSchema(plan, reply);
+          return fast ? (fast.value as T) : afterRead(plan, reply);
+        },
+        (error: unknown) => {
+          redisError("read", error, k);
+          return failSafe(plan);
+        },
+      )
+      .then(
+        (value) => {
+          flights.delete(k);
+          return value;
+        },
+        (error: unknown) => {
+          flights.delete(k);
+          throw error;
+        },
+      );
     flights.set(k, flight);
     return flight;
   };
