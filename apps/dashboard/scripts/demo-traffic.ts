@@ -5,7 +5,10 @@
 import { parseArgs } from "node:util";
 import { runTraffic } from "./traffic.ts";
 
+// `pnpm demo:traffic -- --seconds 30` passes the `--` through: drop it.
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === "--" ? argv.slice(1) : argv,
   options: {
     url: { type: "string", default: process.env.HOTPATH_API_URL ?? "http://127.0.0.1:3000" },
     seconds: { type: "string", default: "60" },

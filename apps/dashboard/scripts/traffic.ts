@@ -20,7 +20,7 @@ export interface TrafficOptions {
   burstSize?: number;
   /** A tip sent three times with one Idempotency-Key every this many ms. @default 15 s */
   duplicateEveryMs?: number;
-  /** Pause between read rounds. @default 250 ms */
+  /** Pause between read rounds. @default 1000 ms */
   pauseMs?: number;
   /** Demo login (seeded by the API). */
   viewers?: readonly { username: string; password: string }[];
@@ -52,10 +52,13 @@ export interface TrafficReport {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-const DEFAULT_VIEWERS = [
-  { username: "dave", password: "hotpath-demo" },
-  { username: "erin", password: "hotpath-demo" },
-];
+// Four of the seeded users (the AUTH policy allows 5 logins per minute per IP: one is left over).
+// Reads rotate over all of them so the moderate read policy (60/min each) is mostly allowed; the
+// first one bursts tips (blocked by the strict policy), the second one repeats idempotent tips.
+const DEFAULT_VIEWERS = ["dave", "erin", "alice", "bob"].map((username) => ({
+  username,
+  password: "hotpath-demo",
+}));
 
 /** Throws unless `apiUrl` points at this machine (the generator never loads anything else). */
 export function assertLoopback(apiUrl: string): URL {
@@ -77,7 +80,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficReport
   const burstEveryMs = options.burstEveryMs ?? 20_000;
   const burstSize = options.burstSize ?? 14;
   const duplicateEveryMs = options.duplicateEveryMs ?? 15_000;
-  const pauseMs = options.pauseMs ?? 250;
+  const pauseMs = options.pauseMs ?? 1000;
   const creators = options.creators ?? ["alice", "bob", "carol"];
   const log = options.log ?? (() => undefined);
   const started = Date.now();
