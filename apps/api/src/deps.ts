@@ -1,4 +1,4 @@
-import { createIdempotencyStore } from "@hotpath/cache";
+import { createIdempotencyStore, createSessionStore } from "@hotpath/cache";
 import { createRateLimiter, type PolicyInput } from "@hotpath/ratelimit";
 import { redisFromEnv, type HotpathRedis } from "@hotpath/redis";
 import { createApiCache } from "./adapters/cache.ts";
@@ -6,7 +6,7 @@ import { createApiIdempotency } from "./adapters/idempotency.ts";
 import { createMetricsReader } from "./adapters/metrics.ts";
 import { createTipProjections } from "./adapters/projections.ts";
 import { createApiRateLimiter } from "./adapters/rate-limit.ts";
-import { createRedisSessionStore } from "./adapters/sessions.ts";
+import { createApiSessions, sessionDataSchema } from "./adapters/sessions.ts";
 import { createPbkdf2Hasher } from "./auth/password.ts";
 import type { Database } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
@@ -104,7 +104,16 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     redis,
     logger,
     passwords,
-    sessions: createRedisSessionStore({ redis, app, ttlSeconds: env.SESSION_TTL_SECONDS }),
+    sessions: createApiSessions({
+      store: createSessionStore({
+        redis,
+        app,
+        ttl: env.SESSION_TTL_SECONDS,
+        schema: sessionDataSchema,
+        timeoutMs: env.REDIS_TIMEOUT_MS,
+      }),
+      ttlSeconds: env.SESSION_TTL_SECONDS,
+    }),
     cache,
     rateLimiter: createApiRateLimiter(limiter),
     idempotency: createApiIdempotency(idempotencyStore),

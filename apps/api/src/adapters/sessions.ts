@@ -1,50 +1,35 @@
-import { createKeyspace } from "@hotpath/config";
-import type { Redis } from "@upstash/redis";
+import type { SessionStore as CacheSessionStore } from "@hotpath/cache";
 import { z } from "zod";
 import type { SessionData, SessionStore } from "../trpc/deps.ts";
 
-const sessionSchema = z.object({ userId: z.number().int(), username: z.string(), createdAt: z.number() });
+/** Schema of a session read back from Redis (invalid = no session). */
+export const sessionDataSchema = z.object({ userId: z.number().int(), username: z.string(), createdAt: z.number() });
 
-/** Options of {@link createRedisSessionStore}. */
-export interface RedisSessionStoreOptions {
-  redis: Redis;
-  app: string;
-  /** Sliding lifetime in seconds. */
+/** Options of {@link createApiSessions}. */
+export interface ApiSessionsOptions {
+  /** The @hotpath/cache session store (hash per session, sliding expiry on every read). */
+  store: CacheSessionStore<SessionData>;
+  /** Its sliding lifetime in seconds (for `expiresAt`). */
   ttlSeconds: number;
   /** Clock (tests). @default Date.now */
   now?: () => number;
 }
 
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/**
- * Sessions in Redis under `<app>:session:<id>` (a 256-bit random id; the value holds ids only).
- * Reads slide the expiry in the same round trip (GETEX … EX). Values read back are validated.
- */
-export function createRedisSessionStore(options: RedisSessionStoreOptions): SessionStore {
-  const keys = createKeyspace(options.app);
+/** Adapts @hotpath/cache's `createSessionStore` to the router's {@link SessionStore}. */
+export function createApiSessions(options: ApiSessionsOptions): SessionStore {
   const now = options.now ?? Date.now;
-  const keyOf = (id: string) => keys.key("session", id);
+  const expiry = () => now() + options.ttlSeconds * 1000;
   return {
-    async create(data: SessionData) {
-      const id = randomToken();
-      await options.redis.set(keyOf(id), JSON.stringify(data), { ex: options.ttlSeconds });
-      return { id, expiresAt: now() + options.ttlSeconds * 1000 };
+    async create(data) {
+      const id = await options.store.createSession(data);
+      return { id, expiresAt: expiry() };
     },
     async get(id) {
-      const raw = await options.redis.getex<unknown>(keyOf(id), { ex: options.ttlSeconds });
-      if (raw === null || raw === undefined) return null;
-      const parsed = sessionSchema.safeParse(typeof raw === "string" ? JSON.parse(raw) : raw);
-      if (!parsed.success) return null;
-      return { data: parsed.data, expiresAt: now() + options.ttlSeconds * 1000 };
+      const data = await options.store.getSession(id);
+      return data ? { data: { userId: data.userId, username: data.username, createdAt: data.createdAt }, expiresAt: expiry() } : null;
     },
     async destroy(id) {
-      await options.redis.del(keyOf(id));
+      await options.store.destroySession(id);
     },
   };
 }

@@ -27,12 +27,12 @@ export interface ApiSettings {
 
 
 /** What a session stores (ids only, no PII beyond the username shown by `me`). */
-export interface SessionData {
+export type SessionData = {
   userId: number;
   username: string;
   /** Creation time, ms epoch. */
   createdAt: number;
-}
+};
 
 /** Sessions in Redis (adapter over @hotpath/cache's session store). */
 export interface SessionStore {
