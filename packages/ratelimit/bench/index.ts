@@ -12,14 +12,16 @@ import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { createRateLimiter, type RateLimiter } from "../src/index.ts";
 
 type Algorithm = "fixedWindow" | "slidingWindow" | "tokenBucket" | "cachedFixedWindow";
-const ALGORITHMS: readonly Algorithm[] = (["fixedWindow", "slidingWindow", "tokenBucket", "cachedFixedWindow"] as const).filter(
+const ALGORITHMS: readonly Algorithm[] = (
+  ["fixedWindow", "slidingWindow", "tokenBucket", "cachedFixedWindow"] as const
+).filter(
   (a) => !process.env.BENCH_ALGORITHMS || process.env.BENCH_ALGORITHMS.split(",").includes(a),
 );
 const BIG = 1_000_000_000;
-const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 2000);
+const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 3000);
 const LATENCY_OPS = Number(process.env.BENCH_LATENCY_OPS ?? 1500);
 const CONCURRENCY = 32;
-const ROUNDS = 10;
+const ROUNDS = 15;
 const IDENTIFIERS = 1000;
 
 const log = (message: string) => process.stderr.write(`[bench ratelimit] ${message}\n`);
@@ -97,11 +99,19 @@ async function measureGroup(checks: readonly Check[]): Promise<Measurement[]> {
 
 /** Median over rounds of a/b measured in the same round: robust to load bursts from other processes. */
 function roundRatio(a: Measurement, b: Measurement): number {
-  const ratios = a.rounds.map((rate, i) => rate / (b.rounds[i] ?? Number.NaN)).sort((x, y) => x - y);
+  const ratios = a.rounds
+    .map((rate, i) => rate / (b.rounds[i] ?? Number.NaN))
+    .sort((x, y) => x - y);
   return percentile(ratios, 50);
 }
 
-function bareUpstash(redis: HotpathRedis, algorithm: Algorithm, prefix: string, limit = BIG, window: Duration = "1m"): Ratelimit {
+function bareUpstash(
+  redis: HotpathRedis,
+  algorithm: Algorithm,
+  prefix: string,
+  limit = BIG,
+  window: Duration = "1m",
+): Ratelimit {
   const limiter =
     algorithm === "fixedWindow"
       ? Ratelimit.fixedWindow(limit, window)
@@ -113,11 +123,20 @@ function bareUpstash(redis: HotpathRedis, algorithm: Algorithm, prefix: string, 
   return new Ratelimit({ redis, limiter, prefix, enableTelemetry: false });
 }
 
-function ours(redis: HotpathRedis, algorithm: Algorithm, prefix: string, extra: Partial<Parameters<typeof createRateLimiter>[0]> = {}): RateLimiter {
+function ours(
+  redis: HotpathRedis,
+  algorithm: Algorithm,
+  prefix: string,
+  extra: Partial<Parameters<typeof createRateLimiter>[0]> = {},
+): RateLimiter {
   return createRateLimiter({
     redis,
     prefix,
-    policies: { bench: { limit: BIG, window: "1m", algorithm }, burst: "3 per 1m", daily: { limit: 1000, window: "1d", algorithm: "fixedWindow" } },
+    policies: {
+      bench: { limit: BIG, window: "1m", algorithm },
+      burst: "3 per 1m",
+      daily: { limit: 1000, window: "1d", algorithm: "fixedWindow" },
+    },
     ...extra,
   });
 }
@@ -138,7 +157,10 @@ async function commandStats(client: IORedis): Promise<{ total: number; scripts: 
   return { total, scripts };
 }
 
-async function counted(client: IORedis, action: () => Promise<unknown>): Promise<{ total: number; scripts: number }> {
+async function counted(
+  client: IORedis,
+  action: () => Promise<unknown>,
+): Promise<{ total: number; scripts: number }> {
   const before = await commandStats(client);
   await action();
   const after = await commandStats(client);
@@ -146,7 +168,13 @@ async function counted(client: IORedis, action: () => Promise<unknown>): Promise
   return { total: after.total - before.total, scripts: after.scripts - before.scripts };
 }
 
-const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+const fmt = (value: number, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString("en-US", {
+        maximumFractionDigits: digits,
+        minimumFractionDigits: digits,
+      })
+    : "n/a";
 
 async function main(): Promise<void> {
   const benchStarted = performance.now();
@@ -161,15 +189,26 @@ async function main(): Promise<void> {
   const ratios: string[] = [];
   try {
     // 1. Throughput and latency per algorithm, ours vs bare upstream, per transport.
-    for (const [transportName, redis] of [["TCP", tcp], ["REST via gateway", rest]] as const) {
+    for (const [transportName, redis] of [
+      ["TCP", tcp],
+      ["REST via gateway", rest],
+    ] as const) {
       for (const algorithm of ALGORITHMS) {
         log(`${transportName} ${algorithm}: ours vs bare @upstash/ratelimit`);
-        const ourLimiter = ours(redis, algorithm, `bench-ours-${transportName.slice(0, 3)}-${algorithm}`);
-        const upstream = bareUpstash(redis, algorithm, `bench-bare-${transportName.slice(0, 3)}-${algorithm}`);
-        const [mine, bare] = (await measureGroup([(id) => ourLimiter.limit(id, { policy: "bench" }), (id) => upstream.limit(id)])) as [
-          Measurement,
-          Measurement,
-        ];
+        const ourLimiter = ours(
+          redis,
+          algorithm,
+          `bench-ours-${transportName.slice(0, 3)}-${algorithm}`,
+        );
+        const upstream = bareUpstash(
+          redis,
+          algorithm,
+          `bench-bare-${transportName.slice(0, 3)}-${algorithm}`,
+        );
+        const [mine, bare] = (await measureGroup([
+          (id) => ourLimiter.limit(id, { policy: "bench" }),
+          (id) => upstream.limit(id),
+        ])) as [Measurement, Measurement];
         const ratio = roundRatio(mine, bare);
         rows.push(
           `| ${transportName} | ${algorithm} | ${fmt(mine.checksPerSecond)} | ${fmt(mine.p50, 2)} / ${fmt(mine.p99, 2)} | ${fmt(bare.checksPerSecond)} | ${fmt(bare.p50, 2)} / ${fmt(bare.p99, 2)} | **${fmt(ratio, 2)}x** |`,
@@ -179,24 +218,45 @@ async function main(): Promise<void> {
     }
 
     log("rate-limiter-flexible on ioredis");
-    const rlf = new RateLimiterRedis({ storeClient: ioredis, points: BIG, duration: 60, keyPrefix: "bench-rlf" });
+    const rlf = new RateLimiterRedis({
+      storeClient: ioredis,
+      points: BIG,
+      duration: 60,
+      keyPrefix: "bench-rlf",
+    });
     const ourTcpFixed = ours(tcp, "fixedWindow", "bench-ours-rlfcmp");
-    const [rlfResult, ourFixed] = (await measureGroup([(id) => rlf.consume(id, 1), (id) => ourTcpFixed.limit(id, { policy: "bench" })])) as [
-      Measurement,
-      Measurement,
-    ];
+    const [rlfResult, ourFixed] = (await measureGroup([
+      (id) => rlf.consume(id, 1),
+      (id) => ourTcpFixed.limit(id, { policy: "bench" }),
+    ])) as [Measurement, Measurement];
 
     // 2. Multi-policy (burst + daily quota): ours = one script, upstream = one limit() per policy.
     log("multi-policy");
     const multiRows: string[] = [];
-    for (const [transportName, redis] of [["TCP", tcp], ["REST via gateway", rest]] as const) {
+    for (const [transportName, redis] of [
+      ["TCP", tcp],
+      ["REST via gateway", rest],
+    ] as const) {
       const ourMulti = createRateLimiter({
         redis,
         prefix: `bench-multi-${transportName.slice(0, 3)}`,
-        policies: { burst: { limit: BIG, window: "1m", algorithm: "tokenBucket" }, daily: { limit: BIG, window: "1d", algorithm: "fixedWindow" } },
+        policies: {
+          burst: { limit: BIG, window: "1m", algorithm: "tokenBucket" },
+          daily: { limit: BIG, window: "1d", algorithm: "fixedWindow" },
+        },
       });
-      const upBurst = bareUpstash(redis, "tokenBucket", `bench-multi-up-burst-${transportName.slice(0, 3)}`);
-      const upDaily = bareUpstash(redis, "fixedWindow", `bench-multi-up-daily-${transportName.slice(0, 3)}`, BIG, "1d");
+      const upBurst = bareUpstash(
+        redis,
+        "tokenBucket",
+        `bench-multi-up-burst-${transportName.slice(0, 3)}`,
+      );
+      const upDaily = bareUpstash(
+        redis,
+        "fixedWindow",
+        `bench-multi-up-daily-${transportName.slice(0, 3)}`,
+        BIG,
+        "1d",
+      );
       const [mine, bareSeq, bareParallel] = (await measureGroup([
         (id) => ourMulti.limit(id, { policy: ["burst", "daily"] }),
         async (id) => {
@@ -229,8 +289,8 @@ async function main(): Promise<void> {
       const cached = await counted(admin, () => limiter.limit("c", { policy: "p" }));
       const upstream = bareUpstash(tcp, algorithm, `bench-cost-up-${algorithm}`, 3);
       await upstream.limit("warm");
-      const upFirst = await counted(admin, () => upstream.limit("c"));
-      const upIntermediate = await counted(admin, () => upstream.limit("c"));
+      const upFirst = await counted(admin, async () => (await upstream.limit("c")).pending);
+      const upIntermediate = await counted(admin, async () => (await upstream.limit("c")).pending);
       const cell = (c: { total: number; scripts: number }) => `${c.total} (${c.scripts})`;
       costRows.push(
         `| ${algorithm} | ${cell(first)} | ${cell(intermediate)} | ${cell(blocking)} | ${cell(cached)} | ${cell(upFirst)} / ${cell(upIntermediate)} |`,
@@ -239,27 +299,57 @@ async function main(): Promise<void> {
     const multiLimiter = createRateLimiter({
       redis: tcp,
       prefix: "bench-cost-multi",
-      policies: { burst: { limit: 3, window: "1m", algorithm: "tokenBucket" }, daily: { limit: 1000, window: "1d", algorithm: "fixedWindow" } },
+      policies: {
+        burst: { limit: 3, window: "1m", algorithm: "tokenBucket" },
+        daily: { limit: 1000, window: "1d", algorithm: "fixedWindow" },
+      },
       analytics: false,
       controls: false,
     });
     await multiLimiter.limit("warm", { policy: ["burst", "daily"] });
-    const multiCost = await counted(admin, () => multiLimiter.limit("c", { policy: ["burst", "daily"] }));
+    const multiCost = await counted(admin, () =>
+      multiLimiter.limit("c", { policy: ["burst", "daily"] }),
+    );
     const upB = bareUpstash(tcp, "tokenBucket", "bench-cost-up-multi-b", 3);
     const upD = bareUpstash(tcp, "fixedWindow", "bench-cost-up-multi-d", 1000, "1d");
     await Promise.all([upB.limit("warm"), upD.limit("warm")]);
     const upMultiCost = await counted(admin, () => Promise.all([upB.limit("c"), upD.limit("c")]));
-    const defaultsLimiter = createRateLimiter({ redis: tcp, prefix: "bench-cost-defaults", policies: { p: { limit: 3, window: "1m", algorithm: "slidingWindow" } } });
+    const defaultsLimiter = createRateLimiter({
+      redis: tcp,
+      prefix: "bench-cost-defaults",
+      policies: { p: { limit: 3, window: "1m", algorithm: "slidingWindow" } },
+    });
     const defaultsFirst = await counted(admin, () => defaultsLimiter.limit("c", { policy: "p" }));
     const flushCost = await counted(admin, () => defaultsLimiter.metrics.flush());
 
     // 4. 10,000 requests from one blocked identifier.
     log("10,000 requests from one blocked identifier");
-    const blockedOurs = createRateLimiter({ redis: tcp, prefix: "bench-blocked", policies: { p: "3 per 1m" }, analytics: false, controls: false });
-    const blockedOursDefaults = createRateLimiter({ redis: tcp, prefix: "bench-blocked-defaults", policies: { p: "3 per 1m" } });
+    const blockedOurs = createRateLimiter({
+      redis: tcp,
+      prefix: "bench-blocked",
+      policies: { p: "3 per 1m" },
+      analytics: false,
+      controls: false,
+    });
+    const blockedOursDefaults = createRateLimiter({
+      redis: tcp,
+      prefix: "bench-blocked-defaults",
+      policies: { p: "3 per 1m" },
+    });
     const blockedUpstream = bareUpstash(tcp, "slidingWindow", "bench-blocked-up", 3);
-    const blockedRlf = new RateLimiterRedis({ storeClient: ioredis, points: 3, duration: 60, keyPrefix: "bench-blocked-rlf" });
-    const blockedRlfMem = new RateLimiterRedis({ storeClient: ioredis, points: 3, duration: 60, keyPrefix: "bench-blocked-rlf-mem", inMemoryBlockOnConsumed: 3 });
+    const blockedRlf = new RateLimiterRedis({
+      storeClient: ioredis,
+      points: 3,
+      duration: 60,
+      keyPrefix: "bench-blocked-rlf",
+    });
+    const blockedRlfMem = new RateLimiterRedis({
+      storeClient: ioredis,
+      points: 3,
+      duration: 60,
+      keyPrefix: "bench-blocked-rlf-mem",
+      inMemoryBlockOnConsumed: 3,
+    });
     const tenThousand = async (check: () => Promise<unknown>) =>
       counted(admin, async () => {
         for (let i = 0; i < 10_000; i++) await check();
@@ -270,11 +360,26 @@ async function main(): Promise<void> {
         throw e;
       });
     const blockedRows = [
-      ["@hotpath/ratelimit (analytics, controls off)", await tenThousand(() => blockedOurs.limit("b", { policy: "p" }))],
-      ["@hotpath/ratelimit (defaults: analytics + controls on)", await tenThousand(() => blockedOursDefaults.limit("b", { policy: "p" }))],
-      ["bare @upstash/ratelimit (ephemeralCache default)", await tenThousand(() => blockedUpstream.limit("b"))],
-      ["rate-limiter-flexible (default)", await tenThousand(() => swallow(blockedRlf.consume("b")))],
-      ["rate-limiter-flexible (inMemoryBlockOnConsumed)", await tenThousand(() => swallow(blockedRlfMem.consume("b")))],
+      [
+        "@hotpath/ratelimit (analytics, controls off)",
+        await tenThousand(() => blockedOurs.limit("b", { policy: "p" })),
+      ],
+      [
+        "@hotpath/ratelimit (defaults: analytics + controls on)",
+        await tenThousand(() => blockedOursDefaults.limit("b", { policy: "p" })),
+      ],
+      [
+        "bare @upstash/ratelimit (ephemeralCache default)",
+        await tenThousand(() => blockedUpstream.limit("b")),
+      ],
+      [
+        "rate-limiter-flexible (default)",
+        await tenThousand(() => swallow(blockedRlf.consume("b"))),
+      ],
+      [
+        "rate-limiter-flexible (inMemoryBlockOnConsumed)",
+        await tenThousand(() => swallow(blockedRlfMem.consume("b"))),
+      ],
     ] as const;
 
     const elapsed = (performance.now() - benchStarted) / 1000;

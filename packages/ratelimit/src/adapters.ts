@@ -1,5 +1,11 @@
 import { RateLimitError, RateLimitExceededError, RateLimitUnavailableError } from "./errors.ts";
-import { getRateLimitHeaders, rateLimitExceededBody, rateLimitProblem, PROBLEM_TYPES, type HeaderOptions } from "./headers.ts";
+import {
+  getRateLimitHeaders,
+  rateLimitExceededBody,
+  rateLimitProblem,
+  PROBLEM_TYPES,
+  type HeaderOptions,
+} from "./headers.ts";
 import { getRateLimitIdentifier, type IdentifierInput } from "./identifiers.ts";
 import type { LimitOptions, RateLimiter } from "./limiter.ts";
 import type { RateLimitResult } from "./types.ts";
@@ -14,7 +20,10 @@ export interface ResponseOptions extends HeaderOptions {
  * The 429 Response for a blocked decision: JSON body `{ error, message, retryAfter }` (or the
  * problem+json variant), `Retry-After`, `X-RateLimit-*` and `RateLimit`/`RateLimit-Policy`.
  */
-export function rateLimitResponse(result: RateLimitResult, options: ResponseOptions = {}): Response {
+export function rateLimitResponse(
+  result: RateLimitResult,
+  options: ResponseOptions = {},
+): Response {
   const headers = new Headers(getRateLimitHeaders(result, options));
   const body = options.problem ? rateLimitProblem(result) : rateLimitExceededBody(result);
   headers.set("Content-Type", options.problem ? "application/problem+json" : "application/json");
@@ -22,7 +31,10 @@ export function rateLimitResponse(result: RateLimitResult, options: ResponseOpti
 }
 
 /** The 503 Response for {@link RateLimitUnavailableError} (a fail-closed policy while Redis is down). */
-export function rateLimitUnavailableResponse(error: RateLimitUnavailableError, options: { problem?: boolean } = {}): Response {
+export function rateLimitUnavailableResponse(
+  error: RateLimitUnavailableError,
+  options: { problem?: boolean } = {},
+): Response {
   const headers = new Headers({ "Retry-After": String(error.retryAfter) });
   const body = options.problem
     ? {
@@ -96,7 +108,8 @@ export async function withRateLimit(
   try {
     result = await limiter.limit(identifier, { ...limitOptions, ip: limitOptions.ip ?? ip });
   } catch (error) {
-    if (error instanceof RateLimitUnavailableError) return rateLimitUnavailableResponse(error, { problem });
+    if (error instanceof RateLimitUnavailableError)
+      return rateLimitUnavailableResponse(error, { problem });
     throw error;
   }
   if (!result.success) return rateLimitResponse(result, { problem, legacy, ietf });
@@ -115,6 +128,9 @@ export async function withRateLimit(
 }
 
 /** True when `error` is one of this package's errors with the given code. */
-export function isRateLimitError(error: unknown, code?: RateLimitError["code"]): error is RateLimitError {
+export function isRateLimitError(
+  error: unknown,
+  code?: RateLimitError["code"],
+): error is RateLimitError {
   return error instanceof RateLimitError && (code === undefined || error.code === code);
 }

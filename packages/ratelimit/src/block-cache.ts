@@ -44,7 +44,8 @@ export class BlockCache {
 
   /** Drops every entry of an identifier (admin reset, deny-list change). */
   forget(identifier: string): void {
-    for (const key of [...this.#entries.keys()]) if (key.endsWith(`|${identifier}`)) this.#entries.delete(key);
+    for (const key of [...this.#entries.keys()])
+      if (key.endsWith(`|${identifier}`)) this.#entries.delete(key);
   }
 
   /** Number of blocked pairs held. */

@@ -37,11 +37,13 @@ export interface LimitControlsOptions {
 
 function denyMember(entry: DenyListEntry): string {
   if (entry.identifier !== undefined) {
-    if (entry.identifier.length === 0) throw new RateLimitError("RATELIMIT_INVALID_INPUT", "identifier: must not be empty");
+    if (entry.identifier.length === 0)
+      throw new RateLimitError("RATELIMIT_INVALID_INPUT", "identifier: must not be empty");
     return `id:${entry.identifier}`;
   }
   const parsed = parseClientAddress(entry.ip);
-  if (!parsed) throw new RateLimitError("RATELIMIT_INVALID_INPUT", `ip: "${entry.ip}" is not an IP address`);
+  if (!parsed)
+    throw new RateLimitError("RATELIMIT_INVALID_INPUT", `ip: "${entry.ip}" is not an IP address`);
   return `ip:${parsed.group}`;
 }
 
@@ -73,7 +75,12 @@ export class LimitControls {
 
   /** Starts a background re-read when the copy is older than `refreshMs`; returns it (never rejects). */
   refreshIfStale(now = Date.now()): Promise<void> | undefined {
-    if (this.#refreshing || now - this.#loadedAt < this.#options.refreshMs || !this.#options.redisUsable()) return undefined;
+    if (
+      this.#refreshing ||
+      now - this.#loadedAt < this.#options.refreshMs ||
+      !this.#options.redisUsable()
+    )
+      return undefined;
     this.#refreshing = this.load().finally(() => {
       this.#refreshing = undefined;
     });
@@ -96,20 +103,29 @@ export class LimitControls {
   /** Adds to the deny list (in Redis and in this instance's copy at once). */
   async deny(entry: DenyListEntry): Promise<void> {
     const member = denyMember(entry);
-    await this.write("denyList.add", this.#options.redis.sadd(denyListKey(this.#options.app), member));
+    await this.write(
+      "denyList.add",
+      this.#options.redis.sadd(denyListKey(this.#options.app), member),
+    );
     this.#denied.add(member);
   }
 
   /** Removes from the deny list. */
   async undeny(entry: DenyListEntry): Promise<void> {
     const member = denyMember(entry);
-    await this.write("denyList.remove", this.#options.redis.srem(denyListKey(this.#options.app), member));
+    await this.write(
+      "denyList.remove",
+      this.#options.redis.srem(denyListKey(this.#options.app), member),
+    );
     this.#denied.delete(member);
   }
 
   /** Members of the deny list as stored (`id:<identifier>`, `ip:<ip group>`). */
   async listDenied(): Promise<string[]> {
-    const members = await this.write("denyList.list", this.#options.redis.smembers(denyListKey(this.#options.app)));
+    const members = await this.write(
+      "denyList.list",
+      this.#options.redis.smembers(denyListKey(this.#options.app)),
+    );
     return members.map(String).sort();
   }
 
@@ -131,20 +147,28 @@ export class LimitControls {
     }
     await this.write(
       "overrides.set",
-      this.#options.redis.hset(overridesKey(this.#options.app), { [identifier]: JSON.stringify(parsed.data) }),
+      this.#options.redis.hset(overridesKey(this.#options.app), {
+        [identifier]: JSON.stringify(parsed.data),
+      }),
     );
     this.#overrides.set(identifier, parsed.data);
   }
 
   /** Removes an identifier's override. */
   async removeOverride(identifier: string): Promise<void> {
-    await this.write("overrides.remove", this.#options.redis.hdel(overridesKey(this.#options.app), identifier));
+    await this.write(
+      "overrides.remove",
+      this.#options.redis.hdel(overridesKey(this.#options.app), identifier),
+    );
     this.#overrides.delete(identifier);
   }
 
   /** Every override as stored (invalid entries left out). */
   async listOverrides(): Promise<Record<string, RateLimitOverride>> {
-    const raw = await this.write("overrides.list", this.#options.redis.hgetall(overridesKey(this.#options.app)));
+    const raw = await this.write(
+      "overrides.list",
+      this.#options.redis.hgetall(overridesKey(this.#options.app)),
+    );
     return Object.fromEntries(this.parseOverrides(raw));
   }
 
@@ -152,7 +176,11 @@ export class LimitControls {
     try {
       return await withTimeout(promise, this.#options.timeoutMs, operation);
     } catch (error) {
-      throw new RateLimitError("RATELIMIT_STORE_ERROR", `${operation} failed: ${errorMessage(error)}`, { cause: error });
+      throw new RateLimitError(
+        "RATELIMIT_STORE_ERROR",
+        `${operation} failed: ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -169,7 +197,11 @@ export class LimitControls {
       }
       const parsed = overrideSchema.safeParse(candidate);
       if (parsed.success) overrides.set(identifier, parsed.data);
-      else this.#options.onError("overrides.parse", new Error(`override of "${identifier}": ${parsed.error.message}`));
+      else
+        this.#options.onError(
+          "overrides.parse",
+          new Error(`override of "${identifier}": ${parsed.error.message}`),
+        );
     }
     return overrides;
   }
@@ -178,7 +210,11 @@ export class LimitControls {
     const { redis, app, timeoutMs } = this.#options;
     try {
       const [members, overrides] = await withTimeout(
-        redis.pipeline().smembers(denyListKey(app)).hgetall(overridesKey(app)).exec<[unknown[], Record<string, unknown> | null]>(),
+        redis
+          .pipeline()
+          .smembers(denyListKey(app))
+          .hgetall(overridesKey(app))
+          .exec<[unknown[], Record<string, unknown> | null]>(),
         timeoutMs,
         "controls refresh",
       );

@@ -17,7 +17,10 @@ function sweep(): void {
     if (deadline.at <= now) {
       waiting.delete(deadline);
       deadline.reject(
-        new RateLimitError("RATELIMIT_STORE_ERROR", `Redis did not answer ${deadline.label} within ${deadline.timeoutMs} ms`),
+        new RateLimitError(
+          "RATELIMIT_STORE_ERROR",
+          `Redis did not answer ${deadline.label} within ${deadline.timeoutMs} ms`,
+        ),
       );
     }
   }
@@ -32,7 +35,11 @@ function sweep(): void {
  * (checked every 25 ms by one shared timer, so a check costs no timer of its own); the late
  * outcome of the operation is swallowed, so a slow Redis never causes an unhandled rejection.
  */
-export function withTimeout<T>(operation: Promise<T>, timeoutMs: number, label: string): Promise<T> {
+export function withTimeout<T>(
+  operation: Promise<T>,
+  timeoutMs: number,
+  label: string,
+): Promise<T> {
   if (timeoutMs <= 0) return operation;
   return new Promise<T>((resolve, reject) => {
     const deadline: Deadline = { at: Date.now() + timeoutMs, timeoutMs, label, reject };

@@ -11,7 +11,8 @@ export interface HeaderOptions {
 /** Problem type URIs of draft-ietf-httpapi-ratelimit-headers-10. */
 export const PROBLEM_TYPES = {
   quotaExceeded: "https://iana.org/assignments/http-problem-types#quota-exceeded",
-  temporaryReducedCapacity: "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity",
+  temporaryReducedCapacity:
+    "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity",
 } as const;
 
 /** A policy name as a Structured-Field String (`"…"`, with `\` and `"` escaped, printable ASCII only). */
@@ -46,7 +47,10 @@ export function getRateLimitHeaders(
       .map((p) => `${sfString(p.policy)};q=${p.limit};w=${Math.max(1, p.windowSeconds)}`)
       .join(", ");
     headers["RateLimit"] = result.policies
-      .map((p) => `${sfString(p.policy)};r=${Math.max(0, p.remaining)};t=${secondsUntil(p.reset, now)}`)
+      .map(
+        (p) =>
+          `${sfString(p.policy)};r=${Math.max(0, p.remaining)};t=${secondsUntil(p.reset, now)}`,
+      )
       .join(", ");
   }
   if (!result.success) headers["Retry-After"] = String(Math.max(1, result.retryAfter));
@@ -61,7 +65,10 @@ export interface RateLimitExceededBody {
 }
 
 /** The 429 body: `{ error: "Rate limit exceeded", message: "Too many requests. Please try again after <ISO time>", retryAfter }`. */
-export function rateLimitExceededBody(result: RateLimitResult, now = Date.now()): RateLimitExceededBody {
+export function rateLimitExceededBody(
+  result: RateLimitResult,
+  now = Date.now(),
+): RateLimitExceededBody {
   const retryAfter = Math.max(1, result.retryAfter);
   return {
     error: "Rate limit exceeded",
@@ -85,7 +92,11 @@ export interface RateLimitProblem {
  * The `application/problem+json` variant of the 429 body: type `…#quota-exceeded` with the
  * `violated-policies` extension member (draft-ietf-httpapi-ratelimit-headers-10).
  */
-export function rateLimitProblem(result: RateLimitResult, options: { instance?: string } = {}, now = Date.now()): RateLimitProblem {
+export function rateLimitProblem(
+  result: RateLimitResult,
+  options: { instance?: string } = {},
+  now = Date.now(),
+): RateLimitProblem {
   const body = rateLimitExceededBody(result, now);
   const violated = result.policies.filter((p) => !p.success).map((p) => p.policy);
   return {

@@ -3,7 +3,8 @@ import { RateLimitError } from "./errors.ts";
 import { parseClientAddress } from "./ip.ts";
 
 /** Request headers as the Fetch API or Node give them. */
-export type HeaderSource = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+export type HeaderSource =
+  Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** Input of {@link getRateLimitIdentifier}. */
 export interface IdentifierInput {
@@ -45,9 +46,11 @@ const inputSchema = z.object({
 
 function readHeader(headers: HeaderSource | undefined, name: string): string | undefined {
   if (!headers) return undefined;
-  if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name) ?? undefined;
+  if (typeof (headers as Headers).get === "function")
+    return (headers as Headers).get(name) ?? undefined;
   const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
-  const value = record[name] ?? Object.entries(record).find(([key]) => key.toLowerCase() === name)?.[1];
+  const value =
+    record[name] ?? Object.entries(record).find(([key]) => key.toLowerCase() === name)?.[1];
   if (value === undefined) return undefined;
   return typeof value === "string" ? value : value.join(",");
 }
@@ -57,12 +60,17 @@ function readHeader(headers: HeaderSource | undefined, name: string): string | u
  * places from the right (the one our own proxies wrote), else `x-real-ip`, else the peer address.
  * Returns the IP group (IPv6 /64) or undefined.
  */
-export function clientIpFrom(input: Pick<IdentifierInput, "headers" | "ip" | "trustedProxyCount">): string | undefined {
+export function clientIpFrom(
+  input: Pick<IdentifierInput, "headers" | "ip" | "trustedProxyCount">,
+): string | undefined {
   const trusted = input.trustedProxyCount ?? 1;
   if (trusted > 0) {
     const forwarded = readHeader(input.headers, "x-forwarded-for");
     if (forwarded !== undefined) {
-      const hops = forwarded.split(",").map((hop) => hop.trim()).filter((hop) => hop.length > 0);
+      const hops = forwarded
+        .split(",")
+        .map((hop) => hop.trim())
+        .filter((hop) => hop.length > 0);
       if (hops.length > 0) {
         const hop = hops[Math.max(0, hops.length - trusted)] ?? "";
         const parsed = parseClientAddress(hop);
@@ -80,7 +88,8 @@ export function clientIpFrom(input: Pick<IdentifierInput, "headers" | "ip" | "tr
 export async function hashIdentifier(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   let hex = "";
-  for (const byte of new Uint8Array(digest).subarray(0, 16)) hex += byte.toString(16).padStart(2, "0");
+  for (const byte of new Uint8Array(digest).subarray(0, 16))
+    hex += byte.toString(16).padStart(2, "0");
   return hex;
 }
 
@@ -106,10 +115,16 @@ export async function getRateLimitIdentifier(input: IdentifierInput): Promise<Ra
   const withIp = (identity: Omit<RateLimitIdentity, "ip">): RateLimitIdentity =>
     ip === undefined ? identity : { ...identity, ip };
   if (input.userId !== undefined && input.userId !== null && String(input.userId) !== "") {
-    return withIp({ identifier: `user_${await hashIdentifier(`${salt}|user|${String(input.userId)}`)}`, kind: "user" });
+    return withIp({
+      identifier: `user_${await hashIdentifier(`${salt}|user|${String(input.userId)}`)}`,
+      kind: "user",
+    });
   }
   if (input.apiKey) {
-    return withIp({ identifier: `key_${await hashIdentifier(`${salt}|apiKey|${input.apiKey}`)}`, kind: "apiKey" });
+    return withIp({
+      identifier: `key_${await hashIdentifier(`${salt}|apiKey|${input.apiKey}`)}`,
+      kind: "apiKey",
+    });
   }
   if (ip !== undefined) {
     return { identifier: `ip_${await hashIdentifier(`${salt}|ip|${ip}`)}`, kind: "ip", ip };

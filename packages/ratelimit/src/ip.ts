@@ -14,7 +14,13 @@ function parseIpv4(text: string): number[] | undefined {
   const match = IPV4.exec(text);
   if (!match) return undefined;
   const octets = match.slice(1, 5).map(Number);
-  if (octets.some((o, i) => o > 255 || (match[i + 1] as string).length > 1 && (match[i + 1] as string).startsWith("0"))) {
+  if (
+    octets.some(
+      (o, i) =>
+        o > 255 ||
+        ((match[i + 1] as string).length > 1 && (match[i + 1] as string).startsWith("0")),
+    )
+  ) {
     return undefined;
   }
   return octets;
@@ -33,7 +39,10 @@ function parseIpv6(text: string): number[] | undefined {
         if (index !== pieces.length - 1) return undefined;
         const v4 = parseIpv4(piece);
         if (!v4) return undefined;
-        groups.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
+        groups.push(
+          ((v4[0] as number) << 8) | (v4[1] as number),
+          ((v4[2] as number) << 8) | (v4[3] as number),
+        );
       } else {
         if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) return undefined;
         groups.push(Number.parseInt(piece, 16));

@@ -26,7 +26,12 @@ const SAFE_PART = /^[A-Za-z0-9_.-]+$/;
  * 2.2.0 lays them out: fixed window `<prefix>:<id>:<window#>`, sliding window current and
  * previous window, token bucket `<prefix>:<id>`.
  */
-export function policyKeys(app: string, policy: ResolvedPolicy, keyId: string, now: number): string[] {
+export function policyKeys(
+  app: string,
+  policy: ResolvedPolicy,
+  keyId: string,
+  now: number,
+): string[] {
   const base = `${policyPrefix(app, policy)}:${keyId}`;
   if (policy.algorithm === "tokenBucket") return [base];
   const window = Math.floor(now / policy.windowMs);

@@ -16,7 +16,12 @@ import {
   type UsageQuery,
 } from "./metrics.ts";
 import { MULTI_POLICY_SCRIPT } from "./multi-script.ts";
-import { createPolicyRegistry, type PolicyRegistry, type PolicyRegistryOptions, type PolicySelector } from "./policies.ts";
+import {
+  createPolicyRegistry,
+  type PolicyRegistry,
+  type PolicyRegistryOptions,
+  type PolicySelector,
+} from "./policies.ts";
 import type {
   PolicyOutcome,
   RateLimitEvent,
@@ -125,7 +130,11 @@ export interface RateLimiter {
   readonly metrics: {
     getUsage(query?: Omit<UsageQuery, "app">): Promise<Record<string, PolicyUsage>>;
     getUsageOverTime(query?: Omit<UsageQuery, "app">): ReturnType<typeof getUsageOverTime>;
-    topIdentifiers(query?: { kind?: "allowed" | "blocked"; hours?: number; limit?: number }): ReturnType<typeof topIdentifiers>;
+    topIdentifiers(query?: {
+      kind?: "allowed" | "blocked";
+      hours?: number;
+      limit?: number;
+    }): ReturnType<typeof topIdentifiers>;
     /** Writes batched metrics now. */
     flush(): Promise<void>;
   };
@@ -139,7 +148,11 @@ const MAX_COST = 1_000_000;
 
 /** Checks the identifier without allocating (hot path). */
 function checkIdentifier(identifier: unknown): asserts identifier is string {
-  if (typeof identifier !== "string" || identifier.length === 0 || identifier.length > MAX_IDENTIFIER) {
+  if (
+    typeof identifier !== "string" ||
+    identifier.length === 0 ||
+    identifier.length > MAX_IDENTIFIER
+  ) {
     throw new RateLimitError(
       "RATELIMIT_INVALID_INPUT",
       `identifier: expected a string of 1 to ${MAX_IDENTIFIER} characters, got ${typeof identifier === "string" ? `${identifier.length} characters` : typeof identifier}`,
@@ -150,7 +163,10 @@ function checkIdentifier(identifier: unknown): asserts identifier is string {
 function checkCost(cost: unknown): number {
   if (cost === undefined) return 1;
   if (typeof cost !== "number" || !Number.isInteger(cost) || cost < 1 || cost > MAX_COST) {
-    throw new RateLimitError("RATELIMIT_INVALID_INPUT", `cost: expected an integer from 1 to ${MAX_COST}, got ${typeof cost === "number" ? cost : typeof cost}`);
+    throw new RateLimitError(
+      "RATELIMIT_INVALID_INPUT",
+      `cost: expected an integer from 1 to ${MAX_COST}, got ${typeof cost === "number" ? cost : typeof cost}`,
+    );
   }
   return cost;
 }
@@ -165,7 +181,8 @@ function mostRestrictive(outcomes: readonly PolicyOutcome[]): PolicyOutcome {
     } else if (
       !outcome.success
         ? outcome.reset > chosen.reset
-        : outcome.remaining < chosen.remaining || (outcome.remaining === chosen.remaining && outcome.reset > chosen.reset)
+        : outcome.remaining < chosen.remaining ||
+          (outcome.remaining === chosen.remaining && outcome.reset > chosen.reset)
     ) {
       chosen = outcome;
     }
@@ -175,7 +192,11 @@ function mostRestrictive(outcomes: readonly PolicyOutcome[]): PolicyOutcome {
 
 type Decision = Omit<RateLimitResult, "pending">;
 
-function decide(outcomes: readonly PolicyOutcome[], reason: RateLimitReason, now: number): Decision {
+function decide(
+  outcomes: readonly PolicyOutcome[],
+  reason: RateLimitReason,
+  now: number,
+): Decision {
   const chosen = outcomes.length === 1 ? (outcomes[0] as PolicyOutcome) : mostRestrictive(outcomes);
   let success = true;
   for (const outcome of outcomes) if (!outcome.success) success = false;
@@ -192,7 +213,10 @@ function decide(outcomes: readonly PolicyOutcome[], reason: RateLimitReason, now
 }
 
 /** Applies an identifier's override to a policy. */
-function withOverride(policy: ResolvedPolicy, override: RateLimitOverride | undefined): ResolvedPolicy {
+function withOverride(
+  policy: ResolvedPolicy,
+  override: RateLimitOverride | undefined,
+): ResolvedPolicy {
   if (!override) return policy;
   const exact = override.limits?.[policy.name];
   const factor = exact !== undefined ? exact / policy.limit : (override.multiplier ?? 1);
@@ -222,16 +246,25 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   const upstream = new UpstashLimiters(redis, app);
   const fallback = new MemoryLimiter({ maxEntries: options.failure?.maxFallbackEntries });
   const cacheOption = options.ephemeralCache ?? true;
-  const blockCache = cacheOption === false ? undefined : new BlockCache(cacheOption === true ? {} : cacheOption);
+  const blockCache =
+    cacheOption === false ? undefined : new BlockCache(cacheOption === true ? {} : cacheOption);
   const multiScript = redis.createScript<number[]>(MULTI_POLICY_SCRIPT);
-  const stats: RateLimiterStats = { redisChecks: 0, cacheBlocks: 0, denied: 0, fallbacks: 0, failClosed: 0, redisErrors: 0 };
+  const stats: RateLimiterStats = {
+    redisChecks: 0,
+    cacheBlocks: 0,
+    denied: 0,
+    fallbacks: 0,
+    failClosed: 0,
+    redisErrors: 0,
+  };
   let breakerOpenUntil = 0;
   const redisUsable = () => Date.now() >= breakerOpenUntil;
 
   const emit = (event: RateLimitEvent) => {
     try {
       options.onEvent?.(event);
-      if (options.logger && event.type !== "denied") options.logger.warn(`ratelimit ${event.type}`, { ...event });
+      if (options.logger && event.type !== "denied")
+        options.logger.warn(`ratelimit ${event.type}`, { ...event });
     } catch {
       // A broken hook must not break rate limiting.
     }
@@ -250,12 +283,23 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   const metrics =
     analyticsOption === false
       ? undefined
-      : new MetricsRecorder(redis, app, { ...(analyticsOption === true ? {} : analyticsOption), timeoutMs, onError });
+      : new MetricsRecorder(redis, app, {
+          ...(analyticsOption === true ? {} : analyticsOption),
+          timeoutMs,
+          onError,
+        });
 
   const controls =
     options.controls === false
       ? undefined
-      : new LimitControls({ redis, app, refreshMs: options.controls?.refreshMs ?? 5000, timeoutMs, onError, redisUsable });
+      : new LimitControls({
+          redis,
+          app,
+          refreshMs: options.controls?.refreshMs ?? 5000,
+          timeoutMs,
+          onError,
+          redisUsable,
+        });
 
   /**
    * Hands background work to waitUntil, or awaits it; returns the result with `pending`.
@@ -275,7 +319,8 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       return result;
     }
     const live = [task, flush, refresh].filter((t): t is Promise<void> => t !== undefined);
-    const pending = live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
+    const pending =
+      live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
     result.pending = pending;
     if (waitUntil) {
       waitUntil(pending);
@@ -284,20 +329,32 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     return pending.then(() => result);
   };
 
-  const record = (outcomes: readonly PolicyOutcome[], success: boolean, identifier: string, isFallback: boolean, now: number) => {
+  const record = (
+    outcomes: readonly PolicyOutcome[],
+    success: boolean,
+    identifier: string,
+    isFallback: boolean,
+    now: number,
+  ) => {
     if (!metrics) return;
     let first = true;
     for (const outcome of outcomes) {
       if (success || !outcome.success) {
         // The identifier counts once per decision in the top lists.
-        metrics.record(outcome.policy, success ? "allowed" : "blocked", first ? identifier : undefined, now);
+        metrics.record(
+          outcome.policy,
+          success ? "allowed" : "blocked",
+          first ? identifier : undefined,
+          now,
+        );
         first = false;
       }
       if (isFallback) metrics.record(outcome.policy, "fallback", undefined, now);
     }
   };
 
-  const windowSecondsOf = (policy: ResolvedPolicy) => Math.max(1, Math.ceil(policy.windowMs / 1000));
+  const windowSecondsOf = (policy: ResolvedPolicy) =>
+    Math.max(1, Math.ceil(policy.windowMs / 1000));
 
   /** The upstream algorithm's answer as an outcome (+ the cached-window sync as a task). */
   const singleOutcome = (
@@ -335,9 +392,18 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     const args: string[] = [String(now), String(cost), String(policies.length)];
     for (const policy of policies) {
       keys.push(...policyKeys(app, policy, keyId, now));
-      args.push(policy.algorithm, String(policy.limit), String(policy.windowMs), String(policy.refillRate));
+      args.push(
+        policy.algorithm,
+        String(policy.limit),
+        String(policy.windowMs),
+        String(policy.refillRate),
+      );
     }
-    const reply = await withTimeout(multiScript.exec(keys, args), timeoutMs, "limit (multi-policy)");
+    const reply = await withTimeout(
+      multiScript.exec(keys, args),
+      timeoutMs,
+      "limit (multi-policy)",
+    );
     const outcomes = policies.map((policy, index): PolicyOutcome => ({
       policy: policy.name,
       success: Number(reply[1 + index * 3]) === 1,
@@ -349,7 +415,11 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     return { outcomes, task: undefined };
   };
 
-  const denied = (identifier: string, by: "identifier" | "ip", waitUntil: WaitUntil | undefined) => {
+  const denied = (
+    identifier: string,
+    by: "identifier" | "ip",
+    waitUntil: WaitUntil | undefined,
+  ) => {
     stats.denied++;
     emit({ type: "denied", identifier, by });
     const now = Date.now();
@@ -371,7 +441,10 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     );
   };
 
-  const limit = async (identifier: string, limitOptions: LimitOptions = {}): Promise<RateLimitResult> => {
+  const limit = async (
+    identifier: string,
+    limitOptions: LimitOptions = {},
+  ): Promise<RateLimitResult> => {
     checkIdentifier(identifier);
     const cost = checkCost(limitOptions.cost);
     const { policies, key: setKey } = registry.select(limitOptions);
@@ -404,7 +477,10 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
         stats.redisChecks++;
         if (effective.length === 1) {
           const policy = effective[0] as ResolvedPolicy;
-          checked = singleOutcome(policy, await withTimeout(upstream.get(policy).limit(keyId, cost), timeoutMs, "limit"));
+          checked = singleOutcome(
+            policy,
+            await withTimeout(upstream.get(policy).limit(keyId, cost), timeoutMs, "limit"),
+          );
         } else {
           checked = await checkMulti(keyId, effective, cost);
         }
@@ -423,7 +499,14 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       record(outcomes, decision.success, identifier, false, now);
       return finish(decision, task, waitUntil);
     }
-    return useFallback(identifier, keyId, effective, cost, new RateLimitError("RATELIMIT_STORE_ERROR", "Redis is skipped after a recent failure"), waitUntil);
+    return useFallback(
+      identifier,
+      keyId,
+      effective,
+      cost,
+      new RateLimitError("RATELIMIT_STORE_ERROR", "Redis is skipped after a recent failure"),
+      waitUntil,
+    );
   };
 
   const useFallback = async (
@@ -446,14 +529,24 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     const decision = decide(outcomes, "fallback", now);
     stats.fallbacks++;
     for (const outcome of outcomes) {
-      emit({ type: "fallback", policy: outcome.policy, identifier, success: decision.success, error: errorMessage(cause) });
+      emit({
+        type: "fallback",
+        policy: outcome.policy,
+        identifier,
+        success: decision.success,
+        error: errorMessage(cause),
+      });
     }
     record(outcomes, decision.success, identifier, true, now);
     return finish(decision, undefined, waitUntil);
   };
 
   const requireControls = () => {
-    if (!controls) throw new RateLimitError("RATELIMIT_INVALID_INPUT", "controls: the deny list and overrides are turned off");
+    if (!controls)
+      throw new RateLimitError(
+        "RATELIMIT_INVALID_INPUT",
+        "controls: the deny list and overrides are turned off",
+      );
     return controls;
   };
 
@@ -462,20 +555,35 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     limit,
     async getRemaining(identifier, selector) {
       checkIdentifier(identifier);
-      const policies = selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined ? registry.resolve(selector) : [...registry.policies.values()];
+      const policies =
+        selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined
+          ? registry.resolve(selector)
+          : [...registry.policies.values()];
       const override = controls?.override(identifier);
       const keyId = keyIdentifier(identifier);
       return Promise.all(
         policies.map(async (base) => {
           const policy = withOverride(base, override);
-          const quota = await withTimeout(upstream.get(policy).getRemaining(keyId), timeoutMs, "getRemaining");
-          return { policy: policy.name, limit: quota.limit, remaining: Math.max(0, quota.remaining), reset: quota.reset };
+          const quota = await withTimeout(
+            upstream.get(policy).getRemaining(keyId),
+            timeoutMs,
+            "getRemaining",
+          );
+          return {
+            policy: policy.name,
+            limit: quota.limit,
+            remaining: Math.max(0, quota.remaining),
+            reset: quota.reset,
+          };
         }),
       );
     },
     async reset(identifier, selector) {
       checkIdentifier(identifier);
-      const policies = selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined ? registry.resolve(selector) : [...registry.policies.values()];
+      const policies =
+        selector && (selector.policy ?? selector.bucket ?? selector.plan) !== undefined
+          ? registry.resolve(selector)
+          : [...registry.policies.values()];
       const keyId = keyIdentifier(identifier);
       const now = Date.now();
       const keys = new Set<string>();

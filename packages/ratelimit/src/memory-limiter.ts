@@ -23,7 +23,12 @@ export class MemoryLimiter {
   }
 
   /** Checks every policy; consumes `cost` from all of them only when all allow. */
-  limit(identifier: string, policies: readonly ResolvedPolicy[], cost: number, now = Date.now()): PolicyOutcome[] {
+  limit(
+    identifier: string,
+    policies: readonly ResolvedPolicy[],
+    cost: number,
+    now = Date.now(),
+  ): PolicyOutcome[] {
     const evaluations = policies.map((policy) => this.evaluate(identifier, policy, cost, now));
     if (evaluations.every((e) => e.outcome.success)) evaluations.forEach((e) => e.commit());
     return evaluations.map((e) => e.outcome);
@@ -31,7 +36,8 @@ export class MemoryLimiter {
 
   /** Forgets an identifier (admin reset). */
   reset(identifier: string): void {
-    for (const key of [...this.#states.keys()]) if (key.endsWith(`|${identifier}`)) this.#states.delete(key);
+    for (const key of [...this.#states.keys()])
+      if (key.endsWith(`|${identifier}`)) this.#states.delete(key);
   }
 
   /** Number of tracked (policy, identifier) pairs. */
@@ -48,7 +54,12 @@ export class MemoryLimiter {
     this.#states.set(key, state);
   }
 
-  private evaluate(identifier: string, policy: ResolvedPolicy, cost: number, now: number): Evaluation {
+  private evaluate(
+    identifier: string,
+    policy: ResolvedPolicy,
+    cost: number,
+    now: number,
+  ): Evaluation {
     const key = `${policy.name}|${identifier}`;
     const windowSeconds = Math.max(1, Math.ceil(policy.windowMs / 1000));
     const base = { policy: policy.name, limit: policy.limit, windowSeconds };
@@ -56,7 +67,9 @@ export class MemoryLimiter {
 
     if (policy.algorithm === "tokenBucket") {
       let state: BucketState =
-        existing?.kind === "bucket" ? { ...existing } : { kind: "bucket", refilledAt: now, tokens: policy.limit };
+        existing?.kind === "bucket"
+          ? { ...existing }
+          : { kind: "bucket", refilledAt: now, tokens: policy.limit };
       if (now >= state.refilledAt + policy.windowMs) {
         const refills = Math.floor((now - state.refilledAt) / policy.windowMs);
         state = {
@@ -67,7 +80,10 @@ export class MemoryLimiter {
       }
       const reset = state.refilledAt + policy.windowMs;
       if (state.tokens < cost) {
-        return { outcome: { ...base, success: false, remaining: 0, reset }, commit: () => undefined };
+        return {
+          outcome: { ...base, success: false, remaining: 0, reset },
+          commit: () => undefined,
+        };
       }
       const remaining = state.tokens - cost;
       return {
@@ -80,7 +96,8 @@ export class MemoryLimiter {
     let state: WindowState = { kind: "window", bucket, current: 0, previous: 0 };
     if (existing?.kind === "window") {
       if (existing.bucket === bucket) state = { ...existing };
-      else if (existing.bucket === bucket - 1) state = { kind: "window", bucket, current: 0, previous: existing.current };
+      else if (existing.bucket === bucket - 1)
+        state = { kind: "window", bucket, current: 0, previous: existing.current };
     }
     const reset = (bucket + 1) * policy.windowMs;
     const weightedPrevious =

@@ -27,7 +27,11 @@ export function minuteMetricsKey(app: string, minuteStartMs: number): string {
 }
 
 /** Key of an hourly top-identifiers sorted set: `<app>:metrics:rl:top:<allowed|blocked>:<hour start, ms epoch>`. */
-export function topIdentifiersKey(app: string, kind: "allowed" | "blocked", hourStartMs: number): string {
+export function topIdentifiersKey(
+  app: string,
+  kind: "allowed" | "blocked",
+  hourStartMs: number,
+): string {
   return buildKey(app, "metrics", "rl", "top", kind, hourStartMs);
 }
 
@@ -72,7 +76,10 @@ export class MetricsRecorder {
   constructor(
     redis: Redis,
     app: string,
-    options: MetricsOptions & { timeoutMs: number; onError: (operation: string, error: unknown) => void },
+    options: MetricsOptions & {
+      timeoutMs: number;
+      onError: (operation: string, error: unknown) => void;
+    },
   ) {
     this.#redis = redis;
     this.#app = app;
@@ -99,7 +106,12 @@ export class MetricsRecorder {
   }
 
   /** Counts one decision of one policy (and, for allowed/blocked, the identifier's hourly score). */
-  record(policy: string, counter: RateLimitCounter, identifier: string | undefined, now = Date.now()): void {
+  record(
+    policy: string,
+    counter: RateLimitCounter,
+    identifier: string | undefined,
+    now = Date.now(),
+  ): void {
     this.add(Math.floor(now / MINUTE_MS) * MINUTE_MS, this.fieldsOf(policy)[counter], 1);
     if (identifier !== undefined && counter !== "fallback") {
       this.addTop(Math.floor(now / HOUR_MS) * HOUR_MS, counter, identifier, 1);
@@ -115,7 +127,12 @@ export class MetricsRecorder {
     fields.set(field, (fields.get(field) ?? 0) + count);
   }
 
-  private addTop(hour: number, kind: "allowed" | "blocked", identifier: string, count: number): void {
+  private addTop(
+    hour: number,
+    kind: "allowed" | "blocked",
+    identifier: string,
+    count: number,
+  ): void {
     let lists = this.#top.get(hour);
     if (!lists) {
       lists = { allowed: new Map(), blocked: new Map() };
@@ -132,7 +149,8 @@ export class MetricsRecorder {
 
   /** Flushes when the interval has passed and something is batched; the promise never rejects. */
   flushIfDue(now = Date.now(), redisUsable = true): Promise<void> | undefined {
-    if (this.#flushing || now - this.#lastFlush < this.#flushIntervalMs || !redisUsable) return undefined;
+    if (this.#flushing || now - this.#lastFlush < this.#flushIntervalMs || !redisUsable)
+      return undefined;
     if (this.#counters.size === 0 && this.#top.size === 0) return undefined;
     return this.flush();
   }
@@ -151,10 +169,13 @@ export class MetricsRecorder {
       .catch((error: unknown) => {
         this.#onError("metrics.flush", error);
         // Kept for the next flush (bounded like any batch).
-        for (const [minute, fields] of counters) for (const [field, count] of fields) this.add(minute, field, count);
+        for (const [minute, fields] of counters)
+          for (const [field, count] of fields) this.add(minute, field, count);
         for (const [hour, lists] of top) {
-          for (const [identifier, count] of lists.allowed) this.addTop(hour, "allowed", identifier, count);
-          for (const [identifier, count] of lists.blocked) this.addTop(hour, "blocked", identifier, count);
+          for (const [identifier, count] of lists.allowed)
+            this.addTop(hour, "allowed", identifier, count);
+          for (const [identifier, count] of lists.blocked)
+            this.addTop(hour, "blocked", identifier, count);
         }
       })
       .finally(() => {
@@ -211,16 +232,20 @@ function addField(into: Record<string, PolicyUsage>, field: string, value: unkno
   const bar = field.lastIndexOf("|");
   if (bar < 0) return;
   const policy = field.slice(0, bar);
-  const counter = (Object.entries(RATE_LIMIT_COUNTERS).find(([, name]) => name === field.slice(bar + 1))?.[0]) as
-    | RateLimitCounter
-    | undefined;
+  const counter = Object.entries(RATE_LIMIT_COUNTERS).find(
+    ([, name]) => name === field.slice(bar + 1),
+  )?.[0] as RateLimitCounter | undefined;
   if (!counter) return;
   const usage = (into[policy] ??= { allowed: 0, blocked: 0, fallback: 0 });
   usage[counter] += Number(value) || 0;
 }
 
 /** Reads the per-minute hashes of a span (one pipeline, at most 1 day of minutes). */
-async function readMinutes(redis: Redis, app: string, minutes: number[]): Promise<(Record<string, unknown> | null)[]> {
+async function readMinutes(
+  redis: Redis,
+  app: string,
+  minutes: number[],
+): Promise<(Record<string, unknown> | null)[]> {
   if (minutes.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const minute of minutes) pipeline.hgetall(minuteMetricsKey(app, minute));
@@ -232,11 +257,15 @@ async function readMinutes(redis: Redis, app: string, minutes: number[]): Promis
  * summed over every instance.
  * @example await getUsage(redis, { app: "hotpath", since: Date.now() - 15 * 60_000 })
  */
-export async function getUsage(redis: Redis, query: UsageQuery = {}): Promise<Record<string, PolicyUsage>> {
+export async function getUsage(
+  redis: Redis,
+  query: UsageQuery = {},
+): Promise<Record<string, PolicyUsage>> {
   const app = query.app ?? "hotpath";
   const rows = await readMinutes(redis, app, minutesOf(query));
   const usage: Record<string, PolicyUsage> = {};
-  for (const row of rows) for (const [field, value] of Object.entries(row ?? {})) addField(usage, field, value);
+  for (const row of rows)
+    for (const [field, value] of Object.entries(row ?? {})) addField(usage, field, value);
   return usage;
 }
 
@@ -250,7 +279,8 @@ export async function getUsageOverTime(
   const rows = await readMinutes(redis, app, minutes);
   return minutes.map((time, index) => {
     const policies: Record<string, PolicyUsage> = {};
-    for (const [field, value] of Object.entries(rows[index] ?? {})) addField(policies, field, value);
+    for (const [field, value] of Object.entries(rows[index] ?? {}))
+      addField(policies, field, value);
     return { time, policies };
   });
 }
@@ -261,17 +291,28 @@ export async function getUsageOverTime(
  */
 export async function topIdentifiers(
   redis: Redis,
-  query: { app?: string; kind?: "allowed" | "blocked"; hours?: number; limit?: number; now?: number } = {},
+  query: {
+    app?: string;
+    kind?: "allowed" | "blocked";
+    hours?: number;
+    limit?: number;
+    now?: number;
+  } = {},
 ): Promise<{ identifier: string; count: number }[]> {
   const app = query.app ?? "hotpath";
   const now = query.now ?? Date.now();
   const hours = Math.min(Math.max(1, Math.floor(query.hours ?? 1)), 192);
   const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 10)), 1000);
   const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
-  const keys = Array.from({ length: hours }, (_, i) => topIdentifiersKey(app, query.kind ?? "blocked", hour - i * HOUR_MS));
+  const keys = Array.from({ length: hours }, (_, i) =>
+    topIdentifiersKey(app, query.kind ?? "blocked", hour - i * HOUR_MS),
+  );
   // ZUNION WITHSCORES answers a flat [member, score, …] list in ascending score order.
   const list = (await redis.zunion(keys.length, keys, { withScores: true })) as unknown[];
   const entries: { identifier: string; count: number }[] = [];
-  for (let i = 0; i + 1 < list.length; i += 2) entries.push({ identifier: String(list[i]), count: Number(list[i + 1]) });
-  return entries.sort((a, b) => b.count - a.count || a.identifier.localeCompare(b.identifier)).slice(0, limit);
+  for (let i = 0; i + 1 < list.length; i += 2)
+    entries.push({ identifier: String(list[i]), count: Number(list[i + 1]) });
+  return entries
+    .sort((a, b) => b.count - a.count || a.identifier.localeCompare(b.identifier))
+    .slice(0, limit);
 }

@@ -82,12 +82,15 @@ export function resolvePolicy(
     let policy: RateLimitPolicy;
     if (typeof input === "string") {
       const { limit, window } = parseLimit(input);
-      policy = definePolicies({ [name]: { limit, window, algorithm: defaultAlgorithm } })[name] as RateLimitPolicy;
+      policy = definePolicies({ [name]: { limit, window, algorithm: defaultAlgorithm } })[
+        name
+      ] as RateLimitPolicy;
     } else {
       policy = definePolicies({ [name]: input })[name] as RateLimitPolicy;
     }
     const windowMs = Math.round(parseDurationMs(policy.window));
-    if (windowMs < 1) throw new ConfigError("CONFIG_INVALID_DURATION", `window of "${name}" is under 1 ms`);
+    if (windowMs < 1)
+      throw new ConfigError("CONFIG_INVALID_DURATION", `window of "${name}" is under 1 ms`);
     return {
       name,
       limit: policy.limit,
@@ -98,9 +101,13 @@ export function resolvePolicy(
     };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new RateLimitError("RATELIMIT_INVALID_POLICY", `Invalid rate-limit policy "${name}": ${detail}`, {
-      cause: error,
-    });
+    throw new RateLimitError(
+      "RATELIMIT_INVALID_POLICY",
+      `Invalid rate-limit policy "${name}": ${detail}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -142,7 +149,10 @@ export function createPolicyRegistry(options: PolicyRegistryOptions = {}): Polic
 
   const resolve = (selector: PolicySelector): readonly ResolvedPolicy[] => {
     if (selector.policy !== undefined && selector.bucket !== undefined) {
-      throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass either `policy` or `bucket`, not both.");
+      throw new RateLimitError(
+        "RATELIMIT_INVALID_INPUT",
+        "Pass either `policy` or `bucket`, not both.",
+      );
     }
     const names: string[] = [];
     if (selector.policy !== undefined) {
@@ -152,7 +162,10 @@ export function createPolicyRegistry(options: PolicyRegistryOptions = {}): Polic
     }
     if (selector.plan !== undefined) names.push(`plan:${selector.plan}`);
     if (names.length === 0) {
-      throw new RateLimitError("RATELIMIT_INVALID_INPUT", "Pass a `policy`, a `bucket` or a `plan` to limit().");
+      throw new RateLimitError(
+        "RATELIMIT_INVALID_INPUT",
+        "Pass a `policy`, a `bucket` or a `plan` to limit().",
+      );
     }
     return [...new Set(names)].map(get);
   };

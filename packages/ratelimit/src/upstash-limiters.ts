@@ -21,7 +21,9 @@ class LocalCounts implements NonNullable<EphemeralCache> {
   readonly #values = new Map<string, number>();
   isBlocked(key: string): { blocked: boolean; reset: number } {
     const reset = this.#values.get(key);
-    return reset !== undefined && reset >= Date.now() ? { blocked: true, reset } : { blocked: false, reset: 0 };
+    return reset !== undefined && reset >= Date.now()
+      ? { blocked: true, reset }
+      : { blocked: false, reset: 0 };
   }
   blockUntil(key: string, reset: number): void {
     this.set(key, reset);
@@ -50,7 +52,8 @@ class LocalCounts implements NonNullable<EphemeralCache> {
   }
   /** Drops the entries of one identifier. */
   forget(keyId: string): void {
-    for (const key of [...this.#values.keys()]) if (key.includes(`:${keyId}:`) || key.endsWith(`:${keyId}`)) this.#values.delete(key);
+    for (const key of [...this.#values.keys()])
+      if (key.includes(`:${keyId}:`) || key.endsWith(`:${keyId}`)) this.#values.delete(key);
   }
 }
 

@@ -1,4 +1,10 @@
-import { TRANSPORTS, openTestRedis, deletePrefix, testTargets, uniquePrefix } from "@hotpath/testing";
+import {
+  TRANSPORTS,
+  openTestRedis,
+  deletePrefix,
+  testTargets,
+  uniquePrefix,
+} from "@hotpath/testing";
 import type { HotpathRedis } from "@hotpath/redis";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -84,46 +90,64 @@ async function awayFromHourBoundary(): Promise<void> {
   if (untilBoundary < 30_000) await sleep(untilBoundary + 100);
 }
 
-describe.each(TRANSPORTS)("accuracy under concurrency over %s: 1,000 requests from 4 processes, limit 100", (transport) => {
-  let redis: HotpathRedis;
-  const prefixes: string[] = [];
-  const target = () => {
-    const { redisUrl, gatewayUrl, gatewayToken } = testTargets();
-    return transport === "tcp" ? { url: redisUrl } : { url: gatewayUrl, token: gatewayToken };
-  };
-  const run = async (policy: string | string[]) => {
-    const prefix = uniquePrefix(`rl-conc-${transport}`);
-    prefixes.push(prefix);
-    await awayFromHourBoundary();
-    const tally = await runProcesses({ ...target(), prefix, policies: POLICIES, policy, identifier: "hot", count: PER_PROCESS });
-    expect(tally.fallback).toBe(0);
-    expect(tally.allowed + tally.blocked).toBe(PROCESSES * PER_PROCESS);
-    return tally;
-  };
+describe.each(TRANSPORTS)(
+  "accuracy under concurrency over %s: 1,000 requests from 4 processes, limit 100",
+  (transport) => {
+    let redis: HotpathRedis;
+    const prefixes: string[] = [];
+    const target = () => {
+      const { redisUrl, gatewayUrl, gatewayToken } = testTargets();
+      return transport === "tcp" ? { url: redisUrl } : { url: gatewayUrl, token: gatewayToken };
+    };
+    const run = async (policy: string | string[]) => {
+      const prefix = uniquePrefix(`rl-conc-${transport}`);
+      prefixes.push(prefix);
+      await awayFromHourBoundary();
+      const tally = await runProcesses({
+        ...target(),
+        prefix,
+        policies: POLICIES,
+        policy,
+        identifier: "hot",
+        count: PER_PROCESS,
+      });
+      expect(tally.fallback).toBe(0);
+      expect(tally.allowed + tally.blocked).toBe(PROCESSES * PER_PROCESS);
+      return tally;
+    };
 
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const prefix of prefixes) await deletePrefix(redis, prefix);
-    await redis.close();
-  });
+    beforeAll(() => {
+      redis = openTestRedis(transport);
+    });
+    afterAll(async () => {
+      for (const prefix of prefixes) await deletePrefix(redis, prefix);
+      await redis.close();
+    });
 
-  it("fixed window allows exactly 100", { timeout: 240_000 }, async () => {
-    expect((await run("fixed")).allowed).toBe(LIMIT);
-  });
+    it("fixed window allows exactly 100", { timeout: 240_000 }, async () => {
+      expect((await run("fixed")).allowed).toBe(LIMIT);
+    });
 
-  it("token bucket allows exactly 100", { timeout: 240_000 }, async () => {
-    expect((await run("bucket")).allowed).toBe(LIMIT);
-  });
+    it("token bucket allows exactly 100", { timeout: 240_000 }, async () => {
+      expect((await run("bucket")).allowed).toBe(LIMIT);
+    });
 
-  it("sliding window stays within its documented bound (exactly the limit inside one window)", { timeout: 240_000 }, async () => {
-    // Documented bound: the current window's count never exceeds the limit; with no previous
-    // window (fresh keys, the run inside one window) that is exactly the limit.
-    expect((await run("sliding")).allowed).toBe(LIMIT);
-  });
+    it(
+      "sliding window stays within its documented bound (exactly the limit inside one window)",
+      { timeout: 240_000 },
+      async () => {
+        // Documented bound: the current window's count never exceeds the limit; with no previous
+        // window (fresh keys, the run inside one window) that is exactly the limit.
+        expect((await run("sliding")).allowed).toBe(LIMIT);
+      },
+    );
 
-  it("several policies in one script (token bucket 100 + daily 1000) allow exactly 100", { timeout: 240_000 }, async () => {
-    expect((await run(["bucket", "daily"])).allowed).toBe(LIMIT);
-  });
-});
+    it(
+      "several policies in one script (token bucket 100 + daily 1000) allow exactly 100",
+      { timeout: 240_000 },
+      async () => {
+        expect((await run(["bucket", "daily"])).allowed).toBe(LIMIT);
+      },
+    );
+  },
+);

@@ -1,6 +1,13 @@
 import { startGateway, type RunningGateway } from "@hotpath/gateway";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import { TRANSPORTS, startRedisServer, startTcpProxy, uniquePrefix, type RedisServerHandle, type TcpProxy } from "@hotpath/testing";
+import {
+  TRANSPORTS,
+  startRedisServer,
+  startTcpProxy,
+  uniquePrefix,
+  type RedisServerHandle,
+  type TcpProxy,
+} from "@hotpath/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   RateLimitUnavailableError,
@@ -53,7 +60,11 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
       logger: { warn: (message) => warnings.push(message) },
       analytics: { flushIntervalMs: 0 },
     });
-    expect(await limiter.limit("u", { policy: "open" })).toMatchObject({ success: true, reason: "allowed", remaining: 4 });
+    expect(await limiter.limit("u", { policy: "open" })).toMatchObject({
+      success: true,
+      reason: "allowed",
+      remaining: 4,
+    });
     expect((await limiter.limit("u", { policy: "AUTH" })).reason).toBe("allowed");
 
     await server.stop({ hard: true });
@@ -66,18 +77,36 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
     expect(during[5]?.retryAfter).toBeGreaterThanOrEqual(1);
     // Several policies at once fall back together.
     const multi = await limiter.limit("m", { policy: ["open", "openSliding"] });
-    expect(multi).toMatchObject({ success: true, reason: "fallback", policy: "openSliding", remaining: 3 });
+    expect(multi).toMatchObject({
+      success: true,
+      reason: "fallback",
+      policy: "openSliding",
+      remaining: 3,
+    });
 
     // An instance born during the outage: its first read of the deny list fails, then it falls back.
-    const fresh = createRateLimiter({ redis, prefix: uniquePrefix(`rl-fresh-${transport}`), policies: POLICIES, timeoutMs: TIMEOUT_MS });
-    expect(await fresh.limit("z", { policy: "open" })).toMatchObject({ success: true, reason: "fallback" });
+    const fresh = createRateLimiter({
+      redis,
+      prefix: uniquePrefix(`rl-fresh-${transport}`),
+      policies: POLICIES,
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(await fresh.limit("z", { policy: "open" })).toMatchObject({
+      success: true,
+      reason: "fallback",
+    });
     expect(fresh.stats()).toMatchObject({ fallbacks: 1, redisChecks: 0 });
 
     // AUTH fails closed: a typed error the API maps to 503 + Retry-After.
     const closed = await limiter.limit("u", { policy: "AUTH" }).catch((e: unknown) => e);
     expect(closed).toBeInstanceOf(RateLimitUnavailableError);
     expect(closed).toMatchObject({ code: "RATELIMIT_UNAVAILABLE", policy: "AUTH", retryAfter: 2 });
-    const response = await withRateLimit(limiter, new Request("http://x/login", { headers: { "x-real-ip": "192.0.2.3" } }), () => new Response("ok"), { policy: "AUTH" });
+    const response = await withRateLimit(
+      limiter,
+      new Request("http://x/login", { headers: { "x-real-ip": "192.0.2.3" } }),
+      () => new Response("ok"),
+      { policy: "AUTH" },
+    );
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("2");
 

@@ -1,6 +1,12 @@
 import { parseItem, parseList } from "structured-headers";
 import { describe, expect, it } from "vitest";
-import { getRateLimitHeaders, rateLimitExceededBody, rateLimitProblem, rateLimitResponse, type RateLimitResult } from "../src/index.ts";
+import {
+  getRateLimitHeaders,
+  rateLimitExceededBody,
+  rateLimitProblem,
+  rateLimitResponse,
+  type RateLimitResult,
+} from "../src/index.ts";
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -15,8 +21,22 @@ function result(success: boolean): RateLimitResult {
     reason: success ? "allowed" : "limited",
     pending: Promise.resolve(),
     policies: [
-      { policy: "burst", success, limit: 10, remaining: success ? 4 : 0, reset: NOW + (success ? 1_000 : 30_500), windowSeconds: 60 },
-      { policy: "daily \"quota\"", success: true, limit: 1000, remaining: 990, reset: NOW + 86_000_000, windowSeconds: 86_400 },
+      {
+        policy: "burst",
+        success,
+        limit: 10,
+        remaining: success ? 4 : 0,
+        reset: NOW + (success ? 1_000 : 30_500),
+        windowSeconds: 60,
+      },
+      {
+        policy: 'daily "quota"',
+        success: true,
+        limit: 1000,
+        remaining: 990,
+        reset: NOW + 86_000_000,
+        windowSeconds: 86_400,
+      },
     ],
   };
 }
@@ -48,7 +68,10 @@ describe("rate-limit headers", () => {
   });
 
   it("can leave a header family out", () => {
-    expect(Object.keys(getRateLimitHeaders(result(true), { legacy: false }, NOW))).toEqual(["RateLimit-Policy", "RateLimit"]);
+    expect(Object.keys(getRateLimitHeaders(result(true), { legacy: false }, NOW))).toEqual([
+      "RateLimit-Policy",
+      "RateLimit",
+    ]);
     expect(Object.keys(getRateLimitHeaders(result(true), { ietf: false }, NOW))).toEqual([
       "X-RateLimit-Limit",
       "X-RateLimit-Remaining",
@@ -80,6 +103,8 @@ describe("rate-limit headers", () => {
     expect(((await plain.json()) as { error: string }).error).toBe("Rate limit exceeded");
     const problem = rateLimitResponse(result(false), { problem: true });
     expect(problem.headers.get("content-type")).toBe("application/problem+json");
-    expect(((await problem.json()) as { "violated-policies": string[] })["violated-policies"]).toEqual(["burst"]);
+    expect(
+      ((await problem.json()) as { "violated-policies": string[] })["violated-policies"],
+    ).toEqual(["burst"]);
   });
 });

@@ -16,9 +16,23 @@ export async function sleepUntil(epochMs: number, marginMs = 30): Promise<void> 
 }
 
 /** A Redis client that counts the commands the limiter issues through it (eval/evalsha/pipeline…). */
-export function countingRedis(redis: HotpathRedis): { redis: HotpathRedis; calls: Map<string, number>; total(): number } {
+export function countingRedis(redis: HotpathRedis): {
+  redis: HotpathRedis;
+  calls: Map<string, number>;
+  total(): number;
+} {
   const calls = new Map<string, number>();
-  const counted = new Set(["eval", "evalsha", "pipeline", "get", "set", "del", "hgetall", "smembers", "multi"]);
+  const counted = new Set([
+    "eval",
+    "evalsha",
+    "pipeline",
+    "get",
+    "set",
+    "del",
+    "hgetall",
+    "smembers",
+    "multi",
+  ]);
   const proxy = new Proxy(redis, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { clientIpFrom, getRateLimitIdentifier, hashIdentifier, parseClientAddress } from "../src/index.ts";
+import {
+  clientIpFrom,
+  getRateLimitIdentifier,
+  hashIdentifier,
+  parseClientAddress,
+} from "../src/index.ts";
 
 describe("client addresses", () => {
   it.each([
@@ -15,12 +20,20 @@ describe("client addresses", () => {
     expect(parseClientAddress(raw)?.group).toBe(group);
   });
 
-  it.each(["", "unknown", "256.1.1.1", "1.2.3", "01.2.3.4", "1:2:3:4:5:6:7:8:9", "2001:db8:::1", "2001:db8::1::2", "<script>", "1.2.3.4, 5.6.7.8"])(
-    "rejects %j",
-    (raw) => {
-      expect(parseClientAddress(raw)).toBeUndefined();
-    },
-  );
+  it.each([
+    "",
+    "unknown",
+    "256.1.1.1",
+    "1.2.3",
+    "01.2.3.4",
+    "1:2:3:4:5:6:7:8:9",
+    "2001:db8:::1",
+    "2001:db8::1::2",
+    "<script>",
+    "1.2.3.4, 5.6.7.8",
+  ])("rejects %j", (raw) => {
+    expect(parseClientAddress(raw)).toBeUndefined();
+  });
 
   it("groups every address of one IPv6 /64 together and keeps other /64s apart", async () => {
     const a = await getRateLimitIdentifier({ ip: "2001:db8:aa:bb:1::1" });
@@ -46,7 +59,10 @@ describe("x-forwarded-for with trusted proxies", () => {
     const spoofs = ["", "9.9.9.9, ", "1.2.3.4, 5.6.7.8, ", "garbage, ::1, "];
     const identities = await Promise.all(
       spoofs.map((spoof) =>
-        getRateLimitIdentifier({ headers: { "x-forwarded-for": `${spoof}198.51.100.9` }, trustedProxyCount: 1 }),
+        getRateLimitIdentifier({
+          headers: { "x-forwarded-for": `${spoof}198.51.100.9` },
+          trustedProxyCount: 1,
+        }),
       ),
     );
     expect(new Set(identities.map((i) => i.identifier)).size).toBe(1);
@@ -54,26 +70,36 @@ describe("x-forwarded-for with trusted proxies", () => {
   });
 
   it("uses the leftmost entry when there are fewer entries than trusted proxies", () => {
-    expect(clientIpFrom({ headers: { "x-forwarded-for": "198.51.100.9" }, trustedProxyCount: 3 })).toBe("198.51.100.9");
+    expect(
+      clientIpFrom({ headers: { "x-forwarded-for": "198.51.100.9" }, trustedProxyCount: 3 }),
+    ).toBe("198.51.100.9");
   });
 
   it("ignores the headers when no proxy is trusted, and falls back to x-real-ip, then the peer", () => {
     const headers = { "x-forwarded-for": "6.6.6.6", "x-real-ip": "7.7.7.7" };
     expect(clientIpFrom({ headers, trustedProxyCount: 0, ip: "192.0.2.1" })).toBe("192.0.2.1");
     expect(clientIpFrom({ headers: { "X-Real-IP": "7.7.7.7" }, ip: "192.0.2.1" })).toBe("7.7.7.7");
-    expect(clientIpFrom({ headers: { "x-forwarded-for": "not-an-ip" }, ip: "192.0.2.1" })).toBe("192.0.2.1");
+    expect(clientIpFrom({ headers: { "x-forwarded-for": "not-an-ip" }, ip: "192.0.2.1" })).toBe(
+      "192.0.2.1",
+    );
     expect(clientIpFrom({ headers: new Headers() })).toBeUndefined();
   });
 
   it("joins repeated header lines in order", () => {
-    expect(clientIpFrom({ headers: { "x-forwarded-for": ["6.6.6.6", "198.51.100.9"] } })).toBe("198.51.100.9");
+    expect(clientIpFrom({ headers: { "x-forwarded-for": ["6.6.6.6", "198.51.100.9"] } })).toBe(
+      "198.51.100.9",
+    );
   });
 });
 
 describe("identifiers", () => {
   it("prefers the user id, then the API key, then the IP, and hashes every one", async () => {
     const headers = { "x-forwarded-for": "198.51.100.9" };
-    const user = await getRateLimitIdentifier({ userId: "alice", apiKey: "sk_live_secret", headers });
+    const user = await getRateLimitIdentifier({
+      userId: "alice",
+      apiKey: "sk_live_secret",
+      headers,
+    });
     const key = await getRateLimitIdentifier({ apiKey: "sk_live_secret", headers });
     const ip = await getRateLimitIdentifier({ headers });
     const anonymous = await getRateLimitIdentifier({});
@@ -100,7 +126,9 @@ describe("identifiers", () => {
   });
 
   it("rejects bad input naming the field", async () => {
-    await expect(getRateLimitIdentifier({ trustedProxyCount: -1 })).rejects.toThrow(/trustedProxyCount/);
+    await expect(getRateLimitIdentifier({ trustedProxyCount: -1 })).rejects.toThrow(
+      /trustedProxyCount/,
+    );
     await expect(getRateLimitIdentifier({ userId: "x".repeat(600) })).rejects.toThrow(/userId/);
   });
 });

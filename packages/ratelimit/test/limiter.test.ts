@@ -27,7 +27,12 @@ const POLICIES = {
   minuteSliding: { limit: 4, window: "1m", algorithm: "slidingWindow" },
 } as const satisfies CreateRateLimiterOptions["policies"];
 
-async function run(limiter: ReturnType<typeof createRateLimiter>, id: string, n: number, options: Parameters<ReturnType<typeof createRateLimiter>["limit"]>[1]) {
+async function run(
+  limiter: ReturnType<typeof createRateLimiter>,
+  id: string,
+  n: number,
+  options: Parameters<ReturnType<typeof createRateLimiter>["limit"]>[1],
+) {
   const results: RateLimitResult[] = [];
   for (let i = 0; i < n; i++) results.push(await limiter.limit(id, options));
   return results;
@@ -55,7 +60,12 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       const limiter = make({ ephemeralCache: false });
       await alignToWindow(2000);
       const results = await run(limiter, "u", 4, { policy: "fixed" });
-      expect(results.map((r) => [r.success, r.remaining])).toEqual([[true, 2], [true, 1], [true, 0], [false, 0]]);
+      expect(results.map((r) => [r.success, r.remaining])).toEqual([
+        [true, 2],
+        [true, 1],
+        [true, 0],
+        [false, 0],
+      ]);
       const blocked = results[3] as RateLimitResult;
       expect(blocked).toMatchObject({ reason: "limited", policy: "fixed", limit: 3 });
       expect(blocked.reset % 2000).toBe(0);
@@ -63,7 +73,10 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       await sleepUntil(blocked.reset - 300, 0);
       expect((await limiter.limit("u", { policy: "fixed" })).success).toBe(false);
       await sleepUntil(blocked.reset);
-      expect(await limiter.limit("u", { policy: "fixed" })).toMatchObject({ success: true, remaining: 2 });
+      expect(await limiter.limit("u", { policy: "fixed" })).toMatchObject({
+        success: true,
+        remaining: 2,
+      });
     });
 
     it("sliding window: blocked after the limit, the previous window still weighs in after the reset", async () => {
@@ -78,13 +91,20 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(afterReset.map((r) => r.success)).toEqual([true, false]);
       // Two windows later the previous window is empty again.
       await sleepUntil((afterReset[0] as RateLimitResult).reset + 2000);
-      expect((await run(limiter, "u", 3, { policy: "sliding" })).every((r) => r.success)).toBe(true);
+      expect((await run(limiter, "u", 3, { policy: "sliding" })).every((r) => r.success)).toBe(
+        true,
+      );
     });
 
     it("token bucket: blocked when empty, one token back at the reset it announced", async () => {
       const limiter = make({ ephemeralCache: false });
       const results = await run(limiter, "u", 4, { policy: "bucket" });
-      expect(results.map((r) => [r.success, r.remaining])).toEqual([[true, 2], [true, 1], [true, 0], [false, 0]]);
+      expect(results.map((r) => [r.success, r.remaining])).toEqual([
+        [true, 2],
+        [true, 1],
+        [true, 0],
+        [false, 0],
+      ]);
       const blocked = results[3] as RateLimitResult;
       await sleepUntil(blocked.reset);
       const refilled = await run(limiter, "u", 2, { policy: "bucket" });
@@ -106,13 +126,27 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
 
   it("charges the cost of a request", async () => {
     const limiter = make({ ephemeralCache: false });
-    expect(await limiter.limit("u", { policy: "wide", cost: 4 })).toMatchObject({ success: true, remaining: 6 });
-    expect(await limiter.limit("u", { policy: "wide", cost: 4 })).toMatchObject({ success: true, remaining: 2 });
-    expect(await limiter.limit("u", { policy: "wide", cost: 4 })).toMatchObject({ success: false, remaining: 0 });
-    expect(await limiter.limit("u", { policy: "wide", cost: 2 })).toMatchObject({ success: true, remaining: 0 });
+    expect(await limiter.limit("u", { policy: "wide", cost: 4 })).toMatchObject({
+      success: true,
+      remaining: 6,
+    });
+    expect(await limiter.limit("u", { policy: "wide", cost: 4 })).toMatchObject({
+      success: true,
+      remaining: 2,
+    });
+    expect(await limiter.limit("u", { policy: "wide", cost: 4 })).toMatchObject({
+      success: false,
+      remaining: 0,
+    });
+    expect(await limiter.limit("u", { policy: "wide", cost: 2 })).toMatchObject({
+      success: true,
+      remaining: 0,
+    });
     await expect(limiter.limit("u", { policy: "wide", cost: 0 })).rejects.toThrow(/cost/);
     await expect(limiter.limit("", { policy: "wide" })).rejects.toThrow(/identifier/);
-    await expect(limiter.limit("u", { policy: "nope" })).rejects.toMatchObject({ code: "RATELIMIT_UNKNOWN_POLICY" });
+    await expect(limiter.limit("u", { policy: "nope" })).rejects.toMatchObject({
+      code: "RATELIMIT_UNKNOWN_POLICY",
+    });
   });
 
   it("resolves buckets and plans from @hotpath/config", async () => {
@@ -131,7 +165,9 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       const results = await run(limiter, "u", 4, { policy: ["burst", "daily"] });
       expect(results.map((r) => r.success)).toEqual([true, true, true, false]);
       expect(results[2]).toMatchObject({ policy: "burst", remaining: 0 });
-      expect((results[3] as RateLimitResult).policies.map((p) => [p.policy, p.success, p.remaining])).toEqual([
+      expect(
+        (results[3] as RateLimitResult).policies.map((p) => [p.policy, p.success, p.remaining]),
+      ).toEqual([
         ["burst", false, 0],
         ["daily", true, 2],
       ]);
@@ -142,12 +178,20 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         ["daily", 2],
       ]);
       const headers = getRateLimitHeaders(results[3] as RateLimitResult);
-      expect(parseList(headers["RateLimit-Policy"] ?? "").map(([name]) => name)).toEqual(["burst", "daily"]);
-      expect(parseList(headers["RateLimit"] ?? "").map(([, params]) => params.get("r"))).toEqual([0, 2]);
+      expect(parseList(headers["RateLimit-Policy"] ?? "").map(([name]) => name)).toEqual([
+        "burst",
+        "daily",
+      ]);
+      expect(parseList(headers["RateLimit"] ?? "").map(([, params]) => params.get("r"))).toEqual([
+        0, 2,
+      ]);
     });
 
     it("blocks on the daily quota once the burst has room again", async () => {
-      const limiter = make({ ephemeralCache: false, policies: { ...POLICIES, burst: { limit: 10, window: "1m", algorithm: "tokenBucket" } } });
+      const limiter = make({
+        ephemeralCache: false,
+        policies: { ...POLICIES, burst: { limit: 10, window: "1m", algorithm: "tokenBucket" } },
+      });
       const results = await run(limiter, "u", 6, { policy: ["burst", "daily"] });
       expect(results.map((r) => r.success)).toEqual([true, true, true, true, true, false]);
       expect(results[5]).toMatchObject({ policy: "daily", reason: "limited" });
@@ -175,7 +219,9 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
     expect(results[3]?.reason).toBe("limited");
     const before = counting.total();
     const cached = await run(limiter, "u", 50, { policy: "burst" });
-    expect(cached.every((r) => !r.success && r.reason === "cacheBlock" && r.retryAfter >= 1)).toBe(true);
+    expect(cached.every((r) => !r.success && r.reason === "cacheBlock" && r.retryAfter >= 1)).toBe(
+      true,
+    );
     expect(counting.total()).toBe(before);
     expect(limiter.stats().cacheBlocks).toBe(50);
   });
@@ -185,10 +231,19 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       const prefix = uniquePrefix(`rl-deny-${transport}`);
       prefixes.push(prefix);
       const a = createRateLimiter({ redis, prefix, policies: POLICIES });
-      const b = createRateLimiter({ redis, prefix, policies: POLICIES, controls: { refreshMs: 50 } });
+      const b = createRateLimiter({
+        redis,
+        prefix,
+        policies: POLICIES,
+        controls: { refreshMs: 50 },
+      });
       expect((await b.limit("villain", { policy: "wide" })).success).toBe(true);
       await a.denyList.add({ identifier: "villain" });
-      expect(await a.limit("villain", { policy: "wide" })).toMatchObject({ success: false, reason: "denyList", denied: "identifier" });
+      expect(await a.limit("villain", { policy: "wide" })).toMatchObject({
+        success: false,
+        reason: "denyList",
+        denied: "identifier",
+      });
       let seen = false;
       for (let i = 0; i < 40 && !seen; i++) {
         await sleep(60);
@@ -197,7 +252,10 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(seen).toBe(true);
       await a.denyList.add({ ip: "2001:db8:5:6::1" });
       const ip = parseClientAddress("2001:db8:5:6:aaaa::9")?.group;
-      expect(await a.limit("someone", { policy: "wide", ip })).toMatchObject({ reason: "denyList", denied: "ip" });
+      expect(await a.limit("someone", { policy: "wide", ip })).toMatchObject({
+        reason: "denyList",
+        denied: "ip",
+      });
       expect(await a.denyList.list()).toEqual(["id:villain", "ip:2001:db8:5:6::/64"]);
       await a.denyList.remove({ identifier: "villain" });
       expect((await a.limit("villain", { policy: "wide" })).success).toBe(true);
@@ -213,10 +271,15 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(partner[0]?.limit).toBe(30);
       const vip = await run(limiter, "vip", 6, { policy: "burst" });
       expect(vip.map((r) => r.success)).toEqual([true, true, true, true, true, false]);
-      expect(await limiter.overrides.list()).toEqual({ partner: { multiplier: 10 }, vip: { limits: { burst: 5 } } });
+      expect(await limiter.overrides.list()).toEqual({
+        partner: { multiplier: 10 },
+        vip: { limits: { burst: 5 } },
+      });
       await limiter.overrides.remove("partner");
       expect((await limiter.limit("partner", { policy: "burst" })).limit).toBe(3);
-      await expect(limiter.overrides.set("x", { multiplier: -1 })).rejects.toThrow(/override.multiplier/);
+      await expect(limiter.overrides.set("x", { multiplier: -1 })).rejects.toThrow(
+        /override.multiplier/,
+      );
     });
   });
 
@@ -224,10 +287,18 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
     const limiter = make();
     await run(limiter, "u", 4, { policy: ["burst", "daily"] });
     expect((await limiter.limit("u", { policy: ["burst", "daily"] })).reason).toBe("cacheBlock");
-    expect((await limiter.getRemaining("u", { policy: "daily" }))[0]).toMatchObject({ remaining: 2, limit: 5 });
+    expect((await limiter.getRemaining("u", { policy: "daily" }))[0]).toMatchObject({
+      remaining: 2,
+      limit: 5,
+    });
     await limiter.reset("u");
-    expect((await limiter.getRemaining("u", { policy: ["burst", "daily"] })).map((q) => q.remaining)).toEqual([3, 5]);
-    expect(await limiter.limit("u", { policy: ["burst", "daily"] })).toMatchObject({ success: true, reason: "allowed" });
+    expect(
+      (await limiter.getRemaining("u", { policy: ["burst", "daily"] })).map((q) => q.remaining),
+    ).toEqual([3, 5]);
+    expect(await limiter.limit("u", { policy: ["burst", "daily"] })).toMatchObject({
+      success: true,
+      reason: "allowed",
+    });
     const all = await limiter.getRemaining("u");
     expect(all.map((q) => q.policy)).toContain("API");
   });
@@ -236,7 +307,12 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
     it("counts allowed / blocked per policy per minute and the top identifiers, in Redis", async () => {
       const prefix = uniquePrefix(`rl-metrics-${transport}`);
       prefixes.push(prefix);
-      const limiter = createRateLimiter({ redis, prefix, policies: POLICIES, analytics: { flushIntervalMs: 60_000 } });
+      const limiter = createRateLimiter({
+        redis,
+        prefix,
+        policies: POLICIES,
+        analytics: { flushIntervalMs: 60_000 },
+      });
       await run(limiter, "alice", 5, { policy: "burst" });
       await run(limiter, "bob", 2, { policy: "burst" });
       await limiter.metrics.flush();
@@ -245,7 +321,9 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       const series = await limiter.metrics.getUsageOverTime({ since: Date.now() - 5 * 60_000 });
       expect(series.length).toBeGreaterThanOrEqual(5);
       expect(series.reduce((sum, point) => sum + (point.policies.burst?.blocked ?? 0), 0)).toBe(2);
-      expect(await limiter.metrics.topIdentifiers({ kind: "blocked" })).toEqual([{ identifier: "alice", count: 2 }]);
+      expect(await limiter.metrics.topIdentifiers({ kind: "blocked" })).toEqual([
+        { identifier: "alice", count: 2 },
+      ]);
       expect(await limiter.metrics.topIdentifiers({ kind: "allowed" })).toEqual([
         { identifier: "alice", count: 3 },
         { identifier: "bob", count: 2 },
@@ -260,13 +338,24 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       const handed: Promise<unknown>[] = [];
       const prefix = uniquePrefix(`rl-pending-${transport}`);
       prefixes.push(prefix);
-      const withHook = createRateLimiter({ redis, prefix, policies: POLICIES, analytics: { flushIntervalMs: 0 }, waitUntil: (p) => handed.push(p) });
+      const withHook = createRateLimiter({
+        redis,
+        prefix,
+        policies: POLICIES,
+        analytics: { flushIntervalMs: 0 },
+        waitUntil: (p) => handed.push(p),
+      });
       const result = await withHook.limit("u", { policy: "wide" });
       expect(handed).toContain(result.pending);
       await Promise.all(handed);
       expect((await withHook.metrics.getUsage()).wide?.allowed).toBe(1);
 
-      const awaited = createRateLimiter({ redis, prefix, policies: POLICIES, analytics: { flushIntervalMs: 0 } });
+      const awaited = createRateLimiter({
+        redis,
+        prefix,
+        policies: POLICIES,
+        analytics: { flushIntervalMs: 0 },
+      });
       await awaited.limit("u", { policy: "wide" });
       expect((await awaited.metrics.getUsage()).wide?.allowed).toBe(2);
     });
@@ -275,20 +364,34 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
   describe("adapters", () => {
     it("withRateLimit answers 429 with headers and body once the limit is hit", async () => {
       const limiter = make();
-      const request = () => new Request("http://localhost/tips", { headers: { "x-forwarded-for": "6.6.6.6, 198.51.100.20" } });
+      const request = () =>
+        new Request("http://localhost/tips", {
+          headers: { "x-forwarded-for": "6.6.6.6, 198.51.100.20" },
+        });
       const handler = () => new Response("ok", { status: 200 });
-      const ok = await withRateLimit(limiter, request(), handler, { policy: "burst", identify: { trustedProxyCount: 1 } });
+      const ok = await withRateLimit(limiter, request(), handler, {
+        policy: "burst",
+        identify: { trustedProxyCount: 1 },
+      });
       expect(ok.status).toBe(200);
       expect(ok.headers.get("x-ratelimit-remaining")).toBe("2");
       expect(ok.headers.get("ratelimit-policy")).toBe('"burst";q=3;w=60');
       await withRateLimit(limiter, request(), handler, { policy: "burst" });
       await withRateLimit(limiter, request(), handler, { policy: "burst" });
-      const blocked = await withRateLimit(limiter, request(), handler, { policy: "burst", problem: true });
+      const blocked = await withRateLimit(limiter, request(), handler, {
+        policy: "burst",
+        problem: true,
+      });
       expect(blocked.status).toBe(429);
       expect(blocked.headers.get("content-type")).toBe("application/problem+json");
       expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       // Another client behind the same proxy is not affected.
-      const other = await withRateLimit(limiter, new Request("http://localhost/", { headers: { "x-forwarded-for": "198.51.100.21" } }), handler, { policy: "burst" });
+      const other = await withRateLimit(
+        limiter,
+        new Request("http://localhost/", { headers: { "x-forwarded-for": "198.51.100.21" } }),
+        handler,
+        { policy: "burst" },
+      );
       expect(other.status).toBe(200);
     });
 
@@ -298,11 +401,20 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(headers["X-RateLimit-Limit"]).toBe("3");
       await enforceRateLimit(limiter, { identifier: "u", policy: "burst" });
       await enforceRateLimit(limiter, { identifier: "u", policy: "burst" });
-      const error = await enforceRateLimit(limiter, { identifier: "u", policy: "burst" }).catch((e: unknown) => e);
+      const error = await enforceRateLimit(limiter, { identifier: "u", policy: "burst" }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(RateLimitExceededError);
-      expect(error).toMatchObject({ code: "RATELIMIT_EXCEEDED", limit: 3, remaining: 0, policy: "burst" });
+      expect(error).toMatchObject({
+        code: "RATELIMIT_EXCEEDED",
+        limit: 3,
+        remaining: 0,
+        policy: "burst",
+      });
       expect((error as RateLimitExceededError).retryAfter).toBeGreaterThanOrEqual(1);
-      expect((error as RateLimitExceededError).headers["Retry-After"]).toBe(String((error as RateLimitExceededError).retryAfter));
+      expect((error as RateLimitExceededError).headers["Retry-After"]).toBe(
+        String((error as RateLimitExceededError).retryAfter),
+      );
     });
   });
 });

@@ -16,7 +16,8 @@ describe("in-memory insurance limiter", () => {
   it("weights the previous window in a sliding window", () => {
     const limiter = new MemoryLimiter();
     const policy = resolvePolicy("p", { limit: 4, window: "1s", algorithm: "slidingWindow" });
-    for (let i = 0; i < 4; i++) expect(limiter.limit("a", [policy], 1, T0 + i)[0]?.success).toBe(true);
+    for (let i = 0; i < 4; i++)
+      expect(limiter.limit("a", [policy], 1, T0 + i)[0]?.success).toBe(true);
     // 25 % into the next window, 3 of the 4 previous requests still count.
     expect(limiter.limit("a", [policy], 1, T0 + 1250)[0]?.success).toBe(true);
     expect(limiter.limit("a", [policy], 1, T0 + 1250)[0]?.success).toBe(false);
@@ -24,10 +25,18 @@ describe("in-memory insurance limiter", () => {
 
   it("refills a token bucket and honours cost", () => {
     const limiter = new MemoryLimiter();
-    const policy = resolvePolicy("p", { limit: 5, window: "1s", algorithm: "tokenBucket", refillRate: 2 });
+    const policy = resolvePolicy("p", {
+      limit: 5,
+      window: "1s",
+      algorithm: "tokenBucket",
+      refillRate: 2,
+    });
     expect(limiter.limit("a", [policy], 4, T0)[0]).toMatchObject({ success: true, remaining: 1 });
     expect(limiter.limit("a", [policy], 2, T0)[0]).toMatchObject({ success: false, remaining: 0 });
-    expect(limiter.limit("a", [policy], 3, T0 + 1000)[0]).toMatchObject({ success: true, remaining: 0 });
+    expect(limiter.limit("a", [policy], 3, T0 + 1000)[0]).toMatchObject({
+      success: true,
+      remaining: 0,
+    });
   });
 
   it("consumes nothing when one of several policies refuses", () => {
