@@ -45,6 +45,14 @@ export interface ApiRuntime {
   close(): Promise<void>;
 }
 
+/** Route buckets of the read-only procedures, on the generous tier (others: @hotpath/config BUCKET_MAP). */
+export const READ_BUCKETS: Readonly<Record<string, string>> = {
+  "users:read": "generous",
+  "leaderboard:read": "generous",
+  "feed:read": "generous",
+  "metrics:read": "generous",
+};
+
 async function openDatabase(env: ApiEnv): Promise<Database> {
   if (env.DATABASE_URL) return openPostgresDatabase({ url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA });
   if (env.NODE_ENV === "test" && !env.DATA_DIR) return openPgliteDatabase();
@@ -80,6 +88,8 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     timeoutMs: env.REDIS_TIMEOUT_MS,
     analytics: { flushIntervalMs },
     policies: { ...(env.RATE_LIMIT_POLICIES as Record<string, PolicyInput> | undefined), ...options.rateLimitPolicies },
+    // Read-only buckets a polling dashboard hits several times per refresh.
+    buckets: READ_BUCKETS,
     logger,
   });
   const cache = createApiCache({ redis, app, logger, timeoutMs: env.REDIS_TIMEOUT_MS, metricsFlushMs: flushIntervalMs });

@@ -223,6 +223,7 @@ describe.each(TRANSPORTS)("router over %s", (transport) => {
     expect(top.identifiers.some((row) => row.blocked >= 1)).toBe(true);
     const distribution = await admin.api.metrics.keyDistribution({ sample: 1000 });
     expect(distribution.byArea.session ?? 0).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(distribution.byGroup).filter((group) => group.startsWith("session"))).toEqual(["session"]);
     expect(distribution.byArea.lb ?? 0).toBeGreaterThanOrEqual(1);
     expect(distribution.byArea.cache ?? 0).toBeGreaterThanOrEqual(1);
   });

@@ -26,7 +26,8 @@ export async function sampleKeyDistribution(redis: ApiRedis, app: string, sample
       const [, area = "?", group = ""] = key.split(":");
       const areaName = (KEY_AREAS as readonly string[]).includes(area) ? area : "other";
       byArea[areaName] = (byArea[areaName] ?? 0) + 1;
-      const groupName = `${areaName}:${group.replace(/[{}]/g, "") || "-"}`;
+      // Session keys end in the session id: never a group (nor shown anywhere).
+      const groupName = areaName === "session" ? "session" : `${areaName}:${group.replace(/[{}]/g, "") || "-"}`;
       byGroup[groupName] = (byGroup[groupName] ?? 0) + 1;
     }
     seen += keys.length;
