@@ -123,6 +123,16 @@ describe("Redis stopped and restarted (TCP)", () => {
     expect(unhandled).toEqual([]);
   });
 
+  it("subscribe while Redis is unreachable reports an error event, no unhandled rejection", async () => {
+    const redis = open("redis://127.0.0.1:1", 200);
+    const subscriber = redis.subscribe(["t:news"]);
+    const error = await new Promise<unknown>((resolve) => subscriber.on("error", resolve));
+    expect(error).toBeInstanceOf(RedisClientError);
+    expect((error as RedisClientError).code).toBe("REDIS_UNAVAILABLE");
+    await subscriber.unsubscribe();
+    expect(unhandled).toEqual([]);
+  });
+
   it("a client of a Redis that never answered rejects instead of hanging", async () => {
     const redis = open("redis://127.0.0.1:1", 200);
     expectClientError(await settlesWithin(redis.get("x"), 5000), ["REDIS_UNAVAILABLE", "REDIS_TIMEOUT"]);
