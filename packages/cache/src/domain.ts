@@ -1,5 +1,6 @@
 import { CACHE_PREFIX, TTL_LONG, TTL_MEDIUM } from "@hotpath/config";
-import { createCache, type Cache, type CacheOptions } from "./cache.ts";
+import { createCache } from "./cache.ts";
+import type { Cache, CacheOptions } from "./cache-types.ts";
 import type { StandardSchema } from "./options.ts";
 
 /** The seed guides' convenience helpers, on namespaces `user` and `config` with the config TTLs. */

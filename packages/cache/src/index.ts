@@ -1,4 +1,5 @@
-export { createCache, type Cache, type CacheEvent, type CacheKey, type CacheOptions, type CacheStats, type GetOptions, type GetOrSetOptions, type LockOptions, type SetOptions } from "./cache.ts";
+export { createCache } from "./cache.ts";
+export type { Cache, CacheEvent, CacheKey, CacheOptions, CacheStats, GetOptions, GetOrSetOptions, LockOptions, SetOptions } from "./cache-types.ts";
 export { CacheError, RedisUnavailableError, LockError, IdempotencyKeyError, IdempotencyInFlightError, IdempotencyMismatchError, IdempotencyUnavailableError, isCacheError, type CacheErrorCode } from "./errors.ts";
 export { CACHE_COUNTERS, IDEMPOTENCY_COUNTERS, LOCK_COUNTERS, METRICS_RETENTION_SECONDS, createMetricsRecorder, metricsKey, minuteEpoch, readCacheMetrics, readIdempotencyMetrics, readLockMetrics, readMetrics, type CacheCounter, type CacheMetricsRow, type IdempotencyCounter, type LockCounter, type MetricsGroup, type MetricsRecorder, type MetricsRecorderOptions, type MetricsRow, type ReadMetricsOptions } from "./metrics.ts";
 export { canonicalJson, fingerprintPayload } from "./canonical-json.ts";
