@@ -176,6 +176,53 @@ describe("dashboard in Chromium against the real stack", () => {
       .poll(() => page.locator('[data-testid="top-blocked"] tbody th').count())
       .toBeGreaterThan(0);
 
+    // Keyboard: from the top of the page, Tab reaches the range radios, the series selects, both
+    // charts (Recharts' accessibility layer), the leaderboard tabs and the buttons.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    const reached = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      reached.add(
+        await page.evaluate(() => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return "body";
+          if (el.getAttribute("role") === "tab") return `tab:${el.textContent}`;
+          if (el instanceof HTMLInputElement) return `input:${el.name}`;
+          if (el instanceof HTMLSelectElement)
+            return `select:${el.labels?.[0]?.querySelector("span")?.textContent ?? ""}`;
+          if (el.closest(".recharts-wrapper"))
+            return `chart:${el.closest("section")?.dataset.testid ?? ""}`;
+          return `${el.tagName.toLowerCase()}:${el.textContent?.trim().slice(0, 40) ?? ""}`;
+        }),
+      );
+    }
+    process.stderr.write(`[dashboard e2e] reached with Tab: ${[...reached].join(", ")}\n`);
+    expect([...reached]).toEqual(
+      expect.arrayContaining([
+        "input:range",
+        "select:Namespace",
+        "select:Policy",
+        "chart:cache",
+        "chart:ratelimit",
+        "tab:Daily",
+        "button:Forget token",
+      ]),
+    );
+
+    // Range change with the keyboard: the previous numbers stay until the new ones arrive (no
+    // blank "…" cards, no "Loading…" panels), then the page settles on the 1 h window.
+    await page.locator('input[name="range"][value="15m"]').focus();
+    await page.keyboard.press("ArrowRight");
+    expect(await page.locator('input[name="range"][value="1h"]').isChecked()).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      expect(await page.getByTestId("card-hit-ratio-value").textContent()).toMatch(/%$/);
+      expect(await page.getByText("Loading…").count()).toBe(0);
+      await page.waitForTimeout(200);
+    }
+    await page.locator('input[name="range"][value="1h"]').focus();
+    await page.keyboard.press("ArrowLeft");
+    expect(await page.locator('input[name="range"][value="15m"]').isChecked()).toBe(true);
+
     await screenshot("dashboard-light");
     await page.emulateMedia({ colorScheme: "dark" });
     await screenshot("dashboard-dark");
