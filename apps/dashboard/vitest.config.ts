@@ -11,7 +11,7 @@ export default defineConfig({
           ...sharedTest,
           name: "unit",
           environment: "happy-dom",
-          include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
+          include: ["src/**/*.test.ts", "src/**/*.test.tsx", "scripts/**/*.test.ts"],
         },
       },
       {

@@ -108,7 +108,8 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficReport
       report.ok += 1;
       return value;
     } catch (error) {
-      const code = isHotpathClientError(error) ? (error.data?.code ?? "CLIENT") : "NETWORK";
+      // A client error without tRPC data means no (valid) HTTP answer at all.
+      const code = isHotpathClientError(error) ? (error.data?.code ?? "NETWORK") : "UNEXPECTED";
       if (code === "TOO_MANY_REQUESTS") report.rateLimited += 1;
       else if (code === "CONFLICT") report.conflicts += 1;
       else report.errors[code] = (report.errors[code] ?? 0) + 1;

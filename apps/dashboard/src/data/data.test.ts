@@ -69,6 +69,17 @@ describe("classifyError", () => {
       message: "The API answered with an error (500): boom",
     });
   });
+  it("explains a 429 with the API's retryAfter", () => {
+    expect(
+      classifyError({
+        message: "Rate limit exceeded",
+        data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, retryAfter: 12 },
+      }),
+    ).toEqual({
+      kind: "failed",
+      message: "The API rate-limited this dashboard (429); it allows the next call in 12 s",
+    });
+  });
   it("picks the worst problem", () => {
     const down = { kind: "unreachable", message: "down" } as const;
     const auth = { kind: "unauthorized", message: "auth" } as const;

@@ -9,7 +9,7 @@ export interface Problem {
 
 interface ErrorLike {
   message?: unknown;
-  data?: { code?: unknown; httpStatus?: unknown } | null;
+  data?: { code?: unknown; httpStatus?: unknown; retryAfter?: unknown } | null;
   cause?: unknown;
 }
 
@@ -27,6 +27,13 @@ export function classifyError(error: unknown): Problem {
       kind: "unauthorized",
       message:
         "The API rejected the admin token (401). Enter the ADMIN_TOKEN the API was started with.",
+    };
+  }
+  if (code === "TOO_MANY_REQUESTS" || status === 429) {
+    const retryAfter = typeof e.data?.retryAfter === "number" ? e.data.retryAfter : undefined;
+    return {
+      kind: "failed",
+      message: `The API rate-limited this dashboard (429)${retryAfter !== undefined ? `; it allows the next call in ${retryAfter} s` : ""}`,
     };
   }
   if (status === undefined || status === 502 || status === 503 || status === 504) {
