@@ -1,4 +1,4 @@
-import { createIdempotencyStore, createSessionStore } from "@hotpath/cache";
+import { createIdempotencyStore, createSessionStore, type CacheStats } from "@hotpath/cache";
 import { createRateLimiter, type PolicyInput } from "@hotpath/ratelimit";
 import { redisFromEnv, type HotpathRedis } from "@hotpath/redis";
 import { createApiCache } from "./adapters/cache.ts";
@@ -15,6 +15,7 @@ import { openPostgresDatabase } from "./db/postgres.ts";
 import { seedDatabase, type SeedResult } from "./db/seed.ts";
 import { listTips } from "./db/tips.ts";
 import type { ApiEnv } from "./env.ts";
+import type { MetricFamily } from "./http/prometheus.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
 import type { ApiDeps } from "./trpc/deps.ts";
 
@@ -39,6 +40,8 @@ export interface ApiRuntime {
   deps: ApiDeps;
   /** What the seed did (undefined when not asked to seed). */
   seed: SeedResult | undefined;
+  /** The packages' in-process counters as Prometheus families (for `/metrics`). */
+  collectors: () => MetricFamily[];
   /** Hands background work to the runtime (Node: tracked until close). */
   waitUntil: (promise: Promise<unknown>) => void;
   /** Waits for background work, flushes metrics, closes what the runtime opened (Redis, DB). */
@@ -139,9 +142,33 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
   }
 
   let closing: Promise<void> | undefined;
+  const collectors = (): MetricFamily[] => {
+    const cacheStats = Object.entries(cache.stats());
+    const limiterStats = limiter.stats();
+    const cacheCounter = (name: string, help: string, pick: (stats: CacheStats) => number): MetricFamily => ({
+      name,
+      help,
+      type: "counter",
+      samples: cacheStats.map(([namespace, stats]) => ({ labels: { namespace }, value: pick(stats) })),
+    });
+    return [
+      cacheCounter("hotpath_cache_hits_total", "Cache hits (fresh, stale, negative) in this process.", (s) => s.hits + s.staleHits + s.negativeHits),
+      cacheCounter("hotpath_cache_misses_total", "Cache misses in this process.", (s) => s.misses),
+      cacheCounter("hotpath_cache_loads_total", "Loader runs in this process.", (s) => s.loads),
+      cacheCounter("hotpath_cache_redis_errors_total", "Redis errors seen by the cache in this process.", (s) => s.redisErrors),
+      {
+        name: "hotpath_ratelimit_events_total",
+        help: "Rate-limiter events in this process (Redis checks, cache blocks, fallbacks, fail-closed, Redis errors).",
+        type: "counter",
+        samples: Object.entries(limiterStats).map(([event, value]) => ({ labels: { event }, value })),
+      },
+    ];
+  };
+
   return {
     deps,
     seed,
+    collectors,
     waitUntil,
     close() {
       closing ??= (async () => {

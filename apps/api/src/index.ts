@@ -3,7 +3,7 @@ export { createRuntime, type ApiRuntime, type CreateRuntimeOptions } from "./dep
 export { startApi, type RunningApi } from "./server.ts";
 export { createFetchHandler, type FetchHandler, type FetchHandlerOptions, type RequestInfo } from "./http/handler.ts";
 export { serveNode, type NodeServer, type ServeNodeOptions } from "./http/node-server.ts";
-export { createHttpMetrics, type HttpMetrics } from "./http/prometheus.ts";
+export { createHttpMetrics, type HttpMetrics, type MetricFamily, type MetricSample } from "./http/prometheus.ts";
 export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./trpc/router.ts";
 export { createContextInner, SESSION_COOKIE, REQUEST_ID_HEADER, type Context, type CreateContextOptions, type Principal } from "./trpc/context.ts";
 export type * from "./trpc/deps.ts";

@@ -14,7 +14,7 @@ export interface RunningApi {
 /** Builds the runtime and serves the fetch handler on `env.HOST:env.PORT` (tests pass PORT 0). */
 export async function startApi(options: CreateRuntimeOptions): Promise<RunningApi> {
   const runtime = await createRuntime(options);
-  const handler = createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil });
+  const handler = createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil, collectors: runtime.collectors });
   let server: NodeServer;
   try {
     server = await serveNode({

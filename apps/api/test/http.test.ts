@@ -47,12 +47,15 @@ describe("HTTP through the fetch handler", () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ok: true, redis: { ok: true }, db: { ok: true } });
     await t.handler(query("health.ping", undefined));
+    await t.handler(query("streams.status", { username: "bob" }));
     const metrics = await t.handler(new Request(`${BASE}/metrics`));
     const text = await metrics.text();
     expect(metrics.headers.get("content-type")).toContain("text/plain");
     expect(text).toContain('hotpath_api_requests_total{route="/trpc/health.ping",status="200"} 1');
     expect(text).toContain("hotpath_redis_up 1");
     expect(text).toContain("hotpath_db_up 1");
+    expect(text).toMatch(/hotpath_cache_hits_total\{namespace="status"\} \d+/);
+    expect(text).toMatch(/hotpath_ratelimit_events_total\{event="redisChecks"\} [1-9]/);
     const missing = await t.handler(new Request(`${BASE}/nope`));
     expect(missing.status).toBe(404);
     expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);

@@ -1,4 +1,4 @@
-import { createCache, type Cache, type CacheEvent } from "@hotpath/cache";
+import { createCache, type Cache, type CacheEvent, type CacheStats } from "@hotpath/cache";
 import type { Redis } from "@upstash/redis";
 import type { Logger } from "../logger.ts";
 import type { ApiCache } from "../trpc/deps.ts";
@@ -23,7 +23,9 @@ export interface ApiCacheOptions {
 }
 
 /** The API's cache: one @hotpath/cache `createCache` per namespace, created on first use. */
-export function createApiCache(options: ApiCacheOptions): ApiCache & { close(): Promise<void>; flushMetrics(): Promise<void> } {
+export function createApiCache(
+  options: ApiCacheOptions,
+): ApiCache & { close(): Promise<void>; flushMetrics(): Promise<void>; stats(): Record<string, CacheStats> } {
   const caches = new Map<string, Cache>();
   const l1 = options.l1 ?? { status: 1000 };
   const onEvent = (event: CacheEvent) => {
@@ -79,6 +81,9 @@ export function createApiCache(options: ApiCacheOptions): ApiCache & { close(): 
     },
     async invalidateTags(namespace, tags) {
       await Promise.all(tags.map((tag) => cacheOf(namespace).invalidateTag(tag).catch(report("invalidateTag"))));
+    },
+    stats() {
+      return Object.fromEntries([...caches].map(([namespace, cache]) => [namespace, cache.stats()]));
     },
     async flushMetrics() {
       await Promise.all([...caches.values()].map((cache) => cache.flushMetrics().catch(report("flush"))));

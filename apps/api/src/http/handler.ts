@@ -3,7 +3,7 @@ import { REQUEST_ID_HEADER, createContextInner, requestIdFrom } from "../trpc/co
 import type { ApiDeps } from "../trpc/deps.ts";
 import { appRouter } from "../trpc/router.ts";
 import { checkDependencies } from "../trpc/routers/health.ts";
-import { createHttpMetrics, type HttpMetrics } from "./prometheus.ts";
+import { createHttpMetrics, type HttpMetrics, type MetricFamily } from "./prometheus.ts";
 
 /** Per-request facts only the host knows (Node: socket address; edge: the platform's ctx). */
 export interface RequestInfo {
@@ -20,6 +20,8 @@ export interface FetchHandlerOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Request counters for `/metrics`. @default a new registry */
   metrics?: HttpMetrics;
+  /** More families for `/metrics` (the packages' in-process counters). */
+  collectors?: () => MetricFamily[];
 }
 
 /** The API as one portable function. */
@@ -60,16 +62,18 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
     if (url.pathname === "/metrics") {
       const health = await checkDependencies(deps);
       const text = metrics.render([
-        { name: "hotpath_redis_up", help: "1 when Redis answers PING.", samples: [{ labels: {}, value: health.redis.ok ? 1 : 0 }] },
-        { name: "hotpath_db_up", help: "1 when the database answers.", samples: [{ labels: {}, value: health.db.ok ? 1 : 0 }] },
+        { name: "hotpath_redis_up", help: "1 when Redis answers PING.", type: "gauge", samples: [{ labels: {}, value: health.redis.ok ? 1 : 0 }] },
+        { name: "hotpath_db_up", help: "1 when the database answers.", type: "gauge", samples: [{ labels: {}, value: health.db.ok ? 1 : 0 }] },
         {
           name: "hotpath_dependency_latency_seconds",
+          type: "gauge",
           help: "Latency of the last health probe.",
           samples: [
             { labels: { dependency: "redis" }, value: health.redis.latencyMs / 1000 },
             { labels: { dependency: "db" }, value: health.db.latencyMs / 1000 },
           ],
         },
+        ...(options.collectors?.() ?? []),
       ]);
       return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" } });
     }

@@ -1,15 +1,23 @@
 /** One labelled sample. */
-interface Sample {
+export interface MetricSample {
   labels: Record<string, string>;
   value: number;
+}
+
+/** A metric family for {@link HttpMetrics.render}. */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: "counter" | "gauge";
+  samples: MetricSample[];
 }
 
 /** In-process request counters rendered in the Prometheus text format (one registry per process). */
 export interface HttpMetrics {
   /** Records one finished request. */
   observe(route: string, status: number, durationSeconds: number): void;
-  /** Prometheus text exposition, with extra gauges appended. */
-  render(gauges?: { name: string; help: string; samples: Sample[] }[]): string;
+  /** Prometheus text exposition, with extra families (dependency gauges, package counters) appended. */
+  render(families?: MetricFamily[]): string;
 }
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -38,7 +46,7 @@ export function createHttpMetrics(): HttpMetrics {
       histogram.count += 1;
       durations.set(route, histogram);
     },
-    render(gauges = []) {
+    render(families = []) {
       const lines: string[] = [
         "# HELP hotpath_api_requests_total HTTP requests handled by this API process.",
         "# TYPE hotpath_api_requests_total counter",
@@ -60,9 +68,9 @@ export function createHttpMetrics(): HttpMetrics {
         lines.push(`hotpath_api_request_duration_seconds_sum${labelText({ route })} ${histogram.sum}`);
         lines.push(`hotpath_api_request_duration_seconds_count${labelText({ route })} ${histogram.count}`);
       }
-      for (const gauge of gauges) {
-        lines.push(`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`);
-        for (const sample of gauge.samples) lines.push(`${gauge.name}${labelText(sample.labels)} ${sample.value}`);
+      for (const family of families) {
+        lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
+        for (const sample of family.samples) lines.push(`${family.name}${labelText(sample.labels)} ${sample.value}`);
       }
       return `${lines.join("\n")}\n`;
     },

@@ -61,7 +61,7 @@ export async function openTestApi(options: TestApiOptions = {}): Promise<TestApi
     metricsFlushMs: 100,
     ...(options.rateLimitPolicies ? { rateLimitPolicies: options.rateLimitPolicies } : {}),
   });
-  const handler = createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil });
+  const handler = createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil, collectors: runtime.collectors });
   const caller = (headers: Record<string, string> = {}) => {
     const resHeaders = new Headers();
     const ctx = createContextInner({
