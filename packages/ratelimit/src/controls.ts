@@ -87,11 +87,15 @@ export class LimitControls {
     return this.#refreshing;
   }
 
-  /** Which value of the request is denied, if any. */
+  /** Which value of the request is denied, if any (`ipGroup`: an IP group from getRateLimitIdentifier, or an address). */
   deniedBy(identifier: string, ipGroup: string | undefined): "identifier" | "ip" | undefined {
     if (this.#denied.size === 0) return undefined;
     if (this.#denied.has(`id:${identifier}`)) return "identifier";
-    if (ipGroup !== undefined && this.#denied.has(`ip:${ipGroup}`)) return "ip";
+    if (ipGroup !== undefined) {
+      // Accepts a raw address too ("2001:db8::1" matches an entry for its /64).
+      const group = parseClientAddress(ipGroup)?.group ?? ipGroup;
+      if (this.#denied.has(`ip:${group}`)) return "ip";
+    }
     return undefined;
   }
 

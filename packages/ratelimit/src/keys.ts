@@ -1,12 +1,21 @@
 import { buildKey, escapeKeyPart } from "@hotpath/config";
 import type { ResolvedPolicy } from "./types.ts";
 
+const prefixes = new Map<string, string>();
+
 /**
  * The key prefix of one policy: `<app>:rl:<policy>`. `@upstash/ratelimit` appends
  * `:<identifier>[:<window>]` to it.
  */
 export function policyPrefix(app: string, policy: Pick<ResolvedPolicy, "name">): string {
-  return buildKey(app, "rl", policy.name);
+  const memoKey = `${app}\u0000${policy.name}`;
+  let prefix = prefixes.get(memoKey);
+  if (prefix === undefined) {
+    prefix = buildKey(app, "rl", policy.name);
+    if (prefixes.size >= 10_000) prefixes.clear();
+    prefixes.set(memoKey, prefix);
+  }
+  return prefix;
 }
 
 /**

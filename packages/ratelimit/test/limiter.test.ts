@@ -256,6 +256,15 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         reason: "denyList",
         denied: "ip",
       });
+      expect(
+        await a.limit("someone-else", { policy: "wide", ip: "2001:db8:5:6::abcd" }),
+      ).toMatchObject({
+        reason: "denyList",
+        denied: "ip",
+      });
+      expect((await a.limit("neighbour", { policy: "wide", ip: "2001:db8:5:7::1" })).success).toBe(
+        true,
+      );
       expect(await a.denyList.list()).toEqual(["id:villain", "ip:2001:db8:5:6::/64"]);
       await a.denyList.remove({ identifier: "villain" });
       expect((await a.limit("villain", { policy: "wide" })).success).toBe(true);
