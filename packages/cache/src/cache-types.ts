@@ -53,6 +53,11 @@ export interface CacheOptions {
   onEvent?: (event: CacheEvent) => void;
   /** Every Redis call is bounded by this (ms); slower counts as an error and falls through. @default 500 */
   timeoutMs?: number;
+  /**
+   * After Redis failed (down or timed out), skip it for this long: reads go straight to the
+   * loader (or L1) instead of each waiting for a timeout. 0 disables. @default 1000
+   */
+  circuitBreakerMs?: number;
   /** Values whose serialized form is larger are refused (CACHE_VALUE_TOO_LARGE). @default 1 MiB */
   maxEntryBytes?: number;
   /** Serverless hook: background work (SWR refresh, metrics flush) is handed to it. */

@@ -48,7 +48,7 @@ export function createCache(options: CacheOptions): Cache {
   const defaultTtlMs = ttlToMs(options.defaultTtl, "defaultTtl");
   const serializer = options.serializer ?? defaultSerializer;
   const maxEntryBytes = options.maxEntryBytes ?? 1024 * 1024;
-  const wire: Wire = createWire(options.redis, options.timeoutMs ?? 500);
+  const wire: Wire = createWire(options.redis, options.timeoutMs ?? 500, { circuitBreakerMs: options.circuitBreakerMs ?? 1000 });
   const l1Options: L1Options | undefined =
     options.l1 === true ? {} : options.l1 === false || options.l1 === undefined ? undefined : options.l1;
   const l1 = l1Options ? new L1Store(l1Options) : undefined;

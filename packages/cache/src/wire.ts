@@ -71,14 +71,28 @@ export interface Wire {
 type UpstashResponseItem = { result?: unknown; error?: string };
 
 /** Creates a {@link Wire} over `redis`. */
-export function createWire(redis: RedisClient, timeoutMs = 1000): Wire {
+export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circuitBreakerMs?: number } = {}): Wire {
   const requester = (redis as unknown as { client: Requester }).client;
   if (!requester || typeof requester.request !== "function") {
     throw new TypeError("@hotpath/cache needs an @upstash/redis client (its requester was not found)");
   }
   const loaded = new WeakSet<LuaScript>();
+  const breakerMs = options.circuitBreakerMs ?? 0;
+  let openUntil = 0;
+  const circuitOpen = (): RedisUnavailableError | undefined =>
+    breakerMs > 0 && openUntil > Date.now()
+      ? new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis failed less than ${breakerMs} ms ago (circuit open); not asked.`)
+      : undefined;
+  /** Converts a failure and opens the circuit when Redis itself failed (not for a command error). */
+  const fail = (error: unknown): RedisUnavailableError => {
+    const wrapped = toWireError(error);
+    if (breakerMs > 0 && wrapped.code !== "CACHE_REDIS_ERROR") openUntil = Date.now() + breakerMs;
+    return wrapped;
+  };
 
   const send = async (body: unknown, path?: string[]): Promise<unknown> => {
+    const open = circuitOpen();
+    if (open) throw open;
     const pending = requester.request<unknown>({ body, path });
     const response = await withTimeout(pending, timeoutMs);
     return response;
@@ -90,15 +104,17 @@ export function createWire(redis: RedisClient, timeoutMs = 1000): Wire {
     return item.result ?? null;
   };
   const onFailure = (error: unknown): never => {
-    throw toWireError(error);
+    throw fail(error);
   };
   // Not async on purpose: the hot path adds one promise, not three.
   const command = (args: readonly WireArg[]): Promise<unknown> => {
+    const open = circuitOpen();
+    if (open) return Promise.reject(open);
     let pending: Promise<unknown>;
     try {
       pending = withTimeout(requester.request<unknown>({ body: args.map(String) }), timeoutMs);
     } catch (error) {
-      return Promise.reject(toWireError(error));
+      return Promise.reject(fail(error));
     }
     return pending.then(onReply, onFailure);
   };
@@ -130,7 +146,7 @@ export function createWire(redis: RedisClient, timeoutMs = 1000): Wire {
     try {
       response = await send(bodies, ["pipeline"]);
     } catch (error) {
-      throw toWireError(error);
+      throw error instanceof RedisUnavailableError ? error : fail(error);
     }
     if (!Array.isArray(response)) throw new RedisUnavailableError("CACHE_REDIS_ERROR", "Malformed pipeline reply");
     return (response as UpstashResponseItem[]).map((item) =>
@@ -158,21 +174,25 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && /NOSCRIPT/i.test(error.message);
 }
 
-/** Converts whatever the requester threw into a {@link RedisUnavailableError}. */
+/**
+ * Converts whatever the requester threw into a {@link RedisUnavailableError}: Redis unreachable
+ * (also when a gateway reports it), timed out, or a command error Redis returned.
+ */
 export function toWireError(error: unknown): RedisUnavailableError {
   if (error instanceof RedisUnavailableError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === "REDIS_TIMEOUT" || /timed? ?out|aborted/i.test(message)) {
-    return new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer in time: ${message}`, { cause: error });
+  const cut = message.indexOf(", command was:");
+  const isCommandReply = cut >= 0;
+  const head = isCommandReply ? message.slice(0, cut) : message;
+  if (code === "REDIS_TIMEOUT" || /did not answer|timed? ?out|abort/i.test(head)) {
+    return new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer in time: ${head}`, { cause: error });
   }
-  if (code === "REDIS_UNAVAILABLE" || code === undefined || /ECONNREFUSED|fetch failed|unavailable|closed/i.test(message)) {
-    if (/command was:/.test(message)) {
-      return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
-    }
-    return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${message}`, { cause: error });
+  if (code === "REDIS_UNAVAILABLE" || /unavailable|ECONNREFUSED|ECONNRESET|fetch failed|socket|connection is closed/i.test(head)) {
+    return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${head}`, { cause: error });
   }
-  return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
+  if (isCommandReply) return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
+  return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${message}`, { cause: error });
 }
 
 interface Deadline {

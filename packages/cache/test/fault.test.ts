@@ -3,7 +3,7 @@ import { startGateway, type RunningGateway } from "@hotpath/gateway";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
 import { startRedisServer, startTcpProxy, TRANSPORTS, uniquePrefix, type RedisServerHandle } from "@hotpath/testing";
 import { createCache, isCacheError, type CacheEvent } from "../src/index.ts";
-import { eventually } from "./helpers.ts";
+import { countRequests, eventually } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport) => {
   let server: RedisServerHandle;
@@ -51,12 +51,20 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
     expect(await cache.mget(["k", "j"])).toEqual([undefined, undefined]);
     expect(await cache.getOrSet("other", loader, { staleWhileRevalidate: 10 })).toBe("v3");
     expect(cache.stats().redisErrors).toBeGreaterThan(errorsBefore);
+    // Circuit breaker: after one failure, Redis is not asked again until it closes.
+    const breaker = createCache({ redis, app, namespace: "breaker", defaultTtl: 60, timeoutMs: 300, circuitBreakerMs: 60_000, metrics: false });
+    expect(await breaker.getOrSet("b", () => "loaded-1")).toBe("loaded-1");
+    const requests = countRequests(redis);
+    expect(await breaker.getOrSet("b", () => "loaded-2")).toBe("loaded-2");
+    expect(await breaker.get("b")).toBeUndefined();
+    expect(requests.count).toBe(0);
+    expect(breaker.stats().redisErrors).toBeGreaterThanOrEqual(3);
     // The L1 still holds a (locally stale) value: it is served while Redis is down.
     expect(await local.getOrSet("k", () => "local-2")).toBe("local-1");
     await cache.flushMetrics();
 
     await server.start();
-    await eventually(async () => (await cache.set("k", "back")) === true, 15_000);
+    await eventually(async () => (await cache.set("k", "back")) === true, 20_000);
     expect(await cache.get("k")).toBe("back");
     expect(await cache.getOrSet("fresh", loader)).toBe("v4");
     expect(await cache.getOrSet("fresh", loader)).toBe("v4");
@@ -72,7 +80,7 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
       ? createRedis({ url: slowGateway.url, token: slowGateway.token, timeoutMs: 5000 })
       : createRedis({ url: proxy.url, timeoutMs: 5000 });
     const events: CacheEvent[] = [];
-    const cache = createCache({ redis: slow, app: uniquePrefix("slow"), namespace: "s", defaultTtl: 60, timeoutMs: 200, metrics: false, onEvent: (e) => events.push(e) });
+    const cache = createCache({ redis: slow, app: uniquePrefix("slow"), namespace: "s", defaultTtl: 60, timeoutMs: 200, circuitBreakerMs: 0, metrics: false, onEvent: (e) => events.push(e) });
     expect(await cache.getOrSet("k", () => "v1")).toBe("v1");
     proxy.setLatency(1500);
     expect(await cache.getOrSet("other", () => "loaded")).toBe("loaded");
