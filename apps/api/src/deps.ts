@@ -160,7 +160,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
         name: "hotpath_ratelimit_events_total",
         help: "Rate-limiter events in this process (Redis checks, cache blocks, fallbacks, fail-closed, Redis errors).",
         type: "counter",
-        samples: Object.entries(limiterStats).map(([event, value]) => ({ labels: { event }, value })),
+        samples: (Object.entries(limiterStats) as [string, number][]).map(([event, value]) => ({ labels: { event }, value })),
       },
     ];
   };
