@@ -118,6 +118,11 @@ export function createContextInner(options: CreateContextOptions) {
     }
   };
 
+  const getPrincipal = (): Promise<Principal> => {
+    principal ??= resolvePrincipal();
+    return principal;
+  };
+
   return {
     deps,
     requestId,
@@ -129,14 +134,11 @@ export function createContextInner(options: CreateContextOptions) {
     /** The session token presented (cookie first, else bearer), not yet verified. */
     sessionToken,
     /** Who is calling (memoised; one session read at most). */
-    principal(): Promise<Principal> {
-      principal ??= resolvePrincipal();
-      return principal;
-    },
+    principal: getPrincipal,
     /** The rate-limit identity: user id, else API key (admin), else client IP (trusted-proxy rule). */
-    identity(): Promise<RateLimitIdentity> {
+    identity: (): Promise<RateLimitIdentity> => {
       identity ??= (async () => {
-        const who = await this.principal();
+        const who = await getPrincipal();
         return getRateLimitIdentifier({
           userId: who.kind === "user" ? who.userId : undefined,
           apiKey: who.kind === "admin" ? "admin" : undefined,
