@@ -119,6 +119,15 @@ export function createCache(options: CacheOptions): Cache {
     if (lastGeneration !== undefined && generation !== lastGeneration) l1.clear();
     lastGeneration = generation;
   };
+  /** After our own bump: if nobody else wrote in between, our L1 stays (it already reflects the write). */
+  const adoptOwnBump = (generation: unknown) => {
+    if (!l1) return;
+    const next = asNumber(generation, Number.NaN);
+    if (!Number.isFinite(next) || next <= 0) return;
+    const previous = lastGeneration === undefined || lastGeneration === null ? 0 : Number(lastGeneration);
+    if (lastGeneration !== undefined && next !== previous + 1) l1.clear();
+    lastGeneration = String(next);
+  };
   type BusMessage = { o: string; k?: string[]; t?: string; all?: 1 };
   const applyBusMessage = (message: BusMessage) => {
     if (!l1 || message.o === instanceId) return;
@@ -578,7 +587,7 @@ export function createCache(options: CacheOptions): Cache {
     const prepared = prepare(k, value, ttlMs, staleMs, 0);
     l1?.delete(k);
     try {
-      await runItem(storeItem(k, prepared, o.tags ?? [], "", true));
+      adoptOwnBump(await runItem(storeItem(k, prepared, o.tags ?? [], "", true)));
       return true;
     } catch (error) {
       redisError("set", error, k);
@@ -587,8 +596,9 @@ export function createCache(options: CacheOptions): Cache {
   };
 
   const deleteKeys = async (keys: readonly string[], message: Omit<BusMessage, "o">): Promise<number> => {
-    const n = await wire.script(DELETE_SCRIPT, [generationKey, ...keys], [channel, busMessage(message)]);
-    return asNumber(n);
+    const reply = (await wire.script(DELETE_SCRIPT, [generationKey, ...keys], [channel, busMessage(message)])) as unknown[];
+    adoptOwnBump(reply[1]);
+    return asNumber(reply[0]);
   };
 
   const del = async (key: CacheKey): Promise<boolean> => {
@@ -712,6 +722,7 @@ export function createCache(options: CacheOptions): Cache {
     if (items.length === 0) return true;
     try {
       const replies = await wire.pipeline(items);
+      for (const reply of replies) if (reply.ok) adoptOwnBump(reply.value);
       return replies.every((reply) => reply.ok);
     } catch (error) {
       redisError("mset", error);

@@ -27,7 +27,7 @@ return {v, claimed, gen}
  * (extending their TTL to cover it) and, for explicit writes, bump the generation and publish
  * the invalidation for other instances' L1.
  * KEYS: entry, lease, generation, tag sets… ARGV: encoded entry, px, lease token (or ""),
- * bump ("1"/"0"), bus channel (or ""), bus message.
+ * bump ("1"/"0"), bus channel (or ""), bus message. Returns the new generation (0 without bump).
  */
 export const STORE_SCRIPT = defineScript(`
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -38,19 +38,23 @@ for i = 4, #KEYS do
   if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 if ARGV[4] == '1' then
-  redis.call('INCR', KEYS[3])
+  local gen = redis.call('INCR', KEYS[3])
   if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
+  return gen
 end
-return 1
+return 0
 `);
 
-/** Delete keys, bump the generation, publish. KEYS: generation, keys… ARGV: channel (or ""), message. Returns deleted count. */
+/**
+ * Delete keys, bump the generation, publish. KEYS: generation, keys… ARGV: channel (or ""), message.
+ * Returns { deleted count, new generation }.
+ */
 export const DELETE_SCRIPT = defineScript(`
 local n = 0
 for i = 2, #KEYS do n = n + redis.call('DEL', KEYS[i]) end
-redis.call('INCR', KEYS[1])
+local gen = redis.call('INCR', KEYS[1])
 if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
-return n
+return {n, gen}
 `);
 
 /**

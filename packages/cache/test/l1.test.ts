@@ -73,6 +73,14 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
     await a.delete("k");
     await b.get("unrelated");
     expect(await b.getOrSet("k", () => "reloaded")).toBe("reloaded");
+    // An instance's own writes do not flush its own L1 (it adopts the generation it bumped).
+    expect(await a.getOrSet("mine", () => "kept")).toBe("kept");
+    await a.set("other", 1);
+    await a.mset([{ key: "o2", value: 2 }, { key: "o3", value: 3 }]);
+    await a.get("unrelated");
+    const own = countRequests(redisA);
+    expect(await a.getOrSet("mine", () => "reloaded")).toBe("kept");
+    expect(own.count).toBe(0);
     await a.close();
     await b.close();
   });
