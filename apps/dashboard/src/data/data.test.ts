@@ -44,11 +44,23 @@ describe("token store", () => {
 });
 
 describe("classifyError", () => {
-  it("recognises a 401 from tRPC", () => {
+  it("recognises 401 and 403 from tRPC and passes the API's reason on", () => {
     expect(
-      classifyError({ message: "no", data: { code: "UNAUTHORIZED", httpStatus: 401 } }).kind,
-    ).toBe("unauthorized");
-    expect(classifyError({ message: "no", data: { httpStatus: 403 } }).kind).toBe("unauthorized");
+      classifyError({ message: "Log in", data: { code: "UNAUTHORIZED", httpStatus: 401 } }),
+    ).toEqual({
+      kind: "unauthorized",
+      message:
+        "The API rejected the admin token (401: Log in). Enter the ADMIN_TOKEN the API was started with.",
+    });
+    const disabled = classifyError({
+      message: "Admin endpoints are disabled",
+      data: { code: "FORBIDDEN", httpStatus: 403 },
+    });
+    expect(disabled.kind).toBe("unauthorized");
+    expect(disabled.message).toContain("(403: Admin endpoints are disabled)");
+    expect(classifyError({ message: "no", data: { code: "FORBIDDEN" } }).message).toContain(
+      "(403: no)",
+    );
   });
   it("treats no HTTP answer or a proxy gateway error as unreachable", () => {
     expect(classifyError(new TypeError("Failed to fetch"))).toEqual({

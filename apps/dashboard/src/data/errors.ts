@@ -23,10 +23,10 @@ export function classifyError(error: unknown): Problem {
   const status = typeof e.data?.httpStatus === "number" ? e.data.httpStatus : undefined;
   const message = typeof e.message === "string" ? e.message : String(error);
   if (code === "UNAUTHORIZED" || code === "FORBIDDEN" || status === 401 || status === 403) {
+    const shown = status ?? (code === "FORBIDDEN" ? 403 : 401);
     return {
       kind: "unauthorized",
-      message:
-        "The API rejected the admin token (401). Enter the ADMIN_TOKEN the API was started with.",
+      message: `The API rejected the admin token (${shown}: ${message}). Enter the ADMIN_TOKEN the API was started with.`,
     };
   }
   if (code === "TOO_MANY_REQUESTS" || status === 429) {

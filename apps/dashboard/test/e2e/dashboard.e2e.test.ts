@@ -141,7 +141,7 @@ describe("dashboard in Chromium against the real stack", () => {
     await page.getByRole("button", { name: "Open dashboard" }).click();
     await expect
       .poll(() => page.getByTestId("token-message").textContent(), { timeout: 30_000 })
-      .toContain("rejected the admin token (401)");
+      .toMatch(/rejected the admin token \(40[13]: Admin token required/);
     expect(page.url()).not.toContain("definitely-not");
 
     await page.getByLabel("Token").fill(ADMIN_TOKEN);
