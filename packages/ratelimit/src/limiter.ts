@@ -314,11 +314,17 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     const now = Date.now();
     const flush = metrics?.flushIfDue(now, redisUsable());
     const refresh = controls?.refreshIfStale(now);
-    if (!task && !flush && !refresh) {
+    const expiries = upstream.drainExpiries()?.then(
+      () => undefined,
+      (error: unknown) => onError("cachedFixedWindow.expire", error),
+    );
+    if (!task && !flush && !refresh && !expiries) {
       result.pending = RESOLVED;
       return result;
     }
-    const live = [task, flush, refresh].filter((t): t is Promise<void> => t !== undefined);
+    const live = [task, flush, refresh, expiries].filter(
+      (t): t is Promise<void> => t !== undefined,
+    );
     const pending =
       live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
     result.pending = pending;

@@ -16,9 +16,19 @@ export interface UpstreamPolicy {
   getRemaining(keyId: string): Promise<{ remaining: number; reset: number; limit: number }>;
 }
 
-/** The in-memory map `cachedFixedWindow` keeps its local counts in (upstream's cache contract). */
+/**
+ * The in-memory map `cachedFixedWindow` keeps its local counts in (upstream's cache contract).
+ * Upstream only calls `set` after it went to Redis for a window; that is reported, so the
+ * window key gets the expiry upstream's script never sets (its `r == incrementBy` compares a
+ * number with a string in Lua: without this the keys would live forever).
+ */
 class LocalCounts implements NonNullable<EphemeralCache> {
   readonly #values = new Map<string, number>();
+  readonly #onFresh: (key: string) => void;
+
+  constructor(onFresh: (key: string) => void) {
+    this.#onFresh = onFresh;
+  }
   isBlocked(key: string): { blocked: boolean; reset: number } {
     const reset = this.#values.get(key);
     return reset !== undefined && reset >= Date.now()
@@ -26,9 +36,13 @@ class LocalCounts implements NonNullable<EphemeralCache> {
       : { blocked: false, reset: 0 };
   }
   blockUntil(key: string, reset: number): void {
-    this.set(key, reset);
+    this.store(key, reset);
   }
   set(key: string, value: number): void {
+    this.store(key, value);
+    this.#onFresh(key);
+  }
+  private store(key: string, value: number): void {
     // Upstream never drops old windows: losing local counts only costs one Redis call.
     if (this.#values.size >= 10_000 && !this.#values.has(key)) this.#values.clear();
     this.#values.set(key, value);
@@ -38,7 +52,7 @@ class LocalCounts implements NonNullable<EphemeralCache> {
   }
   incr(key: string, incrementAmount = 1): number {
     const value = (this.#values.get(key) ?? 0) + incrementAmount;
-    this.set(key, value);
+    this.store(key, value);
     return value;
   }
   pop(key: string): void {
@@ -83,7 +97,8 @@ export class UpstashLimiters {
   readonly #app: string;
   readonly #byKey = new Map<string, UpstreamPolicy>();
   readonly #byPolicy = new WeakMap<ResolvedPolicy, UpstreamPolicy>();
-  readonly #counts = new LocalCounts();
+  readonly #counts: LocalCounts[] = [];
+  readonly #expiries = new Map<string, number>();
 
   constructor(redis: Redis, app: string) {
     this.#redis = redis;
@@ -100,12 +115,16 @@ export class UpstashLimiters {
       if (this.#byKey.size > 1000) this.#byKey.clear();
       const algorithm = algorithmOf(policy)();
       const prefix = policyPrefix(this.#app, policy);
-      const ctx: UpstreamContext = {
-        redis: this.#redis,
-        prefix,
-        dynamicLimits: false,
-        ...(policy.algorithm === "cachedFixedWindow" ? { cache: this.#counts } : {}),
-      };
+      const ctx: UpstreamContext = { redis: this.#redis, prefix, dynamicLimits: false };
+      if (policy.algorithm === "cachedFixedWindow") {
+        const windowMs = policy.windowMs;
+        const counts = new LocalCounts((key) => {
+          const window = Number(key.slice(key.lastIndexOf(":") + 1));
+          if (Number.isSafeInteger(window)) this.#expiries.set(key, (window + 1) * windowMs + 1000);
+        });
+        this.#counts.push(counts);
+        ctx.cache = counts;
+      }
       entry = {
         limit: (keyId, cost) => algorithm.limit(ctx, `${prefix}:${keyId}`, cost),
         getRemaining: (keyId) => algorithm.getRemaining(ctx, `${prefix}:${keyId}`),
@@ -118,6 +137,18 @@ export class UpstashLimiters {
 
   /** Forgets the local counts `cachedFixedWindow` keeps for an identifier. */
   forgetCached(keyId: string): void {
-    this.#counts.forget(keyId);
+    for (const counts of this.#counts) counts.forget(keyId);
+  }
+
+  /**
+   * Sets the expiry of the cached-fixed-window keys seen since the last call (one pipeline of
+   * `PEXPIREAT <end of window + 1 s>`); undefined when there is none. Rejects on failure.
+   */
+  drainExpiries(): Promise<unknown> | undefined {
+    if (this.#expiries.size === 0) return undefined;
+    const pipeline = this.#redis.pipeline();
+    for (const [key, at] of this.#expiries) pipeline.pexpireat(key, at);
+    this.#expiries.clear();
+    return pipeline.exec();
   }
 }

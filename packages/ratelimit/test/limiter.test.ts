@@ -116,6 +116,11 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       await alignToWindow(2000);
       const results = await run(limiter, "u", 4, { policy: "cached" });
       expect(results.map((r) => r.success)).toEqual([true, true, true, false]);
+      // Upstream's script never sets an expiry on this key; the limiter does (end of window + 1 s).
+      const window = (results[0] as RateLimitResult).reset / 2000 - 1;
+      const ttl = await redis.pttl(`${prefixes.at(-1) ?? ""}:rl:cached:{u}:${window}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3000);
       // The local count was synced to Redis through `pending` (awaited, as no waitUntil is given).
       const remaining = await limiter.getRemaining("u", { policy: "cached" });
       expect(remaining[0]?.remaining).toBe(0);
