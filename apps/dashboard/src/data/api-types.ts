@@ -1,10 +1,10 @@
 /**
  * The API's types, imported as types only: `import type` is erased at build time, so the bundle
- * holds no server code (the e2e/bundle check asserts it).
+ * holds no server code (the browser test checks the built files).
  */
-export type { AppRouter } from "@hotpath/api/router";
-import type { AppRouter } from "@hotpath/api/router";
-import type { inferRouterOutputs } from "@trpc/server";
+import type { RouterOutputs } from "@hotpath/api/router";
 
-/** Outputs of every procedure. */
-export type ApiOutputs = inferRouterOutputs<AppRouter>;
+export type { AppRouter } from "@hotpath/api/router";
+
+/** Outputs of every procedure, e.g. `ApiOutputs["metrics"]["overview"]`. */
+export type ApiOutputs = RouterOutputs;
