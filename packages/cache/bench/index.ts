@@ -231,7 +231,7 @@ async function main() {
         await rt.getOrSet(`stale-${i}`, factory, { ttl: "100ms", staleWhileRevalidate: 600, jitter: 0 });
         critical += requests.count - start;
         // Let this key's background claim + refresh finish before the next caller is measured.
-        await new Promise((resolve) => setTimeout(resolve, 15));
+        await new Promise((resolve) => setTimeout(resolve, 40));
       }
       staleCritical = critical / n;
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -123,6 +123,8 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
     setTimeout(() => void held.release(), 100);
     const next = await locks.acquireLock("w", { ttl: 5, wait: 3, retryDelayMs: 20 });
     expect(next.fencingToken).toBe(held.fencingToken + 1);
+    // A capped retry policy gives up after its attempts even within `wait`.
+    await expect(locks.acquireLock("w", { wait: 30, retry: { delayMs: 5, attempts: 3 } })).rejects.toMatchObject({ code: "LOCK_NOT_ACQUIRED" });
   });
 
   it("fails closed when Redis is unreachable", async () => {
