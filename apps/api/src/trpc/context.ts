@@ -1,5 +1,6 @@
-import { getRateLimitIdentifier, type RateLimitIdentity } from "@hotpath/ratelimit";
+import type { RateLimitIdentity } from "@hotpath/ratelimit";
 import type { ApiDeps, SessionData } from "./deps.ts";
+import { memoisedIdentity } from "./identity-memo.ts";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "hotpath_session";
@@ -139,7 +140,7 @@ export function createContextInner(options: CreateContextOptions) {
     identity: (): Promise<RateLimitIdentity> => {
       identity ??= (async () => {
         const who = await getPrincipal();
-        return getRateLimitIdentifier({
+        return memoisedIdentity({
           userId: who.kind === "user" ? who.userId : undefined,
           apiKey: who.kind === "admin" ? "admin" : undefined,
           headers,
