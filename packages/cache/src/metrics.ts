@@ -63,7 +63,10 @@ export interface MetricsRecorderOptions {
   /** App prefix of the keys. */
   app: string;
   group: MetricsGroup;
-  /** Flush interval in ms (a timer, unref'd on Node). 0 flushes only on demand / when the buffer is full. @default 1000 */
+  /**
+   * Flush interval in ms (a timer, unref'd on Node). 0 flushes only on demand / when the buffer is
+   * full — or, with `waitUntil`, at the end of the current tick. @default 1000 (0 with waitUntil)
+   */
   flushIntervalMs?: number;
   /** At most this many distinct (minute, label, counter) cells are buffered; the buffer flushes when full. @default 1000 */
   maxBufferedCells?: number;
@@ -97,20 +100,27 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
   const wire: Wire = createWire(options.redis, options.timeoutMs ?? 1000);
   const retention = options.retentionSeconds ?? METRICS_RETENTION_SECONDS;
   const maxCells = options.maxBufferedCells ?? 1000;
-  const interval = options.flushIntervalMs ?? 1000;
+  // Serverless (waitUntil): flush at the end of the current tick, one pipeline per burst.
+  const interval = options.flushIntervalMs ?? (options.waitUntil ? 0 : 1000);
   let buffer = new Map<number, Map<string, number>>();
   let cells = 0;
   const totals: Record<string, Record<string, number>> = {};
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<void> = Promise.resolve();
 
+  let scheduledDone: (() => void) | undefined;
   const schedule = () => {
-    if (timer !== undefined || interval <= 0) return;
+    if (timer !== undefined || (interval <= 0 && !options.waitUntil)) return;
+    let flushed: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (flushed = resolve));
+    scheduledDone = flushed;
     timer = setTimeout(() => {
       timer = undefined;
-      void flush();
-    }, interval);
+      scheduledDone = undefined;
+      void flush().finally(flushed);
+    }, Math.max(0, interval));
     (timer as { unref?: () => void }).unref?.();
+    options.waitUntil?.(done);
   };
 
   const flush = (): Promise<void> => {
@@ -150,7 +160,6 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
       if (before === undefined) cells += 1;
       fields.set(field, (before ?? 0) + by);
       if (cells >= maxCells) void flush();
-      else if (options.waitUntil && interval <= 0) void flush();
       else schedule();
     },
     flush,
@@ -158,6 +167,8 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       await flush();
+      scheduledDone?.();
+      scheduledDone = undefined;
     },
     totals: () => structuredClone(totals),
   };

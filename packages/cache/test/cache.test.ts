@@ -170,7 +170,7 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(requests.count).toBe(1);
     // More stale readers while the refresh runs: still stale, no second refresh.
     expect(await Promise.all([1, 2, 3].map(() => cache.getOrSet("s", load, options)))).toEqual([1, 1, 1]);
-    await eventually(async () => (await cache.get("s")) === 2);
+    await eventually(async () => (await cache.get("s", { allowStale: true })) === 2);
     expect(maxRunning).toBe(1);
     expect(version).toBe(2);
     expect(cache.stats().staleHits).toBeGreaterThanOrEqual(1);
@@ -252,6 +252,26 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(sum("cache_misses_total")).toBe(2);
     expect(sum("cache_loads_total")).toBe(1);
     expect(await redis.ttl(`${app}:metrics:cache:${Math.floor(Date.now() / 60_000)}`)).toBeGreaterThan(0);
+  });
+
+  it("serverless: with waitUntil, one burst of events is flushed in one background pipeline", async () => {
+    const app = newApp("metrics-wait");
+    const handed: Promise<unknown>[] = [];
+    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, waitUntil: (p) => handed.push(p) });
+    await cache.set("k", 1);
+    const requests = countRequests(redis);
+    await Promise.all([cache.getOrSet("k", () => 1), cache.get("k"), cache.get("none")]);
+    expect(handed.length).toBeGreaterThan(0);
+    await Promise.all(handed);
+    // Three reads, and the metrics only as background pipelines of HINCRBY/EXPIRE (no per-event command).
+    const pipelines = requests.bodies.filter((body) => Array.isArray((body as unknown[])[0])) as string[][][];
+    expect(requests.count - pipelines.length).toBe(3);
+    expect(pipelines.length).toBeGreaterThanOrEqual(1);
+    expect(pipelines.length).toBeLessThanOrEqual(3);
+    for (const pipeline of pipelines) for (const command of pipeline) expect(["HINCRBY", "EXPIRE"]).toContain(command[0]);
+    const rows = await readCacheMetrics(redis, { app, sinceMs: Date.now() - 120_000 });
+    expect(rows.reduce((n, r) => n + r.counters.cache_hits_total, 0)).toBe(2);
+    await cache.close();
   });
 
   it("metrics do not add a synchronous round trip", async () => {
