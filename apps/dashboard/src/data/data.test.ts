@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { classifyError, worstProblem } from "./errors.ts";
+import {
+  DAY_RANGE_MIN_REFRESH_MS,
+  HOUR_RANGE_MIN_REFRESH_MS,
+  metricsRefreshMs,
+} from "./refresh.ts";
 import { TOKEN_STORAGE_KEY, createTokenStore } from "./token-store.ts";
 
 describe("token store", () => {
@@ -98,5 +103,15 @@ describe("classifyError", () => {
     expect(worstProblem([null, down, auth])).toBe(auth);
     expect(worstProblem([null, down])).toBe(down);
     expect(worstProblem([null, null])).toBeNull();
+  });
+});
+
+describe("metricsRefreshMs", () => {
+  it("keeps the base interval for 15 min and slows down longer ranges", () => {
+    expect(metricsRefreshMs("15m", 5000)).toBe(5000);
+    expect(metricsRefreshMs("1h", 5000)).toBe(HOUR_RANGE_MIN_REFRESH_MS);
+    expect(metricsRefreshMs("24h", 5000)).toBe(DAY_RANGE_MIN_REFRESH_MS);
+    // A base interval slower than the floor wins.
+    expect(metricsRefreshMs("1h", 120_000)).toBe(120_000);
   });
 });

@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useMemo, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import {
   RANGE_MS,
   type DashboardModel,
@@ -19,6 +19,7 @@ import {
   rateLimitPoints,
 } from "./adapt.ts";
 import { classifyError, worstProblem, type Problem } from "./errors.ts";
+import { metricsRefreshMs } from "./refresh.ts";
 import { useTRPC } from "./trpc.ts";
 import { useRankChanges } from "./use-rank-changes.ts";
 
@@ -71,10 +72,12 @@ export function useDashboardData({
     placeholderData: keepPreviousData,
   } as const;
 
-  const overview = useQuery({ ...trpc.metrics.overview.queryOptions({ minutes }), ...live });
+  const series = { ...live, refetchInterval: metricsRefreshMs(range, pollIntervalMs) } as const;
+
+  const overview = useQuery({ ...trpc.metrics.overview.queryOptions({ minutes }), ...series });
   const tops = useQuery({
     ...trpc.metrics.topIdentifiers.queryOptions({ minutes, n: 10 }),
-    ...live,
+    ...series,
   });
   const keys = useQuery({
     ...trpc.metrics.keyDistribution.queryOptions({}),
@@ -132,9 +135,23 @@ export function useDashboardData({
     [feed.data, names],
   );
 
+  // Freshness of the page: the newest real (not placeholder) answer of the live queries.
   const lastGood = useRef(0);
-  if (overview.isSuccess && !overview.isPlaceholderData)
-    lastGood.current = Math.max(lastGood.current, overview.dataUpdatedAt);
+  for (const query of [overview, board, feed]) {
+    if (query.isSuccess && !query.isPlaceholderData) {
+      lastGood.current = Math.max(lastGood.current, query.dataUpdatedAt);
+    }
+  }
+  // Recovery: once the API answers again, re-ask every query still in error at once instead of
+  // waiting for its own (possibly 60 s) interval, so the banner goes away with the first answer.
+  const errored = [overview, tops, keys, board, feed, tippers].filter((query) => query.isError);
+  const latestSuccess = lastGood.current;
+  useEffect(() => {
+    for (const query of errored) {
+      if (query.errorUpdatedAt < latestSuccess) void query.refetch();
+    }
+    // Only a newer success triggers it (the errored list of that render is the one to retry).
+  }, [latestSuccess]);
 
   return {
     model,
