@@ -15,11 +15,12 @@ export function dayOf(ms: number): string {
 /** ISO week `YYYY-Www` (UTC) of a timestamp. */
 export function isoWeekOf(ms: number): string {
   const date = new Date(ms);
-  const day = (date.getUTCDay() + 6) % 7; // Monday = 0
-  const thursday = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - day + 3));
-  const firstThursday = new Date(Date.UTC(thursday.getUTCFullYear(), 0, 4));
-  const week = 1 + Math.round((thursday.getTime() - firstThursday.getTime()) / (7 * DAY_MS) - ((firstThursday.getUTCDay() + 6) % 7 - 3) / 7);
-  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+  const weekday = date.getUTCDay() || 7; // Monday = 1 … Sunday = 7
+  // The Thursday of this ISO week decides its year; week 1 is the week holding January 4th.
+  const thursday = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 4 - weekday);
+  const year = new Date(thursday).getUTCFullYear();
+  const week = Math.ceil(((thursday - Date.UTC(year, 0, 1)) / DAY_MS + 1) / 7);
+  return `${year}-W${String(week).padStart(2, "0")}`;
 }
 
 const feedEntrySchema = z.object({
