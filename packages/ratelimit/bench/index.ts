@@ -30,6 +30,8 @@ interface Measurement {
   checksPerSecond: number;
   /** checks/s of each interleaved round (for same-round ratios). */
   rounds: number[];
+  /** CPU time of this process per check (µs), gateway included for REST: the cost a limiter adds. */
+  cpuMicros: number;
   p50: number;
   p99: number;
 }
@@ -65,14 +67,18 @@ async function measureGroup(checks: readonly Check[]): Promise<Measurement[]> {
   const done = checks.map(() => 0);
   const elapsed = checks.map(() => 0);
   const rounds: number[][] = checks.map(() => []);
+  const cpu = checks.map(() => 0);
   const slice = THROUGHPUT_MS / ROUNDS;
   for (let round = 0; round < ROUNDS; round++) {
     const order = checks.map((_, i) => i);
     if (round % 2 === 1) order.reverse();
     for (const i of order) {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const count = await throughputSlice(checks[i] as Check, slice, `id${round}-`);
+      const used = process.cpuUsage(cpu0);
       const ms = performance.now() - t0;
+      cpu[i] = (cpu[i] ?? 0) + used.user + used.system;
       done[i] = (done[i] ?? 0) + count;
       elapsed[i] = (elapsed[i] ?? 0) + ms;
       rounds[i]?.push(count / (ms / 1000));
@@ -91,6 +97,7 @@ async function measureGroup(checks: readonly Check[]): Promise<Measurement[]> {
     return {
       checksPerSecond: (done[i] ?? 0) / ((elapsed[i] ?? 1) / 1000),
       rounds: rounds[i] ?? [],
+      cpuMicros: (cpu[i] ?? 0) / Math.max(1, done[i] ?? 0),
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
     };
@@ -211,7 +218,7 @@ async function main(): Promise<void> {
         ])) as [Measurement, Measurement];
         const ratio = roundRatio(mine, bare);
         rows.push(
-          `| ${transportName} | ${algorithm} | ${fmt(mine.checksPerSecond)} | ${fmt(mine.p50, 2)} / ${fmt(mine.p99, 2)} | ${fmt(bare.checksPerSecond)} | ${fmt(bare.p50, 2)} / ${fmt(bare.p99, 2)} | **${fmt(ratio, 2)}x** |`,
+          `| ${transportName} | ${algorithm} | ${fmt(mine.checksPerSecond)} | ${fmt(mine.p50, 2)} / ${fmt(mine.p99, 2)} | ${fmt(bare.checksPerSecond)} | ${fmt(bare.p50, 2)} / ${fmt(bare.p99, 2)} | **${fmt(ratio, 2)}x** | ${fmt(mine.cpuMicros, 1)} / ${fmt(bare.cpuMicros, 1)} |`,
         );
         ratios.push(`${transportName} ${algorithm}: ${fmt(ratio, 2)}x`);
       }
@@ -388,8 +395,8 @@ async function main(): Promise<void> {
       "",
       `@hotpath/ratelimit vs bare \`@upstash/ratelimit\` 2.2.0 (same client, same transport) and \`rate-limiter-flexible\` 11.4.0 on ioredis 5.9.3; one redis-server ${(await admin.info("server")).match(/redis_version:(\S+)/)?.[1] ?? "?"} started by the benchmark, REST through \`@hotpath/gateway\` in front of it. ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}. Throughput: ${CONCURRENCY} checks in flight over ${IDENTIFIERS} identifiers (never blocked), ${THROUGHPUT_MS / 1000} s per limiter in ${ROUNDS} slices interleaved with its peer (the machine is shared, so only same-run ratios mean anything); latency: ${LATENCY_OPS} sequential checks, interleaved one by one. "Ours" runs with its defaults (analytics batched in \`pending\`, deny list / overrides cached).`,
       "",
-      "| transport | algorithm | ours checks/s | ours p50 / p99 ms | bare upstream checks/s | upstream p50 / p99 ms | ours / upstream (median of same-round ratios) |",
-      "|---|---|---:|---:|---:|---:|---:|",
+      "| transport | algorithm | ours checks/s | ours p50 / p99 ms | bare upstream checks/s | upstream p50 / p99 ms | ours / upstream (median of same-round ratios) | CPU µs/check ours / upstream |",
+      "|---|---|---:|---:|---:|---:|---:|---:|",
       ...rows,
       "",
       `rate-limiter-flexible (RateLimiterRedis, fixed window, ioredis TCP): ${fmt(rlfResult.checksPerSecond)} checks/s, p50 / p99 ${fmt(rlfResult.p50, 2)} / ${fmt(rlfResult.p99, 2)} ms; ours fixedWindow over TCP in the same run: ${fmt(ourFixed.checksPerSecond)} checks/s (**${fmt(roundRatio(ourFixed, rlfResult), 2)}x** of rate-limiter-flexible).`,

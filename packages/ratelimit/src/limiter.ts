@@ -314,10 +314,13 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     const now = Date.now();
     const flush = metrics?.flushIfDue(now, redisUsable());
     const refresh = controls?.refreshIfStale(now);
-    const expiries = upstream.drainExpiries()?.then(
-      () => undefined,
-      (error: unknown) => onError("cachedFixedWindow.expire", error),
-    );
+    const drained = upstream.drainExpiries(now);
+    const expiries = drained
+      ? withTimeout(drained, timeoutMs, "cachedFixedWindow expire").then(
+          () => undefined,
+          (error: unknown) => onError("cachedFixedWindow.expire", error),
+        )
+      : undefined;
     if (!task && !flush && !refresh && !expiries) {
       result.pending = RESOLVED;
       return result;

@@ -170,8 +170,21 @@ export function createPolicyRegistry(options: PolicyRegistryOptions = {}): Polic
     return [...new Set(names)].map(get);
   };
   const memo = new Map<string, PolicySet>();
+  const singles = new Map<string, PolicySet>();
   const select = (selector: PolicySelector): PolicySet => {
     const policy = selector.policy;
+    if (
+      typeof policy === "string" &&
+      selector.bucket === undefined &&
+      selector.plan === undefined
+    ) {
+      let single = singles.get(policy);
+      if (!single) {
+        single = { policies: [get(policy)], key: policy };
+        singles.set(policy, single);
+      }
+      return single;
+    }
     const memoKey = `${typeof policy === "string" ? `s${policy}` : policy ? `a${policy.join("\u0001")}` : "-"}\u0000${selector.bucket ?? ""}\u0000${selector.plan ?? ""}`;
     let set = memo.get(memoKey);
     if (!set) {

@@ -99,6 +99,7 @@ export class UpstashLimiters {
   readonly #byPolicy = new WeakMap<ResolvedPolicy, UpstreamPolicy>();
   readonly #counts: LocalCounts[] = [];
   readonly #expiries = new Map<string, number>();
+  #lastDrain = 0;
 
   constructor(redis: Redis, app: string) {
     this.#redis = redis;
@@ -141,11 +142,14 @@ export class UpstashLimiters {
   }
 
   /**
-   * Sets the expiry of the cached-fixed-window keys seen since the last call (one pipeline of
-   * `PEXPIREAT <end of window + 1 s>`); undefined when there is none. Rejects on failure.
+   * Sets the expiry of the cached-fixed-window keys seen so far (one pipeline of
+   * `PEXPIREAT <end of window + 1 s>`), batched: at most once a second unless 256 are waiting;
+   * undefined when there is nothing to do. Rejects on failure.
    */
-  drainExpiries(): Promise<unknown> | undefined {
+  drainExpiries(now = Date.now()): Promise<unknown> | undefined {
     if (this.#expiries.size === 0) return undefined;
+    if (this.#expiries.size < 256 && now - this.#lastDrain < 1000) return undefined;
+    this.#lastDrain = now;
     const pipeline = this.#redis.pipeline();
     for (const [key, at] of this.#expiries) pipeline.pexpireat(key, at);
     this.#expiries.clear();
