@@ -14,14 +14,10 @@ const listInput = z.object({
   page: z.number().int().min(1).max(10_000).default(1),
   pageSize: z.number().int().min(1).max(100).default(20),
 });
-const updateInput = z
-  .object({
-    displayName: z.string().trim().min(1, { message: "must not be empty" }).max(64).optional(),
-    plan: z.enum(["free", "pro"]).optional(),
-  })
-  .refine((patch) => patch.displayName !== undefined || patch.plan !== undefined, {
-    message: "give displayName or plan",
-  });
+// The plan is not self-service (it sets the caller's quotas): only the display name is editable here.
+const updateInput = z.object({
+  displayName: z.string().trim().min(1, { message: "must not be empty" }).max(64),
+});
 
 /** Users: read-through cached reads, transactional update with invalidation. */
 export const usersRouter = {
