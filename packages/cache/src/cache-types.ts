@@ -98,6 +98,25 @@ export interface GetOrSetOptions<T> {
   waitUntil?: (promise: Promise<unknown>) => void;
 }
 
+/** What a `getOrSet` loader receives: adapt the TTL or tags to the value, or skip caching it. */
+export interface LoaderContext<T> {
+  /** The Redis key of the entry. */
+  readonly key: string;
+  /** The value being refreshed (stale-while-revalidate or early refresh), else undefined. */
+  readonly stale: T | null | undefined;
+  /** True for a background refresh (nobody waits for this load). */
+  readonly background: boolean;
+  /** Overrides the fresh TTL of this value. */
+  setTtl(ttl: Ttl): void;
+  /** Overrides the tags of this value. */
+  setTags(tags: readonly string[]): void;
+  /** Returns the value without caching it. */
+  skip(): void;
+}
+
+/** A `getOrSet` loader (the context is optional to use). */
+export type Loader<T> = (context: LoaderContext<T>) => T | Promise<T>;
+
 /** Options of {@link Cache.set}. */
 export interface SetOptions {
   ttl?: Ttl;
@@ -131,7 +150,7 @@ export interface Cache {
    * Cache-aside: the cached value, else the loader's (stored). One Redis round trip on a hit;
    * stampede-protected in-process and across processes; never throws for Redis failures.
    */
-  getOrSet<T>(key: CacheKey, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T>;
+  getOrSet<T>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T>;
   /** Deletes every entry set with `tag` (in batches); returns how many were removed. */
   invalidateTag(tag: string): Promise<number>;
   /**

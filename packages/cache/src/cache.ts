@@ -6,6 +6,8 @@ import type {
   CacheOptions,
   GetOptions,
   GetOrSetOptions,
+  Loader,
+  LoaderContext,
   LockOptions,
   SetOptions,
 } from "./cache-types.ts";
@@ -260,7 +262,7 @@ export function createCache(options: CacheOptions): Cache {
 
   interface Plan<T> {
     key: string;
-    loader: () => T | Promise<T>;
+    loader: Loader<T>;
     schema: StandardSchema<T> | undefined;
     tags: readonly string[];
     ttlMs: number;
@@ -272,7 +274,7 @@ export function createCache(options: CacheOptions): Cache {
     waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   }
 
-  const planOf = <T>(key: string, loader: () => T | Promise<T>, o: GetOrSetOptions<T>): Plan<T> => {
+  const planOf = <T>(key: string, loader: Loader<T>, o: GetOrSetOptions<T>): Plan<T> => {
     const ttlMs = o.ttl === undefined ? defaultTtlMs : ttlToMs(o.ttl, "ttl");
     const lockOptions = o.lock === false ? undefined : o.lock === true || o.lock === undefined ? {} : o.lock;
     return {
@@ -293,11 +295,27 @@ export function createCache(options: CacheOptions): Cache {
   };
 
   /** Runs the loader, stores its value (releasing the lease), returns the value. */
-  const loadAndStore = async <T>(plan: Plan<T>, token: string, storeInBackground: boolean): Promise<T> => {
+  const loadAndStore = async <T>(
+    plan: Plan<T>,
+    token: string,
+    storeInBackground: boolean,
+    refresh?: { stale: T | null },
+  ): Promise<T> => {
     const started = performance.now();
     let value: T;
+    let ttlOverride: number | undefined;
+    let tags = plan.tags;
+    let skip = false;
+    const context: LoaderContext<T> = {
+      key: plan.key,
+      stale: refresh?.stale,
+      background: refresh !== undefined,
+      setTtl: (ttl) => void (ttlOverride = ttlToMs(ttl, "setTtl")),
+      setTags: (next) => void (tags = [...next]),
+      skip: () => void (skip = true),
+    };
     try {
-      value = await plan.loader();
+      value = await plan.loader(context);
     } catch (error) {
       count("cache_load_errors_total", "loadErrors");
       emit({ type: "load_error", namespace, key: plan.key, error });
@@ -307,11 +325,11 @@ export function createCache(options: CacheOptions): Cache {
     const durationMs = performance.now() - started;
     count("cache_loads_total", "loads");
     emit({ type: "load", namespace, key: plan.key, durationMs });
-    if (value === undefined || (value === null && plan.negativeMs <= 0)) {
+    if (skip || value === undefined || (value === null && plan.negativeMs <= 0) || ttlOverride === 0) {
       if (token) background(releaseLease(plan.key, token), plan.waitUntil);
       return value;
     }
-    const base = value === null ? plan.negativeMs : plan.ttlMs;
+    const base = ttlOverride ?? (value === null ? plan.negativeMs : plan.ttlMs);
     const ttlMs = Math.max(1, base * (1 - plan.jitter * Math.random()));
     let prepared: Prepared;
     try {
@@ -322,7 +340,7 @@ export function createCache(options: CacheOptions): Cache {
       return value;
     }
     toL1(plan.key, prepared.entry, value, value === null);
-    const write = runItem(storeItem(plan.key, prepared, plan.tags, token, false)).catch((error: unknown) =>
+    const write = runItem(storeItem(plan.key, prepared, tags, token, false)).catch((error: unknown) =>
       redisError("store", error, plan.key),
     );
     if (storeInBackground) background(write, plan.waitUntil);
@@ -330,13 +348,13 @@ export function createCache(options: CacheOptions): Cache {
     return value;
   };
 
-  const refreshInBackground = <T>(plan: Plan<T>, token: string) => {
+  const refreshInBackground = <T>(plan: Plan<T>, token: string, stale: T | null) => {
     if (refreshing.has(plan.key)) {
       if (token) background(releaseLease(plan.key, token), plan.waitUntil);
       return;
     }
     refreshing.add(plan.key);
-    const work = loadAndStore(plan, token, false)
+    const work = loadAndStore(plan, token, false, { stale })
       .catch(() => undefined)
       .finally(() => refreshing.delete(plan.key));
     background(work, plan.waitUntil);
@@ -344,13 +362,13 @@ export function createCache(options: CacheOptions): Cache {
 
   const claiming = new Set<string>();
   /** Tries to take the refresh lease (one SET NX) and refreshes when it got it. */
-  const claimForRefresh = async <T>(plan: Plan<T>) => {
+  const claimForRefresh = async <T>(plan: Plan<T>, current: T | null) => {
     if (claiming.has(plan.key) || refreshing.has(plan.key)) return;
     claiming.add(plan.key);
     const token = `${instanceId}:${++sequence}`;
     try {
       const claimed = await wire.command(["SET", leaseKey(plan.key), token, "NX", "PX", String(plan.lock?.leaseMs ?? 10_000)]);
-      if (claimed !== null) refreshInBackground(plan, token);
+      if (claimed !== null) refreshInBackground(plan, token, current);
     } catch (error) {
       redisError("claim", error, plan.key);
     } finally {
@@ -392,7 +410,7 @@ export function createCache(options: CacheOptions): Cache {
       if (reply.claimed) background(releaseLease(plan.key, token), plan.waitUntil);
       if (plan.earlyBeta > 0 && !refreshing.has(plan.key)) {
         const delta = Math.max(entry.loadMs, 1);
-        if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil) background(claimForRefresh(plan), plan.waitUntil);
+        if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil) background(claimForRefresh(plan, decoded.value), plan.waitUntil);
       }
       return { value: decoded.value };
     }
@@ -400,11 +418,11 @@ export function createCache(options: CacheOptions): Cache {
       count("cache_stale_hits_total", "staleHits");
       emit({ type: "stale_hit", namespace, key: plan.key, tier: "redis" });
     }
-    if (reply.claimed) refreshInBackground(plan, token);
-    else if (!plan.lock) refreshInBackground(plan, "");
+    if (reply.claimed) refreshInBackground(plan, token, decoded.value);
+    else if (!plan.lock) refreshInBackground(plan, "", decoded.value);
     else if (first && !refreshing.has(plan.key)) {
       // After the caller has its value: the claim is not on the caller's path.
-      background(new Promise<void>((done) => setTimeout(() => void claimForRefresh(plan).finally(done), 0)), plan.waitUntil);
+      background(new Promise<void>((done) => setTimeout(() => void claimForRefresh(plan, decoded.value).finally(done), 0)), plan.waitUntil);
     }
     return { value: decoded.value };
   };
@@ -499,7 +517,7 @@ export function createCache(options: CacheOptions): Cache {
     return undefined;
   };
 
-  const getOrSet = <T>(key: CacheKey, loader: () => T | Promise<T>, o: GetOrSetOptions<T> = {}): Promise<T> => {
+  const getOrSet = <T>(key: CacheKey, loader: Loader<T>, o: GetOrSetOptions<T> = {}): Promise<T> => {
     const k = entryKey(key);
     const local = fromL1(k);
     if (local) {

@@ -1,5 +1,5 @@
 export { createCache } from "./cache.ts";
-export type { Cache, CacheEvent, CacheKey, CacheOptions, CacheStats, GetOptions, GetOrSetOptions, LockOptions, SetOptions } from "./cache-types.ts";
+export type { Cache, CacheEvent, CacheKey, CacheOptions, CacheStats, GetOptions, GetOrSetOptions, Loader, LoaderContext, LockOptions, SetOptions } from "./cache-types.ts";
 export { CacheError, RedisUnavailableError, LockError, IdempotencyKeyError, IdempotencyInFlightError, IdempotencyMismatchError, IdempotencyUnavailableError, isCacheError, type CacheErrorCode } from "./errors.ts";
 export { CACHE_COUNTERS, IDEMPOTENCY_COUNTERS, LOCK_COUNTERS, METRICS_RETENTION_SECONDS, createMetricsRecorder, metricsKey, minuteEpoch, readCacheMetrics, readIdempotencyMetrics, readLockMetrics, readMetrics, type CacheCounter, type CacheMetricsRow, type IdempotencyCounter, type LockCounter, type MetricsGroup, type MetricsRecorder, type MetricsRecorderOptions, type MetricsRow, type ReadMetricsOptions } from "./metrics.ts";
 export { canonicalJson, fingerprintPayload } from "./canonical-json.ts";

@@ -53,6 +53,40 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
     expect(cache.stats().misses).toBe(1);
   });
 
+  it("adaptive loaders: setTtl, setTags, skip, and the stale value on refresh", async () => {
+    const app = newApp("adaptive");
+    const cache = createCache({ redis, app, namespace: "a", defaultTtl: 60, metrics: false });
+    await cache.getOrSet("short", (ctx) => {
+      ctx.setTtl(5);
+      return "v";
+    }, { jitter: 0 });
+    expect(await cache.ttl("short")).toBeLessThanOrEqual(5);
+    let calls = 0;
+    const skipped = () =>
+      cache.getOrSet("skip", (ctx) => {
+        calls += 1;
+        ctx.skip();
+        return "not cached";
+      });
+    expect(await skipped()).toBe("not cached");
+    expect(await skipped()).toBe("not cached");
+    expect(calls).toBe(2);
+    await cache.getOrSet("tagged", (ctx) => {
+      ctx.setTags(["late-tag"]);
+      return 1;
+    });
+    expect(await cache.invalidateTag("late-tag")).toBe(1);
+    const seen: unknown[] = [];
+    await cache.getOrSet("swr", () => "first", { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    await cache.getOrSet("swr", (ctx) => {
+      seen.push([ctx.stale, ctx.background]);
+      return "second";
+    }, { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 });
+    await eventually(() => seen.length === 1);
+    expect(seen[0]).toEqual(["first", true]);
+  });
+
   it("hands background refreshes to waitUntil", async () => {
     const handed: Promise<unknown>[] = [];
     const cache = createCache({ redis, app: newApp("wait"), namespace: "w", defaultTtl: 60, metrics: false, waitUntil: (p) => handed.push(p) });
