@@ -7,6 +7,7 @@ import { findUserByUsername } from "../src/db/users.ts";
 import { createContextInner } from "../src/trpc/context.ts";
 import { createCallerFactory, router } from "../src/trpc/init.ts";
 import { idempotent, publicProcedure } from "../src/trpc/procedures.ts";
+import { startApiProcess } from "./helpers/processes.ts";
 import { openTestApi, type TestApi } from "./helpers/runtime.ts";
 
 const BASE = "http://api.test";
@@ -117,4 +118,40 @@ describe("Redis stopped under the API (own redis-server)", () => {
     await server.start();
     await waitFor(async () => (await redis.health()).ok);
   });
+});
+
+describe("an API process whose Redis goes away (own redis-server)", () => {
+  it("keeps running and answering, then recovers", async () => {
+    const own = await startRedisServer();
+    const api = await startApiProcess({
+      NODE_ENV: "test",
+      SEED: "true",
+      REDIS_URL: own.url,
+      REDIS_TIMEOUT_MS: "300",
+      PASSWORD_ITERATIONS: "10000",
+    });
+    try {
+      const status = `${api.url}/trpc/streams.status?input=${encodeURIComponent(JSON.stringify({ username: "alice" }))}`;
+      expect((await fetch(status)).status).toBe(200);
+      await own.stop({ hard: true });
+      for (let i = 0; i < 5; i++) expect((await fetch(status)).status).toBe(200);
+      expect((await fetch(`${api.url}/readyz`)).status).toBe(503);
+      const login = await fetch(`${api.url}/trpc/sessions.login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "dave", password: "hotpath-demo" }),
+      });
+      expect(login.status).toBe(503);
+      // Let timers, reconnect attempts and metric flushes fail for a while: the process must survive.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+      await own.start();
+      await waitFor(async () => (await fetch(`${api.url}/readyz`)).status === 200, 15_000);
+      expect((await fetch(status)).status).toBe(200);
+    } finally {
+      const code = await api.stop();
+      await own.stop();
+      expect(code, api.output()).toBe(0);
+    }
+  }, 60_000);
 });
