@@ -204,7 +204,7 @@ export function createCache(options: CacheOptions): Cache {
   /** The hit path: one GET (MGET with the generation stamp when L1 is on), no script. */
   const readPlain = (key: string): Promise<ReadReply> => {
     if (l1) {
-      return wire.command(["MGET", key, generationKey]).then((value) => {
+      return wire.command(["MGET", key, generationKey], (value): ReadReply => {
         const reply = value as unknown[];
         const raw = asString(reply[0]);
         const generation = asString(reply[1]);
@@ -212,7 +212,7 @@ export function createCache(options: CacheOptions): Cache {
         return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation };
       });
     }
-    return wire.command(["GET", key]).then((value) => {
+    return wire.command(["GET", key], (value): ReadReply => {
       const raw = asString(value);
       return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation: null };
     });
@@ -534,27 +534,26 @@ export function createCache(options: CacheOptions): Cache {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const flight = readPlain(k)
-      .then(
-        (reply) => {
-          const fast = freshWithoutSchema(plan, reply);
-          return fast ? (fast.value as T) : afterRead(plan, reply);
-        },
-        (error: unknown) => {
-          redisError("read", error, k);
-          return failSafe(plan);
-        },
-      )
-      .then(
-        (value) => {
-          flights.delete(k);
-          return value;
-        },
-        (error: unknown) => {
-          flights.delete(k);
-          throw error;
-        },
-      );
+    const finish = (value: T): T => {
+      flights.delete(k);
+      return value;
+    };
+    const fail = (error: unknown): never => {
+      flights.delete(k);
+      throw error;
+    };
+    // One promise hop on the common fresh hit; everything else continues in afterRead.
+    const flight = readPlain(k).then(
+      (reply) => {
+        const fast = freshWithoutSchema(plan, reply);
+        if (fast) return finish(fast.value as T);
+        return afterRead(plan, reply).then(finish, fail);
+      },
+      (error: unknown) => {
+        redisError("read", error, k);
+        return failSafe(plan).then(finish, fail);
+      },
+    );
     flights.set(k, flight);
     return flight;
   };

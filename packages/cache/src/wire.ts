@@ -60,8 +60,9 @@ export type PipelineReply = { ok: true; value: unknown } | { ok: false; error: s
 export interface Wire {
   /** Per-call timeout in ms. */
   readonly timeoutMs: number;
-  /** Runs one command (one round trip). */
+  /** Runs one command (one round trip); `map` transforms the reply in the same promise step. */
   command(args: readonly WireArg[]): Promise<unknown>;
+  command<R>(args: readonly WireArg[], map: (reply: unknown) => R): Promise<R>;
   /** Runs a script (EVALSHA, falling back to EVAL once when Redis lost its script cache). */
   script(script: LuaScript, keys: readonly string[], args: readonly WireArg[]): Promise<unknown>;
   /** Runs commands in one round trip; per-command errors are returned, not thrown. */
@@ -107,7 +108,7 @@ export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circ
     throw fail(error);
   };
   // Not async on purpose: the hot path adds one promise, not three.
-  const command = (args: readonly WireArg[]): Promise<unknown> => {
+  const command = <R = unknown>(args: readonly WireArg[], map?: (reply: unknown) => R): Promise<R> => {
     const open = circuitOpen();
     if (open) return Promise.reject(open);
     let pending: Promise<unknown>;
@@ -116,7 +117,7 @@ export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circ
     } catch (error) {
       return Promise.reject(fail(error));
     }
-    return pending.then(onReply, onFailure);
+    return (map ? pending.then((response) => map(onReply(response)), onFailure) : pending.then(onReply, onFailure)) as Promise<R>;
   };
 
   const script = async (lua: LuaScript, keys: readonly string[], args: readonly WireArg[]): Promise<unknown> => {
