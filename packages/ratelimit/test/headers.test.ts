@@ -1,6 +1,9 @@
 import { parseItem, parseList } from "structured-headers";
 import { describe, expect, it } from "vitest";
 import {
+  RateLimitUnavailableError,
+  isRateLimitError,
+  rateLimitUnavailableResponse,
   getRateLimitHeaders,
   rateLimitExceededBody,
   rateLimitProblem,
@@ -106,5 +109,22 @@ describe("rate-limit headers", () => {
     expect(
       ((await problem.json()) as { "violated-policies": string[] })["violated-policies"],
     ).toEqual(["burst"]);
+  });
+
+  it("answers a 503 with Retry-After for a fail-closed policy while Redis is down", async () => {
+    const error = new RateLimitUnavailableError("AUTH", 2, { cause: new Error("ECONNREFUSED") });
+    expect(isRateLimitError(error, "RATELIMIT_UNAVAILABLE")).toBe(true);
+    expect(isRateLimitError(error, "RATELIMIT_EXCEEDED")).toBe(false);
+    const plain = rateLimitUnavailableResponse(error);
+    expect(plain.status).toBe(503);
+    expect(plain.headers.get("retry-after")).toBe("2");
+    expect(await plain.json()).toMatchObject({ error: "Service unavailable", retryAfter: 2 });
+    const problem = rateLimitUnavailableResponse(error, { problem: true });
+    expect(problem.headers.get("content-type")).toBe("application/problem+json");
+    expect(await problem.json()).toMatchObject({
+      type: "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity",
+      status: 503,
+      "violated-policies": ["AUTH"],
+    });
   });
 });

@@ -19,7 +19,7 @@ import { alignToWindow, countingRedis, sleep, sleepUntil } from "./helpers.ts";
 const POLICIES = {
   fixed: { limit: 3, window: "2s", algorithm: "fixedWindow" },
   sliding: { limit: 3, window: "2s", algorithm: "slidingWindow" },
-  bucket: { limit: 3, window: "1s", algorithm: "tokenBucket", refillRate: 1 },
+  bucket: { limit: 3, window: "2s", algorithm: "tokenBucket", refillRate: 1 },
   cached: { limit: 3, window: "2s", algorithm: "cachedFixedWindow" },
   wide: { limit: 10, window: "1m", algorithm: "tokenBucket" },
   burst: { limit: 3, window: "1m", algorithm: "tokenBucket" },
@@ -86,9 +86,11 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(results.map((r) => r.success)).toEqual([true, true, true, false]);
       const blocked = results[3] as RateLimitResult;
       await sleepUntil(blocked.reset);
-      // Just after the reset, most of the 3 previous requests still count: only one fits.
-      const afterReset = await run(limiter, "u", 2, { policy: "sliding" });
-      expect(afterReset.map((r) => r.success)).toEqual([true, false]);
+      // After the reset the previous window still weighs in: the first request fits, the full
+      // quota is not back yet (true while less than 2/3 of the new window has passed).
+      const afterReset = await run(limiter, "u", 3, { policy: "sliding" });
+      expect(afterReset[0]?.success).toBe(true);
+      expect(afterReset.filter((r) => r.success).length).toBeLessThan(3);
       // Two windows later the previous window is empty again.
       await sleepUntil((afterReset[0] as RateLimitResult).reset + 2000);
       expect((await run(limiter, "u", 3, { policy: "sliding" })).every((r) => r.success)).toBe(
@@ -407,6 +409,24 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         { policy: "burst" },
       );
       expect(other.status).toBe(200);
+    });
+
+    it("withRateLimit takes a custom identify function and keeps immutable responses intact", async () => {
+      const limiter = make();
+      const fetched = Response.redirect("http://localhost/elsewhere", 302); // immutable headers
+      const response = await withRateLimit(
+        limiter,
+        new Request("http://localhost/"),
+        () => fetched,
+        {
+          policy: "burst",
+          identify: (request) => `path:${new URL(request.url).pathname}`,
+        },
+      );
+      expect(response.status).toBe(302);
+      expect(response.headers.get("location")).toBe("http://localhost/elsewhere");
+      expect(response.headers.get("x-ratelimit-remaining")).toBe("2");
+      expect((await limiter.getRemaining("path:/", { policy: "burst" }))[0]?.remaining).toBe(2);
     });
 
     it("enforceRateLimit returns headers, or throws RateLimitExceededError with retryAfter", async () => {
