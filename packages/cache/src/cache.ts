@@ -517,6 +517,19 @@ export function createCache(options: CacheOptions): Cache {
     return undefined;
   };
 
+  /** Removes a key's flight once its promise settles. */
+  const settle = <T>(key: string, work: Promise<T>): Promise<T> =>
+    work.then(
+      (value) => {
+        flights.delete(key);
+        return value;
+      },
+      (error: unknown) => {
+        flights.delete(key);
+        throw error;
+      },
+    );
+
   const getOrSet = <T>(key: CacheKey, loader: Loader<T>, o: GetOrSetOptions<T> = {}): Promise<T> => {
     const k = entryKey(key);
     const local = fromL1(k);
@@ -534,24 +547,20 @@ export function createCache(options: CacheOptions): Cache {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const finish = (value: T): T => {
-      flights.delete(k);
-      return value;
-    };
-    const fail = (error: unknown): never => {
-      flights.delete(k);
-      throw error;
-    };
-    // One promise hop on the common fresh hit; everything else continues in afterRead.
+    // One promise hop on the common fresh hit; everything else continues in afterRead. (Handlers
+    // are inline and anonymous on purpose: no per-call named closures on the hot path.)
     const flight = readPlain(k).then(
       (reply) => {
         const fast = freshWithoutSchema(plan, reply);
-        if (fast) return finish(fast.value as T);
-        return afterRead(plan, reply).then(finish, fail);
+        if (fast) {
+          flights.delete(k);
+          return fast.value as T;
+        }
+        return settle(k, afterRead(plan, reply));
       },
       (error: unknown) => {
         redisError("read", error, k);
-        return failSafe(plan).then(finish, fail);
+        return settle(k, failSafe(plan));
       },
     );
     flights.set(k, flight);
