@@ -107,6 +107,9 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
   const totals: Record<string, Record<string, number>> = {};
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<void> = Promise.resolve();
+  const fieldNames = new Map<string, Map<string, string>>();
+  let currentMinute = 0;
+  let currentMinuteEndsAt = 0;
 
   let scheduledDone: (() => void) | undefined;
   const schedule = () => {
@@ -150,10 +153,19 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
 
   return {
     count(label, counter, by = 1) {
-      const field = `${label}|${counter}`;
+      // Field strings are interned per (label, counter): no concatenation or rehash per event.
+      let fieldsOfLabel = fieldNames.get(label);
+      if (!fieldsOfLabel) fieldNames.set(label, (fieldsOfLabel = new Map<string, string>()));
+      let field = fieldsOfLabel.get(counter);
+      if (field === undefined) fieldsOfLabel.set(counter, (field = `${label}|${counter}`));
       const byLabel = (totals[label] ??= {});
       byLabel[counter] = (byLabel[counter] ?? 0) + by;
-      const minute = minuteEpoch(Date.now());
+      const now = Date.now();
+      if (now >= currentMinuteEndsAt) {
+        currentMinute = minuteEpoch(now);
+        currentMinuteEndsAt = (currentMinute + 1) * MINUTE_MS;
+      }
+      const minute = currentMinute;
       let fields = buffer.get(minute);
       if (!fields) buffer.set(minute, (fields = new Map<string, number>()));
       const before = fields.get(field);
