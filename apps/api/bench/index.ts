@@ -44,7 +44,10 @@ const API_DIR = fileURLToPath(new URL("..", import.meta.url));
 const TSX = join(API_DIR, "node_modules/.bin/tsx");
 const DURATION = Number(process.env.HOTPATH_BENCH_SECONDS ?? 5);
 const ROUNDS = 3;
-const CONNECTIONS = 10;
+// Enough connections to keep the API process busy in every scenario, so req/s compares CPU cost per
+// request; with 10, (b) spends part of the time waiting on its Redis round trip (reported separately).
+const CONNECTIONS = 32;
+const FEW_CONNECTIONS = 10;
 const USERS = 100_000;
 
 const log = (message: string) => process.stderr.write(`[bench api] ${message}\n`);
@@ -215,6 +218,13 @@ async function main(): Promise<void> {
         rounds.set(scenario.key, [...(rounds.get(scenario.key) ?? []), result]);
       }
     }
+    // The same a/b pair with few connections: there (b) is bound by its Redis round-trip latency.
+    const few: number[] = [];
+    for (const scenario of scenarios.slice(0, 2)) {
+      log(`few connections: (${scenario.key}) for ${DURATION}s`);
+      few.push((await autocannon({ url, connections: FEW_CONNECTIONS, duration: DURATION, requests: scenario.requests })).requests.average);
+    }
+
     for (const scenario of scenarios) {
       const runs = [...(rounds.get(scenario.key) ?? [])].sort((x, y) => x.requests.average - y.requests.average);
       const median = runs[Math.floor(runs.length / 2)];
@@ -273,6 +283,9 @@ async function main(): Promise<void> {
       `Ratio b/a (rate limit + cache hit vs bare query), median of the per-round ratios: **${ratio.toFixed(2)}** (target ≥ 0.6;` +
         ` rounds: ${roundRatios.map((r) => r.toFixed(2)).join(", ")}; from the median rounds: ${a && b ? (b.rps / a.rps).toFixed(2) : "?"}).` +
         (c && a ? ` Ratio c/a (cache miss to PostgreSQL): ${(c.rps / a.rps).toFixed(2)}.` : ""),
+      "",
+      `With ${FEW_CONNECTIONS} connections (latency-bound for (b)): (a) ${Math.round(few[0] ?? 0).toLocaleString("en")} req/s,` +
+        ` (b) ${Math.round(few[1] ?? 0).toLocaleString("en")} req/s, b/a ${((few[1] ?? 0) / Math.max(1, few[0] ?? 0)).toFixed(2)}.`,
       "",
     ];
     process.stdout.write(`${out.join("\n")}\n`);
