@@ -54,6 +54,7 @@ export const READ_BUCKETS: Readonly<Record<string, string>> = {
   "leaderboard:read": "generous",
   "feed:read": "generous",
   "metrics:read": "generous",
+  "tips:read": "generous",
 };
 
 async function openDatabase(env: ApiEnv): Promise<Database> {

@@ -110,6 +110,38 @@ describe("HTTP through the fetch handler", () => {
     expect(malformed.status).toBe(400);
   });
 
+  it("tips.mine is per-user: private, varies by credentials, never served to another user", async () => {
+    const dave = (await findUserByUsername(t.db, "dave"))?.id;
+    // carol: a user whose strict quota this file has not used yet.
+    const otherId = (await findUserByUsername(t.db, "carol"))?.id;
+    const otherToken = badInputToken;
+    type Mine = { result: { data: { tips: { fromUserId: number; id: number }[] } } };
+    const mine = async (bearerToken: string) => {
+      const response = await t.handler(query("tips.mine", { n: 50 }, { authorization: `Bearer ${bearerToken}` }));
+      return { response, body: (await response.json()) as Mine };
+    };
+    const first = await mine(token);
+    expect(first.response.headers.get("x-cache")).toBe("miss");
+    expect(first.response.headers.get("cache-control")).toBe("private, max-age=10");
+    expect(first.response.headers.get("vary")).toContain("Authorization");
+    expect(first.body.result.data.tips.length).toBeGreaterThan(0);
+    expect(first.body.result.data.tips.every((tip) => tip.fromUserId === dave)).toBe(true);
+    const again = await mine(token);
+    expect(again.response.headers.get("x-cache")).toBe("hit");
+    const other = await mine(otherToken);
+    expect(other.response.headers.get("x-cache")).toBe("miss");
+    expect(other.body.result.data.tips.every((tip) => tip.fromUserId === otherId)).toBe(true);
+    const before = other.body.result.data.tips.length;
+    const tipped = await t.handler(
+      mutation("tips.quick", { streamId, amount: 3 }, { authorization: `Bearer ${otherToken}`, "idempotency-key": "mine-1" }),
+    );
+    expect(tipped.status).toBe(200);
+    const after = await mine(otherToken);
+    expect(after.response.headers.get("x-cache")).toBe("miss");
+    expect(after.body.result.data.tips).toHaveLength(before + 1);
+    expect((await mine(token)).body.result.data.tips).toEqual(first.body.result.data.tips);
+  });
+
   const badInputs: { name: string; request: () => Request; field: string }[] = [
     { name: "users.byId", request: () => query("users.byId", { id: -1 }), field: "id" },
     { name: "users.list", request: () => query("users.list", { page: 0 }), field: "page" },
@@ -126,6 +158,7 @@ describe("HTTP through the fetch handler", () => {
       request: () => mutation("tips.quick", { streamId: "x", amount: 1 }, { authorization: `Bearer ${badInputToken}`, "idempotency-key": "bad-stream" }),
       field: "streamId",
     },
+    { name: "tips.mine", request: () => query("tips.mine", { n: 0 }, { authorization: `Bearer ${badInputToken}` }), field: "n" },
     { name: "leaderboard.top", request: () => query("leaderboard.top", { period: "yearly" }), field: "period" },
     { name: "leaderboard.rank", request: () => query("leaderboard.rank", { member: 1.5 }), field: "member" },
     { name: "feed.recent", request: () => query("feed.recent", { n: 1000 }), field: "n" },

@@ -87,3 +87,13 @@ export async function listTips(db: SqlExecutor, limit = 1000): Promise<Tip[]> {
   );
   return rows.map(toTip);
 }
+
+/** The newest tips sent by a user (their own history). */
+export async function listTipsByUser(db: SqlExecutor, userId: number, limit: number): Promise<Tip[]> {
+  const rows = await db.query<TipRow>(
+    `select ${TIP_COLUMNS} from tips t join streams s on s.id = t.stream_id
+     where t.from_user_id = $1 order by t.id desc limit $2`,
+    [userId, limit],
+  );
+  return rows.map(toTip);
+}

@@ -1,13 +1,21 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { findStreamById } from "../../db/streams.ts";
-import { insertTipOnce } from "../../db/tips.ts";
+import { insertTipOnce, listTipsByUser } from "../../db/tips.ts";
 import { IDEMPOTENCY_KEY_HEADER } from "../middleware/idempotency.ts";
 import { ApiError } from "../errors.ts";
 import { amountSchema, idSchema, toCents } from "../inputs.ts";
-import { authedProcedure, idempotent, rateLimited } from "../procedures.ts";
+import { authedProcedure, cached, idempotent, rateLimited } from "../procedures.ts";
 
 const quickInput = z.object({ streamId: idSchema, amount: amountSchema });
+const mineInput = z.object({ n: z.number().int().min(1).max(100).default(20) });
+
+/** Namespace of the per-user tip history cache. */
+export const MY_TIPS_NAMESPACE = "mytips";
+/** Tag of one user's cached tip history. */
+export function myTipsTag(userId: number): string {
+  return `tips:user:${userId}`;
+}
 
 /** Tips: the money path. */
 export const tipsRouter = {
@@ -47,7 +55,10 @@ export const tipsRouter = {
           // The tip is stored (source of truth); derived data can be rebuilt from it. Reported, not hidden.
           ctx.deps.logger.error("tip projections failed", { requestId: ctx.requestId, tipId: tip.id, error: String(error) });
         }
-        await ctx.deps.cache.invalidate("status", [stream.creatorUsername]);
+        await Promise.all([
+          ctx.deps.cache.invalidate("status", [stream.creatorUsername]),
+          ctx.deps.cache.invalidateTags(MY_TIPS_NAMESPACE, [myTipsTag(ctx.user.id)]),
+        ]);
       }
       return {
         tip: { id: tip.id, streamId: tip.streamId, creatorId: tip.creatorId, amount: tip.amount, createdAt: tip.createdAt },
@@ -55,4 +66,16 @@ export const tipsRouter = {
         projected,
       };
     }),
+
+  /**
+   * The caller's own newest tips: per-user data, cached 10 s under a key that includes the user
+   * id (`vary: "user"`), `Cache-Control: private`, dropped when the user tips again.
+   */
+  mine: authedProcedure
+    .use(rateLimited("tips:read"))
+    .input(mineInput)
+    .use(cached({ namespace: MY_TIPS_NAMESPACE, ttl: 10, vary: "user", lock: true }))
+    .query(async ({ ctx, input }) => ({
+      tips: await ctx.cached(() => listTipsByUser(ctx.deps.db, ctx.user.id, input.n), { tags: [myTipsTag(ctx.user.id)] }),
+    })),
 } satisfies TRPCRouterRecord;
