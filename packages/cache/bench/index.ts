@@ -11,7 +11,7 @@ import { createRedis, type HotpathRedis } from "@hotpath/redis";
 import { startRedisServer } from "@hotpath/testing";
 import { Redis as IORedis } from "ioredis";
 import { createCache } from "../src/index.ts";
-import { bentoMemory, bentoRedis, bentoTiered, cachified, cachifiedRedisAdapter } from "./peers.ts";
+import { bentoMemory, bentoRedis, cachified, cachifiedRedisAdapter } from "./peers.ts";
 
 const log = (message: string) => process.stderr.write(`[bench cache] ${message}\n`);
 const payload = { id: 42, name: "Ada Lovelace", plan: "pro", tags: ["a", "b", "c"], score: 1234.5, active: true };
@@ -272,7 +272,6 @@ async function main() {
       bentocache: await stampede("bentocache", server.port, app),
       cachified: await stampede("cachified", server.port, app),
     };
-    void bentoTiered;
 
     // ---- Report --------------------------------------------------------------------------------
     const per = (c: { total: number }) => fmt(c.total / n, 2);

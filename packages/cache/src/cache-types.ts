@@ -68,7 +68,7 @@ export interface CacheOptions {
 
 /** Stampede protection across processes (distributed single-flight). */
 export interface LockOptions {
-  /** Lease of the loading caller in ms (renewed never: keep it above the loader's duration). @default 10_000 */
+  /** Lease of the loading caller in ms, renewed every half of it while the loader runs. @default 10_000 */
   leaseMs?: number;
   /** How long the others wait for the value before loading themselves. @default 5_000 */
   waitMs?: number;

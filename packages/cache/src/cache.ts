@@ -21,6 +21,7 @@ import {
   POP_TAG_SCRIPT,
   READ_SCRIPT,
   RELEASE_SCRIPT,
+  RENEW_LEASE_SCRIPT,
   STORE_SCRIPT,
 } from "./scripts.ts";
 import {
@@ -314,14 +315,25 @@ export function createCache(options: CacheOptions): Cache {
       setTags: (next) => void (tags = [...next]),
       skip: () => void (skip = true),
     };
+    // While we hold the lease, keep it alive for a slow loader (others keep waiting, not loading).
+    let renewal: ReturnType<typeof setInterval> | undefined;
+    const leaseMs = plan.lock?.leaseMs ?? 0;
+    if (token && leaseMs > 0) {
+      renewal = setInterval(() => {
+        wire.script(RENEW_LEASE_SCRIPT, [leaseKey(plan.key)], [token, leaseMs]).catch(() => undefined);
+      }, Math.max(50, leaseMs / 2));
+      (renewal as { unref?: () => void }).unref?.();
+    }
     try {
       value = await plan.loader(context);
     } catch (error) {
+      if (renewal !== undefined) clearInterval(renewal);
       count("cache_load_errors_total", "loadErrors");
       emit({ type: "load_error", namespace, key: plan.key, error });
       if (token) background(releaseLease(plan.key, token), plan.waitUntil);
       throw error;
     }
+    if (renewal !== undefined) clearInterval(renewal);
     const durationMs = performance.now() - started;
     count("cache_loads_total", "loads");
     emit({ type: "load", namespace, key: plan.key, durationMs });

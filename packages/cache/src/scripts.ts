@@ -75,6 +75,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `);
 
+/** Renew the lease only if we hold it (compare-and-pexpire). KEYS: lease. ARGV: token, px. */
+export const RENEW_LEASE_SCRIPT = defineScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`);
+
 /** INCRBY with a TTL set when the counter is created. KEYS: counter. ARGV: by, px (or "0"). */
 export const INCREMENT_SCRIPT = defineScript(`
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])

@@ -148,6 +148,26 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     await other.close();
   });
 
+  it("distributed single-flight: the lease is renewed while a slow loader runs", async () => {
+    const app = newApp("lease");
+    const a = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
+    const other = openTestRedis(transport);
+    const b = createCache({ redis: other, app, namespace: "user", defaultTtl: 60, metrics: false });
+    let calls = 0;
+    const slow = async () => {
+      calls += 1;
+      await new Promise((r) => setTimeout(r, 2500));
+      return "v";
+    };
+    const options = { lock: { leaseMs: 1000, waitMs: 10_000 } };
+    const first = a.getOrSet("k", slow, options);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = b.getOrSet("k", slow, options);
+    expect(await Promise.all([first, second])).toEqual(["v", "v"]);
+    expect(calls).toBe(1);
+    await other.close();
+  });
+
   it("stale-while-revalidate: serves stale in one round trip while one refresh runs", async () => {
     const cache = createCache({ redis, app: newApp("swr"), namespace: "status", defaultTtl: 60, metrics: false });
     let version = 0;
