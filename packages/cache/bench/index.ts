@@ -14,12 +14,21 @@ import { createCache } from "../src/index.ts";
 import { bentoMemory, bentoRedis, cachified, cachifiedRedisAdapter } from "./peers.ts";
 
 const log = (message: string) => process.stderr.write(`[bench cache] ${message}\n`);
-const payload = { id: 42, name: "Ada Lovelace", plan: "pro", tags: ["a", "b", "c"], score: 1234.5, active: true };
+const payload = {
+  id: 42,
+  name: "Ada Lovelace",
+  plan: "pro",
+  tags: ["a", "b", "c"],
+  score: 1234.5,
+  active: true,
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -53,9 +62,17 @@ async function latencies(fn: () => Promise<unknown>, ops: number): Promise<numbe
  * Runs several measured functions in interleaved rounds so machine noise hits all alike; p50 and
  * p99 over every call's own latency.
  */
-async function compareLatency(named: Record<string, () => Promise<unknown>>, ops: number, rounds: number) {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(named).map((name) => [name, []]));
-  const means: Record<string, number[]> = Object.fromEntries(Object.keys(named).map((name) => [name, []]));
+async function compareLatency(
+  named: Record<string, () => Promise<unknown>>,
+  ops: number,
+  rounds: number,
+) {
+  const samples: Record<string, number[]> = Object.fromEntries(
+    Object.keys(named).map((name) => [name, []]),
+  );
+  const means: Record<string, number[]> = Object.fromEntries(
+    Object.keys(named).map((name) => [name, []]),
+  );
   for (const fn of Object.values(named)) await latencies(fn, Math.min(500, ops));
   for (let r = 0; r < rounds; r += 1) {
     for (const [name, fn] of Object.entries(named)) {
@@ -67,7 +84,11 @@ async function compareLatency(named: Record<string, () => Promise<unknown>>, ops
   return Object.fromEntries(
     Object.keys(named).map((name) => [
       name,
-      { p50: median(samples[name] ?? []), p99: percentile(samples[name] ?? [], 99), roundMeans: means[name] ?? [] },
+      {
+        p50: median(samples[name] ?? []),
+        p99: percentile(samples[name] ?? [], 99),
+        roundMeans: means[name] ?? [],
+      },
     ]),
   ) as Record<string, { p50: number; p99: number; roundMeans: number[] }>;
 }
@@ -83,7 +104,10 @@ async function commandStats(admin: IORedis): Promise<Map<string, number>> {
 }
 
 /** Commands Redis executed during `work` (excluding INFO), incl. those called inside scripts. */
-async function commandsDuring(admin: IORedis, work: () => Promise<void>): Promise<{ total: number; byCommand: Record<string, number> }> {
+async function commandsDuring(
+  admin: IORedis,
+  work: () => Promise<void>,
+): Promise<{ total: number; byCommand: Record<string, number> }> {
   const before = await commandStats(admin);
   await work();
   const after = await commandStats(admin);
@@ -111,27 +135,51 @@ function countRequests(redis: HotpathRedis): { count: number } {
   return counter;
 }
 
-async function stampede(lib: "hotpath" | "bentocache" | "cachified", port: number, app: string): Promise<{ calls: number; ok: number }> {
+async function stampede(
+  lib: "hotpath" | "bentocache" | "cachified",
+  port: number,
+  app: string,
+): Promise<{ calls: number; ok: number }> {
   const counterKey = `${app}:count:stampede-${lib}`;
   const processes = 4;
   const concurrency = 1000;
   const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "stampede-child.ts"),
-      JSON.stringify({ lib, port, app, key: `hot-${lib}`, counterKey, concurrency, loaderMs: 200 })], {
-      cwd: join(import.meta.dirname, ".."),
-      stdio: ["pipe", "pipe", "inherit"],
-    }),
+    spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "stampede-child.ts"),
+        JSON.stringify({
+          lib,
+          port,
+          app,
+          key: `hot-${lib}`,
+          counterKey,
+          concurrency,
+          loaderMs: 200,
+        }),
+      ],
+      {
+        cwd: join(import.meta.dirname, ".."),
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    ),
   );
   const outputs = children.map((child) => {
     let out = "";
-    const ready = new Promise<void>((resolve) => child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("ready\n")) resolve();
-    }));
-    const done = new Promise<{ ok: number }>((resolve, reject) => child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`${lib} child exited ${code}`));
-      resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number });
-    }));
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("ready\n")) resolve();
+      }),
+    );
+    const done = new Promise<{ ok: number }>((resolve, reject) =>
+      child.once("exit", (code) => {
+        if (code !== 0) return reject(new Error(`${lib} child exited ${code}`));
+        resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number });
+      }),
+    );
     return { ready, done };
   });
   const killer = setTimeout(() => children.forEach((child) => child.kill("SIGKILL")), 60_000);
@@ -159,8 +207,22 @@ async function main() {
   try {
     // ---- 1. L1 hit -----------------------------------------------------------------------------
     log("L1 hit");
-    const l1 = createCache({ redis, app, namespace: "l1", defaultTtl: 600, l1: { bus: false, ttlMs: 600_000 }, metrics: false });
-    const l1Metrics = createCache({ redis, app, namespace: "l1m", defaultTtl: 600, l1: { bus: false, ttlMs: 600_000 }, metrics: { flushIntervalMs: 1000 } });
+    const l1 = createCache({
+      redis,
+      app,
+      namespace: "l1",
+      defaultTtl: 600,
+      l1: { bus: false, ttlMs: 600_000 },
+      metrics: false,
+    });
+    const l1Metrics = createCache({
+      redis,
+      app,
+      namespace: "l1m",
+      defaultTtl: 600,
+      l1: { bus: false, ttlMs: 600_000 },
+      metrics: { flushIntervalMs: 1000 },
+    });
     const bentoPlain = bentoMemory(false);
     const bentoSerialized = bentoMemory(true);
     const factory = () => payload;
@@ -187,8 +249,20 @@ async function main() {
     // ---- 2. Redis hit --------------------------------------------------------------------------
     log("Redis hit");
     const l2 = createCache({ redis, app, namespace: "l2", defaultTtl: 600, metrics: false });
-    const l2Metrics = createCache({ redis, app, namespace: "l2m", defaultTtl: 600, metrics: { flushIntervalMs: 1000 } });
-    const l2Rest = createCache({ redis: rest, app, namespace: "l2r", defaultTtl: 600, metrics: false });
+    const l2Metrics = createCache({
+      redis,
+      app,
+      namespace: "l2m",
+      defaultTtl: 600,
+      metrics: { flushIntervalMs: 1000 },
+    });
+    const l2Rest = createCache({
+      redis: rest,
+      app,
+      namespace: "l2r",
+      defaultTtl: 600,
+      metrics: false,
+    });
     const bentoL2 = bentoRedis(server.port, "bento");
     const cachifiedCache = cachifiedRedisAdapter(redis, `${app}:cachified:`);
     const bareKey = `${app}:bare:user`;
@@ -204,7 +278,8 @@ async function main() {
         oursMetrics: () => l2Metrics.getOrSet("user", factory),
         bare: () => redis.get(bareKey),
         bentoRedis: () => bentoL2.getOrSet({ key: "user", factory, ttl: "10m" }),
-        cachified: () => cachified({ key: "user", cache: cachifiedCache, getFreshValue: factory, ttl: 600_000 }),
+        cachified: () =>
+          cachified({ key: "user", cache: cachifiedCache, getFreshValue: factory, ttl: 600_000 }),
         oursRest: () => l2Rest.getOrSet("user", factory),
         bareRest: () => rest.get(bareKey),
       },
@@ -230,7 +305,12 @@ async function main() {
       for (let i = 0; i < n; i += 1) await rt.getOrSet(`miss-${i}`, factory);
       hitRequests = (requests.count - before) / n;
     });
-    for (let i = 0; i < n; i += 1) await rt.getOrSet(`stale-${i}`, factory, { ttl: "100ms", staleWhileRevalidate: 600, jitter: 0 });
+    for (let i = 0; i < n; i += 1)
+      await rt.getOrSet(`stale-${i}`, factory, {
+        ttl: "100ms",
+        staleWhileRevalidate: 600,
+        jitter: 0,
+      });
     await new Promise((resolve) => setTimeout(resolve, 250));
     let staleCritical = 0;
     let staleTotal = 0;
@@ -239,7 +319,11 @@ async function main() {
       let critical = 0;
       for (let i = 0; i < n; i += 1) {
         const start = requests.count;
-        await rt.getOrSet(`stale-${i}`, factory, { ttl: "100ms", staleWhileRevalidate: 600, jitter: 0 });
+        await rt.getOrSet(`stale-${i}`, factory, {
+          ttl: "100ms",
+          staleWhileRevalidate: 600,
+          jitter: 0,
+        });
         critical += requests.count - start;
         // Let this key's background claim + refresh finish before the next caller is measured.
         await new Promise((resolve) => setTimeout(resolve, 40));
@@ -257,10 +341,12 @@ async function main() {
     });
     const cfRt = cachifiedRedisAdapter(redis, `${app}:cf-rt:`);
     const cfMiss = await commandsDuring(admin, async () => {
-      for (let i = 0; i < n; i += 1) await cachified({ key: `m-${i}`, cache: cfRt, getFreshValue: factory, ttl: 600_000 });
+      for (let i = 0; i < n; i += 1)
+        await cachified({ key: `m-${i}`, cache: cfRt, getFreshValue: factory, ttl: 600_000 });
     });
     const cfHit = await commandsDuring(admin, async () => {
-      for (let i = 0; i < n; i += 1) await cachified({ key: `m-${i}`, cache: cfRt, getFreshValue: factory, ttl: 600_000 });
+      for (let i = 0; i < n; i += 1)
+        await cachified({ key: `m-${i}`, cache: cfRt, getFreshValue: factory, ttl: 600_000 });
     });
     await bentoRt.disconnectAll();
     await bentoL2.disconnectAll();

@@ -1,5 +1,10 @@
 /** The peers of the cache benchmark, configured equivalently (same Redis, same payload). */
-import { cachified, totalTtl, type Cache as CachifiedCache, type CacheEntry } from "@epic-web/cachified";
+import {
+  cachified,
+  totalTtl,
+  type Cache as CachifiedCache,
+  type CacheEntry,
+} from "@epic-web/cachified";
 import type { HotpathRedis } from "@hotpath/redis";
 import { BentoCache, bentostore } from "bentocache";
 import { memoryDriver } from "bentocache/drivers/memory";
@@ -18,7 +23,9 @@ export function bentoRedis(port: number, prefix: string) {
   return new BentoCache({
     default: "redis",
     prefix,
-    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: "127.0.0.1", port } })) },
+    stores: {
+      redis: bentostore().useL2Layer(redisDriver({ connection: { host: "127.0.0.1", port } })),
+    },
   });
 }
 
@@ -45,7 +52,9 @@ export function cachifiedRedisAdapter(redis: HotpathRedis, prefix: string): Cach
     async set(key, entry) {
       const ttl = totalTtl(entry.metadata);
       const px = Number.isFinite(ttl) ? Math.max(1, Math.ceil(ttl)) : undefined;
-      await (px === undefined ? redis.set(`${prefix}${key}`, entry) : redis.set(`${prefix}${key}`, entry, { px }));
+      await (px === undefined
+        ? redis.set(`${prefix}${key}`, entry)
+        : redis.set(`${prefix}${key}`, entry, { px }));
     },
     async delete(key) {
       await redis.del(`${prefix}${key}`);

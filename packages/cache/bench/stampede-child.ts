@@ -28,7 +28,14 @@ const loader = async () => {
 let run: () => Promise<unknown>;
 let close: () => Promise<unknown> = () => Promise.resolve();
 if (args.lib === "hotpath") {
-  const cache = createCache({ redis, app: args.app, namespace: "stampede", defaultTtl: 60, metrics: false, timeoutMs: 10_000 });
+  const cache = createCache({
+    redis,
+    app: args.app,
+    namespace: "stampede",
+    defaultTtl: 60,
+    metrics: false,
+    timeoutMs: 10_000,
+  });
   run = () => cache.getOrSet(args.key, loader, { lock: { waitMs: 10_000 } });
   close = () => cache.close();
 } else if (args.lib === "bentocache") {

@@ -10,10 +10,21 @@ export type CacheKey = KeyPart | readonly KeyPart[];
 
 /** What the cache reports through `onEvent` (and counts in its metrics). */
 export type CacheEvent =
-  | { type: "hit" | "miss" | "stale_hit" | "negative_hit"; namespace: string; key: string; tier: "l1" | "redis" }
+  | {
+      type: "hit" | "miss" | "stale_hit" | "negative_hit";
+      namespace: string;
+      key: string;
+      tier: "l1" | "redis";
+    }
   | { type: "load"; namespace: string; key: string; durationMs: number }
   | { type: "load_error"; namespace: string; key: string; error: unknown }
-  | { type: "lock_wait"; namespace: string; key: string; waitedMs: number; outcome: "value" | "claimed" | "timeout" }
+  | {
+      type: "lock_wait";
+      namespace: string;
+      key: string;
+      waitedMs: number;
+      outcome: "value" | "claimed" | "timeout";
+    }
   | { type: "redis_error"; namespace: string; key?: string; operation: string; error: unknown }
   | { type: "invalid_value"; namespace: string; key: string; reason: string }
   | { type: "write_refused"; namespace: string; key: string; error: CacheError };
@@ -160,11 +171,20 @@ export interface Cache {
    */
   invalidatePattern(pattern: string | readonly (KeyPart | typeof KEY_WILDCARD)[]): Promise<number>;
   /** Values of several keys in one round trip (undefined for misses). */
-  mget<T = unknown>(keys: readonly CacheKey[], options?: GetOptions<T>): Promise<(T | null | undefined)[]>;
+  mget<T = unknown>(
+    keys: readonly CacheKey[],
+    options?: GetOptions<T>,
+  ): Promise<(T | null | undefined)[]>;
   /** Stores several entries in one round trip. */
-  mset(entries: readonly { key: CacheKey; value: unknown; ttl?: Ttl; tags?: readonly string[] }[]): Promise<boolean>;
+  mset(
+    entries: readonly { key: CacheKey; value: unknown; ttl?: Ttl; tags?: readonly string[] }[],
+  ): Promise<boolean>;
   /** Sets hash fields (each value serialized), with an optional TTL on the hash. */
-  hashSet(key: CacheKey, fields: Record<string, unknown>, options?: { ttl?: Ttl }): Promise<boolean>;
+  hashSet(
+    key: CacheKey,
+    fields: Record<string, unknown>,
+    options?: { ttl?: Ttl },
+  ): Promise<boolean>;
   /** One hash field, or undefined. */
   hashGet<T = unknown>(key: CacheKey, field: string): Promise<T | undefined>;
   /** Every field of a hash ({} when missing). */

@@ -1,4 +1,10 @@
-import { buildKey, keyPattern, escapeKeyPart, type KEY_WILDCARD, type KeyPart } from "@hotpath/config";
+import {
+  buildKey,
+  keyPattern,
+  escapeKeyPart,
+  type KEY_WILDCARD,
+  type KeyPart,
+} from "@hotpath/config";
 import type {
   Cache,
   CacheEvent,
@@ -32,9 +38,22 @@ import {
   serializeValue,
   type Entry,
 } from "./serializer.ts";
-import { asNumber, asString, createWire, sleep, toWireError, type PipelineItem, type Wire } from "./wire.ts";
+import {
+  asNumber,
+  asString,
+  createWire,
+  sleep,
+  toWireError,
+  type PipelineItem,
+  type Wire,
+} from "./wire.ts";
 
-type ReadReply = { entry: Entry | undefined; raw: string | null; claimed: boolean; generation: string | null };
+type ReadReply = {
+  entry: Entry | undefined;
+  raw: string | null;
+  claimed: boolean;
+  generation: string | null;
+};
 
 const NEGATIVE_DEFAULT_MS = 60_000;
 
@@ -51,9 +70,15 @@ export function createCache(options: CacheOptions): Cache {
   const defaultTtlMs = ttlToMs(options.defaultTtl, "defaultTtl");
   const serializer = options.serializer ?? defaultSerializer;
   const maxEntryBytes = options.maxEntryBytes ?? 1024 * 1024;
-  const wire: Wire = createWire(options.redis, options.timeoutMs ?? 500, { circuitBreakerMs: options.circuitBreakerMs ?? 1000 });
+  const wire: Wire = createWire(options.redis, options.timeoutMs ?? 500, {
+    circuitBreakerMs: options.circuitBreakerMs ?? 1000,
+  });
   const l1Options: L1Options | undefined =
-    options.l1 === true ? {} : options.l1 === false || options.l1 === undefined ? undefined : options.l1;
+    options.l1 === true
+      ? {}
+      : options.l1 === false || options.l1 === undefined
+        ? undefined
+        : options.l1;
   const l1 = l1Options ? new L1Store(l1Options) : undefined;
   const l1TtlMs = l1Options?.ttlMs ?? 10_000;
   const instanceId = randomId(8);
@@ -72,24 +97,52 @@ export function createCache(options: CacheOptions): Cache {
       builtKeys.set(key, built);
       return built;
     }
-    return buildKey(app, "cache", namespace, "v", ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+    return buildKey(
+      app,
+      "cache",
+      namespace,
+      "v",
+      ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]),
+    );
   };
-  const leaseKey = (key: string): string => `${buildKey(app, "lock", "cache", namespace)}:${key.slice(entryPrefix.length)}`;
+  const leaseKey = (key: string): string =>
+    `${buildKey(app, "lock", "cache", namespace)}:${key.slice(entryPrefix.length)}`;
   const entryPrefix = `${buildKey(app, "cache", namespace, "v")}:`;
   const tagKey = (tag: string): string => buildKey(app, "cache", namespace, "t", tag);
   const hashKey = (key: CacheKey): string =>
-    buildKey(app, "cache", namespace, "h", ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+    buildKey(
+      app,
+      "cache",
+      namespace,
+      "h",
+      ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]),
+    );
   const counterKey = (key: CacheKey): string =>
-    buildKey(app, "count", namespace, ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]));
+    buildKey(
+      app,
+      "count",
+      namespace,
+      ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]),
+    );
 
-  const counts = { hits: 0, misses: 0, staleHits: 0, negativeHits: 0, loads: 0, loadErrors: 0, lockWaits: 0, redisErrors: 0 };
+  const counts = {
+    hits: 0,
+    misses: 0,
+    staleHits: 0,
+    negativeHits: 0,
+    loads: 0,
+    loadErrors: 0,
+    lockWaits: 0,
+    redisErrors: 0,
+  };
   const metricsEnabled = options.metrics !== false;
   const recorder: MetricsRecorder | undefined = metricsEnabled
     ? createMetricsRecorder({
         redis: options.redis,
         app,
         group: "cache",
-        flushIntervalMs: typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
+        flushIntervalMs:
+          typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
         waitUntil: options.waitUntil,
         timeoutMs: options.timeoutMs ?? 500,
       })
@@ -127,7 +180,8 @@ export function createCache(options: CacheOptions): Cache {
     if (!l1) return;
     const next = asNumber(generation, Number.NaN);
     if (!Number.isFinite(next) || next <= 0) return;
-    const previous = lastGeneration === undefined || lastGeneration === null ? 0 : Number(lastGeneration);
+    const previous =
+      lastGeneration === undefined || lastGeneration === null ? 0 : Number(lastGeneration);
     if (lastGeneration !== undefined && next !== previous + 1) l1.clear();
     lastGeneration = String(next);
   };
@@ -144,7 +198,8 @@ export function createCache(options: CacheOptions): Cache {
     try {
       const subscriber = options.redis.subscribe<BusMessage>([channel]);
       subscriber.on("message", ({ message }) => {
-        const parsed = typeof message === "string" ? (safeJson(message) as BusMessage | undefined) : message;
+        const parsed =
+          typeof message === "string" ? (safeJson(message) as BusMessage | undefined) : message;
         if (parsed && typeof parsed === "object") applyBusMessage(parsed);
       });
       subscriber.on("error", () => undefined);
@@ -159,11 +214,16 @@ export function createCache(options: CacheOptions): Cache {
       // No pub/sub on this client: generation stamps alone keep L1 coherent.
     }
   }
-  const busMessage = (body: Omit<BusMessage, "o">): string => JSON.stringify({ o: instanceId, ...body });
+  const busMessage = (body: Omit<BusMessage, "o">): string =>
+    JSON.stringify({ o: instanceId, ...body });
 
   // ---- decoding ---------------------------------------------------------------------------------
-  type Decoded<T> = { ok: true; value: T | null; negative: boolean } | { ok: false; reason: string };
-  const decodeValue = <T>(entry: Entry, schema: StandardSchema<T> | undefined): Decoded<T> | Promise<Decoded<T>> => {
+  type Decoded<T> =
+    { ok: true; value: T | null; negative: boolean } | { ok: false; reason: string };
+  const decodeValue = <T>(
+    entry: Entry,
+    schema: StandardSchema<T> | undefined,
+  ): Decoded<T> | Promise<Decoded<T>> => {
     if (entry.kind === "n") return { ok: true, value: null, negative: true };
     let value: unknown;
     try {
@@ -173,7 +233,9 @@ export function createCache(options: CacheOptions): Cache {
     }
     if (!schema) return { ok: true, value: value as T, negative: false };
     return validateWith(schema, value).then((checked) =>
-      checked.ok ? { ok: true, value: checked.value, negative: false } : { ok: false, reason: `schema: ${checked.message}` },
+      checked.ok
+        ? { ok: true, value: checked.value, negative: false }
+        : { ok: false, reason: `schema: ${checked.message}` },
     );
   };
 
@@ -190,7 +252,12 @@ export function createCache(options: CacheOptions): Cache {
   };
 
   // ---- Redis operations -------------------------------------------------------------------------
-  const read = async (key: string, claim: boolean, token: string, leaseMs: number): Promise<ReadReply> => {
+  const read = async (
+    key: string,
+    claim: boolean,
+    token: string,
+    leaseMs: number,
+  ): Promise<ReadReply> => {
     const reply = (await wire.script(
       READ_SCRIPT,
       [key, leaseKey(key), generationKey],
@@ -199,7 +266,12 @@ export function createCache(options: CacheOptions): Cache {
     const raw = asString(reply[0]);
     const generation = asString(reply[2]);
     observeGeneration(generation);
-    return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: asNumber(reply[1]) === 1, generation };
+    return {
+      raw,
+      entry: raw === null ? undefined : decodeEntry(raw),
+      claimed: asNumber(reply[1]) === 1,
+      generation,
+    };
   };
 
   /** The hit path: one GET (MGET with the generation stamp when L1 is on), no script. */
@@ -210,12 +282,22 @@ export function createCache(options: CacheOptions): Cache {
         const raw = asString(reply[0]);
         const generation = asString(reply[1]);
         observeGeneration(generation);
-        return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation };
+        return {
+          raw,
+          entry: raw === null ? undefined : decodeEntry(raw),
+          claimed: false,
+          generation,
+        };
       });
     }
     return wire.command(["GET", key], (value): ReadReply => {
       const raw = asString(value);
-      return { raw, entry: raw === null ? undefined : decodeEntry(raw), claimed: false, generation: null };
+      return {
+        raw,
+        entry: raw === null ? undefined : decodeEntry(raw),
+        claimed: false,
+        generation: null,
+      };
     });
   };
 
@@ -232,7 +314,13 @@ export function createCache(options: CacheOptions): Cache {
     assertSize(payload, maxEntryBytes, key);
     const now = Date.now();
     const freshUntil = Math.round(now + ttlMs);
-    const entry: Entry = { kind: negative ? "n" : "v", payload, freshUntil, staleUntil: Math.round(freshUntil + staleMs), loadMs };
+    const entry: Entry = {
+      kind: negative ? "n" : "v",
+      payload,
+      freshUntil,
+      staleUntil: Math.round(freshUntil + staleMs),
+      loadMs,
+    };
     return { encoded: encodeEntry(entry), px: Math.max(1, Math.ceil(ttlMs + staleMs)), entry };
   };
 
@@ -245,7 +333,14 @@ export function createCache(options: CacheOptions): Cache {
   ): PipelineItem => ({
     script: STORE_SCRIPT,
     keys: [key, leaseKey(key), generationKey, ...tags.map(tagKey)],
-    args: [prepared.encoded, prepared.px, token, explicit ? "1" : "0", explicit ? channel : "", explicit ? busMessage({ k: [key] }) : ""],
+    args: [
+      prepared.encoded,
+      prepared.px,
+      token,
+      explicit ? "1" : "0",
+      explicit ? channel : "",
+      explicit ? busMessage({ k: [key] }) : "",
+    ],
   });
 
   const runItem = async (item: PipelineItem): Promise<unknown> => {
@@ -255,7 +350,9 @@ export function createCache(options: CacheOptions): Cache {
   };
 
   const releaseLease = (key: string, token: string) =>
-    wire.script(RELEASE_SCRIPT, [leaseKey(key)], [token]).catch((error: unknown) => redisError("release", error, key));
+    wire
+      .script(RELEASE_SCRIPT, [leaseKey(key)], [token])
+      .catch((error: unknown) => redisError("release", error, key));
 
   // ---- getOrSet ---------------------------------------------------------------------------------
   const flights = new Map<string, Promise<unknown>>();
@@ -277,18 +374,29 @@ export function createCache(options: CacheOptions): Cache {
 
   const planOf = <T>(key: string, loader: Loader<T>, o: GetOrSetOptions<T>): Plan<T> => {
     const ttlMs = o.ttl === undefined ? defaultTtlMs : ttlToMs(o.ttl, "ttl");
-    const lockOptions = o.lock === false ? undefined : o.lock === true || o.lock === undefined ? {} : o.lock;
+    const lockOptions =
+      o.lock === false ? undefined : o.lock === true || o.lock === undefined ? {} : o.lock;
     return {
       key,
       loader,
       schema: o.schema,
       tags: o.tags ?? [],
       ttlMs,
-      staleMs: o.staleWhileRevalidate === undefined || o.staleWhileRevalidate === false ? 0 : ttlToMs(o.staleWhileRevalidate, "staleWhileRevalidate"),
-      negativeMs: o.negativeTtl === undefined ? Math.min(ttlMs, NEGATIVE_DEFAULT_MS) : ttlToMs(o.negativeTtl, "negativeTtl"),
+      staleMs:
+        o.staleWhileRevalidate === undefined || o.staleWhileRevalidate === false
+          ? 0
+          : ttlToMs(o.staleWhileRevalidate, "staleWhileRevalidate"),
+      negativeMs:
+        o.negativeTtl === undefined
+          ? Math.min(ttlMs, NEGATIVE_DEFAULT_MS)
+          : ttlToMs(o.negativeTtl, "negativeTtl"),
       jitter: Math.min(Math.max(o.jitter ?? 0.1, 0), 0.9),
       lock: lockOptions
-        ? { leaseMs: lockOptions.leaseMs ?? 10_000, waitMs: lockOptions.waitMs ?? 5_000, pollMs: lockOptions.pollMs ?? 10 }
+        ? {
+            leaseMs: lockOptions.leaseMs ?? 10_000,
+            waitMs: lockOptions.waitMs ?? 5_000,
+            pollMs: lockOptions.pollMs ?? 10,
+          }
         : undefined,
       earlyBeta: typeof o.earlyRefresh === "number" ? o.earlyRefresh : 0,
       waitUntil: o.waitUntil ?? options.waitUntil,
@@ -319,9 +427,14 @@ export function createCache(options: CacheOptions): Cache {
     let renewal: ReturnType<typeof setInterval> | undefined;
     const leaseMs = plan.lock?.leaseMs ?? 0;
     if (token && leaseMs > 0) {
-      renewal = setInterval(() => {
-        wire.script(RENEW_LEASE_SCRIPT, [leaseKey(plan.key)], [token, leaseMs]).catch(() => undefined);
-      }, Math.max(50, leaseMs / 2));
+      renewal = setInterval(
+        () => {
+          wire
+            .script(RENEW_LEASE_SCRIPT, [leaseKey(plan.key)], [token, leaseMs])
+            .catch(() => undefined);
+        },
+        Math.max(50, leaseMs / 2),
+      );
       (renewal as { unref?: () => void }).unref?.();
     }
     try {
@@ -337,7 +450,12 @@ export function createCache(options: CacheOptions): Cache {
     const durationMs = performance.now() - started;
     count("cache_loads_total", "loads");
     emit({ type: "load", namespace, key: plan.key, durationMs });
-    if (skip || value === undefined || (value === null && plan.negativeMs <= 0) || ttlOverride === 0) {
+    if (
+      skip ||
+      value === undefined ||
+      (value === null && plan.negativeMs <= 0) ||
+      ttlOverride === 0
+    ) {
       if (token) background(releaseLease(plan.key, token), plan.waitUntil);
       return value;
     }
@@ -347,13 +465,14 @@ export function createCache(options: CacheOptions): Cache {
     try {
       prepared = prepare(plan.key, value, ttlMs, value === null ? 0 : plan.staleMs, durationMs);
     } catch (error) {
-      if (error instanceof CacheError) emit({ type: "write_refused", namespace, key: plan.key, error });
+      if (error instanceof CacheError)
+        emit({ type: "write_refused", namespace, key: plan.key, error });
       if (token) background(releaseLease(plan.key, token), plan.waitUntil);
       return value;
     }
     toL1(plan.key, prepared.entry, value, value === null);
-    const write = runItem(storeItem(plan.key, prepared, tags, token, false)).catch((error: unknown) =>
-      redisError("store", error, plan.key),
+    const write = runItem(storeItem(plan.key, prepared, tags, token, false)).catch(
+      (error: unknown) => redisError("store", error, plan.key),
     );
     if (storeInBackground) background(write, plan.waitUntil);
     else await write;
@@ -379,7 +498,14 @@ export function createCache(options: CacheOptions): Cache {
     claiming.add(plan.key);
     const token = `${instanceId}:${++sequence}`;
     try {
-      const claimed = await wire.command(["SET", leaseKey(plan.key), token, "NX", "PX", String(plan.lock?.leaseMs ?? 10_000)]);
+      const claimed = await wire.command([
+        "SET",
+        leaseKey(plan.key),
+        token,
+        "NX",
+        "PX",
+        String(plan.lock?.leaseMs ?? 10_000),
+      ]);
       if (claimed !== null) refreshInBackground(plan, token, current);
     } catch (error) {
       redisError("claim", error, plan.key);
@@ -415,14 +541,20 @@ export function createCache(options: CacheOptions): Cache {
       if (first) {
         if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
         else count("cache_hits_total", "hits");
-        emit({ type: decoded.negative ? "negative_hit" : "hit", namespace, key: plan.key, tier: "redis" });
+        emit({
+          type: decoded.negative ? "negative_hit" : "hit",
+          namespace,
+          key: plan.key,
+          tier: "redis",
+        });
       }
       toL1(plan.key, entry, decoded.value, decoded.negative);
       // Claimed although fresh (clock skew between this client and the writer): give it back.
       if (reply.claimed) background(releaseLease(plan.key, token), plan.waitUntil);
       if (plan.earlyBeta > 0 && !refreshing.has(plan.key)) {
         const delta = Math.max(entry.loadMs, 1);
-        if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil) background(claimForRefresh(plan, decoded.value), plan.waitUntil);
+        if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil)
+          background(claimForRefresh(plan, decoded.value), plan.waitUntil);
       }
       return { value: decoded.value };
     }
@@ -434,15 +566,29 @@ export function createCache(options: CacheOptions): Cache {
     else if (!plan.lock) refreshInBackground(plan, "", decoded.value);
     else if (first && !refreshing.has(plan.key)) {
       // After the caller has its value: the claim is not on the caller's path.
-      background(new Promise<void>((done) => setTimeout(() => void claimForRefresh(plan, decoded.value).finally(done), 0)), plan.waitUntil);
+      background(
+        new Promise<void>((done) =>
+          setTimeout(() => void claimForRefresh(plan, decoded.value).finally(done), 0),
+        ),
+        plan.waitUntil,
+      );
     }
     return { value: decoded.value };
   };
 
   /** The common hit, synchronously: fresh, no schema, no early refresh. */
-  const freshWithoutSchema = <T>(plan: Plan<T>, reply: ReadReply): { value: T | null } | undefined => {
+  const freshWithoutSchema = <T>(
+    plan: Plan<T>,
+    reply: ReadReply,
+  ): { value: T | null } | undefined => {
     const entry = reply.entry;
-    if (entry === undefined || plan.schema !== undefined || plan.earlyBeta > 0 || entry.freshUntil <= Date.now()) return undefined;
+    if (
+      entry === undefined ||
+      plan.schema !== undefined ||
+      plan.earlyBeta > 0 ||
+      entry.freshUntil <= Date.now()
+    )
+      return undefined;
     let value: unknown = null;
     if (entry.kind === "v") {
       try {
@@ -452,7 +598,13 @@ export function createCache(options: CacheOptions): Cache {
       }
       count("cache_hits_total", "hits");
     } else count("cache_negative_hits_total", "negativeHits");
-    if (options.onEvent) emit({ type: entry.kind === "n" ? "negative_hit" : "hit", namespace, key: plan.key, tier: "redis" });
+    if (options.onEvent)
+      emit({
+        type: entry.kind === "n" ? "negative_hit" : "hit",
+        namespace,
+        key: plan.key,
+        tier: "redis",
+      });
     toL1(plan.key, entry, value, entry.kind === "n");
     return { value: value as T | null };
   };
@@ -497,15 +649,33 @@ export function createCache(options: CacheOptions): Cache {
       }
       const value = await serve(plan, again, token, "after-miss");
       if (value) {
-        emit({ type: "lock_wait", namespace, key: plan.key, waitedMs: Date.now() - waitStarted, outcome: "value" });
+        emit({
+          type: "lock_wait",
+          namespace,
+          key: plan.key,
+          waitedMs: Date.now() - waitStarted,
+          outcome: "value",
+        });
         return value.value as T;
       }
       if (again.claimed) {
-        emit({ type: "lock_wait", namespace, key: plan.key, waitedMs: Date.now() - waitStarted, outcome: "claimed" });
+        emit({
+          type: "lock_wait",
+          namespace,
+          key: plan.key,
+          waitedMs: Date.now() - waitStarted,
+          outcome: "claimed",
+        });
         return loadAndStore(plan, token, false);
       }
     }
-    emit({ type: "lock_wait", namespace, key: plan.key, waitedMs: Date.now() - waitStarted, outcome: "timeout" });
+    emit({
+      type: "lock_wait",
+      namespace,
+      key: plan.key,
+      waitedMs: Date.now() - waitStarted,
+      outcome: "timeout",
+    });
     return loadAndStore(plan, "", false);
   };
 
@@ -542,7 +712,11 @@ export function createCache(options: CacheOptions): Cache {
       },
     );
 
-  const getOrSet = <T>(key: CacheKey, loader: Loader<T>, o: GetOrSetOptions<T> = {}): Promise<T> => {
+  const getOrSet = <T>(
+    key: CacheKey,
+    loader: Loader<T>,
+    o: GetOrSetOptions<T> = {},
+  ): Promise<T> => {
     const k = entryKey(key);
     const local = fromL1(k);
     if (local) {
@@ -605,7 +779,12 @@ export function createCache(options: CacheOptions): Cache {
         if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
         else if (fresh) count("cache_hits_total", "hits");
         else count("cache_stale_hits_total", "staleHits");
-        emit({ type: decoded.negative ? "negative_hit" : fresh ? "hit" : "stale_hit", namespace, key: k, tier: "redis" });
+        emit({
+          type: decoded.negative ? "negative_hit" : fresh ? "hit" : "stale_hit",
+          namespace,
+          key: k,
+          tier: "redis",
+        });
         if (fresh) toL1(k, entry, decoded.value, decoded.negative);
         return decoded.value;
       }
@@ -621,7 +800,9 @@ export function createCache(options: CacheOptions): Cache {
   const set = async (key: CacheKey, value: unknown, o: SetOptions = {}): Promise<boolean> => {
     const k = entryKey(key);
     const ttlMs = o.ttl === undefined ? defaultTtlMs : ttlToMs(o.ttl, "ttl");
-    const staleMs = o.staleWhileRevalidate ? ttlToMs(o.staleWhileRevalidate, "staleWhileRevalidate") : 0;
+    const staleMs = o.staleWhileRevalidate
+      ? ttlToMs(o.staleWhileRevalidate, "staleWhileRevalidate")
+      : 0;
     const prepared = prepare(k, value, ttlMs, staleMs, 0);
     l1?.delete(k);
     try {
@@ -633,8 +814,15 @@ export function createCache(options: CacheOptions): Cache {
     }
   };
 
-  const deleteKeys = async (keys: readonly string[], message: Omit<BusMessage, "o">): Promise<number> => {
-    const reply = (await wire.script(DELETE_SCRIPT, [generationKey, ...keys], [channel, busMessage(message)])) as unknown[];
+  const deleteKeys = async (
+    keys: readonly string[],
+    message: Omit<BusMessage, "o">,
+  ): Promise<number> => {
+    const reply = (await wire.script(
+      DELETE_SCRIPT,
+      [generationKey, ...keys],
+      [channel, busMessage(message)],
+    )) as unknown[];
     adoptOwnBump(reply[1]);
     return asNumber(reply[0]);
   };
@@ -692,7 +880,9 @@ export function createCache(options: CacheOptions): Cache {
     return removed;
   };
 
-  const invalidatePattern = async (pattern: string | readonly (KeyPart | typeof KEY_WILDCARD)[]): Promise<number> => {
+  const invalidatePattern = async (
+    pattern: string | readonly (KeyPart | typeof KEY_WILDCARD)[],
+  ): Promise<number> => {
     const match =
       typeof pattern === "string"
         ? `${entryPrefix}${pattern
@@ -706,7 +896,14 @@ export function createCache(options: CacheOptions): Cache {
     let cursor = "0";
     try {
       for (let round = 0; round < 100_000; round += 1) {
-        const reply = (await wire.command(["SCAN", cursor, "MATCH", match, "COUNT", "500"])) as unknown[];
+        const reply = (await wire.command([
+          "SCAN",
+          cursor,
+          "MATCH",
+          match,
+          "COUNT",
+          "500",
+        ])) as unknown[];
         cursor = String(reply[0]);
         const keys = (reply[1] as unknown[] | undefined)?.map(String) ?? [];
         if (keys.length > 0) removed += asNumber(await wire.command(["UNLINK", ...keys]));
@@ -720,7 +917,10 @@ export function createCache(options: CacheOptions): Cache {
     return removed;
   };
 
-  const mget = async <T>(keys: readonly CacheKey[], o: GetOptions<T> = {}): Promise<(T | null | undefined)[]> => {
+  const mget = async <T>(
+    keys: readonly CacheKey[],
+    o: GetOptions<T> = {},
+  ): Promise<(T | null | undefined)[]> => {
     if (keys.length === 0) return [];
     const ks = keys.map(entryKey);
     let raws: unknown[];
@@ -750,7 +950,9 @@ export function createCache(options: CacheOptions): Cache {
     );
   };
 
-  const mset = async (entries: readonly { key: CacheKey; value: unknown; ttl?: Ttl; tags?: readonly string[] }[]) => {
+  const mset = async (
+    entries: readonly { key: CacheKey; value: unknown; ttl?: Ttl; tags?: readonly string[] }[],
+  ) => {
     const items = entries.map((e) => {
       const k = entryKey(e.key);
       l1?.delete(k);
@@ -825,7 +1027,8 @@ export function createCache(options: CacheOptions): Cache {
   };
 
   const increment = async (key: CacheKey, by = 1, o: { ttl?: Ttl } = {}): Promise<number> => {
-    if (!Number.isSafeInteger(by)) throw new CacheError("CACHE_INVALID_OPTION", `by must be an integer, got ${by}`);
+    if (!Number.isSafeInteger(by))
+      throw new CacheError("CACHE_INVALID_OPTION", `by must be an integer, got ${by}`);
     const px = o.ttl === undefined ? 0 : Math.max(1, ttlToMs(o.ttl, "ttl"));
     return asNumber(await wire.script(INCREMENT_SCRIPT, [counterKey(key)], [by, px]));
   };
@@ -880,4 +1083,3 @@ function safeJson(text: string): unknown {
 function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\?]/g, "\\$&").replace(/\*/g, ".*")}$`);
 }
-

@@ -45,6 +45,9 @@ function write(value: unknown, seen: Set<unknown>): string {
 
 /** SHA-256 (hex) of the canonical JSON of `payload`: the idempotency payload fingerprint. */
 export async function fingerprintPayload(payload: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(payload)));
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(canonicalJson(payload)),
+  );
   return hex(new Uint8Array(digest));
 }

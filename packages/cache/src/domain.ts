@@ -10,7 +10,11 @@ export interface DomainCache {
   /** The `config` namespace cache (TTL_LONG). */
   readonly configs: Cache;
   /** Caches a user's data under `<app>:cache:user:v:<userId>` (tagged `user:<userId>`). */
-  cacheUserData(userId: string | number, data: unknown, options?: { ttl?: number }): Promise<boolean>;
+  cacheUserData(
+    userId: string | number,
+    data: unknown,
+    options?: { ttl?: number },
+  ): Promise<boolean>;
   /** A user's cached data, validated when a schema is given (invalid = miss). */
   getCachedUserData<T>(userId: string | number, schema?: StandardSchema<T>): Promise<T | undefined>;
   /** Drops everything cached for a user (its entry and anything tagged `user:<userId>`). */
@@ -22,13 +26,16 @@ export interface DomainCache {
 }
 
 /** Creates the {@link DomainCache} helpers on one client. */
-export function createDomainCache(options: Omit<CacheOptions, "namespace" | "defaultTtl">): DomainCache {
+export function createDomainCache(
+  options: Omit<CacheOptions, "namespace" | "defaultTtl">,
+): DomainCache {
   const users = createCache({ ...options, namespace: CACHE_PREFIX.user, defaultTtl: TTL_MEDIUM });
   const configs = createCache({ ...options, namespace: CACHE_PREFIX.config, defaultTtl: TTL_LONG });
   return {
     users,
     configs,
-    cacheUserData: (userId, data, o = {}) => users.set(String(userId), data, { ttl: o.ttl ?? TTL_MEDIUM, tags: [`user:${userId}`] }),
+    cacheUserData: (userId, data, o = {}) =>
+      users.set(String(userId), data, { ttl: o.ttl ?? TTL_MEDIUM, tags: [`user:${userId}`] }),
     async getCachedUserData<T>(userId: string | number, schema?: StandardSchema<T>) {
       const value = await users.get<T>(String(userId), { schema });
       return value ?? undefined;

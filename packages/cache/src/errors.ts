@@ -40,7 +40,11 @@ export class CacheError extends Error {
 /** Redis did not answer (down, refused, or slower than `timeoutMs`). */
 export class RedisUnavailableError extends CacheError {
   override name = "RedisUnavailableError";
-  constructor(code: "CACHE_REDIS_UNAVAILABLE" | "CACHE_REDIS_TIMEOUT" | "CACHE_REDIS_ERROR", message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: "CACHE_REDIS_UNAVAILABLE" | "CACHE_REDIS_TIMEOUT" | "CACHE_REDIS_ERROR",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, { cause: options?.cause, status: 503, retryAfter: 1 });
   }
 }
@@ -62,10 +66,14 @@ export class IdempotencyKeyError extends CacheError {
 export class IdempotencyInFlightError extends CacheError {
   override name = "IdempotencyInFlightError";
   constructor(retryAfter: number) {
-    super("IDEMPOTENCY_IN_FLIGHT", "A request with this Idempotency-Key is still being processed; retry later.", {
-      status: 409,
-      retryAfter,
-    });
+    super(
+      "IDEMPOTENCY_IN_FLIGHT",
+      "A request with this Idempotency-Key is still being processed; retry later.",
+      {
+        status: 409,
+        retryAfter,
+      },
+    );
   }
 }
 
@@ -85,11 +93,15 @@ export class IdempotencyMismatchError extends CacheError {
 export class IdempotencyUnavailableError extends CacheError {
   override name = "IdempotencyUnavailableError";
   constructor(cause: unknown, retryAfter = 1) {
-    super("IDEMPOTENCY_UNAVAILABLE", "The idempotency store is unreachable; the request was not run. Retry later.", {
-      cause,
-      status: 503,
-      retryAfter,
-    });
+    super(
+      "IDEMPOTENCY_UNAVAILABLE",
+      "The idempotency store is unreachable; the request was not run. Retry later.",
+      {
+        cause,
+        status: 503,
+        retryAfter,
+      },
+    );
   }
 }
 

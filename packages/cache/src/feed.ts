@@ -21,7 +21,11 @@ export interface FeedOptions {
 /** Capped activity feeds (newest first) on Redis lists. */
 export interface Feed {
   /** Prepends an item and trims the feed to `keep` (LPUSH + LTRIM in one round trip). */
-  push(feedKey: KeyPart | readonly KeyPart[], item: unknown, options?: { keep?: number }): Promise<void>;
+  push(
+    feedKey: KeyPart | readonly KeyPart[],
+    item: unknown,
+    options?: { keep?: number },
+  ): Promise<void>;
   /** The newest `n` items. */
   recent<T = unknown>(feedKey: KeyPart | readonly KeyPart[], n?: number): Promise<T[]>;
 }
@@ -32,7 +36,11 @@ export function createFeed(options: FeedOptions): Feed {
   const serializer = options.serializer ?? defaultSerializer;
   const wire = createWire(options.redis, options.timeoutMs ?? 1000);
   const key = (feedKey: KeyPart | readonly KeyPart[]) =>
-    buildKey(app, "feed", ...(Array.isArray(feedKey) ? (feedKey as readonly KeyPart[]) : [feedKey as KeyPart]));
+    buildKey(
+      app,
+      "feed",
+      ...(Array.isArray(feedKey) ? (feedKey as readonly KeyPart[]) : [feedKey as KeyPart]),
+    );
   return {
     async push(feedKey, item, o = {}) {
       const keep = Math.max(1, Math.floor(o.keep ?? options.keep ?? 100));
@@ -47,7 +55,13 @@ export function createFeed(options: FeedOptions): Feed {
       if (failed && !failed.ok) throw new CacheError("CACHE_REDIS_ERROR", failed.error);
     },
     async recent<T>(feedKey: KeyPart | readonly KeyPart[], n = 10) {
-      const items = ((await wire.command(["LRANGE", key(feedKey), "0", String(Math.max(1, Math.floor(n)) - 1)])) as unknown[] | null) ?? [];
+      const items =
+        ((await wire.command([
+          "LRANGE",
+          key(feedKey),
+          "0",
+          String(Math.max(1, Math.floor(n)) - 1),
+        ])) as unknown[] | null) ?? [];
       const out: T[] = [];
       for (const item of items) {
         try {

@@ -136,7 +136,9 @@ export function parseIdempotencyKey(raw: string | null | undefined): string {
   let key = raw.trim();
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
   if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
-    throw new IdempotencyKeyError(`Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters long (got ${key.length}).`);
+    throw new IdempotencyKeyError(
+      `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters long (got ${key.length}).`,
+    );
   }
   if (!/^[\x20-\x7E]+$/.test(key)) {
     throw new IdempotencyKeyError("Idempotency-Key must contain printable ASCII characters only.");
@@ -144,7 +146,9 @@ export function parseIdempotencyKey(raw: string | null | undefined): string {
   return key;
 }
 
-type StoredOutcome = { kind: "value"; text: string } | { kind: "error"; status: number; message: string; code?: string };
+type StoredOutcome =
+  | { kind: "value"; text: string }
+  | { kind: "error"; status: number; message: string; code?: string };
 
 /** Creates an {@link IdempotencyStore}. */
 export function createIdempotencyStore(options: IdempotencyStoreOptions): IdempotencyStore {
@@ -161,7 +165,8 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
           redis: options.redis,
           app,
           group: "idempotency",
-          flushIntervalMs: typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
+          flushIntervalMs:
+            typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
           waitUntil: options.waitUntil,
         });
   const count = (counter: IdempotencyCounter) => recorder?.count(name, counter);
@@ -190,12 +195,20 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     replay: (stored: StoredOutcome) => T,
   ): Promise<IdempotentResult<T>> => {
     const idempotencyKey = parseIdempotencyKey(key);
-    if (!principal) throw new CacheError("CACHE_INVALID_OPTION", "principal is required (keys are scoped per principal)");
+    if (!principal)
+      throw new CacheError(
+        "CACHE_INVALID_OPTION",
+        "principal is required (keys are scoped per principal)",
+      );
     const record = recordKey(principal, idempotencyKey);
     const token = randomId(16);
     let reply: unknown[];
     try {
-      reply = (await wire.script(CLAIM_SCRIPT, [record], [fingerprint, token, leaseMs])) as unknown[];
+      reply = (await wire.script(
+        CLAIM_SCRIPT,
+        [record],
+        [fingerprint, token, leaseMs],
+      )) as unknown[];
     } catch (error) {
       count("idempotency_redis_errors_total");
       throw new IdempotencyUnavailableError(error);
@@ -209,7 +222,9 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       count("idempotency_conflicts_total");
       const pttl = asNumber(reply[1], leaseMs);
       const leaseLeft = Math.ceil((pttl > 0 ? pttl : leaseMs) / 1000);
-      throw new IdempotencyInFlightError(Math.max(1, Math.min(options.inFlightRetryAfterSeconds ?? 1, leaseLeft)));
+      throw new IdempotencyInFlightError(
+        Math.max(1, Math.min(options.inFlightRetryAfterSeconds ?? 1, leaseLeft)),
+      );
     }
     if (state === "done") {
       count("idempotency_replays_total");
@@ -228,7 +243,10 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
           .then((renewed) => {
             if (stopped) return;
             if (asNumber(renewed) !== 1) {
-              const lost = new CacheError("IDEMPOTENCY_IN_FLIGHT", "The idempotency lease was lost while the handler ran.");
+              const lost = new CacheError(
+                "IDEMPOTENCY_IN_FLIGHT",
+                "The idempotency lease was lost while the handler ran.",
+              );
               report(lost);
               controller.abort(lost);
               return;
@@ -253,12 +271,20 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     } catch (error) {
       stop();
       const status = (error as { status?: unknown } | null)?.status;
-      if (options.storeClientErrors && typeof status === "number" && status >= 400 && status < 500) {
+      if (
+        options.storeClientErrors &&
+        typeof status === "number" &&
+        status >= 400 &&
+        status < 500
+      ) {
         const stored: StoredOutcome = {
           kind: "error",
           status,
           message: error instanceof Error ? error.message : String(error),
-          code: typeof (error as { code?: unknown }).code === "string" ? (error as { code: string }).code : undefined,
+          code:
+            typeof (error as { code?: unknown }).code === "string"
+              ? (error as { code: string }).code
+              : undefined,
         };
         await complete(record, token, stored);
       } else {
@@ -275,8 +301,18 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
   const complete = async (record: string, token: string, stored: StoredOutcome) => {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
-        const done = await wire.script(COMPLETE_SCRIPT, [record], [token, encodeOutcome(stored), retentionMs]);
-        if (asNumber(done) !== 1) report(new CacheError("IDEMPOTENCY_IN_FLIGHT", "The idempotency record was lost before completion; the result was not stored."));
+        const done = await wire.script(
+          COMPLETE_SCRIPT,
+          [record],
+          [token, encodeOutcome(stored), retentionMs],
+        );
+        if (asNumber(done) !== 1)
+          report(
+            new CacheError(
+              "IDEMPOTENCY_IN_FLIGHT",
+              "The idempotency record was lost before completion; the result was not stored.",
+            ),
+          );
         return;
       } catch (error) {
         if (attempt === 2) report(error);
@@ -309,7 +345,9 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       },
       (stored) => {
         if (stored.kind === "error") {
-          throw new CacheError("IDEMPOTENCY_STORED_ERROR", stored.message, { status: stored.status });
+          throw new CacheError("IDEMPOTENCY_STORED_ERROR", stored.message, {
+            status: stored.status,
+          });
         }
         return serializer.deserialize(stored.text) as T;
       },
@@ -326,14 +364,19 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     try {
       const body = request.body === null ? "" : await request.clone().text();
       const url = new URL(request.url);
-      const fingerprint = await fingerprintPayload({ method: request.method, path: url.pathname + url.search, body: parseMaybeJson(body) });
+      const fingerprint = await fingerprintPayload({
+        method: request.method,
+        path: url.pathname + url.search,
+        body: parseMaybeJson(body),
+      });
       const result = await execute<Response>(
         header ?? "",
         fingerprint,
         o.principal,
         async (signal) => {
           const response = await handler(request, signal);
-          const storable = response.status < 400 || (options.storeClientErrors && response.status < 500);
+          const storable =
+            response.status < 400 || (options.storeClientErrors && response.status < 500);
           if (!storable) return { output: response, store: null };
           const text = await response.clone().text();
           const headers: [string, string][] = [];
@@ -341,14 +384,27 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
             const value = response.headers.get(name);
             if (value !== null) headers.push([name, value]);
           }
-          return { output: response, store: { kind: "value", text: JSON.stringify({ status: response.status, headers, body: text }) } };
+          return {
+            output: response,
+            store: {
+              kind: "value",
+              text: JSON.stringify({ status: response.status, headers, body: text }),
+            },
+          };
         },
         (stored) => {
           if (stored.kind === "error") return problem(stored.status, stored.message);
-          const saved = JSON.parse(stored.text) as { status: number; headers: [string, string][]; body: string };
+          const saved = JSON.parse(stored.text) as {
+            status: number;
+            headers: [string, string][];
+            body: string;
+          };
           const headers = new Headers(saved.headers);
           headers.set("idempotent-replayed", "true");
-          return new Response(saved.status === 204 || saved.status === 304 ? null : saved.body, { status: saved.status, headers });
+          return new Response(saved.status === 204 || saved.status === 304 ? null : saved.body, {
+            status: saved.status,
+            headers,
+          });
         },
       );
       return result.value;
@@ -380,6 +436,18 @@ function parseMaybeJson(text: string): unknown {
 function problem(status: number, message: string, retryAfter?: number): Response {
   const headers = new Headers({ "content-type": "application/json" });
   if (retryAfter !== undefined) headers.set("retry-after", String(retryAfter));
-  const error = status === 400 ? "Bad Request" : status === 409 ? "Conflict" : status === 422 ? "Unprocessable Content" : status === 503 ? "Service Unavailable" : "Error";
-  return new Response(JSON.stringify({ error, message, ...(retryAfter !== undefined ? { retryAfter } : {}) }), { status, headers });
+  const error =
+    status === 400
+      ? "Bad Request"
+      : status === 409
+        ? "Conflict"
+        : status === 422
+          ? "Unprocessable Content"
+          : status === 503
+            ? "Service Unavailable"
+            : "Error";
+  return new Response(
+    JSON.stringify({ error, message, ...(retryAfter !== undefined ? { retryAfter } : {}) }),
+    { status, headers },
+  );
 }

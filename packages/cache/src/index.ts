@@ -1,15 +1,81 @@
 export { createCache } from "./cache.ts";
-export type { Cache, CacheEvent, CacheKey, CacheOptions, CacheStats, GetOptions, GetOrSetOptions, Loader, LoaderContext, LockOptions, SetOptions } from "./cache-types.ts";
-export { CacheError, RedisUnavailableError, LockError, IdempotencyKeyError, IdempotencyInFlightError, IdempotencyMismatchError, IdempotencyUnavailableError, isCacheError, type CacheErrorCode } from "./errors.ts";
-export { CACHE_COUNTERS, IDEMPOTENCY_COUNTERS, LOCK_COUNTERS, METRICS_RETENTION_SECONDS, createMetricsRecorder, metricsKey, minuteEpoch, readCacheMetrics, readIdempotencyMetrics, readLockMetrics, readMetrics, type CacheCounter, type CacheMetricsRow, type IdempotencyCounter, type LockCounter, type MetricsGroup, type MetricsRecorder, type MetricsRecorderOptions, type MetricsRow, type ReadMetricsOptions } from "./metrics.ts";
+export type {
+  Cache,
+  CacheEvent,
+  CacheKey,
+  CacheOptions,
+  CacheStats,
+  GetOptions,
+  GetOrSetOptions,
+  Loader,
+  LoaderContext,
+  LockOptions,
+  SetOptions,
+} from "./cache-types.ts";
+export {
+  CacheError,
+  RedisUnavailableError,
+  LockError,
+  IdempotencyKeyError,
+  IdempotencyInFlightError,
+  IdempotencyMismatchError,
+  IdempotencyUnavailableError,
+  isCacheError,
+  type CacheErrorCode,
+} from "./errors.ts";
+export {
+  CACHE_COUNTERS,
+  IDEMPOTENCY_COUNTERS,
+  LOCK_COUNTERS,
+  METRICS_RETENTION_SECONDS,
+  createMetricsRecorder,
+  metricsKey,
+  minuteEpoch,
+  readCacheMetrics,
+  readIdempotencyMetrics,
+  readLockMetrics,
+  readMetrics,
+  type CacheCounter,
+  type CacheMetricsRow,
+  type IdempotencyCounter,
+  type LockCounter,
+  type MetricsGroup,
+  type MetricsRecorder,
+  type MetricsRecorderOptions,
+  type MetricsRow,
+  type ReadMetricsOptions,
+} from "./metrics.ts";
 export { canonicalJson, fingerprintPayload } from "./canonical-json.ts";
-export { createIdempotencyStore, parseIdempotencyKey, IDEMPOTENCY_KEY_MAX_LENGTH, type IdempotencyStore, type IdempotencyStoreOptions, type IdempotentResult, type WithIdempotencyOptions } from "./idempotency.ts";
-export { createLocks, type AcquireOptions, type Lock, type LockName, type Locks, type LocksOptions, type WithLockOptions } from "./locks.ts";
+export {
+  createIdempotencyStore,
+  parseIdempotencyKey,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  type IdempotencyStore,
+  type IdempotencyStoreOptions,
+  type IdempotentResult,
+  type WithIdempotencyOptions,
+} from "./idempotency.ts";
+export {
+  createLocks,
+  type AcquireOptions,
+  type Lock,
+  type LockName,
+  type Locks,
+  type LocksOptions,
+  type WithLockOptions,
+} from "./locks.ts";
 export { defaultSerializer, type Serializer } from "./serializer.ts";
 export type { L1Options } from "./l1.ts";
 export type { StandardSchema, Ttl } from "./options.ts";
 export type { RedisClient } from "./wire.ts";
 export { createSessionStore, type SessionStore, type SessionStoreOptions } from "./sessions.ts";
-export { createLeaderboard, type BoardSelector, type Leaderboard, type LeaderboardOptions, type LeaderboardPeriod, type RankedMember } from "./leaderboard.ts";
+export {
+  createLeaderboard,
+  type BoardSelector,
+  type Leaderboard,
+  type LeaderboardOptions,
+  type LeaderboardPeriod,
+  type RankedMember,
+} from "./leaderboard.ts";
 export { createFeed, type Feed, type FeedOptions } from "./feed.ts";
 export { createDomainCache, type DomainCache } from "./domain.ts";

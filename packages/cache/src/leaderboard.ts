@@ -32,7 +32,8 @@ export interface LeaderboardOptions {
 }
 
 /** Which board a read looks at: all-time, the current day/week, or the last N days merged. */
-export type BoardSelector = { period?: undefined } | { period: LeaderboardPeriod; at?: number } | { lastDays: number };
+export type BoardSelector =
+  { period?: undefined } | { period: LeaderboardPeriod; at?: number } | { lastDays: number };
 
 /** A sorted-set leaderboard (highest first) with optional daily/weekly boards merged via ZUNIONSTORE. */
 export interface Leaderboard {
@@ -80,7 +81,9 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
   const retention = { daily: 8 * 86_400, weekly: 35 * 86_400, ...options.retentionSeconds };
   const allKey = buildKey(app, "lb", options.name, "all");
   const periodKey = (period: LeaderboardPeriod, at: number) =>
-    period === "daily" ? buildKey(app, "lb", options.name, "d", dayStamp(at)) : buildKey(app, "lb", options.name, "w", weekStamp(at));
+    period === "daily"
+      ? buildKey(app, "lb", options.name, "d", dayStamp(at))
+      : buildKey(app, "lb", options.name, "w", weekStamp(at));
 
   const writeTargets = (): { key: string; ttl?: number }[] => [
     { key: allKey },
@@ -99,8 +102,18 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
     if (!selector) return allKey;
     if ("lastDays" in selector) {
       const days = Math.max(1, Math.min(366, Math.floor(selector.lastDays)));
-      const sources = Array.from({ length: days }, (_, i) => periodKey("daily", now() - i * DAY_MS));
-      const dest = buildKey(app, "lb", options.name, "merged", `${days}d`, dayStamp(now()), randomId(4));
+      const sources = Array.from({ length: days }, (_, i) =>
+        periodKey("daily", now() - i * DAY_MS),
+      );
+      const dest = buildKey(
+        app,
+        "lb",
+        options.name,
+        "merged",
+        `${days}d`,
+        dayStamp(now()),
+        randomId(4),
+      );
       await check([
         ["ZUNIONSTORE", dest, String(sources.length), ...sources],
         ["PEXPIRE", dest, "5000"],
@@ -115,7 +128,11 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
     const values = (flat as unknown[] | null) ?? [];
     const out: RankedMember[] = [];
     for (let i = 0; i + 1 < values.length; i += 2) {
-      out.push({ member: String(asString(values[i])), score: asNumber(values[i + 1]), rank: firstRank + i / 2 });
+      out.push({
+        member: String(asString(values[i])),
+        score: asNumber(values[i + 1]),
+        rank: firstRank + i / 2,
+      });
     }
     return out;
   };
@@ -142,10 +159,19 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
       const key = await boardKey(o);
       const count = Math.max(1, Math.floor(n));
       if (o.withScores === false) {
-        const members = ((await wire.command(["ZREVRANGE", key, "0", String(count - 1)])) as unknown[] | null) ?? [];
-        return members.map((member, i) => ({ member: String(member), score: Number.NaN, rank: i + 1 }));
+        const members =
+          ((await wire.command(["ZREVRANGE", key, "0", String(count - 1)])) as unknown[] | null) ??
+          [];
+        return members.map((member, i) => ({
+          member: String(member),
+          score: Number.NaN,
+          rank: i + 1,
+        }));
       }
-      return parseRange(await wire.command(["ZREVRANGE", key, "0", String(count - 1), "WITHSCORES"]), 1);
+      return parseRange(
+        await wire.command(["ZREVRANGE", key, "0", String(count - 1), "WITHSCORES"]),
+        1,
+      );
     },
     async rank(member, o) {
       const rank = await wire.command(["ZREVRANK", await boardKey(o), member]);
@@ -161,7 +187,10 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
       if (rank === null) return [];
       const start = Math.max(0, asNumber(rank) - Math.max(0, Math.floor(n)));
       const stop = asNumber(rank) + Math.max(0, Math.floor(n));
-      return parseRange(await wire.command(["ZREVRANGE", key, String(start), String(stop), "WITHSCORES"]), start + 1);
+      return parseRange(
+        await wire.command(["ZREVRANGE", key, String(start), String(stop), "WITHSCORES"]),
+        start + 1,
+      );
     },
     async remove(member) {
       await check(writeTargets().map(({ key }) => ["ZREM", key, member]));

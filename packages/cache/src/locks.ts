@@ -74,7 +74,11 @@ export interface Locks {
    * Runs `fn` holding the lock: the lease is renewed while it runs, `fn`'s signal aborts (reason:
    * LockError LOCK_LOST) if the lease is lost or `options.signal` aborts; released afterwards.
    */
-  withLock<T>(name: LockName, fn: (signal: AbortSignal, lock: Lock) => T | Promise<T>, options?: WithLockOptions): Promise<T>;
+  withLock<T>(
+    name: LockName,
+    fn: (signal: AbortSignal, lock: Lock) => T | Promise<T>,
+    options?: WithLockOptions,
+  ): Promise<T>;
   /** Flushes metrics. */
   flushMetrics(): Promise<void>;
   /** Stops the metrics timer. */
@@ -111,11 +115,13 @@ export function createLocks(options: LocksOptions): Locks {
           redis: options.redis,
           app,
           group: "lock",
-          flushIntervalMs: typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
+          flushIntervalMs:
+            typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
           waitUntil: options.waitUntil,
         });
   const count = (counter: LockCounter) => recorder?.count(group, counter);
-  const parts = (name: LockName): readonly KeyPart[] => (Array.isArray(name) ? (name as readonly KeyPart[]) : [name as KeyPart]);
+  const parts = (name: LockName): readonly KeyPart[] =>
+    Array.isArray(name) ? (name as readonly KeyPart[]) : [name as KeyPart];
 
   const makeLock = (key: string, token: string, fencingToken: number, ttlMs: number): Lock => ({
     key,
@@ -127,7 +133,11 @@ export function createLocks(options: LocksOptions): Locks {
         return asNumber(await wire.script(EXTEND_SCRIPT, [key], [token, Math.max(1, px)])) === 1;
       } catch (error) {
         count("lock_redis_errors_total");
-        throw new LockError("LOCK_UNAVAILABLE", "Redis is unreachable: the lease could not be extended.", { cause: error, status: 503, retryAfter: 1 });
+        throw new LockError(
+          "LOCK_UNAVAILABLE",
+          "Redis is unreachable: the lease could not be extended.",
+          { cause: error, status: 503, retryAfter: 1 },
+        );
       }
     },
     async release() {
@@ -137,7 +147,11 @@ export function createLocks(options: LocksOptions): Locks {
         return released;
       } catch (error) {
         count("lock_redis_errors_total");
-        throw new LockError("LOCK_UNAVAILABLE", "Redis is unreachable: the lock could not be released (it expires with its lease).", { cause: error, status: 503, retryAfter: 1 });
+        throw new LockError(
+          "LOCK_UNAVAILABLE",
+          "Redis is unreachable: the lock could not be released (it expires with its lease).",
+          { cause: error, status: 503, retryAfter: 1 },
+        );
       }
     },
   });
@@ -157,7 +171,11 @@ export function createLocks(options: LocksOptions): Locks {
         granted = await wire.script(ACQUIRE_SCRIPT, [key, fenceKey], [token, ttlMs]);
       } catch (error) {
         count("lock_redis_errors_total");
-        throw new LockError("LOCK_UNAVAILABLE", "Redis is unreachable: the lock was not acquired (locks fail closed).", { cause: error, status: 503, retryAfter: 1 });
+        throw new LockError(
+          "LOCK_UNAVAILABLE",
+          "Redis is unreachable: the lock was not acquired (locks fail closed).",
+          { cause: error, status: 503, retryAfter: 1 },
+        );
       }
       if (granted !== null) {
         count("lock_acquired_total");
@@ -176,7 +194,11 @@ export function createLocks(options: LocksOptions): Locks {
   const acquireLock = async (name: LockName, o: AcquireOptions = {}): Promise<Lock> => {
     const lock = await tryAcquireLock(name, o);
     if (!lock) {
-      throw new LockError("LOCK_NOT_ACQUIRED", `The lock "${parts(name).join(":")}" is held by someone else.`, { status: 409, retryAfter: 1 });
+      throw new LockError(
+        "LOCK_NOT_ACQUIRED",
+        `The lock "${parts(name).join(":")}" is held by someone else.`,
+        { status: 409, retryAfter: 1 },
+      );
     }
     return lock;
   };
@@ -206,14 +228,24 @@ export function createLocks(options: LocksOptions): Locks {
         void lock.extend().then(
           (ok) => {
             if (stopped) return;
-            if (!ok) return lose(new LockError("LOCK_LOST", "The lock's lease was lost (expired and taken, or released)."));
+            if (!ok)
+              return lose(
+                new LockError(
+                  "LOCK_LOST",
+                  "The lock's lease was lost (expired and taken, or released).",
+                ),
+              );
             lastRenewed = Date.now();
             schedule();
           },
           (error: unknown) => {
             if (stopped) return;
             if (Date.now() - lastRenewed >= ttlMs) {
-              return lose(new LockError("LOCK_LOST", "The lease could not be renewed before it expired.", { cause: error }));
+              return lose(
+                new LockError("LOCK_LOST", "The lease could not be renewed before it expired.", {
+                  cause: error,
+                }),
+              );
             }
             schedule();
           },

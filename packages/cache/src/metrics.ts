@@ -117,11 +117,14 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     let flushed: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (flushed = resolve));
     scheduledDone = flushed;
-    timer = setTimeout(() => {
-      timer = undefined;
-      scheduledDone = undefined;
-      void flush().finally(flushed);
-    }, Math.max(0, interval));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        scheduledDone = undefined;
+        void flush().finally(flushed);
+      },
+      Math.max(0, interval),
+    );
     (timer as { unref?: () => void }).unref?.();
     options.waitUntil?.(done);
   };
@@ -224,7 +227,9 @@ export async function readMetrics<TCounter extends string>(
   const minutes: number[] = [];
   for (let m = since; m <= until; m += 1) minutes.push(m);
   const wire = createWire(redis, options.timeoutMs ?? 2000);
-  const replies = await wire.pipeline(minutes.map((m) => ["HGETALL", metricsKey(options.app, group, m)]));
+  const replies = await wire.pipeline(
+    minutes.map((m) => ["HGETALL", metricsKey(options.app, group, m)]),
+  );
   const rows: MetricsRow<TCounter>[] = [];
   replies.forEach((reply, index) => {
     if (!reply.ok || !Array.isArray(reply.value) || reply.value.length === 0) return;
@@ -239,7 +244,10 @@ export async function readMetrics<TCounter extends string>(
       if (!counterNames.includes(counter)) continue;
       let counters = byLabel.get(label);
       if (!counters) {
-        counters = Object.fromEntries(counterNames.map((name) => [name, 0])) as Record<TCounter, number>;
+        counters = Object.fromEntries(counterNames.map((name) => [name, 0])) as Record<
+          TCounter,
+          number
+        >;
         byLabel.set(label, counters);
       }
       counters[counter] = Number(flat[i + 1]) || 0;
@@ -254,7 +262,10 @@ export async function readMetrics<TCounter extends string>(
 export type CacheMetricsRow = MetricsRow<CacheCounter> & { namespace: string };
 
 /** Cache metrics per minute per namespace (one round trip). */
-export async function readCacheMetrics(redis: RedisClient, options: ReadMetricsOptions): Promise<CacheMetricsRow[]> {
+export async function readCacheMetrics(
+  redis: RedisClient,
+  options: ReadMetricsOptions,
+): Promise<CacheMetricsRow[]> {
   const rows = await readMetrics(redis, "cache", CACHE_COUNTERS, options);
   return rows.map((row) => ({ ...row, namespace: row.label }));
 }
@@ -268,6 +279,9 @@ export function readIdempotencyMetrics(
 }
 
 /** Lock metrics per minute per lock group. */
-export function readLockMetrics(redis: RedisClient, options: ReadMetricsOptions): Promise<MetricsRow<LockCounter>[]> {
+export function readLockMetrics(
+  redis: RedisClient,
+  options: ReadMetricsOptions,
+): Promise<MetricsRow<LockCounter>[]> {
   return readMetrics(redis, "lock", LOCK_COUNTERS, options);
 }

@@ -8,14 +8,19 @@ export type Ttl = number | Duration;
 export function ttlToMs(value: Ttl, field: string): number {
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
-      throw new CacheError("CACHE_INVALID_OPTION", `${field} must be a non-negative number of seconds, got ${value}`);
+      throw new CacheError(
+        "CACHE_INVALID_OPTION",
+        `${field} must be a non-negative number of seconds, got ${value}`,
+      );
     }
     return value * 1000;
   }
   try {
     return parseDurationMs(value);
   } catch (error) {
-    throw new CacheError("CACHE_INVALID_OPTION", `${field}: ${(error as Error).message}`, { cause: error });
+    throw new CacheError("CACHE_INVALID_OPTION", `${field}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -31,7 +36,9 @@ export interface StandardSchema<T = unknown> {
 /** The result of a Standard Schema validation. */
 export type StandardResult<T> =
   | { readonly value: T; readonly issues?: undefined }
-  | { readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[] };
+  | {
+      readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[];
+    };
 
 /** Validates `value`; returns `{ ok, value }` or `{ ok: false, message }` naming the first issue's field. */
 export async function validateWith<T>(
@@ -43,7 +50,7 @@ export async function validateWith<T>(
   if (result.issues === undefined) return { ok: true, value: result.value };
   const first = result.issues[0];
   const path = first?.path
-    ?.map((p) => (typeof p === "object" && p !== null && "key" in p ? String((p).key) : String(p)))
+    ?.map((p) => (typeof p === "object" && p !== null && "key" in p ? String(p.key) : String(p)))
     .join(".");
   return { ok: false, message: `${path ? `${path}: ` : ""}${first?.message ?? "invalid value"}` };
 }

@@ -20,7 +20,9 @@ export const defaultSerializer: Serializer = {
     const tag = text.charCodeAt(0);
     if (tag === 106 /* j */) return JSON.parse(text.slice(1)) as unknown;
     if (tag === 115 /* s */) {
-      return superjson.deserialize(JSON.parse(text.slice(1)) as Parameters<typeof superjson.deserialize>[0]);
+      return superjson.deserialize(
+        JSON.parse(text.slice(1)) as Parameters<typeof superjson.deserialize>[0],
+      );
     }
     throw new SyntaxError("Unknown serialization tag");
   },
@@ -64,8 +66,19 @@ export function decodeEntry(text: string): Entry | undefined {
   const staleUntil = Number(text.slice(a + 1, b));
   const loadMs = Number(text.slice(b + 1, c));
   const kind = text.slice(c + 1, d);
-  if (!Number.isFinite(freshUntil) || !Number.isFinite(staleUntil) || (kind !== "v" && kind !== "n")) return undefined;
-  return { kind, payload: text.slice(d + 1), freshUntil, staleUntil, loadMs: Number.isFinite(loadMs) ? loadMs : 0 };
+  if (
+    !Number.isFinite(freshUntil) ||
+    !Number.isFinite(staleUntil) ||
+    (kind !== "v" && kind !== "n")
+  )
+    return undefined;
+  return {
+    kind,
+    payload: text.slice(d + 1),
+    freshUntil,
+    staleUntil,
+    loadMs: Number.isFinite(loadMs) ? loadMs : 0,
+  };
 }
 
 /** UTF-8 byte length of a string (without allocating). */
@@ -100,6 +113,8 @@ export function serializeValue(serializer: Serializer, value: unknown, key: stri
   try {
     return serializer.serialize(value);
   } catch (error) {
-    throw new CacheError("CACHE_SERIALIZATION", `The value for "${key}" cannot be serialized.`, { cause: error });
+    throw new CacheError("CACHE_SERIALIZATION", `The value for "${key}" cannot be serialized.`, {
+      cause: error,
+    });
   }
 }

@@ -40,17 +40,22 @@ export interface SessionStore<T extends Record<string, unknown>> {
 }
 
 /** Creates a {@link SessionStore}. Session ids are opaque random ids: no PII in keys. */
-export function createSessionStore<T extends Record<string, unknown>>(options: SessionStoreOptions<T>): SessionStore<T> {
+export function createSessionStore<T extends Record<string, unknown>>(
+  options: SessionStoreOptions<T>,
+): SessionStore<T> {
   const app = options.app ?? "hotpath";
   const ttlMs = Math.max(1000, ttlToMs(options.ttl ?? 86_400, "ttl"));
   const serializer = options.serializer ?? defaultSerializer;
   const wire = createWire(options.redis, options.timeoutMs ?? 1000);
   const key = (id: string) => {
-    if (!/^[A-Za-z0-9_-]{16,128}$/.test(id)) throw new CacheError("CACHE_INVALID_OPTION", "Invalid session id.", { status: 400 });
+    if (!/^[A-Za-z0-9_-]{16,128}$/.test(id))
+      throw new CacheError("CACHE_INVALID_OPTION", "Invalid session id.", { status: 400 });
     return buildKey(app, "session", id);
   };
   const flatten = (fields: Partial<T>): string[] =>
-    Object.entries(fields).flatMap(([field, value]) => (value === undefined ? [] : [field, serializer.serialize(value)]));
+    Object.entries(fields).flatMap(([field, value]) =>
+      value === undefined ? [] : [field, serializer.serialize(value)],
+    );
 
   return {
     async createSession(data) {
@@ -72,7 +77,10 @@ export function createSessionStore<T extends Record<string, unknown>>(options: S
       } catch {
         return null;
       }
-      const [all] = await wire.pipeline([["HGETALL", k], ["PEXPIRE", k, String(ttlMs)]]);
+      const [all] = await wire.pipeline([
+        ["HGETALL", k],
+        ["PEXPIRE", k, String(ttlMs)],
+      ]);
       if (!all?.ok || !Array.isArray(all.value) || all.value.length === 0) return null;
       const flat = all.value as unknown[];
       const data: Record<string, unknown> = {};
@@ -91,7 +99,8 @@ export function createSessionStore<T extends Record<string, unknown>>(options: S
     },
     async updateSession(id, fields) {
       const flat = flatten(fields);
-      if (flat.length === 0) return asNumber(await wire.command(["PEXPIRE", key(id), String(ttlMs)])) === 1;
+      if (flat.length === 0)
+        return asNumber(await wire.command(["PEXPIRE", key(id), String(ttlMs)])) === 1;
       return asNumber(await wire.script(UPDATE_SESSION_SCRIPT, [key(id)], [ttlMs, ...flat])) === 1;
     },
     async destroySession(id) {

@@ -46,7 +46,8 @@ export function hex(bytes: Uint8Array): string {
 }
 
 /** One item of {@link Wire.pipeline}: a plain command or a script call. */
-export type PipelineItem = readonly WireArg[] | { script: LuaScript; keys: readonly string[]; args: readonly WireArg[] };
+export type PipelineItem =
+  readonly WireArg[] | { script: LuaScript; keys: readonly string[]; args: readonly WireArg[] };
 
 /** One reply of a pipeline: the value, or the error Redis gave that command. */
 export type PipelineReply = { ok: true; value: unknown } | { ok: false; error: string };
@@ -72,17 +73,26 @@ export interface Wire {
 type UpstashResponseItem = { result?: unknown; error?: string };
 
 /** Creates a {@link Wire} over `redis`. */
-export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circuitBreakerMs?: number } = {}): Wire {
+export function createWire(
+  redis: RedisClient,
+  timeoutMs = 1000,
+  options: { circuitBreakerMs?: number } = {},
+): Wire {
   const requester = (redis as unknown as { client: Requester }).client;
   if (!requester || typeof requester.request !== "function") {
-    throw new TypeError("@hotpath/cache needs an @upstash/redis client (its requester was not found)");
+    throw new TypeError(
+      "@hotpath/cache needs an @upstash/redis client (its requester was not found)",
+    );
   }
   const loaded = new WeakSet<LuaScript>();
   const breakerMs = options.circuitBreakerMs ?? 0;
   let openUntil = 0;
   const circuitOpen = (): RedisUnavailableError | undefined =>
     breakerMs > 0 && openUntil > Date.now()
-      ? new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis failed less than ${breakerMs} ms ago (circuit open); not asked.`)
+      ? new RedisUnavailableError(
+          "CACHE_REDIS_UNAVAILABLE",
+          `Redis failed less than ${breakerMs} ms ago (circuit open); not asked.`,
+        )
       : undefined;
   /** Converts a failure and opens the circuit when Redis itself failed (not for a command error). */
   const fail = (error: unknown): RedisUnavailableError => {
@@ -108,7 +118,10 @@ export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circ
     throw fail(error);
   };
   // Not async on purpose: the hot path adds one promise, not three.
-  const command = <R = unknown>(args: readonly WireArg[], map?: (reply: unknown) => R): Promise<R> => {
+  const command = <R = unknown>(
+    args: readonly WireArg[],
+    map?: (reply: unknown) => R,
+  ): Promise<R> => {
     const open = circuitOpen();
     if (open) return Promise.reject(open);
     let pending: Promise<unknown>;
@@ -117,10 +130,18 @@ export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circ
     } catch (error) {
       return Promise.reject(fail(error));
     }
-    return (map ? pending.then((response) => map(onReply(response)), onFailure) : pending.then(onReply, onFailure)) as Promise<R>;
+    return (
+      map
+        ? pending.then((response) => map(onReply(response)), onFailure)
+        : pending.then(onReply, onFailure)
+    ) as Promise<R>;
   };
 
-  const script = async (lua: LuaScript, keys: readonly string[], args: readonly WireArg[]): Promise<unknown> => {
+  const script = async (
+    lua: LuaScript,
+    keys: readonly string[],
+    args: readonly WireArg[],
+  ): Promise<unknown> => {
     const sha = lua.knownSha ?? (await lua.sha());
     try {
       const value = await command(["EVALSHA", sha, keys.length, ...keys, ...args]);
@@ -138,7 +159,9 @@ export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circ
     if (Array.isArray(item)) return (item as readonly WireArg[]).map(String);
     const call = item as Exclude<PipelineItem, readonly WireArg[]>;
     const head =
-      forceEval || !loaded.has(call.script) ? ["EVAL", call.script.source] : ["EVALSHA", await call.script.sha()];
+      forceEval || !loaded.has(call.script)
+        ? ["EVAL", call.script.source]
+        : ["EVALSHA", await call.script.sha()];
     return [...head, String(call.keys.length), ...call.keys, ...call.args.map(String)];
   };
 
@@ -149,7 +172,8 @@ export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circ
     } catch (error) {
       throw error instanceof RedisUnavailableError ? error : fail(error);
     }
-    if (!Array.isArray(response)) throw new RedisUnavailableError("CACHE_REDIS_ERROR", "Malformed pipeline reply");
+    if (!Array.isArray(response))
+      throw new RedisUnavailableError("CACHE_REDIS_ERROR", "Malformed pipeline reply");
     return (response as UpstashResponseItem[]).map((item) =>
       item.error ? { ok: false, error: item.error } : { ok: true, value: item.result ?? null },
     );
@@ -159,12 +183,17 @@ export function createWire(redis: RedisClient, timeoutMs = 1000, options: { circ
     if (items.length === 0) return [];
     const bodies = await Promise.all(items.map((item) => encode(item, false)));
     const replies = await runPipeline(bodies);
-    const retry = replies.flatMap((reply, index) => (!reply.ok && /NOSCRIPT/i.test(reply.error) ? [index] : []));
+    const retry = replies.flatMap((reply, index) =>
+      !reply.ok && /NOSCRIPT/i.test(reply.error) ? [index] : [],
+    );
     if (retry.length > 0) {
-      const again = await runPipeline(await Promise.all(retry.map((index) => encode(items[index] as PipelineItem, true))));
+      const again = await runPipeline(
+        await Promise.all(retry.map((index) => encode(items[index] as PipelineItem, true))),
+      );
       retry.forEach((index, at) => (replies[index] = again[at] as PipelineReply));
     }
-    for (const item of items) if (!Array.isArray(item)) loaded.add((item as { script: LuaScript }).script);
+    for (const item of items)
+      if (!Array.isArray(item)) loaded.add((item as { script: LuaScript }).script);
     return replies;
   };
 
@@ -187,13 +216,25 @@ export function toWireError(error: unknown): RedisUnavailableError {
   const isCommandReply = cut >= 0;
   const head = isCommandReply ? message.slice(0, cut) : message;
   if (code === "REDIS_TIMEOUT" || /did not answer|timed? ?out|abort/i.test(head)) {
-    return new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer in time: ${head}`, { cause: error });
+    return new RedisUnavailableError(
+      "CACHE_REDIS_TIMEOUT",
+      `Redis did not answer in time: ${head}`,
+      { cause: error },
+    );
   }
-  if (code === "REDIS_UNAVAILABLE" || /unavailable|ECONNREFUSED|ECONNRESET|fetch failed|socket|connection is closed/i.test(head)) {
-    return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${head}`, { cause: error });
+  if (
+    code === "REDIS_UNAVAILABLE" ||
+    /unavailable|ECONNREFUSED|ECONNRESET|fetch failed|socket|connection is closed/i.test(head)
+  ) {
+    return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${head}`, {
+      cause: error,
+    });
   }
-  if (isCommandReply) return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
-  return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${message}`, { cause: error });
+  if (isCommandReply)
+    return new RedisUnavailableError("CACHE_REDIS_ERROR", message, { cause: error });
+  return new RedisUnavailableError("CACHE_REDIS_UNAVAILABLE", `Redis is unavailable: ${message}`, {
+    cause: error,
+  });
 }
 
 interface Deadline {
@@ -215,7 +256,12 @@ function sweep(): void {
   for (const deadline of deadlines) {
     if (deadline.at <= now) {
       deadlines.delete(deadline);
-      deadline.reject(new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer within ${deadline.ms} ms`));
+      deadline.reject(
+        new RedisUnavailableError(
+          "CACHE_REDIS_TIMEOUT",
+          `Redis did not answer within ${deadline.ms} ms`,
+        ),
+      );
     }
   }
   if (deadlines.size === 0 && sweeper !== undefined) {
@@ -273,7 +319,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function asString(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return value;
-  return typeof value === "number" || typeof value === "bigint" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
+  return typeof value === "number" || typeof value === "bigint" || typeof value === "boolean"
+    ? String(value)
+    : JSON.stringify(value);
 }
 
 /** Reads a reply as a number (null and garbage become `fallback`). */

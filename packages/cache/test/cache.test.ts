@@ -23,9 +23,20 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("get/set/delete/exists/ttl round-trip values and keep Date, Map, Set, BigInt", async () => {
-    const cache = createCache({ redis, app: newApp("basic"), namespace: "user", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("basic"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+    });
     expect(await cache.get("a")).toBeUndefined();
-    const value = { when: new Date("2026-01-02T03:04:05Z"), map: new Map([["k", 1]]), set: new Set([1, 2]), big: 2n ** 70n };
+    const value = {
+      when: new Date("2026-01-02T03:04:05Z"),
+      map: new Map([["k", 1]]),
+      set: new Set([1, 2]),
+      big: 2n ** 70n,
+    };
     expect(await cache.set("a", value)).toBe(true);
     expect(await cache.get("a")).toEqual(value);
     expect(await cache.exists("a")).toBe(true);
@@ -40,7 +51,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("getOrSet loads once (3 round trips), then hits in ONE round trip (one GET)", async () => {
-    const cache = createCache({ redis, app: newApp("gos"), namespace: "status", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("gos"),
+      namespace: "status",
+      defaultTtl: 60,
+      metrics: false,
+    });
     let calls = 0;
     const load = () => {
       calls += 1;
@@ -66,7 +83,14 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
 
   it("a value failing its schema is a miss, reported and replaced", async () => {
     const events: CacheEvent[] = [];
-    const cache = createCache({ redis, app: newApp("schema"), namespace: "user", defaultTtl: 60, metrics: false, onEvent: (e) => events.push(e) });
+    const cache = createCache({
+      redis,
+      app: newApp("schema"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      onEvent: (e) => events.push(e),
+    });
     await cache.set("u", { name: 42 });
     const schema = z.object({ name: z.string() });
     expect(await cache.get("u", { schema })).toBeUndefined();
@@ -89,7 +113,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("negative caching: null is cached with its own TTL and distinguishable from a miss", async () => {
-    const cache = createCache({ redis, app: newApp("neg"), namespace: "user", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("neg"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+    });
     let calls = 0;
     const load = () => {
       calls += 1;
@@ -105,17 +135,40 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("refuses values over maxEntryBytes with a clear error", async () => {
-    const cache = createCache({ redis, app: newApp("size"), namespace: "user", defaultTtl: 60, metrics: false, maxEntryBytes: 1000 });
-    await expect(cache.set("big", "x".repeat(2000))).rejects.toSatisfy((e) => isCacheError(e, "CACHE_VALUE_TOO_LARGE"));
+    const cache = createCache({
+      redis,
+      app: newApp("size"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      maxEntryBytes: 1000,
+    });
+    await expect(cache.set("big", "x".repeat(2000))).rejects.toSatisfy((e) =>
+      isCacheError(e, "CACHE_VALUE_TOO_LARGE"),
+    );
     const events: CacheEvent[] = [];
-    const cache2 = createCache({ redis, app: newApp("size2"), namespace: "user", defaultTtl: 60, metrics: false, maxEntryBytes: 1000, onEvent: (e) => events.push(e) });
+    const cache2 = createCache({
+      redis,
+      app: newApp("size2"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      maxEntryBytes: 1000,
+      onEvent: (e) => events.push(e),
+    });
     expect(await cache2.getOrSet("big", () => "y".repeat(2000))).toHaveLength(2000);
     expect(events.some((e) => e.type === "write_refused")).toBe(true);
     expect(await cache2.get("big")).toBeUndefined();
   });
 
   it("in-process single-flight: concurrent misses call the loader once", async () => {
-    const cache = createCache({ redis, app: newApp("sf"), namespace: "user", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("sf"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+    });
     let calls = 0;
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
@@ -169,7 +222,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("stale-while-revalidate: serves stale in one round trip while one refresh runs", async () => {
-    const cache = createCache({ redis, app: newApp("swr"), namespace: "status", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("swr"),
+      namespace: "status",
+      defaultTtl: 60,
+      metrics: false,
+    });
     let version = 0;
     let running = 0;
     let maxRunning = 0;
@@ -189,7 +248,9 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(stale).toBe(1);
     expect(requests.count).toBe(1);
     // More stale readers while the refresh runs: still stale, no second refresh.
-    expect(await Promise.all([1, 2, 3].map(() => cache.getOrSet("s", load, options)))).toEqual([1, 1, 1]);
+    expect(await Promise.all([1, 2, 3].map(() => cache.getOrSet("s", load, options)))).toEqual([
+      1, 1, 1,
+    ]);
     await eventually(async () => (await cache.get("s", { allowStale: true })) === 2);
     expect(maxRunning).toBe(1);
     expect(version).toBe(2);
@@ -197,7 +258,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("SWR: a failing refresh keeps serving stale within the window", async () => {
-    const cache = createCache({ redis, app: newApp("swrfail"), namespace: "status", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("swrfail"),
+      namespace: "status",
+      defaultTtl: 60,
+      metrics: false,
+    });
     const options = { ttl: "100ms" as const, staleWhileRevalidate: 30, jitter: 0 };
     await cache.getOrSet("s", () => "old", options);
     await new Promise((r) => setTimeout(r, 200));
@@ -213,7 +280,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("tags: invalidateTag removes every entry carrying the tag", async () => {
-    const cache = createCache({ redis, app: newApp("tags"), namespace: "user", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("tags"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+    });
     await cache.set("a", 1, { tags: ["team:1"] });
     await cache.set("b", 2, { tags: ["team:1", "x"] });
     await cache.getOrSet("c", () => 3, { tags: ["team:1"] });
@@ -223,7 +296,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("invalidatePattern scans with escaped parts and unlinks in batches", async () => {
-    const cache = createCache({ redis, app: newApp("pattern"), namespace: "user", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("pattern"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+    });
     await cache.mset(Array.from({ length: 1200 }, (_, i) => ({ key: `user:${i}`, value: i })));
     await cache.set("user*x", "literal");
     await cache.set(["other", 1], "keep");
@@ -234,8 +313,19 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("mget/mset, hash helpers, counters and cached()", async () => {
-    const cache = createCache({ redis, app: newApp("misc"), namespace: "api", defaultTtl: 60, metrics: false });
-    expect(await cache.mset([{ key: "a", value: 1 }, { key: "b", value: { x: new Date(0) } }])).toBe(true);
+    const cache = createCache({
+      redis,
+      app: newApp("misc"),
+      namespace: "api",
+      defaultTtl: 60,
+      metrics: false,
+    });
+    expect(
+      await cache.mset([
+        { key: "a", value: 1 },
+        { key: "b", value: { x: new Date(0) } },
+      ]),
+    ).toBe(true);
     expect(await cache.mget(["a", "b", "zz"])).toEqual([1, { x: new Date(0) }, undefined]);
     expect(await cache.hashSet("h", { a: 1, b: "two", c: new Set([3]) }, { ttl: 60 })).toBe(true);
     expect(await cache.hashGet("h", "b")).toBe("two");
@@ -260,7 +350,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
 
   it("metrics are aggregated per minute per namespace in Redis and readable", async () => {
     const app = newApp("metrics");
-    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: { flushIntervalMs: 0 } });
+    const cache = createCache({
+      redis,
+      app,
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: { flushIntervalMs: 0 },
+    });
     await cache.getOrSet("k", () => 1);
     await cache.getOrSet("k", () => 1);
     await cache.get("none");
@@ -271,24 +367,35 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(sum("cache_hits_total")).toBe(1);
     expect(sum("cache_misses_total")).toBe(2);
     expect(sum("cache_loads_total")).toBe(1);
-    expect(await redis.ttl(`${app}:metrics:cache:${Math.floor(Date.now() / 60_000)}`)).toBeGreaterThan(0);
+    expect(
+      await redis.ttl(`${app}:metrics:cache:${Math.floor(Date.now() / 60_000)}`),
+    ).toBeGreaterThan(0);
   });
 
   it("serverless: with waitUntil, one burst of events is flushed in one background pipeline", async () => {
     const app = newApp("metrics-wait");
     const handed: Promise<unknown>[] = [];
-    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, waitUntil: (p) => handed.push(p) });
+    const cache = createCache({
+      redis,
+      app,
+      namespace: "user",
+      defaultTtl: 60,
+      waitUntil: (p) => handed.push(p),
+    });
     await cache.set("k", 1);
     const requests = countRequests(redis);
     await Promise.all([cache.getOrSet("k", () => 1), cache.get("k"), cache.get("none")]);
     expect(handed.length).toBeGreaterThan(0);
     await Promise.all(handed);
     // Three reads, and the metrics only as background pipelines of HINCRBY/EXPIRE (no per-event command).
-    const pipelines = requests.bodies.filter((body) => Array.isArray((body as unknown[])[0])) as string[][][];
+    const pipelines = requests.bodies.filter((body) =>
+      Array.isArray((body as unknown[])[0]),
+    ) as string[][][];
     expect(requests.count - pipelines.length).toBe(3);
     expect(pipelines.length).toBeGreaterThanOrEqual(1);
     expect(pipelines.length).toBeLessThanOrEqual(3);
-    for (const pipeline of pipelines) for (const command of pipeline) expect(["HINCRBY", "EXPIRE"]).toContain(command[0]);
+    for (const pipeline of pipelines)
+      for (const command of pipeline) expect(["HINCRBY", "EXPIRE"]).toContain(command[0]);
     const rows = await readCacheMetrics(redis, { app, sinceMs: Date.now() - 120_000 });
     expect(rows.reduce((n, r) => n + r.counters.cache_hits_total, 0)).toBe(2);
     await cache.close();
@@ -296,7 +403,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
 
   it("metrics do not add a synchronous round trip", async () => {
     const app = newApp("metrics2");
-    const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: { flushIntervalMs: 60_000 } });
+    const cache = createCache({
+      redis,
+      app,
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: { flushIntervalMs: 60_000 },
+    });
     await cache.set("k", 1);
     const requests = countRequests(redis);
     for (let i = 0; i < 5; i += 1) await cache.getOrSet("k", () => 1);

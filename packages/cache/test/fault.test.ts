@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type RunningGateway } from "@hotpath/gateway";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import { startRedisServer, startTcpProxy, TRANSPORTS, uniquePrefix, type RedisServerHandle } from "@hotpath/testing";
+import {
+  startRedisServer,
+  startTcpProxy,
+  TRANSPORTS,
+  uniquePrefix,
+  type RedisServerHandle,
+} from "@hotpath/testing";
 import { createCache, isCacheError, type CacheEvent } from "../src/index.ts";
 import { countRequests, eventually } from "./helpers.ts";
 
@@ -31,8 +37,23 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
 
   it("reads fall through to the loader, writes are dropped and reported, nothing throws or hangs, and it recovers", async () => {
     const app = uniquePrefix("fault");
-    const cache = createCache({ redis, app, namespace: "status", defaultTtl: 60, timeoutMs: 300, metrics: { flushIntervalMs: 50 } });
-    const local = createCache({ redis, app, namespace: "local", defaultTtl: 60, timeoutMs: 300, l1: { ttlMs: 50, bus: false }, metrics: false });
+    const cache = createCache({
+      redis,
+      app,
+      namespace: "status",
+      defaultTtl: 60,
+      timeoutMs: 300,
+      metrics: { flushIntervalMs: 50 },
+    });
+    const local = createCache({
+      redis,
+      app,
+      namespace: "local",
+      defaultTtl: 60,
+      timeoutMs: 300,
+      l1: { ttlMs: 50, bus: false },
+      metrics: false,
+    });
     let loads = 0;
     const loader = () => {
       loads += 1;
@@ -52,7 +73,15 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
     expect(await cache.getOrSet("other", loader, { staleWhileRevalidate: 10 })).toBe("v3");
     expect(cache.stats().redisErrors).toBeGreaterThan(errorsBefore);
     // Circuit breaker: after one failure, Redis is not asked again until it closes.
-    const breaker = createCache({ redis, app, namespace: "breaker", defaultTtl: 60, timeoutMs: 300, circuitBreakerMs: 60_000, metrics: false });
+    const breaker = createCache({
+      redis,
+      app,
+      namespace: "breaker",
+      defaultTtl: 60,
+      timeoutMs: 300,
+      circuitBreakerMs: 60_000,
+      metrics: false,
+    });
     expect(await breaker.getOrSet("b", () => "loaded-1")).toBe("loaded-1");
     const requests = countRequests(redis);
     expect(await breaker.getOrSet("b", () => "loaded-2")).toBe("loaded-2");
@@ -75,17 +104,29 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
 
   it("Redis slower than timeoutMs: reads fall through with a timeout error, no hang", async () => {
     const proxy = await startTcpProxy(server.port);
-    const slowGateway = transport === "rest" ? await startGateway({ redisUrl: proxy.url, port: 0 }) : undefined;
+    const slowGateway =
+      transport === "rest" ? await startGateway({ redisUrl: proxy.url, port: 0 }) : undefined;
     const slow = slowGateway
       ? createRedis({ url: slowGateway.url, token: slowGateway.token, timeoutMs: 5000 })
       : createRedis({ url: proxy.url, timeoutMs: 5000 });
     const events: CacheEvent[] = [];
-    const cache = createCache({ redis: slow, app: uniquePrefix("slow"), namespace: "s", defaultTtl: 60, timeoutMs: 200, circuitBreakerMs: 0, metrics: false, onEvent: (e) => events.push(e) });
+    const cache = createCache({
+      redis: slow,
+      app: uniquePrefix("slow"),
+      namespace: "s",
+      defaultTtl: 60,
+      timeoutMs: 200,
+      circuitBreakerMs: 0,
+      metrics: false,
+      onEvent: (e) => events.push(e),
+    });
     expect(await cache.getOrSet("k", () => "v1")).toBe("v1");
     proxy.setLatency(1500);
     expect(await cache.getOrSet("other", () => "loaded")).toBe("loaded");
     expect(await cache.get("k")).toBeUndefined();
-    const timeouts = events.filter((e) => e.type === "redis_error" && isCacheError(e.error, "CACHE_REDIS_TIMEOUT"));
+    const timeouts = events.filter(
+      (e) => e.type === "redis_error" && isCacheError(e.error, "CACHE_REDIS_TIMEOUT"),
+    );
     expect(timeouts.length).toBeGreaterThanOrEqual(2);
     proxy.setLatency(0);
     await new Promise((r) => setTimeout(r, 1600));

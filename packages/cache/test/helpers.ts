@@ -2,7 +2,11 @@ import type { Requester } from "@upstash/redis";
 import type { HotpathRedis } from "@hotpath/redis";
 
 /** Counts the requests (round trips) a client sends, by wrapping its requester. */
-export function countRequests(redis: HotpathRedis): { readonly count: number; readonly bodies: unknown[]; reset(): void } {
+export function countRequests(redis: HotpathRedis): {
+  readonly count: number;
+  readonly bodies: unknown[];
+  reset(): void;
+} {
   const requester = (redis as unknown as { client: Requester }).client;
   const original = requester.request.bind(requester);
   const bodies: unknown[] = [];
@@ -22,7 +26,10 @@ export function countRequests(redis: HotpathRedis): { readonly count: number; re
 }
 
 /** Waits until `check` is true (polling), at most `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");

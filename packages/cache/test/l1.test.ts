@@ -24,7 +24,14 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
   });
 
   it("serves L1 hits with zero round trips and stays bounded by entries and bytes", async () => {
-    const cache = createCache({ redis: redisA, app: newApp("l1"), namespace: "user", defaultTtl: 60, metrics: false, l1: { maxEntries: 3, bus: false } });
+    const cache = createCache({
+      redis: redisA,
+      app: newApp("l1"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      l1: { maxEntries: 3, bus: false },
+    });
     await cache.getOrSet("a", () => 1);
     const requests = countRequests(redisA);
     expect(await cache.getOrSet("a", () => 2)).toBe(1);
@@ -32,7 +39,14 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
     expect(requests.count).toBe(0);
     for (const key of ["b", "c", "d", "e"]) await cache.getOrSet(key, () => key);
     expect(cache.stats().l1Entries).toBe(3);
-    const small = createCache({ redis: redisA, app: newApp("l1b"), namespace: "user", defaultTtl: 60, metrics: false, l1: { maxBytes: 100, bus: false } });
+    const small = createCache({
+      redis: redisA,
+      app: newApp("l1b"),
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      l1: { maxBytes: 100, bus: false },
+    });
     await small.getOrSet("big", () => "x".repeat(500));
     await small.getOrSet("s1", () => "y");
     expect(small.stats().l1Entries).toBe(1);
@@ -43,8 +57,22 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
 
   it("invalidations reach other instances over pub/sub", async () => {
     const app = newApp("bus");
-    const a = createCache({ redis: redisA, app, namespace: "user", defaultTtl: 60, metrics: false, l1: true });
-    const b = createCache({ redis: redisB, app, namespace: "user", defaultTtl: 60, metrics: false, l1: true });
+    const a = createCache({
+      redis: redisA,
+      app,
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      l1: true,
+    });
+    const b = createCache({
+      redis: redisB,
+      app,
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      l1: true,
+    });
     await new Promise((r) => setTimeout(r, 300));
     await a.set("k", "v1", { tags: ["t"] });
     expect(await b.getOrSet("k", () => "loaded")).toBe("v1");
@@ -60,8 +88,22 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
 
   it("without pub/sub, the generation stamp read in the same round trip drops stale L1 entries", async () => {
     const app = newApp("gen");
-    const a = createCache({ redis: redisA, app, namespace: "user", defaultTtl: 60, metrics: false, l1: { bus: false } });
-    const b = createCache({ redis: redisB, app, namespace: "user", defaultTtl: 60, metrics: false, l1: { bus: false } });
+    const a = createCache({
+      redis: redisA,
+      app,
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      l1: { bus: false },
+    });
+    const b = createCache({
+      redis: redisB,
+      app,
+      namespace: "user",
+      defaultTtl: 60,
+      metrics: false,
+      l1: { bus: false },
+    });
     await a.set("k", "old");
     expect(await b.getOrSet("k", () => "loaded")).toBe("old");
     await a.set("k", "new");
@@ -76,7 +118,10 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
     // An instance's own writes do not flush its own L1 (it adopts the generation it bumped).
     expect(await a.getOrSet("mine", () => "kept")).toBe("kept");
     await a.set("other", 1);
-    await a.mset([{ key: "o2", value: 2 }, { key: "o3", value: 3 }]);
+    await a.mset([
+      { key: "o2", value: 2 },
+      { key: "o3", value: 3 },
+    ]);
     await a.get("unrelated");
     const own = countRequests(redisA);
     expect(await a.getOrSet("mine", () => "reloaded")).toBe("kept");

@@ -26,7 +26,9 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
     const locks = createLocks({ redis, app: newApp("basic"), metrics: false });
     const a = await locks.acquireLock(["job", 1], { ttl: 5 });
     expect(await locks.tryAcquireLock(["job", 1])).toBeNull();
-    await expect(locks.acquireLock(["job", 1])).rejects.toMatchObject({ code: "LOCK_NOT_ACQUIRED" });
+    await expect(locks.acquireLock(["job", 1])).rejects.toMatchObject({
+      code: "LOCK_NOT_ACQUIRED",
+    });
     expect(await a.release()).toBe(true);
     const b = await locks.acquireLock(["job", 1], { ttl: 5 });
     expect(b.fencingToken).toBeGreaterThan(a.fencingToken);
@@ -51,53 +53,68 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
     const locks = createLocks({ redis, app, metrics: false });
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 3 }), async (workers, holdMs, rounds) => {
-        run += 1;
-        const name = ["p", run];
-        let holders = 0;
-        let maxHolders = 0;
-        const tokens: number[] = [];
-        await Promise.all(
-          Array.from({ length: workers }, async () => {
-            for (let r = 0; r < rounds; r += 1) {
-              await locks.withLock(
-                name,
-                async (_signal, lock) => {
-                  holders += 1;
-                  maxHolders = Math.max(maxHolders, holders);
-                  tokens.push(lock.fencingToken);
-                  await sleep(holdMs);
-                  holders -= 1;
-                },
-                { ttl: 5, wait: 10, retryDelayMs: 5 },
-              );
-            }
-          }),
-        );
-        expect(maxHolders).toBe(1);
-        expect(tokens).toHaveLength(workers * rounds);
-        expect([...tokens].sort((x, y) => x - y)).toEqual(tokens);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 8 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (workers, holdMs, rounds) => {
+          run += 1;
+          const name = ["p", run];
+          let holders = 0;
+          let maxHolders = 0;
+          const tokens: number[] = [];
+          await Promise.all(
+            Array.from({ length: workers }, async () => {
+              for (let r = 0; r < rounds; r += 1) {
+                await locks.withLock(
+                  name,
+                  async (_signal, lock) => {
+                    holders += 1;
+                    maxHolders = Math.max(maxHolders, holders);
+                    tokens.push(lock.fencingToken);
+                    await sleep(holdMs);
+                    holders -= 1;
+                  },
+                  { ttl: 5, wait: 10, retryDelayMs: 5 },
+                );
+              }
+            }),
+          );
+          expect(maxHolders).toBe(1);
+          expect(tokens).toHaveLength(workers * rounds);
+          expect([...tokens].sort((x, y) => x - y)).toEqual(tokens);
+        },
+      ),
       { numRuns: 12 },
     );
   });
 
   it("withLock renews the lease while fn runs and aborts fn when the lease is lost", async () => {
     const locks = createLocks({ redis, app: newApp("with"), metrics: false });
-    const result = await locks.withLock("long", async (signal) => {
-      await sleep(700);
-      expect(await locks.tryAcquireLock("long")).toBeNull();
-      return signal.aborted ? "aborted" : "ok";
-    }, { ttl: "300ms" });
+    const result = await locks.withLock(
+      "long",
+      async (signal) => {
+        await sleep(700);
+        expect(await locks.tryAcquireLock("long")).toBeNull();
+        return signal.aborted ? "aborted" : "ok";
+      },
+      { ttl: "300ms" },
+    );
     expect(result).toBe("ok");
     expect(await locks.tryAcquireLock("long")).not.toBeNull();
 
     let reason: unknown;
-    await locks.withLock("lost", async (signal, lock) => {
-      await redis.del(lock.key);
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-      reason = signal.reason;
-    }, { ttl: "300ms" });
+    await locks.withLock(
+      "lost",
+      async (signal, lock) => {
+        await redis.del(lock.key);
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        reason = signal.reason;
+      },
+      { ttl: "300ms" },
+    );
     expect(reason).toBeInstanceOf(LockError);
     expect(reason).toMatchObject({ code: "LOCK_LOST" });
   });
@@ -105,10 +122,16 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
   it("withLock propagates an outer AbortSignal and always releases", async () => {
     const locks = createLocks({ redis, app: newApp("abort"), metrics: false });
     const outer = new AbortController();
-    const run = locks.withLock("y", async (signal) => {
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-      throw new Error("stopped");
-    }, { ttl: 5, signal: outer.signal });
+    const run = locks.withLock(
+      "y",
+      async (signal) => {
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        throw new Error("stopped");
+      },
+      { ttl: 5, signal: outer.signal },
+    );
     await sleep(50);
     expect(await locks.tryAcquireLock("y")).toBeNull();
     outer.abort();
@@ -124,16 +147,23 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
     const next = await locks.acquireLock("w", { ttl: 5, wait: 3, retryDelayMs: 20 });
     expect(next.fencingToken).toBe(held.fencingToken + 1);
     // A capped retry policy gives up after its attempts even within `wait`.
-    await expect(locks.acquireLock("w", { wait: 30, retry: { delayMs: 5, attempts: 3 } })).rejects.toMatchObject({ code: "LOCK_NOT_ACQUIRED" });
+    await expect(
+      locks.acquireLock("w", { wait: 30, retry: { delayMs: 5, attempts: 3 } }),
+    ).rejects.toMatchObject({ code: "LOCK_NOT_ACQUIRED" });
   });
 
   it("fails closed when Redis is unreachable", async () => {
     const port = await freePort();
     const dead = createRedis(
-      transport === "tcp" ? { url: `redis://127.0.0.1:${port}`, timeoutMs: 300 } : { url: `http://127.0.0.1:${port}`, token: "x", timeoutMs: 300 },
+      transport === "tcp"
+        ? { url: `redis://127.0.0.1:${port}`, timeoutMs: 300 }
+        : { url: `http://127.0.0.1:${port}`, token: "x", timeoutMs: 300 },
     );
     const locks = createLocks({ redis: dead, metrics: false, timeoutMs: 500 });
-    await expect(locks.acquireLock("z")).rejects.toMatchObject({ code: "LOCK_UNAVAILABLE", status: 503 });
+    await expect(locks.acquireLock("z")).rejects.toMatchObject({
+      code: "LOCK_UNAVAILABLE",
+      status: 503,
+    });
     await dead.close();
   });
 

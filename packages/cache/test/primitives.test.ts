@@ -3,7 +3,12 @@ import { z } from "zod";
 import { buildKey } from "@hotpath/config";
 import type { HotpathRedis } from "@hotpath/redis";
 import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
-import { createDomainCache, createFeed, createLeaderboard, createSessionStore } from "../src/index.ts";
+import {
+  createDomainCache,
+  createFeed,
+  createLeaderboard,
+  createSessionStore,
+} from "../src/index.ts";
 import { isoWeekStamp } from "../src/leaderboard.ts";
 import { countRequests } from "./helpers.ts";
 
@@ -56,7 +61,13 @@ describe.each(TRANSPORTS)("sessions, leaderboards, feeds, domain helpers over %s
   it("leaderboards: add, increment, top, rank, around, remove, daily/weekly merged", async () => {
     const app = newApp("lb");
     let clock = Date.UTC(2026, 10, 20, 12);
-    const board = createLeaderboard({ redis, app, name: "tips", periods: ["daily", "weekly"], now: () => clock });
+    const board = createLeaderboard({
+      redis,
+      app,
+      name: "tips",
+      periods: ["daily", "weekly"],
+      now: () => clock,
+    });
     await board.add("ada", 10);
     await board.add("bob", 30);
     await board.add("cy", 20);
@@ -65,14 +76,28 @@ describe.each(TRANSPORTS)("sessions, leaderboards, feeds, domain helpers over %s
       { member: "ada", score: 35, rank: 1 },
       { member: "bob", score: 30, rank: 2 },
     ]);
-    expect((await board.top(3, { withScores: false })).map((m) => m.member)).toEqual(["ada", "bob", "cy"]);
+    expect((await board.top(3, { withScores: false })).map((m) => m.member)).toEqual([
+      "ada",
+      "bob",
+      "cy",
+    ]);
     expect(await board.rank("cy")).toBe(3);
     expect(await board.rank("nobody")).toBeNull();
-    expect((await board.around("bob", 1)).map((m) => [m.member, m.rank])).toEqual([["ada", 1], ["bob", 2], ["cy", 3]]);
+    expect((await board.around("bob", 1)).map((m) => [m.member, m.rank])).toEqual([
+      ["ada", 1],
+      ["bob", 2],
+      ["cy", 3],
+    ]);
     clock += 86_400_000;
     await board.increment("cy", 100);
-    expect((await board.top(1, { period: "daily" }))[0]).toEqual({ member: "cy", score: 100, rank: 1 });
-    expect((await board.top(3, { period: "daily", at: clock - 86_400_000 })).map((m) => m.member)).toEqual(["ada", "bob", "cy"]);
+    expect((await board.top(1, { period: "daily" }))[0]).toEqual({
+      member: "cy",
+      score: 100,
+      rank: 1,
+    });
+    expect(
+      (await board.top(3, { period: "daily", at: clock - 86_400_000 })).map((m) => m.member),
+    ).toEqual(["ada", "bob", "cy"]);
     expect(await board.top(3, { lastDays: 2 })).toEqual([
       { member: "cy", score: 120, rank: 1 },
       { member: "ada", score: 35, rank: 2 },
@@ -89,7 +114,8 @@ describe.each(TRANSPORTS)("sessions, leaderboards, feeds, domain helpers over %s
     const requests = countRequests(redis);
     await feed.push(["user", 1], { type: "tip", amount: 1, at: new Date(0) }, { keep: 3 });
     expect(requests.count).toBe(1);
-    for (let i = 2; i <= 5; i += 1) await feed.push(["user", 1], { type: "tip", amount: i }, { keep: 3 });
+    for (let i = 2; i <= 5; i += 1)
+      await feed.push(["user", 1], { type: "tip", amount: i }, { keep: 3 });
     const items = await feed.recent<{ amount: number }>(["user", 1], 10);
     expect(items.map((item) => item.amount)).toEqual([5, 4, 3]);
     expect(await feed.recent(["user", 2])).toEqual([]);
@@ -100,7 +126,9 @@ describe.each(TRANSPORTS)("sessions, leaderboards, feeds, domain helpers over %s
     const domain = createDomainCache({ redis, app, metrics: false });
     await domain.cacheUserData(42, { name: "Ada" });
     expect(await redis.exists(buildKey(app, "cache", "user", "v", "42"))).toBe(1);
-    expect(await domain.getCachedUserData(42, z.object({ name: z.string() }))).toEqual({ name: "Ada" });
+    expect(await domain.getCachedUserData(42, z.object({ name: z.string() }))).toEqual({
+      name: "Ada",
+    });
     expect(await domain.users.ttl("42")).toBeGreaterThan(290);
     await domain.users.set(["42", "prefs"], { dark: true }, { tags: ["user:42"] });
     await domain.invalidateUserCache(42);

@@ -2,15 +2,24 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
 /** Runs `count` copies of a tsx script with one JSON argument; resolves their last stdout line (parsed). */
-export async function runChildren<T>(script: string, count: number, arg: unknown, timeoutMs = 60_000): Promise<T[]> {
+export async function runChildren<T>(
+  script: string,
+  count: number,
+  arg: unknown,
+  timeoutMs = 60_000,
+): Promise<T[]> {
   const children: ChildProcess[] = [];
   const ready: Promise<void>[] = [];
   const done: Promise<T>[] = [];
   for (let i = 0; i < count; i += 1) {
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, script), JSON.stringify(arg)], {
-      cwd: join(import.meta.dirname, ".."),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, script), JSON.stringify(arg)],
+      {
+        cwd: join(import.meta.dirname, ".."),
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     children.push(child);
     let out = "";
     let err = "";
@@ -35,7 +44,10 @@ export async function runChildren<T>(script: string, count: number, arg: unknown
       }),
     );
   }
-  const timer = setTimeout(() => children.forEach((child) => child.pid !== undefined && child.kill("SIGKILL")), timeoutMs);
+  const timer = setTimeout(
+    () => children.forEach((child) => child.pid !== undefined && child.kill("SIGKILL")),
+    timeoutMs,
+  );
   try {
     await Promise.all(ready.map((p, i) => Promise.race([p, done[i]])));
     for (const child of children) child.stdin?.write("go\n");

@@ -23,8 +23,12 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
   it("jitter spreads the TTLs of keys written together (and stays within the bound)", async () => {
     const app = newApp("jitter");
     const cache = createCache({ redis, app, namespace: "j", defaultTtl: 1000, metrics: false });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => cache.getOrSet(`k${i}`, () => i, { jitter: 0.5 })));
-    const ttls = await Promise.all(Array.from({ length: 20 }, (_, i) => redis.pttl(`${app}:cache:j:v:k${i}`)));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => cache.getOrSet(`k${i}`, () => i, { jitter: 0.5 })),
+    );
+    const ttls = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => redis.pttl(`${app}:cache:j:v:k${i}`)),
+    );
     for (const ttl of ttls) {
       expect(ttl).toBeGreaterThan(490_000);
       expect(ttl).toBeLessThanOrEqual(1_000_000);
@@ -36,7 +40,13 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
   });
 
   it("early refresh (XFetch) refreshes a hot key before it expires, in the background", async () => {
-    const cache = createCache({ redis, app: newApp("xfetch"), namespace: "x", defaultTtl: 60, metrics: false });
+    const cache = createCache({
+      redis,
+      app: newApp("xfetch"),
+      namespace: "x",
+      defaultTtl: 60,
+      metrics: false,
+    });
     let version = 0;
     const load = async () => {
       version += 1;
@@ -56,10 +66,14 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
   it("adaptive loaders: setTtl, setTags, skip, and the stale value on refresh", async () => {
     const app = newApp("adaptive");
     const cache = createCache({ redis, app, namespace: "a", defaultTtl: 60, metrics: false });
-    await cache.getOrSet("short", (ctx) => {
-      ctx.setTtl(5);
-      return "v";
-    }, { jitter: 0 });
+    await cache.getOrSet(
+      "short",
+      (ctx) => {
+        ctx.setTtl(5);
+        return "v";
+      },
+      { jitter: 0 },
+    );
     expect(await cache.ttl("short")).toBeLessThanOrEqual(5);
     let calls = 0;
     const skipped = () =>
@@ -77,23 +91,40 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
     });
     expect(await cache.invalidateTag("late-tag")).toBe(1);
     const seen: unknown[] = [];
-    await cache.getOrSet("swr", () => "first", { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 });
+    await cache.getOrSet("swr", () => "first", {
+      ttl: "100ms",
+      staleWhileRevalidate: 60,
+      jitter: 0,
+    });
     await new Promise((r) => setTimeout(r, 200));
-    await cache.getOrSet("swr", (ctx) => {
-      seen.push([ctx.stale, ctx.background]);
-      return "second";
-    }, { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 });
+    await cache.getOrSet(
+      "swr",
+      (ctx) => {
+        seen.push([ctx.stale, ctx.background]);
+        return "second";
+      },
+      { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 },
+    );
     await eventually(() => seen.length === 1);
     expect(seen[0]).toEqual(["first", true]);
   });
 
   it("hands background refreshes to waitUntil", async () => {
     const handed: Promise<unknown>[] = [];
-    const cache = createCache({ redis, app: newApp("wait"), namespace: "w", defaultTtl: 60, metrics: false, waitUntil: (p) => handed.push(p) });
+    const cache = createCache({
+      redis,
+      app: newApp("wait"),
+      namespace: "w",
+      defaultTtl: 60,
+      metrics: false,
+      waitUntil: (p) => handed.push(p),
+    });
     await cache.getOrSet("s", () => "old", { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 });
     await new Promise((r) => setTimeout(r, 200));
     const before = handed.length;
-    expect(await cache.getOrSet("s", () => "new", { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 })).toBe("old");
+    expect(
+      await cache.getOrSet("s", () => "new", { ttl: "100ms", staleWhileRevalidate: 60, jitter: 0 }),
+    ).toBe("old");
     expect(handed.length).toBeGreaterThan(before);
     await Promise.all(handed);
     await eventually(async () => (await cache.get("s", { allowStale: true })) === "new");
@@ -101,14 +132,37 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
 
   it("reports events for hits, misses, loads and lock waits", async () => {
     const events: CacheEvent[] = [];
-    const cache = createCache({ redis, app: newApp("events"), namespace: "e", defaultTtl: 60, metrics: false, onEvent: (e) => events.push(e) });
+    const cache = createCache({
+      redis,
+      app: newApp("events"),
+      namespace: "e",
+      defaultTtl: 60,
+      metrics: false,
+      onEvent: (e) => events.push(e),
+    });
     await cache.getOrSet("k", () => 1);
     await cache.getOrSet("k", () => 1);
     await cache.getOrSet("n", () => null);
     await cache.getOrSet("n", () => null);
     await expect(cache.getOrSet("f", () => Promise.reject(new Error("x")))).rejects.toThrow("x");
     const types = events.map((e) => e.type);
-    expect(types).toEqual(["miss", "load", "hit", "miss", "load", "negative_hit", "miss", "load_error"]);
-    expect(cache.stats()).toMatchObject({ hits: 1, misses: 3, negativeHits: 1, loads: 2, loadErrors: 1, hitRate: 0.4 });
+    expect(types).toEqual([
+      "miss",
+      "load",
+      "hit",
+      "miss",
+      "load",
+      "negative_hit",
+      "miss",
+      "load_error",
+    ]);
+    expect(cache.stats()).toMatchObject({
+      hits: 1,
+      misses: 3,
+      negativeHits: 1,
+      loads: 2,
+      loadErrors: 1,
+      hitRate: 0.4,
+    });
   });
 });

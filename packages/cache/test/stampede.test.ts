@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HotpathRedis } from "@hotpath/redis";
 import { buildKey } from "@hotpath/config";
-import { deletePrefix, openTestRedis, testTargets, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import {
+  deletePrefix,
+  openTestRedis,
+  testTargets,
+  TRANSPORTS,
+  uniquePrefix,
+} from "@hotpath/testing";
 import type { CacheStats } from "../src/index.ts";
 import { runChildren } from "./processes.ts";
 

@@ -7,10 +7,21 @@ import { parseIdempotencyKey, IdempotencyKeyError } from "../src/index.ts";
 describe("entry envelope", () => {
   it("round-trips any payload and rejects malformed text", () => {
     fc.assert(
-      fc.property(fc.string(), fc.integer({ min: 0, max: 2 ** 45 }), fc.integer({ min: 0, max: 10_000 }), (payload, fresh, extra) => {
-        const entry = { kind: "v" as const, payload, freshUntil: fresh, staleUntil: fresh + extra, loadMs: 3 };
-        expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
-      }),
+      fc.property(
+        fc.string(),
+        fc.integer({ min: 0, max: 2 ** 45 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (payload, fresh, extra) => {
+          const entry = {
+            kind: "v" as const,
+            payload,
+            freshUntil: fresh,
+            staleUntil: fresh + extra,
+            loadMs: 3,
+          };
+          expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
+        },
+      ),
     );
     expect(decodeEntry("H1|12|x|0|v|a")).toBeUndefined();
     expect(decodeEntry("H1|12|13|0|q|a")).toBeUndefined();
@@ -19,7 +30,13 @@ describe("entry envelope", () => {
   });
 
   it("the default serializer keeps rich types and takes the JSON fast path for plain values", () => {
-    const rich = { d: new Date(5), m: new Map([[1, "a"]]), s: new Set(["x"]), b: 10n ** 20n, u: undefined };
+    const rich = {
+      d: new Date(5),
+      m: new Map([[1, "a"]]),
+      s: new Set(["x"]),
+      b: 10n ** 20n,
+      u: undefined,
+    };
     expect(defaultSerializer.deserialize(defaultSerializer.serialize(rich))).toEqual(rich);
     expect(defaultSerializer.serialize({ a: [1, "x", null] })).toBe('j{"a":[1,"x",null]}');
     expect(() => defaultSerializer.deserialize("zzz")).toThrow();
@@ -39,7 +56,14 @@ describe("entry envelope", () => {
 });
 
 describe("L1 store", () => {
-  const entry = (bytes: number) => ({ value: bytes, negative: false, freshUntil: 0, staleUntil: 0, l1Until: 0, bytes });
+  const entry = (bytes: number) => ({
+    value: bytes,
+    negative: false,
+    freshUntil: 0,
+    staleUntil: 0,
+    l1Until: 0,
+    bytes,
+  });
   it("evicts the least recently used entries beyond maxEntries and maxBytes", () => {
     const store = new L1Store({ maxEntries: 3, maxBytes: 100 });
     store.set("a", entry(10));
@@ -66,7 +90,9 @@ describe("L1 store", () => {
 describe("Idempotency-Key parsing", () => {
   it("accepts 1..255 printable ASCII (structured-field strings unquoted), refuses the rest", () => {
     expect(parseIdempotencyKey("abc")).toBe("abc");
-    expect(parseIdempotencyKey('"8e03978e-40d5-43e8-bc93-6894a57f9324"')).toBe("8e03978e-40d5-43e8-bc93-6894a57f9324");
+    expect(parseIdempotencyKey('"8e03978e-40d5-43e8-bc93-6894a57f9324"')).toBe(
+      "8e03978e-40d5-43e8-bc93-6894a57f9324",
+    );
     for (const bad of [null, undefined, "", "  ", "x".repeat(256), "\u00e9", "a\nb"]) {
       expect(() => parseIdempotencyKey(bad)).toThrow(IdempotencyKeyError);
     }
