@@ -74,6 +74,11 @@ describe("HTTP through the fetch handler", () => {
     );
     expect(withSession.headers.get("cache-control")).toBe("private, max-age=10");
     expect(withSession.headers.get("vary")).toContain("Cookie");
+    const distribution = await t.handler(
+      query("metrics.keyDistribution", { sample: 100 }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }),
+    );
+    expect(distribution.headers.get("cache-control")).toBe("private, max-age=30");
+    expect(distribution.headers.get("vary")).toContain("Authorization");
     const me = await t.handler(query("sessions.me", undefined, { authorization: `Bearer ${token}` }));
     expect(me.headers.get("cache-control")).toBe("no-store");
   });

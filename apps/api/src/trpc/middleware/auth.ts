@@ -7,6 +7,8 @@ import { middleware } from "../init.ts";
  * session store is unreachable (fails closed). Adds `ctx.user`.
  */
 export const requireUser = middleware(async ({ ctx, next }) => {
+  // Anything behind credentials is private to HTTP caches.
+  ctx.cachePolicy.scope = "private";
   ctx.cachePolicy.vary.add("Cookie").add("Authorization");
   const principal = await ctx.principal();
   if (principal.kind === "user") {
@@ -20,6 +22,8 @@ export const requireUser = middleware(async ({ ctx, next }) => {
 
 /** Requires the admin bearer token (`ADMIN_TOKEN`): 401 without credentials, 403 otherwise. */
 export const requireAdmin = middleware(async ({ ctx, next }) => {
+  ctx.cachePolicy.scope = "private";
+  ctx.cachePolicy.vary.add("Authorization");
   const principal = await ctx.principal();
   if (principal.kind === "admin") return next();
   if (ctx.deps.settings.adminToken === undefined) {
