@@ -69,6 +69,7 @@ describe("HTTP through the fetch handler", () => {
     expect(response.headers.get("ratelimit-policy")).toBe('"generous";q=120;w=60');
     expect(response.headers.get("ratelimit")).toMatch(/^"generous";r=\d+;t=\d+$/);
     expect(response.headers.get("cache-control")).toBe("public, max-age=10");
+    expect(response.headers.get("vary")).toContain("Cookie");
     const withSession = await t.handler(
       query("streams.status", { username: "alice" }, { cookie: `hotpath_session=${token}` }),
     );

@@ -49,10 +49,10 @@ export const streamsRouter = {
       // Per-viewer access check: never cached, evaluated for this caller only.
       const principal = ctx.sessionToken ? await ctx.principal() : ({ kind: "anonymous" } as const);
       const viewerId = principal.kind === "user" ? principal.userId : null;
-      if (ctx.sessionToken) {
-        ctx.cachePolicy.scope = "private";
-        ctx.cachePolicy.vary.add("Cookie").add("Authorization");
-      }
+      // The viewer part depends on the credentials: shared caches must key on them (Vary), and a
+      // response for a session is private.
+      ctx.cachePolicy.vary.add("Cookie").add("Authorization");
+      if (ctx.sessionToken) ctx.cachePolicy.scope = "private";
       return {
         ...status,
         viewer: {
