@@ -11,7 +11,7 @@ describe("tips.quick under concurrency", () => {
 
   beforeAll(async () => {
     // The strict tier is raised so the 50 callers test idempotency, not the rate limit.
-    t = await openTestApi({ rateLimitPolicies: { strict: "1000/1m" } });
+    t = await openTestApi({ rateLimitPolicies: { strict: "1000/1m", "plan:free": "1000/1m" } });
     token = await t.login("dave");
     const bob = await findUserByUsername(t.db, "bob");
     creatorId = bob?.id ?? 0;

@@ -8,8 +8,11 @@ import type { ApiRateLimiter } from "../trpc/deps.ts";
  */
 export function createApiRateLimiter(limiter: RateLimiter): ApiRateLimiter {
   return {
-    async limit(bucket, identity, waitUntil) {
-      const selector = limiter.registry.policies.has(bucket) ? { policy: bucket } : { bucket };
+    async limit(bucket, identity, waitUntil, plan) {
+      const selector = {
+        ...(limiter.registry.policies.has(bucket) ? { policy: bucket } : { bucket }),
+        ...(plan ? { plan } : {}),
+      };
       const result = await limiter.limit(identity.identifier, {
         ...selector,
         ...(identity.ip ? { ip: identity.ip } : {}),

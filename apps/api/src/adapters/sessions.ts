@@ -3,7 +3,12 @@ import { z } from "zod";
 import type { SessionData, SessionStore } from "../trpc/deps.ts";
 
 /** Schema of a session read back from Redis (invalid = no session). */
-export const sessionDataSchema = z.object({ userId: z.number().int(), username: z.string(), createdAt: z.number() });
+export const sessionDataSchema = z.object({
+  userId: z.number().int(),
+  username: z.string(),
+  plan: z.enum(["free", "pro"]),
+  createdAt: z.number(),
+});
 
 /** Options of {@link createApiSessions}. */
 export interface ApiSessionsOptions {
@@ -26,7 +31,9 @@ export function createApiSessions(options: ApiSessionsOptions): SessionStore {
     },
     async get(id) {
       const data = await options.store.getSession(id);
-      return data ? { data: { userId: data.userId, username: data.username, createdAt: data.createdAt }, expiresAt: expiry() } : null;
+      return data
+        ? { data: { userId: data.userId, username: data.username, plan: data.plan, createdAt: data.createdAt }, expiresAt: expiry() }
+        : null;
     },
     async destroy(id) {
       await options.store.destroySession(id);

@@ -14,6 +14,7 @@ export interface User {
 export interface UserCredentials {
   id: number;
   username: string;
+  plan: "free" | "pro";
   passwordHash: string;
 }
 
@@ -55,12 +56,12 @@ export async function findUserByUsername(db: SqlExecutor, username: string): Pro
 
 /** Reads the password hash of a user (login). */
 export async function findCredentials(db: SqlExecutor, username: string): Promise<UserCredentials | null> {
-  const rows = await db.query<{ id: number; username: string; password_hash: string }>(
-    "select id, username, password_hash from users where username = $1",
+  const rows = await db.query<{ id: number; username: string; plan: "free" | "pro"; password_hash: string }>(
+    "select id, username, plan, password_hash from users where username = $1",
     [username],
   );
   const row = rows[0];
-  return row ? { id: row.id, username: row.username, passwordHash: row.password_hash } : null;
+  return row ? { id: row.id, username: row.username, plan: row.plan, passwordHash: row.password_hash } : null;
 }
 
 /** One page of users ordered by id, and the total count. */

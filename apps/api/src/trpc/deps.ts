@@ -30,6 +30,8 @@ export interface ApiSettings {
 export type SessionData = {
   userId: number;
   username: string;
+  /** The user's plan at login (selects the per-plan rate-limit quota). */
+  plan: "free" | "pro";
   /** Creation time, ms epoch. */
   createdAt: number;
 };
@@ -99,13 +101,15 @@ export interface RateLimitDecision {
 export interface ApiRateLimiter {
   /**
    * Counts one request of `identifier` against the policy of `bucket` (a route bucket such as
-   * `tips:quick`, or a named limiter such as `AUTH`). Throws RateLimitUnavailableError when a
+   * `tips:quick`, or a named limiter such as `AUTH`), and against the plan's quota (`plan:<plan>`)
+   * when `plan` is given: all must allow. Throws RateLimitUnavailableError when a
    * fail-closed policy cannot reach Redis.
    */
   limit(
     bucket: string,
     identity: { identifier: string; ip?: string | undefined },
     waitUntil: (promise: Promise<unknown>) => void,
+    plan?: string,
   ): Promise<RateLimitDecision>;
 }
 

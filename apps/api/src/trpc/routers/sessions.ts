@@ -35,11 +35,16 @@ export const sessionsRouter = {
       const session = await ctx.deps.sessions.create({
         userId: credentials.id,
         username: credentials.username,
+        plan: credentials.plan,
         createdAt: Date.now(),
       });
       ctx.resHeaders.append("Set-Cookie", sessionCookie(ctx, session.id, ctx.deps.settings.sessionTtlSeconds));
       ctx.resHeaders.set("Cache-Control", "no-store");
-      return { token: session.id, expiresAt: session.expiresAt, user: { id: credentials.id, username: credentials.username } };
+      return {
+        token: session.id,
+        expiresAt: session.expiresAt,
+        user: { id: credentials.id, username: credentials.username, plan: credentials.plan },
+      };
     }),
 
   /** The logged-in user; every call slides the session's expiry (and refreshes the cookie). */

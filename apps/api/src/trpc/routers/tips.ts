@@ -20,13 +20,13 @@ export function myTipsTag(userId: number): string {
 /** Tips: the money path. */
 export const tipsRouter = {
   /**
-   * Tips a live stream. Strict rate limit, idempotent (Idempotency-Key header), the tip row is
+   * Tips a live stream. Strict rate limit plus the caller's plan quota, idempotent (Idempotency-Key header), the tip row is
    * inserted exactly once in PostgreSQL (unique per sender + key, even if Redis forgot the
    * key), then ONE Redis pipeline updates the creator/tipper leaderboards (daily, weekly,
    * all-time), the 30-day counter and the activity feeds; the creator's cached status is dropped.
    */
   quick: authedProcedure
-    .use(rateLimited("tips:quick"))
+    .use(rateLimited("tips:quick", { plan: true }))
     .input(quickInput)
     .use(idempotent())
     .mutation(async ({ ctx, input }) => {
