@@ -39,6 +39,8 @@ export const apiEnvSchema = serverEnvSchema.extend({
       context.addIssue({ code: "custom", message: 'expected a JSON object such as {"strict":"10/1m"}' });
       return z.NEVER;
     }),
+  /** The dashboard's production build, served at /dashboard/ (relative to the API's folder). */
+  DASHBOARD_DIR: z.string().min(1).default("../dashboard/dist"),
   /** Seconds SIGTERM waits for in-flight requests before closing connections. @default 10 */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
 });

@@ -1,4 +1,5 @@
 import { createRuntime, type ApiRuntime, type CreateRuntimeOptions } from "./deps.ts";
+import { withDashboardAssets } from "./http/dashboard-assets.ts";
 import { createFetchHandler, type FetchHandler } from "./http/handler.ts";
 import { serveNode, type NodeServer } from "./http/node-server.ts";
 
@@ -14,7 +15,10 @@ export interface RunningApi {
 /** Builds the runtime and serves the fetch handler on `env.HOST:env.PORT` (tests pass PORT 0). */
 export async function startApi(options: CreateRuntimeOptions): Promise<RunningApi> {
   const runtime = await createRuntime(options);
-  const handler = createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil, collectors: runtime.collectors });
+  const handler = withDashboardAssets(
+    createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil, collectors: runtime.collectors }),
+    options.env.DASHBOARD_DIR,
+  );
   let server: NodeServer;
   try {
     server = await serveNode({
