@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: runs every workspace's `bench/index.ts` one after the other (each prints one
  * markdown section on stdout) and writes docs/benchmarks.md with the machine and versions.
+ * `pnpm bench cache ratelimit` runs only those and prints the report instead of writing it.
  * Benchmarks are not tests: they measure, they do not assert.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -68,7 +69,12 @@ same run, on the same machine and the same local Redis. Absolute numbers are noi
 | @trpc/server / autocannon | ${version("@trpc/server")} / ${version("autocannon")} |
 `;
 
-mkdirSync(join(root, "docs"), { recursive: true });
-const target = join(root, "docs", "benchmarks.md");
-writeFileSync(target, `${header}\n${sections.join("\n")}`);
-process.stderr.write(`\n[bench] wrote ${target}\n`);
+if (only.length > 0) {
+  // A partial run prints its sections instead of replacing the full report.
+  process.stdout.write(`${header}\n${sections.join("\n")}`);
+} else {
+  mkdirSync(join(root, "docs"), { recursive: true });
+  const target = join(root, "docs", "benchmarks.md");
+  writeFileSync(target, `${header}\n${sections.join("\n")}`);
+  process.stderr.write(`\n[bench] wrote ${target}\n`);
+}
