@@ -1,4 +1,13 @@
-import { buildKey } from "@hotpath/config";
+import {
+  METRICS_MINUTE_RETENTION_SECONDS,
+  metricsField,
+  metricsMinuteKey,
+  minuteBucket,
+  minuteBucketStartMs,
+  minuteBuckets,
+  parseMetricsField,
+  type MetricsGroup,
+} from "@hotpath/config";
 import { createWire, type RedisClient, type Wire } from "./wire.ts";
 
 /** Counters of the cache engine, per namespace per minute. */
@@ -39,29 +48,12 @@ export const LOCK_COUNTERS = [
 /** One of {@link LOCK_COUNTERS}. */
 export type LockCounter = (typeof LOCK_COUNTERS)[number];
 
-/** The metric groups: one Redis hash per group per minute, `<app>:metrics:<group>:<minute>`. */
-export type MetricsGroup = "cache" | "idempotency" | "lock";
-
-/** Retention of a minute bucket. @default 48 h */
-export const METRICS_RETENTION_SECONDS = 48 * 3600;
-
-const MINUTE_MS = 60_000;
-
-/** The minute number (`floor(epochMs / 60000)`) a timestamp falls in: the last key part of a bucket. */
-export function minuteEpoch(epochMs: number): number {
-  return Math.floor(epochMs / MINUTE_MS);
-}
-
-/** The key of one minute bucket: `<app>:metrics:<group>:<minuteEpoch>`. */
-export function metricsKey(app: string, group: MetricsGroup, minute: number): string {
-  return buildKey(app, "metrics", group, minute);
-}
-
 /** Options of {@link createMetricsRecorder}. */
 export interface MetricsRecorderOptions {
   redis: RedisClient;
   /** App prefix of the keys. */
   app: string;
+  /** The group of the buckets (`@hotpath/config` metrics keys), e.g. "cache". */
   group: MetricsGroup;
   /**
    * Flush interval in ms (a timer, unref'd on Node). 0 flushes only on demand / when the buffer is
@@ -98,7 +90,7 @@ export interface MetricsRecorder {
 /** Creates a {@link MetricsRecorder}. */
 export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsRecorder {
   const wire: Wire = createWire(options.redis, options.timeoutMs ?? 1000);
-  const retention = options.retentionSeconds ?? METRICS_RETENTION_SECONDS;
+  const retention = options.retentionSeconds ?? METRICS_MINUTE_RETENTION_SECONDS;
   const maxCells = options.maxBufferedCells ?? 1000;
   // Serverless (waitUntil): flush at the end of the current tick, one pipeline per burst.
   const interval = options.flushIntervalMs ?? (options.waitUntil ? 0 : 1000);
@@ -136,7 +128,7 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     cells = 0;
     const commands: string[][] = [];
     for (const [minute, fields] of pending) {
-      const key = metricsKey(options.app, options.group, minute);
+      const key = metricsMinuteKey(options.app, options.group, minute);
       for (const [field, by] of fields) commands.push(["HINCRBY", key, field, String(by)]);
       commands.push(["EXPIRE", key, String(retention)]);
     }
@@ -160,13 +152,13 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
       let fieldsOfLabel = fieldNames.get(label);
       if (!fieldsOfLabel) fieldNames.set(label, (fieldsOfLabel = new Map<string, string>()));
       let field = fieldsOfLabel.get(counter);
-      if (field === undefined) fieldsOfLabel.set(counter, (field = `${label}|${counter}`));
+      if (field === undefined) fieldsOfLabel.set(counter, (field = metricsField(label, counter)));
       const byLabel = (totals[label] ??= {});
       byLabel[counter] = (byLabel[counter] ?? 0) + by;
       const now = Date.now();
       if (now >= currentMinuteEndsAt) {
-        currentMinute = minuteEpoch(now);
-        currentMinuteEndsAt = (currentMinute + 1) * MINUTE_MS;
+        currentMinute = minuteBucket(now);
+        currentMinuteEndsAt = minuteBucketStartMs(currentMinute + 1);
       }
       const minute = currentMinute;
       let fields = buffer.get(minute);
@@ -209,7 +201,7 @@ export interface ReadMetricsOptions {
   timeoutMs?: number;
 }
 
-const MAX_MINUTES = METRICS_RETENTION_SECONDS / 60;
+const MAX_MINUTES = METRICS_MINUTE_RETENTION_SECONDS / 60;
 
 /**
  * Reads the per-minute, per-label counters of one group (one round trip: a pipeline of HGETALL).
@@ -221,14 +213,11 @@ export async function readMetrics<TCounter extends string>(
   counterNames: readonly TCounter[],
   options: ReadMetricsOptions,
 ): Promise<MetricsRow<TCounter>[]> {
-  const until = minuteEpoch(options.untilMs ?? Date.now());
-  const since = Math.max(minuteEpoch(options.sinceMs), until - MAX_MINUTES + 1);
-  if (since > until) return [];
-  const minutes: number[] = [];
-  for (let m = since; m <= until; m += 1) minutes.push(m);
+  const minutes = minuteBuckets(options.sinceMs, options.untilMs ?? Date.now(), MAX_MINUTES);
+  if (minutes.length === 0) return [];
   const wire = createWire(redis, options.timeoutMs ?? 2000);
   const replies = await wire.pipeline(
-    minutes.map((m) => ["HGETALL", metricsKey(options.app, group, m)]),
+    minutes.map((m) => ["HGETALL", metricsMinuteKey(options.app, group, m)]),
   );
   const rows: MetricsRow<TCounter>[] = [];
   replies.forEach((reply, index) => {
@@ -236,11 +225,10 @@ export async function readMetrics<TCounter extends string>(
     const flat = reply.value as unknown[];
     const byLabel = new Map<string, Record<TCounter, number>>();
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const field = String(flat[i]);
-      const cut = field.lastIndexOf("|");
-      if (cut < 0) continue;
-      const label = field.slice(0, cut);
-      const counter = field.slice(cut + 1) as TCounter;
+      const field = parseMetricsField(String(flat[i]));
+      if (!field) continue;
+      const { label } = field;
+      const counter = field.counter as TCounter;
       if (!counterNames.includes(counter)) continue;
       let counters = byLabel.get(label);
       if (!counters) {
@@ -252,7 +240,7 @@ export async function readMetrics<TCounter extends string>(
       }
       counters[counter] = Number(flat[i + 1]) || 0;
     }
-    const minuteStartMs = (minutes[index] as number) * MINUTE_MS;
+    const minuteStartMs = minuteBucketStartMs(minutes[index] as number);
     for (const [label, counters] of byLabel) rows.push({ minuteStartMs, label, counters });
   });
   return rows;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
 import type { HotpathRedis } from "@hotpath/redis";
-import { buildKey } from "@hotpath/config";
+import { buildKey, metricsMinuteKey, minuteBucket } from "@hotpath/config";
 import { createCache, isCacheError, readCacheMetrics, type CacheEvent } from "../src/index.ts";
 import { countRequests, eventually } from "./helpers.ts";
 
@@ -368,7 +368,7 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(sum("cache_misses_total")).toBe(2);
     expect(sum("cache_loads_total")).toBe(1);
     expect(
-      await redis.ttl(`${app}:metrics:cache:${Math.floor(Date.now() / 60_000)}`),
+      await redis.ttl(metricsMinuteKey(app, "cache", minuteBucket(Date.now()))),
     ).toBeGreaterThan(0);
   });
 

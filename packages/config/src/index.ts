@@ -28,6 +28,25 @@ export {
   type Keyspace,
 } from "./keys.ts";
 export {
+  METRICS_GROUPS,
+  METRICS_MINUTE_MS,
+  METRICS_HOUR_MS,
+  METRICS_MINUTE_RETENTION_SECONDS,
+  METRICS_HOUR_RETENTION_SECONDS,
+  METRICS_FIELD_SEPARATOR,
+  minuteBucket,
+  minuteBucketStartMs,
+  hourBucket,
+  hourBucketStartMs,
+  minuteBuckets,
+  metricsMinuteKey,
+  metricsTopKey,
+  metricsKeyPattern,
+  metricsField,
+  parseMetricsField,
+  type MetricsGroup,
+} from "./metrics-keys.ts";
+export {
   RATE_LIMIT_ALGORITHMS,
   NAMED_LIMITERS,
   RATE_LIMIT_TIERS,

@@ -51,7 +51,7 @@ export interface FailureOptions {
 export interface CreateRateLimiterOptions extends PolicyRegistryOptions {
   /** An `@upstash/redis` client (e.g. `createRedis()` of `@hotpath/redis`: TCP or REST). */
   redis: Redis;
-  /** App prefix of every key (`<prefix>:rl:…`, `<prefix>:metrics:rl:…`). @default "hotpath" */
+  /** App prefix of every key (`<prefix>:rl:…`, `<prefix>:metrics:ratelimit:…`). @default "hotpath" */
   prefix?: string;
   /** Failure policy. */
   failure?: FailureOptions;

@@ -1,4 +1,16 @@
-import { buildKey } from "@hotpath/config";
+import {
+  METRICS_HOUR_MS,
+  METRICS_HOUR_RETENTION_SECONDS,
+  METRICS_MINUTE_RETENTION_SECONDS,
+  hourBucket,
+  metricsField,
+  metricsMinuteKey,
+  metricsTopKey,
+  minuteBucket,
+  minuteBucketStartMs,
+  minuteBuckets,
+  parseMetricsField,
+} from "@hotpath/config";
 import type { Redis } from "@upstash/redis";
 import { withTimeout } from "./guard.ts";
 
@@ -11,8 +23,11 @@ export const RATE_LIMIT_COUNTERS = {
 /** One of the keys of {@link RATE_LIMIT_COUNTERS}. */
 export type RateLimitCounter = keyof typeof RATE_LIMIT_COUNTERS;
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
+/** The metrics group of the rate limiter (`<app>:metrics:ratelimit:…`, see `@hotpath/config`). */
+export const RATE_LIMIT_METRICS_GROUP = "ratelimit";
+
+// Readers read at most one day of minutes (plus the current one) per call: one pipeline of HGETALL.
+const MAX_READ_MINUTES = 1441;
 
 /** Counts of one policy over a span. */
 export interface PolicyUsage {
@@ -21,27 +36,13 @@ export interface PolicyUsage {
   fallback: number;
 }
 
-/** Key of the per-minute counters hash: `<app>:metrics:rl:<minute start, ms epoch>`. */
-export function minuteMetricsKey(app: string, minuteStartMs: number): string {
-  return buildKey(app, "metrics", "rl", minuteStartMs);
-}
-
-/** Key of an hourly top-identifiers sorted set: `<app>:metrics:rl:top:<allowed|blocked>:<hour start, ms epoch>`. */
-export function topIdentifiersKey(
-  app: string,
-  kind: "allowed" | "blocked",
-  hourStartMs: number,
-): string {
-  return buildKey(app, "metrics", "rl", "top", kind, hourStartMs);
-}
-
 /** Options of {@link MetricsRecorder}. */
 export interface MetricsOptions {
   /** Minimum time between two flushes (counts are batched in memory meanwhile). @default 5000 */
   flushIntervalMs?: number;
-  /** TTL of the per-minute hashes. @default 172800 (2 days) */
+  /** TTL of the per-minute hashes. @default 172800 (48 h, `METRICS_MINUTE_RETENTION_SECONDS`) */
   minuteRetentionSeconds?: number;
-  /** TTL of the hourly top-identifier sets. @default 691200 (8 days) */
+  /** TTL of the hourly top-identifier sets. @default 691200 (8 days, `METRICS_HOUR_RETENTION_SECONDS`) */
   hourRetentionSeconds?: number;
   /** Distinct identifiers held between flushes (beyond: left out of the top lists, counted in `droppedIdentifiers`). @default 2000 */
   maxIdentifiersPerFlush?: number;
@@ -62,9 +63,9 @@ export class MetricsRecorder {
   readonly #maxIdentifiers: number;
   readonly #timeoutMs: number;
   readonly #onError: (operation: string, error: unknown) => void;
-  // minute start -> "<policy>|<counter name>" -> count
+  // minute number -> "<policy>|<counter name>" -> count
   #counters = new Map<number, Map<string, number>>();
-  // hour start -> "allowed" | "blocked" -> identifier -> count
+  // hour number -> "allowed" | "blocked" -> identifier -> count
   #top = new Map<number, { allowed: Map<string, number>; blocked: Map<string, number> }>();
   #topSize = 0;
   readonly #fields = new Map<string, Record<RateLimitCounter, string>>();
@@ -84,8 +85,8 @@ export class MetricsRecorder {
     this.#redis = redis;
     this.#app = app;
     this.#flushIntervalMs = options.flushIntervalMs ?? 5000;
-    this.#minuteTtl = options.minuteRetentionSeconds ?? 172_800;
-    this.#hourTtl = options.hourRetentionSeconds ?? 691_200;
+    this.#minuteTtl = options.minuteRetentionSeconds ?? METRICS_MINUTE_RETENTION_SECONDS;
+    this.#hourTtl = options.hourRetentionSeconds ?? METRICS_HOUR_RETENTION_SECONDS;
     this.#maxIdentifiers = options.maxIdentifiersPerFlush ?? 2000;
     this.#timeoutMs = options.timeoutMs;
     this.#onError = options.onError;
@@ -95,9 +96,9 @@ export class MetricsRecorder {
     let fields = this.#fields.get(policy);
     if (!fields) {
       fields = {
-        allowed: `${policy}|${RATE_LIMIT_COUNTERS.allowed}`,
-        blocked: `${policy}|${RATE_LIMIT_COUNTERS.blocked}`,
-        fallback: `${policy}|${RATE_LIMIT_COUNTERS.fallback}`,
+        allowed: metricsField(policy, RATE_LIMIT_COUNTERS.allowed),
+        blocked: metricsField(policy, RATE_LIMIT_COUNTERS.blocked),
+        fallback: metricsField(policy, RATE_LIMIT_COUNTERS.fallback),
       };
       if (this.#fields.size > 10_000) this.#fields.clear();
       this.#fields.set(policy, fields);
@@ -112,9 +113,9 @@ export class MetricsRecorder {
     identifier: string | undefined,
     now = Date.now(),
   ): void {
-    this.add(Math.floor(now / MINUTE_MS) * MINUTE_MS, this.fieldsOf(policy)[counter], 1);
+    this.add(minuteBucket(now), this.fieldsOf(policy)[counter], 1);
     if (identifier !== undefined && counter !== "fallback") {
-      this.addTop(Math.floor(now / HOUR_MS) * HOUR_MS, counter, identifier, 1);
+      this.addTop(hourBucket(now), counter, identifier, 1);
     }
   }
 
@@ -191,14 +192,14 @@ export class MetricsRecorder {
     const pipeline = this.#redis.pipeline();
     const expire: [string, number][] = [];
     for (const [minute, fields] of counters) {
-      const key = minuteMetricsKey(this.#app, minute);
+      const key = metricsMinuteKey(this.#app, RATE_LIMIT_METRICS_GROUP, minute);
       for (const [field, count] of fields) pipeline.hincrby(key, field, count);
       expire.push([key, this.#minuteTtl]);
     }
     for (const [hour, lists] of top) {
       for (const kind of ["allowed", "blocked"] as const) {
         if (lists[kind].size === 0) continue;
-        const key = topIdentifiersKey(this.#app, kind, hour);
+        const key = metricsTopKey(this.#app, RATE_LIMIT_METRICS_GROUP, kind, hour);
         for (const [identifier, count] of lists[kind]) pipeline.zincrby(key, count, identifier);
         expire.push([key, this.#hourTtl]);
       }
@@ -218,22 +219,19 @@ export interface UsageQuery {
   until?: number;
 }
 
+/** The minute numbers of a query's span. */
 function minutesOf(query: UsageQuery): number[] {
   const until = query.until ?? Date.now();
-  const since = query.since ?? until - HOUR_MS;
-  const first = Math.floor(since / MINUTE_MS) * MINUTE_MS;
-  const last = Math.floor(until / MINUTE_MS) * MINUTE_MS;
-  const minutes: number[] = [];
-  for (let m = Math.max(first, last - 1440 * MINUTE_MS); m <= last; m += MINUTE_MS) minutes.push(m);
-  return minutes;
+  const since = query.since ?? until - METRICS_HOUR_MS;
+  return minuteBuckets(since, until, MAX_READ_MINUTES);
 }
 
 function addField(into: Record<string, PolicyUsage>, field: string, value: unknown): void {
-  const bar = field.lastIndexOf("|");
-  if (bar < 0) return;
-  const policy = field.slice(0, bar);
+  const parsed = parseMetricsField(field);
+  if (!parsed) return;
+  const policy = parsed.label;
   const counter = Object.entries(RATE_LIMIT_COUNTERS).find(
-    ([, name]) => name === field.slice(bar + 1),
+    ([, name]) => name === parsed.counter,
   )?.[0] as RateLimitCounter | undefined;
   if (!counter) return;
   const usage = (into[policy] ??= { allowed: 0, blocked: 0, fallback: 0 });
@@ -248,7 +246,8 @@ async function readMinutes(
 ): Promise<(Record<string, unknown> | null)[]> {
   if (minutes.length === 0) return [];
   const pipeline = redis.pipeline();
-  for (const minute of minutes) pipeline.hgetall(minuteMetricsKey(app, minute));
+  for (const minute of minutes)
+    pipeline.hgetall(metricsMinuteKey(app, RATE_LIMIT_METRICS_GROUP, minute));
   return pipeline.exec<(Record<string, unknown> | null)[]>();
 }
 
@@ -277,11 +276,11 @@ export async function getUsageOverTime(
   const app = query.app ?? "hotpath";
   const minutes = minutesOf(query);
   const rows = await readMinutes(redis, app, minutes);
-  return minutes.map((time, index) => {
+  return minutes.map((minute, index) => {
     const policies: Record<string, PolicyUsage> = {};
     for (const [field, value] of Object.entries(rows[index] ?? {}))
       addField(policies, field, value);
-    return { time, policies };
+    return { time: minuteBucketStartMs(minute), policies };
   });
 }
 
@@ -303,9 +302,9 @@ export async function topIdentifiers(
   const now = query.now ?? Date.now();
   const hours = Math.min(Math.max(1, Math.floor(query.hours ?? 1)), 192);
   const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 10)), 1000);
-  const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const hour = hourBucket(now);
   const keys = Array.from({ length: hours }, (_, i) =>
-    topIdentifiersKey(app, query.kind ?? "blocked", hour - i * HOUR_MS),
+    metricsTopKey(app, RATE_LIMIT_METRICS_GROUP, query.kind ?? "blocked", hour - i),
   );
   // ZUNION WITHSCORES answers a flat [member, score, …] list in ascending score order.
   const list = (await redis.zunion(keys.length, keys, { withScores: true })) as unknown[];

@@ -1,5 +1,6 @@
 import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
+import { metricsMinuteKey, metricsTopKey, hourBucket, minuteBucket } from "@hotpath/config";
 import { parseList } from "structured-headers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -8,7 +9,7 @@ import {
   createRateLimiter,
   enforceRateLimit,
   getRateLimitHeaders,
-  minuteMetricsKey,
+  RATE_LIMIT_METRICS_GROUP,
   parseClientAddress,
   withRateLimit,
   type CreateRateLimiterOptions,
@@ -344,10 +345,22 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         { identifier: "alice", count: 3 },
         { identifier: "bob", count: 2 },
       ]);
-      const minute = Math.floor(Date.now() / 60_000) * 60_000;
-      const raw = await redis.hgetall(minuteMetricsKey(prefix, minute));
+      const minuteKey = metricsMinuteKey(
+        prefix,
+        RATE_LIMIT_METRICS_GROUP,
+        minuteBucket(Date.now()),
+      );
+      expect(minuteKey).toBe(`${prefix}:metrics:ratelimit:${Math.floor(Date.now() / 60_000)}`);
+      const raw = await redis.hgetall(minuteKey);
       expect(raw?.[`burst|${RATE_LIMIT_COUNTERS.blocked}`]).toBe(2);
-      expect(await redis.ttl(minuteMetricsKey(prefix, minute))).toBeGreaterThan(0);
+      expect(await redis.ttl(minuteKey)).toBeGreaterThan(0);
+      const topKey = metricsTopKey(
+        prefix,
+        RATE_LIMIT_METRICS_GROUP,
+        "blocked",
+        hourBucket(Date.now()),
+      );
+      expect(await redis.zscore(topKey, "alice")).toBe(2);
     });
 
     it("flushes inside pending: handed to waitUntil, or awaited before limit() returns", async () => {
