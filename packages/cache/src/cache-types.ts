@@ -1,4 +1,5 @@
 import type { KEY_WILDCARD, KeyPart } from "@hotpath/config";
+import type { MetricsOption } from "./metrics.ts";
 import type { CacheError } from "./errors.ts";
 import type { L1Options } from "./l1.ts";
 import type { StandardSchema, Ttl } from "./options.ts";
@@ -74,7 +75,7 @@ export interface CacheOptions {
   /** Serverless hook: background work (SWR refresh, metrics flush) is handed to it. */
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Write per-minute metrics to Redis (`<app>:metrics:cache:<minute>`). @default true */
-  metrics?: boolean | { flushIntervalMs?: number };
+  metrics?: MetricsOption;
 }
 
 /** Stampede protection across processes (distributed single-flight). */

@@ -19,7 +19,8 @@ import type {
 } from "./cache-types.ts";
 import { CacheError } from "./errors.ts";
 import { L1Store, type L1Entry, type L1Options } from "./l1.ts";
-import { createMetricsRecorder, type CacheCounter, type MetricsRecorder } from "./metrics.ts";
+import { createOptionalRecorder, type CacheCounter } from "./metrics.ts";
+import { keyParts } from "./key-parts.ts";
 import { randomId, ttlToMs, validateWith, type StandardSchema, type Ttl } from "./options.ts";
 import {
   DELETE_SCRIPT,
@@ -97,33 +98,15 @@ export function createCache(options: CacheOptions): Cache {
       builtKeys.set(key, built);
       return built;
     }
-    return buildKey(
-      app,
-      "cache",
-      namespace,
-      "v",
-      ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]),
-    );
+    return buildKey(app, "cache", namespace, "v", ...keyParts(key));
   };
   const leaseKey = (key: string): string =>
     `${buildKey(app, "lock", "cache", namespace)}:${key.slice(entryPrefix.length)}`;
   const entryPrefix = `${buildKey(app, "cache", namespace, "v")}:`;
   const tagKey = (tag: string): string => buildKey(app, "cache", namespace, "t", tag);
   const hashKey = (key: CacheKey): string =>
-    buildKey(
-      app,
-      "cache",
-      namespace,
-      "h",
-      ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]),
-    );
-  const counterKey = (key: CacheKey): string =>
-    buildKey(
-      app,
-      "count",
-      namespace,
-      ...(Array.isArray(key) ? (key as readonly KeyPart[]) : [key as KeyPart]),
-    );
+    buildKey(app, "cache", namespace, "h", ...keyParts(key));
+  const counterKey = (key: CacheKey): string => buildKey(app, "count", namespace, ...keyParts(key));
 
   const counts = {
     hits: 0,
@@ -135,18 +118,13 @@ export function createCache(options: CacheOptions): Cache {
     lockWaits: 0,
     redisErrors: 0,
   };
-  const metricsEnabled = options.metrics !== false;
-  const recorder: MetricsRecorder | undefined = metricsEnabled
-    ? createMetricsRecorder({
-        redis: options.redis,
-        app,
-        group: "cache",
-        flushIntervalMs:
-          typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
-        waitUntil: options.waitUntil,
-        timeoutMs: options.timeoutMs ?? 500,
-      })
-    : undefined;
+  const recorder = createOptionalRecorder("cache", {
+    redis: options.redis,
+    app,
+    metrics: options.metrics,
+    waitUntil: options.waitUntil,
+    timeoutMs: options.timeoutMs ?? 500,
+  });
   const count = (counter: CacheCounter, field: keyof typeof counts) => {
     counts[field] += 1;
     recorder?.count(namespace, counter);
@@ -623,59 +601,48 @@ export function createCache(options: CacheOptions): Cache {
     }
     // Missing (or expired/malformed): claim the lease; the same call returns a value stored meanwhile.
     const token = `${instanceId}:${++sequence}`;
-    let claim: ReadReply;
-    try {
-      claim = await read(plan.key, true, token, lock.leaseMs);
-    } catch (error) {
-      redisError("read", error, plan.key);
-      return failSafe(plan);
-    }
+    /** Reads with a lease claim; a Redis failure is reported and answers `undefined`. */
+    const claimRead = async (): Promise<ReadReply | undefined> => {
+      try {
+        return await read(plan.key, true, token, lock.leaseMs);
+      } catch (error) {
+        redisError("read", error, plan.key);
+        return undefined;
+      }
+    };
+    const claim = await claimRead();
+    if (!claim) return failSafe(plan);
     const meanwhile = await serve(plan, claim, token, "after-miss");
     if (meanwhile) return meanwhile.value as T;
     if (claim.claimed) return loadAndStore(plan, token, false);
     // Someone else holds the lease: wait for the value with a bound, then load ourselves.
     count("cache_lock_waits_total", "lockWaits");
     const waitStarted = Date.now();
+    const waited = (outcome: "value" | "claimed" | "timeout") =>
+      emit({
+        type: "lock_wait",
+        namespace,
+        key: plan.key,
+        waitedMs: Date.now() - waitStarted,
+        outcome,
+      });
     let pause = lock.pollMs;
     while (Date.now() - waitStarted < lock.waitMs) {
       await sleep(Math.min(pause, lock.waitMs - (Date.now() - waitStarted)));
       pause = Math.min(pause * 2, 100);
-      let again: ReadReply;
-      try {
-        again = await read(plan.key, true, token, lock.leaseMs);
-      } catch (error) {
-        redisError("read", error, plan.key);
-        return failSafe(plan);
-      }
+      const again = await claimRead();
+      if (!again) return failSafe(plan);
       const value = await serve(plan, again, token, "after-miss");
       if (value) {
-        emit({
-          type: "lock_wait",
-          namespace,
-          key: plan.key,
-          waitedMs: Date.now() - waitStarted,
-          outcome: "value",
-        });
+        waited("value");
         return value.value as T;
       }
       if (again.claimed) {
-        emit({
-          type: "lock_wait",
-          namespace,
-          key: plan.key,
-          waitedMs: Date.now() - waitStarted,
-          outcome: "claimed",
-        });
+        waited("claimed");
         return loadAndStore(plan, token, false);
       }
     }
-    emit({
-      type: "lock_wait",
-      namespace,
-      key: plan.key,
-      waitedMs: Date.now() - waitStarted,
-      outcome: "timeout",
-    });
+    waited("timeout");
     return loadAndStore(plan, "", false);
   };
 

@@ -1,4 +1,5 @@
 import { buildKey, type KeyPart } from "@hotpath/config";
+import { keyParts } from "./key-parts.ts";
 import { CacheError } from "./errors.ts";
 import { defaultSerializer, type Serializer } from "./serializer.ts";
 import { createWire, type RedisClient } from "./wire.ts";
@@ -36,11 +37,7 @@ export function createFeed(options: FeedOptions): Feed {
   const serializer = options.serializer ?? defaultSerializer;
   const wire = createWire(options.redis, options.timeoutMs ?? 1000);
   const key = (feedKey: KeyPart | readonly KeyPart[]) =>
-    buildKey(
-      app,
-      "feed",
-      ...(Array.isArray(feedKey) ? (feedKey as readonly KeyPart[]) : [feedKey as KeyPart]),
-    );
+    buildKey(app, "feed", ...keyParts(feedKey));
   return {
     async push(feedKey, item, o = {}) {
       const keep = Math.max(1, Math.floor(o.keep ?? options.keep ?? 100));

@@ -7,7 +7,7 @@ import {
   IdempotencyMismatchError,
   IdempotencyUnavailableError,
 } from "./errors.ts";
-import { createMetricsRecorder, type IdempotencyCounter, type MetricsRecorder } from "./metrics.ts";
+import { createOptionalRecorder, type IdempotencyCounter, type MetricsOption } from "./metrics.ts";
 import { randomId, ttlToMs, type Ttl } from "./options.ts";
 import { defaultSerializer, type Serializer } from "./serializer.ts";
 import { asNumber, asString, createWire, defineScript, type RedisClient } from "./wire.ts";
@@ -66,7 +66,7 @@ export interface IdempotencyStoreOptions {
   /** Serializer of results. @default superjson */
   serializer?: Serializer;
   /** Write per-minute metrics. @default true */
-  metrics?: boolean | { flushIntervalMs?: number };
+  metrics?: MetricsOption;
   /** Serverless hook for background work (metrics flush). */
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Failures after the handler ran (result not stored, lease lost) are reported here. */
@@ -158,17 +158,12 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
   const retentionMs = Math.max(1000, ttlToMs(options.retention ?? 86_400, "retention"));
   const serializer = options.serializer ?? defaultSerializer;
   const wire = createWire(options.redis, options.timeoutMs ?? 1000);
-  const recorder: MetricsRecorder | undefined =
-    options.metrics === false
-      ? undefined
-      : createMetricsRecorder({
-          redis: options.redis,
-          app,
-          group: "idempotency",
-          flushIntervalMs:
-            typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
-          waitUntil: options.waitUntil,
-        });
+  const recorder = createOptionalRecorder("idempotency", {
+    redis: options.redis,
+    app,
+    metrics: options.metrics,
+    waitUntil: options.waitUntil,
+  });
   const count = (counter: IdempotencyCounter) => recorder?.count(name, counter);
   const report = (error: unknown) => {
     try {

@@ -37,6 +37,7 @@ export {
   type IdempotencyCounter,
   type LockCounter,
   type MetricsRecorder,
+  type MetricsOption,
   type MetricsRecorderOptions,
   type MetricsRow,
   type ReadMetricsOptions,

@@ -1,6 +1,7 @@
 import { buildKey, type KeyPart } from "@hotpath/config";
 import { LockError } from "./errors.ts";
-import { createMetricsRecorder, type LockCounter, type MetricsRecorder } from "./metrics.ts";
+import { createOptionalRecorder, type LockCounter, type MetricsOption } from "./metrics.ts";
+import { keyParts } from "./key-parts.ts";
 import { randomId, ttlToMs, type Ttl } from "./options.ts";
 import { asNumber, createWire, defineScript, sleep, type RedisClient } from "./wire.ts";
 
@@ -95,7 +96,7 @@ export interface LocksOptions {
   /** Timeout of each Redis call (ms). @default 1000 */
   timeoutMs?: number;
   /** @default true */
-  metrics?: boolean | { flushIntervalMs?: number };
+  metrics?: MetricsOption;
   waitUntil?: (promise: Promise<unknown>) => void;
 }
 
@@ -108,20 +109,13 @@ export function createLocks(options: LocksOptions): Locks {
   const app = options.app ?? "hotpath";
   const group = options.group ?? "default";
   const wire = createWire(options.redis, options.timeoutMs ?? 1000);
-  const recorder: MetricsRecorder | undefined =
-    options.metrics === false
-      ? undefined
-      : createMetricsRecorder({
-          redis: options.redis,
-          app,
-          group: "lock",
-          flushIntervalMs:
-            typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
-          waitUntil: options.waitUntil,
-        });
+  const recorder = createOptionalRecorder("lock", {
+    redis: options.redis,
+    app,
+    metrics: options.metrics,
+    waitUntil: options.waitUntil,
+  });
   const count = (counter: LockCounter) => recorder?.count(group, counter);
-  const parts = (name: LockName): readonly KeyPart[] =>
-    Array.isArray(name) ? (name as readonly KeyPart[]) : [name as KeyPart];
 
   const makeLock = (key: string, token: string, fencingToken: number, ttlMs: number): Lock => ({
     key,
@@ -157,8 +151,8 @@ export function createLocks(options: LocksOptions): Locks {
   });
 
   const tryAcquireLock = async (name: LockName, o: AcquireOptions = {}): Promise<Lock | null> => {
-    const key = buildKey(app, "lock", "l", ...parts(name));
-    const fenceKey = buildKey(app, "lock", "f", ...parts(name));
+    const key = buildKey(app, "lock", "l", ...keyParts(name));
+    const fenceKey = buildKey(app, "lock", "f", ...keyParts(name));
     const ttlMs = Math.max(1, ttlToMs(o.ttl ?? 10, "ttl"));
     const waitMs = o.wait === undefined ? 0 : ttlToMs(o.wait, "wait");
     const delay = Math.max(1, o.retry?.delayMs ?? o.retryDelayMs ?? 50);
@@ -196,7 +190,7 @@ export function createLocks(options: LocksOptions): Locks {
     if (!lock) {
       throw new LockError(
         "LOCK_NOT_ACQUIRED",
-        `The lock "${parts(name).join(":")}" is held by someone else.`,
+        `The lock "${keyParts(name).join(":")}" is held by someone else.`,
         { status: 409, retryAfter: 1 },
       );
     }

@@ -181,6 +181,31 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
   };
 }
 
+/** The `metrics` option of the cache, the idempotency store and locks. */
+export type MetricsOption = boolean | { flushIntervalMs?: number };
+
+/**
+ * The recorder behind a `metrics` option: `undefined` when it is `false`, else a recorder of
+ * `group` (flush interval from the option).
+ */
+export function createOptionalRecorder(
+  group: MetricsGroup,
+  options: Pick<MetricsRecorderOptions, "redis" | "app" | "waitUntil" | "timeoutMs"> & {
+    metrics?: MetricsOption;
+  },
+): MetricsRecorder | undefined {
+  if (options.metrics === false) return undefined;
+  return createMetricsRecorder({
+    redis: options.redis,
+    app: options.app,
+    group,
+    flushIntervalMs:
+      typeof options.metrics === "object" ? options.metrics.flushIntervalMs : undefined,
+    waitUntil: options.waitUntil,
+    timeoutMs: options.timeoutMs,
+  });
+}
+
 /** One row of a metrics reader: the counts of one label in one minute. */
 export interface MetricsRow<TCounter extends string> {
   /** Start of the minute (epoch ms). */

@@ -1,26 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { openTestRedis, TRANSPORTS } from "@hotpath/testing";
 import type { HotpathRedis } from "@hotpath/redis";
 import { buildKey, metricsMinuteKey, minuteBucket } from "@hotpath/config";
 import { createCache, isCacheError, readCacheMetrics, type CacheEvent } from "../src/index.ts";
-import { countRequests, eventually } from "./helpers.ts";
+import { countRequests, eventually, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   let redis: HotpathRedis;
-  const apps: string[] = [];
-  const newApp = (label: string) => {
-    const app = uniquePrefix(label);
-    apps.push(app);
-    return app;
-  };
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const app of apps) await deletePrefix(redis, `${app}:`);
-    await redis.close();
-  });
+  const { newApp } = useTestApps(transport, (client) => (redis = client));
 
   it("get/set/delete/exists/ttl round-trip values and keep Date, Map, Set, BigInt", async () => {
     const cache = createCache({

@@ -1,5 +1,39 @@
 import type { Requester } from "@upstash/redis";
-import type { HotpathRedis } from "@hotpath/redis";
+import type { HotpathRedis, RedisTransport } from "@hotpath/redis";
+import { deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
+import { afterAll, beforeAll } from "vitest";
+
+/**
+ * The shared setup of a suite over one transport: registers `beforeAll` (opens a test client and
+ * hands it to `onOpen`) and `afterAll` (deletes the keys of every app made by `newApp`, closes the
+ * client). Call it at the top of a `describe`.
+ * @example let redis: HotpathRedis; const { newApp } = useTestApps(transport, (c) => (redis = c));
+ */
+export function useTestApps(
+  transport: RedisTransport,
+  onOpen: (redis: HotpathRedis) => void,
+): { newApp: (label: string) => string } {
+  let redis: HotpathRedis | undefined;
+  const apps: string[] = [];
+  beforeAll(() => {
+    redis = openTestRedis(transport);
+    onOpen(redis);
+  });
+  afterAll(async () => {
+    if (!redis) return;
+    for (const app of apps) await deletePrefix(redis, `${app}:`);
+    await redis.close();
+  });
+  const newApp = (label: string): string => {
+    const app = uniquePrefix(label);
+    apps.push(app);
+    return app;
+  };
+  return { newApp };
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Counts the requests (round trips) a client sends, by wrapping its requester. */
 export function countRequests(redis: HotpathRedis): {

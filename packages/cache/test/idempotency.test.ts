@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildKey } from "@hotpath/config";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import { deletePrefix, freePort, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { freePort, TRANSPORTS } from "@hotpath/testing";
 import {
   createIdempotencyStore,
   fingerprintPayload,
@@ -13,8 +13,7 @@ import {
   isCacheError,
   readIdempotencyMetrics,
 } from "../src/index.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, useTestApps } from "./helpers.ts";
 
 describe("canonical JSON fingerprint", () => {
   it("ignores key order and undefined members", async () => {
@@ -28,19 +27,7 @@ describe("canonical JSON fingerprint", () => {
 
 describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
   let redis: HotpathRedis;
-  const apps: string[] = [];
-  const newApp = (label: string) => {
-    const app = uniquePrefix(label);
-    apps.push(app);
-    return app;
-  };
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const app of apps) await deletePrefix(redis, `${app}:`);
-    await redis.close();
-  });
+  const { newApp } = useTestApps(transport, (client) => (redis = client));
 
   it("100 concurrent identical calls: the handler runs once, every caller gets the result or 409", async () => {
     const store = createIdempotencyStore({

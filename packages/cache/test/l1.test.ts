@@ -1,25 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HotpathRedis } from "@hotpath/redis";
-import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { openTestRedis, TRANSPORTS } from "@hotpath/testing";
 import { createCache } from "../src/index.ts";
-import { countRequests, eventually } from "./helpers.ts";
+import { countRequests, eventually, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
   let redisA: HotpathRedis;
   let redisB: HotpathRedis;
-  const apps: string[] = [];
-  const newApp = (label: string) => {
-    const app = uniquePrefix(label);
-    apps.push(app);
-    return app;
-  };
+  const { newApp } = useTestApps(transport, (client) => (redisA = client));
   beforeAll(() => {
-    redisA = openTestRedis(transport);
     redisB = openTestRedis(transport);
   });
   afterAll(async () => {
-    for (const app of apps) await deletePrefix(redisA, `${app}:`);
-    await redisA.close();
     await redisB.close();
   });
 

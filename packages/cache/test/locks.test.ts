@@ -1,26 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import { deletePrefix, freePort, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { freePort, TRANSPORTS } from "@hotpath/testing";
 import { createLocks, LockError, readLockMetrics } from "../src/index.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("locks over %s", (transport) => {
   let redis: HotpathRedis;
-  const apps: string[] = [];
-  const newApp = (label: string) => {
-    const app = uniquePrefix(label);
-    apps.push(app);
-    return app;
-  };
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const app of apps) await deletePrefix(redis, `${app}:`);
-    await redis.close();
-  });
+  const { newApp } = useTestApps(transport, (client) => (redis = client));
 
   it("grants one owner, refuses others, hands out increasing fencing tokens", async () => {
     const locks = createLocks({ redis, app: newApp("basic"), metrics: false });

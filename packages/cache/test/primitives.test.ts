@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { buildKey } from "@hotpath/config";
 import type { HotpathRedis } from "@hotpath/redis";
-import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { TRANSPORTS } from "@hotpath/testing";
 import {
   createDomainCache,
   createFeed,
@@ -10,7 +10,7 @@ import {
   createSessionStore,
 } from "../src/index.ts";
 import { isoWeekStamp } from "../src/leaderboard.ts";
-import { countRequests } from "./helpers.ts";
+import { countRequests, useTestApps } from "./helpers.ts";
 
 describe("ISO week stamps", () => {
   it("follow ISO 8601 at year boundaries", () => {
@@ -23,19 +23,7 @@ describe("ISO week stamps", () => {
 
 describe.each(TRANSPORTS)("sessions, leaderboards, feeds, domain helpers over %s", (transport) => {
   let redis: HotpathRedis;
-  const apps: string[] = [];
-  const newApp = (label: string) => {
-    const app = uniquePrefix(label);
-    apps.push(app);
-    return app;
-  };
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const app of apps) await deletePrefix(redis, `${app}:`);
-    await redis.close();
-  });
+  const { newApp } = useTestApps(transport, (client) => (redis = client));
 
   it("sessions: create, read with sliding expiry, update single fields, destroy", async () => {
     const app = newApp("sess");

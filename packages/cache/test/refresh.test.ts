@@ -1,24 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { HotpathRedis } from "@hotpath/redis";
-import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { TRANSPORTS } from "@hotpath/testing";
 import { createCache, type CacheEvent } from "../src/index.ts";
-import { eventually } from "./helpers.ts";
+import { eventually, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s", (transport) => {
   let redis: HotpathRedis;
-  const apps: string[] = [];
-  const newApp = (label: string) => {
-    const app = uniquePrefix(label);
-    apps.push(app);
-    return app;
-  };
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const app of apps) await deletePrefix(redis, `${app}:`);
-    await redis.close();
-  });
+  const { newApp } = useTestApps(transport, (client) => (redis = client));
 
   it("jitter spreads the TTLs of keys written together (and stays within the bound)", async () => {
     const app = newApp("jitter");
