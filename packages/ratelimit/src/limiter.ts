@@ -314,20 +314,11 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     const now = Date.now();
     const flush = metrics?.flushIfDue(now, redisUsable());
     const refresh = controls?.refreshIfStale(now);
-    const drained = upstream.drainExpiries(now);
-    const expiries = drained
-      ? withTimeout(drained, timeoutMs, "cachedFixedWindow expire").then(
-          () => undefined,
-          (error: unknown) => onError("cachedFixedWindow.expire", error),
-        )
-      : undefined;
-    if (!task && !flush && !refresh && !expiries) {
+    if (!task && !flush && !refresh) {
       result.pending = RESOLVED;
       return result;
     }
-    const live = [task, flush, refresh, expiries].filter(
-      (t): t is Promise<void> => t !== undefined,
-    );
+    const live = [task, flush, refresh].filter((t): t is Promise<void> => t !== undefined);
     const pending =
       live.length === 1 ? (live[0] as Promise<void>) : Promise.all(live).then(() => undefined);
     result.pending = pending;

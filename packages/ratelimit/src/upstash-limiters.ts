@@ -18,17 +18,10 @@ export interface UpstreamPolicy {
 
 /**
  * The in-memory map `cachedFixedWindow` keeps its local counts in (upstream's cache contract).
- * Upstream only calls `set` after it went to Redis for a window; that is reported, so the
- * window key gets the expiry upstream's script never sets (its `r == incrementBy` compares a
- * number with a string in Lua: without this the keys would live forever).
  */
 class LocalCounts implements NonNullable<EphemeralCache> {
   readonly #values = new Map<string, number>();
-  readonly #onFresh: (key: string) => void;
 
-  constructor(onFresh: (key: string) => void) {
-    this.#onFresh = onFresh;
-  }
   isBlocked(key: string): { blocked: boolean; reset: number } {
     const reset = this.#values.get(key);
     return reset !== undefined && reset >= Date.now()
@@ -40,7 +33,6 @@ class LocalCounts implements NonNullable<EphemeralCache> {
   }
   set(key: string, value: number): void {
     this.store(key, value);
-    this.#onFresh(key);
   }
   private store(key: string, value: number): void {
     // Upstream never drops old windows: losing local counts only costs one Redis call.
@@ -71,6 +63,50 @@ class LocalCounts implements NonNullable<EphemeralCache> {
   }
 }
 
+/**
+ * Upstream's cached-fixed-window script (INCRBY by ARGV[2]) with the expiry it means to set:
+ * upstream's `r == incrementBy` compares a number with a string in Lua, so its window keys would
+ * live forever. ARGV[3], sent when this instance has no local count for the window yet (the call
+ * upstream awaits), is the `PEXPIREAT` (end of window + 1 s) set in the same script: no extra
+ * command or round trip.
+ */
+const CACHED_WINDOW_SCRIPT = `#!lua flags=allow-key-locking
+local r = redis.call("INCRBY", KEYS[1], ARGV[2])
+if ARGV[3] then
+  redis.call("PEXPIREAT", KEYS[1], ARGV[3])
+end
+return r
+`;
+
+/**
+ * The client upstream's `cachedFixedWindow.limit` runs its script through (it calls only
+ * `evalsha`, then `eval` on NOSCRIPT): the same client with those two sending
+ * {@link CACHED_WINDOW_SCRIPT}, plus the expiry when the window is new to this instance.
+ */
+function cachedWindowRedis(redis: Redis, counts: LocalCounts, windowMs: number): Redis {
+  const script = redis.createScript<number>(CACHED_WINDOW_SCRIPT);
+  const argsFor = (keys: string[], args: string[]): string[] => {
+    const key = keys[0] ?? "";
+    if (counts.get(key) !== null) return args;
+    const window = Number(key.slice(key.lastIndexOf(":") + 1));
+    return Number.isSafeInteger(window) ? [...args, String((window + 1) * windowMs + 1000)] : args;
+  };
+  const shim = Object.create(redis) as Redis;
+  Object.defineProperties(shim, {
+    evalsha: {
+      value: (_sha: string, keys: string[], args: string[]) =>
+        script.sha1
+          ? redis.evalsha(script.sha1, keys, argsFor(keys, args))
+          : script.exec(keys, argsFor(keys, args)),
+    },
+    eval: {
+      value: (_script: string, keys: string[], args: string[]) =>
+        redis.eval(CACHED_WINDOW_SCRIPT, keys, argsFor(keys, args)),
+    },
+  });
+  return shim;
+}
+
 function algorithmOf(policy: ResolvedPolicy): Algorithm<UpstreamContext> {
   const window = `${policy.windowMs} ms` as Duration;
   switch (policy.algorithm) {
@@ -98,8 +134,6 @@ export class UpstashLimiters {
   readonly #byKey = new Map<string, UpstreamPolicy>();
   readonly #byPolicy = new WeakMap<ResolvedPolicy, UpstreamPolicy>();
   readonly #counts: LocalCounts[] = [];
-  readonly #expiries = new Map<string, number>();
-  #lastDrain = 0;
 
   constructor(redis: Redis, app: string) {
     this.#redis = redis;
@@ -117,17 +151,16 @@ export class UpstashLimiters {
       const algorithm = algorithmOf(policy)();
       const prefix = policyPrefix(this.#app, policy);
       const ctx: UpstreamContext = { redis: this.#redis, prefix, dynamicLimits: false };
+      let limitCtx = ctx;
       if (policy.algorithm === "cachedFixedWindow") {
-        const windowMs = policy.windowMs;
-        const counts = new LocalCounts((key) => {
-          const window = Number(key.slice(key.lastIndexOf(":") + 1));
-          if (Number.isSafeInteger(window)) this.#expiries.set(key, (window + 1) * windowMs + 1000);
-        });
+        const counts = new LocalCounts();
         this.#counts.push(counts);
         ctx.cache = counts;
+        // Same local counts; only limit() runs the script with the expiry.
+        limitCtx = { ...ctx, redis: cachedWindowRedis(this.#redis, counts, policy.windowMs) };
       }
       entry = {
-        limit: (keyId, cost) => algorithm.limit(ctx, `${prefix}:${keyId}`, cost),
+        limit: (keyId, cost) => algorithm.limit(limitCtx, `${prefix}:${keyId}`, cost),
         getRemaining: (keyId) => algorithm.getRemaining(ctx, `${prefix}:${keyId}`),
       };
       this.#byKey.set(id, entry);
@@ -139,20 +172,5 @@ export class UpstashLimiters {
   /** Forgets the local counts `cachedFixedWindow` keeps for an identifier. */
   forgetCached(keyId: string): void {
     for (const counts of this.#counts) counts.forget(keyId);
-  }
-
-  /**
-   * Sets the expiry of the cached-fixed-window keys seen so far (one pipeline of
-   * `PEXPIREAT <end of window + 1 s>`), batched: at most once a second unless 256 are waiting;
-   * undefined when there is nothing to do. Rejects on failure.
-   */
-  drainExpiries(now = Date.now()): Promise<unknown> | undefined {
-    if (this.#expiries.size === 0) return undefined;
-    if (this.#expiries.size < 256 && now - this.#lastDrain < 1000) return undefined;
-    this.#lastDrain = now;
-    const pipeline = this.#redis.pipeline();
-    for (const [key, at] of this.#expiries) pipeline.pexpireat(key, at);
-    this.#expiries.clear();
-    return pipeline.exec();
   }
 }
