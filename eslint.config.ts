@@ -24,7 +24,10 @@ export default defineConfig(
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/switch-exhaustiveness-check": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "no-restricted-syntax": [
         "error",
         { selector: "ExportDefaultDeclaration", message: "Use named exports." },
@@ -33,7 +36,14 @@ export default defineConfig(
   },
   {
     files: ["**/src/**/*.ts", "**/src/**/*.tsx"],
-    ignores: ["**/env.ts", "**/cli.ts", "**/main.ts", "packages/testing/**", "**/*.test.ts", "**/*.test.tsx"],
+    ignores: [
+      "**/env.ts",
+      "**/cli.ts",
+      "**/main.ts",
+      "packages/testing/**",
+      "**/*.test.ts",
+      "**/*.test.tsx",
+    ],
     rules: {
       "no-restricted-properties": [
         "error",

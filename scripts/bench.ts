@@ -10,13 +10,21 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
-const order = ["packages/redis", "packages/gateway", "packages/cache", "packages/ratelimit", "apps/api"];
+const order = [
+  "packages/redis",
+  "packages/gateway",
+  "packages/cache",
+  "packages/ratelimit",
+  "apps/api",
+];
 const only = process.argv.slice(2);
 
 function version(pkg: string): string {
   try {
     const catalog = readFileSync(join(root, "pnpm-workspace.yaml"), "utf8");
-    const match = new RegExp(`^\\s+"?${pkg.replace(/[/@.-]/g, "\\$&")}"?:\\s*(\\S+)`, "m").exec(catalog);
+    const match = new RegExp(`^\\s+"?${pkg.replace(/[/@.-]/g, "\\$&")}"?:\\s*(\\S+)`, "m").exec(
+      catalog,
+    );
     return match?.[1] ?? "?";
   } catch {
     return "?";
@@ -45,7 +53,9 @@ for (const workspace of order) {
     maxBuffer: 16 * 1024 * 1024,
   });
   if (result.status !== 0) {
-    sections.push(`## ${workspace}\n\nThe benchmark failed (exit ${String(result.status)}); see the run's output.\n`);
+    sections.push(
+      `## ${workspace}\n\nThe benchmark failed (exit ${String(result.status)}); see the run's output.\n`,
+    );
     continue;
   }
   sections.push(result.stdout.trim() + "\n");

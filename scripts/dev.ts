@@ -30,7 +30,8 @@ async function resolveRedis(): Promise<string> {
   if (env.REDIS_URL) return env.REDIS_URL;
   if (await redisAnswers("127.0.0.1", 6379)) return "redis://127.0.0.1:6379";
   const tools = spawnSync("tsx", [join(root, "scripts/ensure-tools.ts")], { stdio: "inherit" });
-  if (tools.status !== 0) throw new Error("redis-server is needed: install it and run pnpm dev again");
+  if (tools.status !== 0)
+    throw new Error("redis-server is needed: install it and run pnpm dev again");
   redisServer = await startRedisServer();
   return redisServer.url;
 }
@@ -39,7 +40,9 @@ function start(name: string, args: string[], extraEnv: Record<string, string>): 
   const child = spawn("pnpm", args, { cwd: root, stdio: "inherit", env: { ...env, ...extraEnv } });
   child.on("exit", (code, signal) => {
     if (!stopping) {
-      process.stderr.write(`[dev] ${name} exited (${signal ?? String(code)}); stopping the stack\n`);
+      process.stderr.write(
+        `[dev] ${name} exited (${signal ?? String(code)}); stopping the stack\n`,
+      );
       void stop(1);
     }
   });
@@ -74,9 +77,13 @@ start("api", ["--filter", "@hotpath/api", "dev"], {
   ADMIN_TOKEN: adminToken,
   NODE_ENV: "development",
 });
-start("dashboard", ["--filter", "@hotpath/dashboard", "dev", "--port", String(dashboardPort), "--strictPort"], {
-  HOTPATH_API_URL: `http://127.0.0.1:${apiPort}`,
-});
+start(
+  "dashboard",
+  ["--filter", "@hotpath/dashboard", "dev", "--port", String(dashboardPort), "--strictPort"],
+  {
+    HOTPATH_API_URL: `http://127.0.0.1:${apiPort}`,
+  },
+);
 
 process.stdout.write(`
 Hotpath is up:

@@ -16,12 +16,17 @@ function has(binary: string): boolean {
 function aptInstall(packages: string[]): void {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   if (!isRoot || !has("apt-get")) {
-    throw new Error(`Missing ${packages.join(", ")}: install ${packages.length > 1 ? "them" : "it"} (e.g. sudo apt-get install -y ${packages.join(" ")}) and run again.`);
+    throw new Error(
+      `Missing ${packages.join(", ")}: install ${packages.length > 1 ? "them" : "it"} (e.g. sudo apt-get install -y ${packages.join(" ")}) and run again.`,
+    );
   }
   process.stderr.write(`[hotpath] installing ${packages.join(", ")} with apt-get…\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   execFileSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "ignore", "inherit"], env });
-  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], { stdio: ["ignore", "ignore", "inherit"], env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env,
+  });
 }
 
 const missing: string[] = [];

@@ -15,7 +15,11 @@ const reportOf = (workspace: string) => join(workspace, ".cache", "vitest-report
 for (const workspace of workspaces) rmSync(reportOf(workspace), { force: true });
 
 const run = (command: string, args: string[]) =>
-  spawnSync(command, args, { cwd: root, stdio: "inherit", env: { ...process.env, HOTPATH_TEST_REPORT: "1" } });
+  spawnSync(command, args, {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, HOTPATH_TEST_REPORT: "1" },
+  });
 
 const tools = run("tsx", ["scripts/ensure-tools.ts", "--chromium"]);
 if (tools.status !== 0) process.exit(tools.status ?? 1);

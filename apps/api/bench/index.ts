@@ -64,7 +64,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what} did not come up in ${timeoutMs} ms`);
@@ -82,8 +86,14 @@ function redisCli(port: number, ...args: string[]): string {
  * (commands run inside Lua scripts are marked "lua" by MONITOR and not counted; a pipeline's
  * commands are counted one by one, so this is an upper bound on round trips).
  */
-async function sampleTopLevelCommands(port: number, count: number, send: () => Promise<void>): Promise<number> {
-  const monitor = spawn("redis-cli", ["-p", String(port), "monitor"], { stdio: ["ignore", "pipe", "ignore"] });
+async function sampleTopLevelCommands(
+  port: number,
+  count: number,
+  send: () => Promise<void>,
+): Promise<number> {
+  const monitor = spawn("redis-cli", ["-p", String(port), "monitor"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   let text = "";
   monitor.stdout?.on("data", (chunk: Buffer) => (text += chunk.toString()));
   await waitFor(() => text.startsWith("OK"), "MONITOR", 5000);
@@ -120,7 +130,18 @@ async function main(): Promise<void> {
   const redisPort = await freePort();
   const redis: ChildProcess = spawn(
     "redis-server",
-    ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+    [
+      "--port",
+      String(redisPort),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--loglevel",
+      "warning",
+    ],
     { stdio: "ignore" },
   );
   const dataDir = mkdtempSync(join(tmpdir(), "hotpath-bench-api-"));
@@ -169,8 +190,16 @@ async function main(): Promise<void> {
     const statusPath = `/trpc/streams.status?input=${encodeURIComponent(JSON.stringify({ username: "alice" }))}`;
     let nextId = 6;
     const scenarios: { key: string; name: string; requests: AutocannonRequest[] }[] = [
-      { key: "a", name: "bare query (`health.ping`, no middleware)", requests: [{ path: "/trpc/health.ping" }] },
-      { key: "b", name: "`streams.status` (rate limit + cache hit)", requests: [{ path: statusPath }] },
+      {
+        key: "a",
+        name: "bare query (`health.ping`, no middleware)",
+        requests: [{ path: "/trpc/health.ping" }],
+      },
+      {
+        key: "b",
+        name: "`streams.status` (rate limit + cache hit)",
+        requests: [{ path: statusPath }],
+      },
       {
         key: "c",
         name: "`users.byId` (cache miss → PostgreSQL/PGlite)",
@@ -179,7 +208,10 @@ async function main(): Promise<void> {
             setupRequest: (request) => {
               const id = nextId;
               nextId = nextId >= USERS ? 6 : nextId + 1;
-              return { ...request, path: `/trpc/users.byId?input=${encodeURIComponent(JSON.stringify({ id }))}` };
+              return {
+                ...request,
+                path: `/trpc/users.byId?input=${encodeURIComponent(JSON.stringify({ id }))}`,
+              };
             },
           },
         ],
@@ -210,10 +242,16 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 1100)); // previous metric flushes land
         const before = commandStats(redisPort);
         log(`round ${round}/${ROUNDS}: (${scenario.key}) ${scenario.name} for ${DURATION}s`);
-        const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, requests: scenario.requests });
+        const result = await autocannon({
+          url,
+          connections: CONNECTIONS,
+          duration: DURATION,
+          requests: scenario.requests,
+        });
         await new Promise((resolve) => setTimeout(resolve, 1100));
         const totals = commandTotals.get(scenario.key) ?? new Map<string, number>();
-        for (const [name, calls] of delta(before, commandStats(redisPort))) totals.set(name, (totals.get(name) ?? 0) + calls);
+        for (const [name, calls] of delta(before, commandStats(redisPort)))
+          totals.set(name, (totals.get(name) ?? 0) + calls);
         commandTotals.set(scenario.key, totals);
         rounds.set(scenario.key, [...(rounds.get(scenario.key) ?? []), result]);
       }
@@ -222,22 +260,38 @@ async function main(): Promise<void> {
     const few: number[] = [];
     for (const scenario of scenarios.slice(0, 2)) {
       log(`few connections: (${scenario.key}) for ${DURATION}s`);
-      few.push((await autocannon({ url, connections: FEW_CONNECTIONS, duration: DURATION, requests: scenario.requests })).requests.average);
+      few.push(
+        (
+          await autocannon({
+            url,
+            connections: FEW_CONNECTIONS,
+            duration: DURATION,
+            requests: scenario.requests,
+          })
+        ).requests.average,
+      );
     }
 
     for (const scenario of scenarios) {
-      const runs = [...(rounds.get(scenario.key) ?? [])].sort((x, y) => x.requests.average - y.requests.average);
+      const runs = [...(rounds.get(scenario.key) ?? [])].sort(
+        (x, y) => x.requests.average - y.requests.average,
+      );
       const median = runs[Math.floor(runs.length / 2)];
       if (!median) continue;
       const commands = commandTotals.get(scenario.key) ?? new Map<string, number>();
       const request = scenario.requests[0] ?? {};
       const topLevel = await sampleTopLevelCommands(redisPort, 200, async () => {
-        const path = request.setupRequest ? request.setupRequest({ path: "" }).path : (request.path ?? "/");
+        const path = request.setupRequest
+          ? request.setupRequest({ path: "" }).path
+          : (request.path ?? "/");
         const response = await fetch(`${url}${path}`);
         await response.arrayBuffer();
       });
       const total = [...commands.values()].reduce((sum, n) => sum + n, 0);
-      const requests = Math.max(1, runs.reduce((sum, run) => sum + run.requests.total, 0));
+      const requests = Math.max(
+        1,
+        runs.reduce((sum, run) => sum + run.requests.total, 0),
+      );
       const top = [...commands.entries()]
         .sort((x, y) => y[1] - x[1])
         .slice(0, 4)
@@ -260,7 +314,10 @@ async function main(): Promise<void> {
     const b = results.find((r) => r.key === "b");
     const c = results.find((r) => r.key === "c");
     // Per-round ratios pair a and b measured seconds apart (robust to load drifting over the run).
-    const roundRatios = (rounds.get("b") ?? []).map((run, index) => run.requests.average / Math.max(1, rounds.get("a")?.[index]?.requests.average ?? 0));
+    const roundRatios = (rounds.get("b") ?? []).map(
+      (run, index) =>
+        run.requests.average / Math.max(1, rounds.get("a")?.[index]?.requests.average ?? 0),
+    );
     const ratio = [...roundRatios].sort((x, y) => x - y)[Math.floor(roundRatios.length / 2)] ?? 0;
     const out: string[] = [
       "## API",
@@ -301,6 +358,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[bench api] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `[bench api] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

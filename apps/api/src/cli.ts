@@ -35,8 +35,11 @@ async function seed(): Promise<void> {
     }
   }
   if (!result) return;
-  console.log(result.seeded ? "Seeded demo data." : "The database already has users: nothing seeded.");
-  for (const credential of result.credentials) console.log(`  ${credential.username} / ${credential.password}`);
+  console.log(
+    result.seeded ? "Seeded demo data." : "The database already has users: nothing seeded.",
+  );
+  for (const credential of result.credentials)
+    console.log(`  ${credential.username} / ${credential.password}`);
 }
 
 const command = process.argv[2] ?? "seed";

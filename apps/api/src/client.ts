@@ -13,8 +13,7 @@ export type { AppRouter, RouterInputs, RouterOutputs } from "./trpc/router.ts";
 
 /** Headers: a fixed record, or a function called per HTTP request (e.g. to read a token). */
 export type HeadersOption =
-  | Record<string, string>
-  | (() => Record<string, string> | Promise<Record<string, string>>);
+  Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
 
 /** Options of {@link createHotpathClient}. */
 export interface HotpathClientOptions {

@@ -58,7 +58,8 @@ export const READ_BUCKETS: Readonly<Record<string, string>> = {
 };
 
 async function openDatabase(env: ApiEnv): Promise<Database> {
-  if (env.DATABASE_URL) return openPostgresDatabase({ url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA });
+  if (env.DATABASE_URL)
+    return openPostgresDatabase({ url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA });
   if (env.NODE_ENV === "test" && !env.DATA_DIR) return openPgliteDatabase();
   return openPgliteDatabase({ dataDir: `${env.DATA_DIR ?? ".data"}/pglite` });
 }
@@ -70,18 +71,24 @@ async function openDatabase(env: ApiEnv): Promise<Database> {
  */
 export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiRuntime> {
   const { env } = options;
-  const logger = options.logger ?? createJsonLogger({ level: env.LOG_LEVEL, base: { service: "api" } });
+  const logger =
+    options.logger ?? createJsonLogger({ level: env.LOG_LEVEL, base: { service: "api" } });
   const background = new Set<Promise<unknown>>();
   const waitUntil = (promise: Promise<unknown>) => {
-    const tracked = promise.catch((error: unknown) => logger.warn("background task failed", { error: String(error) }));
+    const tracked = promise.catch((error: unknown) =>
+      logger.warn("background task failed", { error: String(error) }),
+    );
     background.add(tracked);
     void tracked.finally(() => background.delete(tracked));
   };
-  const redis = options.redis ?? redisFromEnv(env, { timeoutMs: env.REDIS_TIMEOUT_MS, connectionName: "hotpath-api" });
+  const redis =
+    options.redis ??
+    redisFromEnv(env, { timeoutMs: env.REDIS_TIMEOUT_MS, connectionName: "hotpath-api" });
   const db = options.db ?? (await openDatabase(env));
   await migrate(db);
   const passwords = createPbkdf2Hasher({ iterations: env.PASSWORD_ITERATIONS });
-  const shouldSeed = options.seed ?? (env.SEED ? env.SEED === "true" : env.NODE_ENV === "development");
+  const shouldSeed =
+    options.seed ?? (env.SEED ? env.SEED === "true" : env.NODE_ENV === "development");
   const seed = shouldSeed ? await seedDatabase(db, passwords) : undefined;
   const app = env.HOTPATH_APP;
   const flushIntervalMs = options.metricsFlushMs ?? 1000;
@@ -91,12 +98,21 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     prefix: app,
     timeoutMs: env.REDIS_TIMEOUT_MS,
     analytics: { flushIntervalMs },
-    policies: { ...(env.RATE_LIMIT_POLICIES as Record<string, PolicyInput> | undefined), ...options.rateLimitPolicies },
+    policies: {
+      ...(env.RATE_LIMIT_POLICIES as Record<string, PolicyInput> | undefined),
+      ...options.rateLimitPolicies,
+    },
     // Read-only buckets a polling dashboard hits several times per refresh.
     buckets: READ_BUCKETS,
     logger,
   });
-  const cache = createApiCache({ redis, app, logger, timeoutMs: env.REDIS_TIMEOUT_MS, metricsFlushMs: flushIntervalMs });
+  const cache = createApiCache({
+    redis,
+    app,
+    logger,
+    timeoutMs: env.REDIS_TIMEOUT_MS,
+    metricsFlushMs: flushIntervalMs,
+  });
   const idempotencyStore = createIdempotencyStore({
     redis,
     app,
@@ -138,7 +154,9 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
   if (seed?.seeded) {
     // Derived data of the seeded tips, so leaderboards and feeds are not empty on a fresh start.
     for (const tip of await listTips(db)) {
-      await deps.projections.apply(tip).catch((error: unknown) => logger.warn("seed projection failed", { error: String(error) }));
+      await deps.projections
+        .apply(tip)
+        .catch((error: unknown) => logger.warn("seed projection failed", { error: String(error) }));
     }
   }
 
@@ -146,22 +164,40 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
   const collectors = (): MetricFamily[] => {
     const cacheStats = Object.entries(cache.stats());
     const limiterStats = limiter.stats();
-    const cacheCounter = (name: string, help: string, pick: (stats: CacheStats) => number): MetricFamily => ({
+    const cacheCounter = (
+      name: string,
+      help: string,
+      pick: (stats: CacheStats) => number,
+    ): MetricFamily => ({
       name,
       help,
       type: "counter",
-      samples: cacheStats.map(([namespace, stats]) => ({ labels: { namespace }, value: pick(stats) })),
+      samples: cacheStats.map(([namespace, stats]) => ({
+        labels: { namespace },
+        value: pick(stats),
+      })),
     });
     return [
-      cacheCounter("hotpath_cache_hits_total", "Cache hits (fresh, stale, negative) in this process.", (s) => s.hits + s.staleHits + s.negativeHits),
+      cacheCounter(
+        "hotpath_cache_hits_total",
+        "Cache hits (fresh, stale, negative) in this process.",
+        (s) => s.hits + s.staleHits + s.negativeHits,
+      ),
       cacheCounter("hotpath_cache_misses_total", "Cache misses in this process.", (s) => s.misses),
       cacheCounter("hotpath_cache_loads_total", "Loader runs in this process.", (s) => s.loads),
-      cacheCounter("hotpath_cache_redis_errors_total", "Redis errors seen by the cache in this process.", (s) => s.redisErrors),
+      cacheCounter(
+        "hotpath_cache_redis_errors_total",
+        "Redis errors seen by the cache in this process.",
+        (s) => s.redisErrors,
+      ),
       {
         name: "hotpath_ratelimit_events_total",
         help: "Rate-limiter events in this process (Redis checks, cache blocks, fallbacks, fail-closed, Redis errors).",
         type: "counter",
-        samples: (Object.entries(limiterStats) as [string, number][]).map(([event, value]) => ({ labels: { event }, value })),
+        samples: (Object.entries(limiterStats) as [string, number][]).map(([event, value]) => ({
+          labels: { event },
+          value,
+        })),
       },
     ];
   };
@@ -174,7 +210,11 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     close() {
       closing ??= (async () => {
         await Promise.allSettled([...background]);
-        await Promise.allSettled([cache.close(), idempotencyStore.close(), limiter.metrics.flush()]);
+        await Promise.allSettled([
+          cache.close(),
+          idempotencyStore.close(),
+          limiter.metrics.flush(),
+        ]);
         if (!options.redis) await redis.close();
         if (!options.db) await db.close();
       })();

@@ -20,7 +20,12 @@ export const apiEnvSchema = serverEnvSchema.extend({
   /** PBKDF2-SHA256 iterations for new password hashes. @default 600000 (OWASP 2023) */
   PASSWORD_ITERATIONS: z.coerce.number().int().min(10_000).max(10_000_000).default(600_000),
   /** Session lifetime in seconds, slid on every authenticated call. @default 604800 (7 days) */
-  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(90 * 86_400).default(604_800),
+  SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(604_800),
   /**
    * Extra or replaced rate-limit policies as JSON, e.g. `{"strict":"10/1m","generous":"100000/1m"}`
    * (text policies or @hotpath/config policy objects; benchmarks raise limits with it).
@@ -32,11 +37,15 @@ export const apiEnvSchema = serverEnvSchema.extend({
       if (text === undefined) return undefined;
       try {
         const value = JSON.parse(text) as unknown;
-        if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, string | object>;
+        if (value && typeof value === "object" && !Array.isArray(value))
+          return value as Record<string, string | object>;
       } catch {
         // reported below
       }
-      context.addIssue({ code: "custom", message: 'expected a JSON object such as {"strict":"10/1m"}' });
+      context.addIssue({
+        code: "custom",
+        message: 'expected a JSON object such as {"strict":"10/1m"}',
+      });
       return z.NEVER;
     }),
   /** The dashboard's production build, served at /dashboard/ (relative to the API's folder). */

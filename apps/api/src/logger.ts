@@ -9,7 +9,13 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-const ORDER: Record<LogLevel | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+const ORDER: Record<LogLevel | "silent", number> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+  silent: 100,
+};
 
 /** Options of {@link createJsonLogger}. */
 export interface JsonLoggerOptions {
@@ -28,7 +34,9 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const base = options.base ?? {};
   const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < threshold) return;
-    write(JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...base, ...fields }));
+    write(
+      JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...base, ...fields }),
+    );
   };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
@@ -39,6 +47,9 @@ export const silentLogger: Logger = createJsonLogger({ level: "silent" });
 /** A logger that keeps lines in memory (tests read `lines`). */
 export function createMemoryLogger(): Logger & { lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = createJsonLogger({ level: "debug", write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createJsonLogger({
+    level: "debug",
+    write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   return Object.assign(logger, { lines });
 }

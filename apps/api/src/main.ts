@@ -9,17 +9,29 @@ async function main(): Promise<void> {
   if (!env.DATABASE_URL && (env.NODE_ENV !== "test" || env.DATA_DIR)) {
     mkdirSync(`${env.DATA_DIR ?? ".data"}/pglite`, { recursive: true });
   }
-  const logger = createJsonLogger({ level: env.LOG_LEVEL, base: { service: "api", pid: process.pid } });
+  const logger = createJsonLogger({
+    level: env.LOG_LEVEL,
+    base: { service: "api", pid: process.pid },
+  });
   const api = await startApi({ env, logger });
   const redisTarget = env.UPSTASH_REDIS_REST_URL ? "upstash-rest" : "tcp";
-  const database = env.DATABASE_URL ? "postgres" : `pglite (${env.NODE_ENV === "test" && !env.DATA_DIR ? "memory" : `${env.DATA_DIR ?? ".data"}/pglite`})`;
-  logger.info("api listening", { url: api.server.url, trpc: `${api.server.url}/trpc`, redis: redisTarget, database });
+  const database = env.DATABASE_URL
+    ? "postgres"
+    : `pglite (${env.NODE_ENV === "test" && !env.DATA_DIR ? "memory" : `${env.DATA_DIR ?? ".data"}/pglite`})`;
+  logger.info("api listening", {
+    url: api.server.url,
+    trpc: `${api.server.url}/trpc`,
+    redis: redisTarget,
+    database,
+  });
   if (api.runtime.seed?.seeded) {
     logger.info("seeded demo data", {
       credentials: api.runtime.seed.credentials.map((c) => `${c.username} / ${c.password}`),
     });
   } else if (api.runtime.seed) {
-    logger.info("demo users", { credentials: api.runtime.seed.credentials.map((c) => `${c.username} / ${c.password}`) });
+    logger.info("demo users", {
+      credentials: api.runtime.seed.credentials.map((c) => `${c.username} / ${c.password}`),
+    });
   }
   // Machine-readable line for process supervisors and tests.
   process.stdout.write(`HOTPATH_API_READY ${api.server.url}\n`);
@@ -42,7 +54,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", { error: String(reason) }));
+  process.on("unhandledRejection", (reason) =>
+    logger.error("unhandled rejection", { error: String(reason) }),
+  );
 }
 
 main().catch((error: unknown) => {

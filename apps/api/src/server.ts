@@ -16,7 +16,11 @@ export interface RunningApi {
 export async function startApi(options: CreateRuntimeOptions): Promise<RunningApi> {
   const runtime = await createRuntime(options);
   const handler = withDashboardAssets(
-    createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil, collectors: runtime.collectors }),
+    createFetchHandler({
+      deps: runtime.deps,
+      waitUntil: runtime.waitUntil,
+      collectors: runtime.collectors,
+    }),
     options.env.DASHBOARD_DIR,
   );
   let server: NodeServer;
@@ -25,7 +29,8 @@ export async function startApi(options: CreateRuntimeOptions): Promise<RunningAp
       handler,
       port: options.env.PORT,
       host: options.env.HOST,
-      onError: (error) => runtime.deps.logger.error("response write failed", { error: String(error) }),
+      onError: (error) =>
+        runtime.deps.logger.error("response write failed", { error: String(error) }),
     });
   } catch (error) {
     await runtime.close();

@@ -15,7 +15,10 @@ describe("tips.quick under concurrency", () => {
     token = await t.login("dave");
     const bob = await findUserByUsername(t.db, "bob");
     creatorId = bob?.id ?? 0;
-    const rows = await t.db.query<{ id: number }>("select id from streams where creator_id = $1 and live", [creatorId]);
+    const rows = await t.db.query<{ id: number }>(
+      "select id from streams where creator_id = $1 and live",
+      [creatorId],
+    );
     streamId = rows[0]?.id ?? 0;
   });
   afterAll(async () => {
@@ -26,12 +29,17 @@ describe("tips.quick under concurrency", () => {
     t.handler(
       new Request("http://api.test/trpc/tips.quick", {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "idempotency-key": key },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${token}`,
+          "idempotency-key": key,
+        },
         body: JSON.stringify({ streamId, amount }),
       }),
     );
 
-  const score = async () => (await t.runtime.deps.projections.rank("creators", "alltime", String(creatorId)))?.score ?? 0;
+  const score = async () =>
+    (await t.runtime.deps.projections.rank("creators", "alltime", String(creatorId)))?.score ?? 0;
 
   it("50 concurrent calls with one Idempotency-Key: one row, one leaderboard increment, same result or 409", async () => {
     const rowsBefore = await countTips(t.db, { streamId });
@@ -41,8 +49,11 @@ describe("tips.quick under concurrency", () => {
     expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
     const conflicts = responses.filter((r) => r.status === 409);
-    for (const conflict of conflicts) expect(Number(conflict.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    const bodies = await Promise.all(responses.filter((r) => r.status === 200).map((r) => r.text()));
+    for (const conflict of conflicts)
+      expect(Number(conflict.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const bodies = await Promise.all(
+      responses.filter((r) => r.status === 200).map((r) => r.text()),
+    );
     expect(new Set(bodies).size).toBe(1);
     expect(await countTips(t.db, { streamId })).toBe(rowsBefore + 1);
     expect((await score()) - scoreBefore).toBe(333);
@@ -56,9 +67,16 @@ describe("tips.quick under concurrency", () => {
   it("different keys are independent tips", async () => {
     const rowsBefore = await countTips(t.db, { streamId });
     const scoreBefore = await score();
-    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => tip(`independent-${i}`, 1.1)));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => tip(`independent-${i}`, 1.1)),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
-    const ids = await Promise.all(responses.map(async (r) => ((await r.json()) as { result: { data: { tip: { id: number } } } }).result.data.tip.id));
+    const ids = await Promise.all(
+      responses.map(
+        async (r) =>
+          ((await r.json()) as { result: { data: { tip: { id: number } } } }).result.data.tip.id,
+      ),
+    );
     expect(new Set(ids).size).toBe(10);
     expect(await countTips(t.db, { streamId })).toBe(rowsBefore + 10);
     expect((await score()) - scoreBefore).toBe(1100);

@@ -16,7 +16,8 @@ afterAll(() => {
   rmSync(secret, { recursive: true, force: true });
 });
 
-const api = (request: Request) => Promise.resolve(Response.json({ api: new URL(request.url).pathname }));
+const api = (request: Request) =>
+  Promise.resolve(Response.json({ api: new URL(request.url).pathname }));
 const serve = withDashboardAssets(api, dist);
 const get = (path: string) => serve(new Request(`http://api.test${path}`));
 
@@ -51,7 +52,10 @@ describe("dashboard assets", () => {
   it("never serves a file outside the build folder", async () => {
     const folder = secret.split("/").pop() ?? "";
     // Encoded slashes survive URL parsing and only become ".." segments after decoding.
-    for (const path of [`/dashboard/..%2f${folder}%2fsecret.txt`, `/dashboard/assets%2f..%2f..%2f${folder}%2fsecret.txt`]) {
+    for (const path of [
+      `/dashboard/..%2f${folder}%2fsecret.txt`,
+      `/dashboard/assets%2f..%2f..%2f${folder}%2fsecret.txt`,
+    ]) {
       const response = await get(path);
       expect(await response.text()).not.toContain("do not serve");
     }

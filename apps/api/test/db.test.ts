@@ -67,7 +67,9 @@ describe.each(targets)("database on $name", (target) => {
     expect(first.seeded).toBe(true);
     expect(first.credentials.map((c) => c.username)).toEqual(DEMO_USERS.map((u) => u.username));
     expect((await seedDatabase(db, hasher)).seeded).toBe(false);
-    const rows = await db.query<{ password_hash: string }>("select password_hash from users where username = 'alice'");
+    const rows = await db.query<{ password_hash: string }>(
+      "select password_hash from users where username = 'alice'",
+    );
     expect(await hasher.verify("hotpath-demo", rows[0]?.password_hash ?? "")).toBe(true);
     expect(await hasher.verify("wrong", rows[0]?.password_hash ?? "")).toBe(false);
     expect(await countTips(db)).toBe(6);
@@ -81,7 +83,9 @@ describe.each(targets)("database on $name", (target) => {
     const page = await listUsers(db, { offset: 1, limit: 2 });
     expect(page.total).toBe(5);
     expect(page.items.map((u) => u.username)).toEqual(["bob", "carol"]);
-    const updated = await db.transaction((tx) => updateUser(tx, alice?.id ?? 0, { displayName: "Alice R." }));
+    const updated = await db.transaction((tx) =>
+      updateUser(tx, alice?.id ?? 0, { displayName: "Alice R." }),
+    );
     expect(updated).toMatchObject({ displayName: "Alice R.", plan: "pro" });
   });
 
@@ -96,27 +100,43 @@ describe.each(targets)("database on $name", (target) => {
     expect((await findUserById(db, alice?.id ?? 0))?.displayName).toBe("Alice R.");
   });
 
-  it.skipIf(skip)("inserts a tip exactly once per (sender, idempotency key), amounts exact", async () => {
-    const dave = await findUserByUsername(db, "dave");
-    const carol = await findUserByUsername(db, "carol");
-    const stream = await startStream(db, carol?.id ?? 0, "Live now");
-    expect(stream.live).toBe(true);
-    const input = { streamId: stream.id, fromUserId: dave?.id ?? 0, amountCents: 1999, idempotencyKey: "k-1" };
-    const results = await Promise.all(Array.from({ length: 10 }, () => insertTipOnce(db, input)));
-    expect(results.filter((r) => r.created)).toHaveLength(1);
-    expect(new Set(results.map((r) => r.tip.id)).size).toBe(1);
-    expect(results[0]?.tip).toMatchObject({ amount: "19.99", amountCents: 1999, creatorId: carol?.id });
-    expect(await countTips(db, { streamId: stream.id })).toBe(1);
-    await expect(insertTipOnce(db, { ...input, amountCents: 0, idempotencyKey: "k-2" })).rejects.toThrow();
-    const stopped = await stopStream(db, carol?.id ?? 0);
-    expect(stopped?.live).toBe(false);
-    expect((await findStreamById(db, stream.id))?.live).toBe(false);
-    expect(await stopStream(db, carol?.id ?? 0)).toBeNull();
-  });
+  it.skipIf(skip)(
+    "inserts a tip exactly once per (sender, idempotency key), amounts exact",
+    async () => {
+      const dave = await findUserByUsername(db, "dave");
+      const carol = await findUserByUsername(db, "carol");
+      const stream = await startStream(db, carol?.id ?? 0, "Live now");
+      expect(stream.live).toBe(true);
+      const input = {
+        streamId: stream.id,
+        fromUserId: dave?.id ?? 0,
+        amountCents: 1999,
+        idempotencyKey: "k-1",
+      };
+      const results = await Promise.all(Array.from({ length: 10 }, () => insertTipOnce(db, input)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.tip.id)).size).toBe(1);
+      expect(results[0]?.tip).toMatchObject({
+        amount: "19.99",
+        amountCents: 1999,
+        creatorId: carol?.id,
+      });
+      expect(await countTips(db, { streamId: stream.id })).toBe(1);
+      await expect(
+        insertTipOnce(db, { ...input, amountCents: 0, idempotencyKey: "k-2" }),
+      ).rejects.toThrow();
+      const stopped = await stopStream(db, carol?.id ?? 0);
+      expect(stopped?.live).toBe(false);
+      expect((await findStreamById(db, stream.id))?.live).toBe(false);
+      expect(await stopStream(db, carol?.id ?? 0)).toBeNull();
+    },
+  );
 
   it.skipIf(skip)("rejects usernames that break the schema rules", async () => {
     await expect(
-      db.query("insert into users (username, display_name, password_hash) values ('Bad Name', 'x', 'x')"),
+      db.query(
+        "insert into users (username, display_name, password_hash) values ('Bad Name', 'x', 'x')",
+      ),
     ).rejects.toThrow();
   });
 });
@@ -124,7 +144,9 @@ describe.each(targets)("database on $name", (target) => {
 describe("postgresql availability", () => {
   it("reports whether the PostgreSQL test target answered", () => {
     // Visible in the output so a skipped server suite is never silent.
-    console.info(`PostgreSQL at ${TEST_POSTGRES_URL}: ${pgAvailable ? "answers" : "not answering, server suite skipped"}`);
+    console.info(
+      `PostgreSQL at ${TEST_POSTGRES_URL}: ${pgAvailable ? "answers" : "not answering, server suite skipped"}`,
+    );
     expect(typeof pgAvailable).toBe("boolean");
   });
 });

@@ -45,7 +45,10 @@ describe("Redis stopped under the API (own redis-server)", () => {
     t = await openTestApi({ redis, env: { REDIS_TIMEOUT_MS: "300" } });
     const alice = await findUserByUsername(t.db, "alice");
     bobId = (await findUserByUsername(t.db, "bob"))?.id ?? 0;
-    const rows = await t.db.query<{ id: number }>("select id from streams where creator_id = $1 and live", [alice?.id]);
+    const rows = await t.db.query<{ id: number }>(
+      "select id from streams where creator_id = $1 and live",
+      [alice?.id],
+    );
     streamId = rows[0]?.id ?? 0;
   });
   afterAll(async () => {
@@ -69,14 +72,22 @@ describe("Redis stopped under the API (own redis-server)", () => {
 
     // Money and logins fail closed: 503 with Retry-After, nothing written.
     const tip = await t.handler(
-      post("tips.quick", { streamId, amount: 1 }, { authorization: `Bearer ${token}`, "idempotency-key": "fault-1" }),
+      post(
+        "tips.quick",
+        { streamId, amount: 1 },
+        { authorization: `Bearer ${token}`, "idempotency-key": "fault-1" },
+      ),
     );
     expect(tip.status).toBe(503);
     expect(Number(tip.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    const login = await t.handler(post("sessions.login", { username: "erin", password: "hotpath-demo" }));
+    const login = await t.handler(
+      post("sessions.login", { username: "erin", password: "hotpath-demo" }),
+    );
     expect(login.status).toBe(503);
     expect(Number(login.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    const tips = await t.db.query<{ n: number }>("select count(*)::int as n from tips where idempotency_key = 'fault-1'");
+    const tips = await t.db.query<{ n: number }>(
+      "select count(*)::int as n from tips where idempotency_key = 'fault-1'",
+    );
     expect(tips[0]?.n).toBe(0);
 
     expect((await t.handler(new Request(`${BASE}/readyz`))).status).toBe(503);
@@ -85,10 +96,18 @@ describe("Redis stopped under the API (own redis-server)", () => {
     await server.start();
     await waitFor(async () => (await redis.health()).ok);
     // The restarted Redis kept nothing (no persistence): log in again, then tip.
-    await waitFor(async () => (await t.handler(post("sessions.login", { username: "dave", password: "hotpath-demo" }))).status === 200);
+    await waitFor(
+      async () =>
+        (await t.handler(post("sessions.login", { username: "dave", password: "hotpath-demo" })))
+          .status === 200,
+    );
     const again = await t.login("dave");
     const recovered = await t.handler(
-      post("tips.quick", { streamId, amount: 1 }, { authorization: `Bearer ${again}`, "idempotency-key": "fault-2" }),
+      post(
+        "tips.quick",
+        { streamId, amount: 1 },
+        { authorization: `Bearer ${again}`, "idempotency-key": "fault-2" },
+      ),
     );
     expect(recovered.status).toBe(200);
     expect((await t.handler(new Request(`${BASE}/readyz`))).status).toBe(200);
@@ -107,7 +126,11 @@ describe("Redis stopped under the API (own redis-server)", () => {
     });
     const call = () =>
       createCallerFactory(probe)(
-        createContextInner({ deps: t.runtime.deps, headers: new Headers({ "idempotency-key": "probe-1" }), peerIp: "10.0.0.9" }),
+        createContextInner({
+          deps: t.runtime.deps,
+          headers: new Headers({ "idempotency-key": "probe-1" }),
+          peerIp: "10.0.0.9",
+        }),
       ).pay({ n: 1 });
     expect(await call()).toEqual({ ok: true });
     await server.stop();

@@ -5,7 +5,10 @@ import { openTestApi, TEST_ADMIN_TOKEN, type TestApi } from "./helpers/runtime.t
 const BASE = "http://api.test";
 
 interface ErrorBody {
-  error: { message: string; data: Record<string, unknown> & { zodError: { fieldErrors: Record<string, string[]> } | null } };
+  error: {
+    message: string;
+    data: Record<string, unknown> & { zodError: { fieldErrors: Record<string, string[]> } | null };
+  };
 }
 
 function query(path: string, input: unknown, headers: Record<string, string> = {}): Request {
@@ -32,7 +35,9 @@ describe("HTTP through the fetch handler", () => {
     token = await t.login("dave");
     badInputToken = await t.login("carol");
     const alice = await findUserByUsername(t.db, "alice");
-    const rows = await t.db.query<{ id: number }>("select id from streams where creator_id = $1", [alice?.id]);
+    const rows = await t.db.query<{ id: number }>("select id from streams where creator_id = $1", [
+      alice?.id,
+    ]);
     streamId = rows[0]?.id ?? 0;
   });
   afterAll(async () => {
@@ -40,7 +45,9 @@ describe("HTTP through the fetch handler", () => {
   });
 
   it("serves /healthz, /readyz, /metrics and 404, echoing the request id", async () => {
-    const health = await t.handler(new Request(`${BASE}/healthz`, { headers: { "x-request-id": "req-123" } }));
+    const health = await t.handler(
+      new Request(`${BASE}/healthz`, { headers: { "x-request-id": "req-123" } }),
+    );
     expect(health.status).toBe(200);
     expect(health.headers.get("x-request-id")).toBe("req-123");
     const ready = await t.handler(new Request(`${BASE}/readyz`));
@@ -76,11 +83,17 @@ describe("HTTP through the fetch handler", () => {
     expect(withSession.headers.get("cache-control")).toBe("private, max-age=10");
     expect(withSession.headers.get("vary")).toContain("Cookie");
     const distribution = await t.handler(
-      query("metrics.keyDistribution", { sample: 100 }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }),
+      query(
+        "metrics.keyDistribution",
+        { sample: 100 },
+        { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      ),
     );
     expect(distribution.headers.get("cache-control")).toBe("private, max-age=30");
     expect(distribution.headers.get("vary")).toContain("Authorization");
-    const me = await t.handler(query("sessions.me", undefined, { authorization: `Bearer ${token}` }));
+    const me = await t.handler(
+      query("sessions.me", undefined, { authorization: `Bearer ${token}` }),
+    );
     expect(me.headers.get("cache-control")).toBe("no-store");
   });
 
@@ -89,7 +102,11 @@ describe("HTTP through the fetch handler", () => {
     let last: Response | undefined;
     for (let i = 0; i < 4; i++) {
       last = await t.handler(
-        mutation("tips.quick", { streamId, amount: 1 }, { authorization: `Bearer ${token}`, "idempotency-key": `http-${i}` }),
+        mutation(
+          "tips.quick",
+          { streamId, amount: 1 },
+          { authorization: `Bearer ${token}`, "idempotency-key": `http-${i}` },
+        ),
       );
       statuses.push(last.status);
     }
@@ -97,7 +114,12 @@ describe("HTTP through the fetch handler", () => {
     expect(Number(last?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(last?.headers.get("x-ratelimit-remaining")).toBe("0");
     const body = (await last?.json()) as ErrorBody;
-    expect(body.error.data).toMatchObject({ code: "TOO_MANY_REQUESTS", httpStatus: 429, limit: 3, remaining: 0 });
+    expect(body.error.data).toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+      httpStatus: 429,
+      limit: 3,
+      remaining: 0,
+    });
     expect(body.error.data.retryAfter).toBeGreaterThanOrEqual(1);
   });
 
@@ -111,7 +133,11 @@ describe("HTTP through the fetch handler", () => {
     expect(second.headers.get("idempotent-replayed")).toBe("true");
     expect(await second.json()).toEqual(await first.json());
     const malformed = await t.handler(
-      mutation("tips.quick", { streamId, amount: 2 }, { authorization: `Bearer ${other}`, "idempotency-key": "x".repeat(256) }),
+      mutation(
+        "tips.quick",
+        { streamId, amount: 2 },
+        { authorization: `Bearer ${other}`, "idempotency-key": "x".repeat(256) },
+      ),
     );
     expect(malformed.status).toBe(400);
   });
@@ -123,7 +149,9 @@ describe("HTTP through the fetch handler", () => {
     const otherToken = badInputToken;
     type Mine = { result: { data: { tips: { fromUserId: number; id: number }[] } } };
     const mine = async (bearerToken: string) => {
-      const response = await t.handler(query("tips.mine", { n: 50 }, { authorization: `Bearer ${bearerToken}` }));
+      const response = await t.handler(
+        query("tips.mine", { n: 50 }, { authorization: `Bearer ${bearerToken}` }),
+      );
       return { response, body: (await response.json()) as Mine };
     };
     const first = await mine(token);
@@ -139,7 +167,11 @@ describe("HTTP through the fetch handler", () => {
     expect(other.body.result.data.tips.every((tip) => tip.fromUserId === otherId)).toBe(true);
     const before = other.body.result.data.tips.length;
     const tipped = await t.handler(
-      mutation("tips.quick", { streamId, amount: 3 }, { authorization: `Bearer ${otherToken}`, "idempotency-key": "mine-1" }),
+      mutation(
+        "tips.quick",
+        { streamId, amount: 3 },
+        { authorization: `Bearer ${otherToken}`, "idempotency-key": "mine-1" },
+      ),
     );
     expect(tipped.status).toBe(200);
     const after = await mine(otherToken);
@@ -151,36 +183,97 @@ describe("HTTP through the fetch handler", () => {
   const badInputs: { name: string; request: () => Request; field: string }[] = [
     { name: "users.byId", request: () => query("users.byId", { id: -1 }), field: "id" },
     { name: "users.list", request: () => query("users.list", { page: 0 }), field: "page" },
-    { name: "users.update", request: () => mutation("users.update", { displayName: "" }, { authorization: `Bearer ${token}` }), field: "displayName" },
-    { name: "streams.status", request: () => query("streams.status", { username: "no spaces!" }), field: "username" },
-    { name: "streams.start", request: () => mutation("streams.start", { title: "" }, { authorization: `Bearer ${token}` }), field: "title" },
+    {
+      name: "users.update",
+      request: () =>
+        mutation("users.update", { displayName: "" }, { authorization: `Bearer ${token}` }),
+      field: "displayName",
+    },
+    {
+      name: "streams.status",
+      request: () => query("streams.status", { username: "no spaces!" }),
+      field: "username",
+    },
+    {
+      name: "streams.start",
+      request: () => mutation("streams.start", { title: "" }, { authorization: `Bearer ${token}` }),
+      field: "title",
+    },
     {
       name: "tips.quick (amount)",
-      request: () => mutation("tips.quick", { streamId, amount: 0 }, { authorization: `Bearer ${badInputToken}`, "idempotency-key": "bad-amount" }),
+      request: () =>
+        mutation(
+          "tips.quick",
+          { streamId, amount: 0 },
+          { authorization: `Bearer ${badInputToken}`, "idempotency-key": "bad-amount" },
+        ),
       field: "amount",
     },
     {
       name: "tips.quick (streamId)",
-      request: () => mutation("tips.quick", { streamId: "x", amount: 1 }, { authorization: `Bearer ${badInputToken}`, "idempotency-key": "bad-stream" }),
+      request: () =>
+        mutation(
+          "tips.quick",
+          { streamId: "x", amount: 1 },
+          { authorization: `Bearer ${badInputToken}`, "idempotency-key": "bad-stream" },
+        ),
       field: "streamId",
     },
-    { name: "tips.mine", request: () => query("tips.mine", { n: 0 }, { authorization: `Bearer ${badInputToken}` }), field: "n" },
-    { name: "leaderboard.top", request: () => query("leaderboard.top", { period: "yearly" }), field: "period" },
-    { name: "leaderboard.rank", request: () => query("leaderboard.rank", { member: 1.5 }), field: "member" },
+    {
+      name: "tips.mine",
+      request: () => query("tips.mine", { n: 0 }, { authorization: `Bearer ${badInputToken}` }),
+      field: "n",
+    },
+    {
+      name: "leaderboard.top",
+      request: () => query("leaderboard.top", { period: "yearly" }),
+      field: "period",
+    },
+    {
+      name: "leaderboard.rank",
+      request: () => query("leaderboard.rank", { member: 1.5 }),
+      field: "member",
+    },
     { name: "feed.recent", request: () => query("feed.recent", { n: 1000 }), field: "n" },
-    { name: "sessions.login", request: () => mutation("sessions.login", { username: "dave" }), field: "password" },
-    { name: "metrics.overview", request: () => query("metrics.overview", { minutes: 0 }), field: "minutes" },
-    { name: "metrics.cache", request: () => query("metrics.cache", { minutes: "all" }), field: "minutes" },
-    { name: "metrics.rateLimit", request: () => query("metrics.rateLimit", { minutes: -5 }), field: "minutes" },
-    { name: "metrics.idempotency", request: () => query("metrics.idempotency", { minutes: 1e9 }), field: "minutes" },
+    {
+      name: "sessions.login",
+      request: () => mutation("sessions.login", { username: "dave" }),
+      field: "password",
+    },
+    {
+      name: "metrics.overview",
+      request: () => query("metrics.overview", { minutes: 0 }),
+      field: "minutes",
+    },
+    {
+      name: "metrics.cache",
+      request: () => query("metrics.cache", { minutes: "all" }),
+      field: "minutes",
+    },
+    {
+      name: "metrics.rateLimit",
+      request: () => query("metrics.rateLimit", { minutes: -5 }),
+      field: "minutes",
+    },
+    {
+      name: "metrics.idempotency",
+      request: () => query("metrics.idempotency", { minutes: 1e9 }),
+      field: "minutes",
+    },
     {
       name: "metrics.topIdentifiers",
-      request: () => query("metrics.topIdentifiers", { n: 0 }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }),
+      request: () =>
+        query("metrics.topIdentifiers", { n: 0 }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }),
       field: "n",
     },
     {
       name: "metrics.keyDistribution",
-      request: () => query("metrics.keyDistribution", { sample: 1 }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }),
+      request: () =>
+        query(
+          "metrics.keyDistribution",
+          { sample: 1 },
+          { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        ),
       field: "sample",
     },
   ];
@@ -195,7 +288,9 @@ describe("HTTP through the fetch handler", () => {
 
   it("a batch of two queries answers both", async () => {
     const input = encodeURIComponent(JSON.stringify({ 0: { username: "alice" }, 1: { n: 1 } }));
-    const response = await t.handler(new Request(`${BASE}/trpc/streams.status,feed.recent?batch=1&input=${input}`));
+    const response = await t.handler(
+      new Request(`${BASE}/trpc/streams.status,feed.recent?batch=1&input=${input}`),
+    );
     expect(response.status).toBe(200);
     const body = (await response.json()) as unknown[];
     expect(body).toHaveLength(2);
@@ -240,6 +335,8 @@ describe("production mode", () => {
       }),
     );
     expect(response.status).toBe(200);
-    expect(response.headers.get("set-cookie")).toMatch(/HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/);
+    expect(response.headers.get("set-cookie")).toMatch(
+      /HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/,
+    );
   });
 });

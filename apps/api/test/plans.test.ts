@@ -10,7 +10,10 @@ describe("plan quotas on tips.quick", () => {
     // The strict tier is raised so the plan quota is what binds; the free plan is made small.
     t = await openTestApi({ rateLimitPolicies: { strict: "1000/1m", "plan:free": "3/1m" } });
     const alice = await findUserByUsername(t.db, "alice");
-    const rows = await t.db.query<{ id: number }>("select id from streams where creator_id = $1 and live", [alice?.id]);
+    const rows = await t.db.query<{ id: number }>(
+      "select id from streams where creator_id = $1 and live",
+      [alice?.id],
+    );
     streamId = rows[0]?.id ?? 0;
   });
   afterAll(async () => {
@@ -21,7 +24,11 @@ describe("plan quotas on tips.quick", () => {
     t.handler(
       new Request("http://api.test/trpc/tips.quick", {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "idempotency-key": key },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${token}`,
+          "idempotency-key": key,
+        },
         body: JSON.stringify({ streamId, amount: 1 }),
       }),
     );
@@ -34,7 +41,9 @@ describe("plan quotas on tips.quick", () => {
     expect(free.map((r) => r.status)).toEqual([200, 200, 200, 429]);
     expect(free[0]?.headers.get("ratelimit-policy")).toContain('"plan:free";q=3;w=60');
     expect(free[0]?.headers.get("ratelimit-policy")).toContain('"strict";q=1000;w=60');
-    const blocked = (await free[3]?.json()) as { error: { data: { limit: number; remaining: number } } };
+    const blocked = (await free[3]?.json()) as {
+      error: { data: { limit: number; remaining: number } };
+    };
     expect(blocked.error.data).toMatchObject({ limit: 3, remaining: 0 });
     const pro = [];
     for (let i = 0; i < 5; i++) pro.push((await tip(bob, `pro-${i}`)).status);

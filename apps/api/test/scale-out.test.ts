@@ -29,7 +29,11 @@ describe.skipIf(!pgAvailable)("three API processes against one Redis", () => {
       DATABASE_SCHEMA: schema,
       PASSWORD_ITERATIONS: "10000",
     };
-    const started = await Promise.allSettled([startApiProcess(env), startApiProcess(env), startApiProcess(env)]);
+    const started = await Promise.allSettled([
+      startApiProcess(env),
+      startApiProcess(env),
+      startApiProcess(env),
+    ]);
     processes = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     const failed = started.find((result) => result.status === "rejected");
     if (failed) throw failed.reason; // afterAll stops the ones that did start
@@ -48,8 +52,13 @@ describe.skipIf(!pgAvailable)("three API processes against one Redis", () => {
   }, 60_000);
 
   it("the strict limit holds globally: 10 tips allowed in total, not 30", async () => {
-    const { token } = await (clients[0] as HotpathClient).sessions.login.mutate({ username: "dave", password: "hotpath-demo" });
-    const authed = processes.map((p) => createHotpathClient({ url: `${p.url}/trpc`, headers: { authorization: `Bearer ${token}` } }));
+    const { token } = await (clients[0] as HotpathClient).sessions.login.mutate({
+      username: "dave",
+      password: "hotpath-demo",
+    });
+    const authed = processes.map((p) =>
+      createHotpathClient({ url: `${p.url}/trpc`, headers: { authorization: `Bearer ${token}` } }),
+    );
     const status = await (clients[1] as HotpathClient).streams.status.query({ username: "alice" });
     const streamId = status.stream?.id ?? 0;
     const outcomes = await Promise.all(
@@ -57,7 +66,9 @@ describe.skipIf(!pgAvailable)("three API processes against one Redis", () => {
         (authed[i % 3] as HotpathClient).tips.quick
           .mutate({ streamId, amount: 1 }, { context: { idempotencyKey: `scale-${i}` } })
           .then(() => "ok")
-          .catch((error: unknown) => (isHotpathClientError(error) ? (error.data?.code ?? "?") : String(error))),
+          .catch((error: unknown) =>
+            isHotpathClientError(error) ? (error.data?.code ?? "?") : String(error),
+          ),
       ),
     );
     expect(outcomes.filter((o) => o === "ok")).toHaveLength(10);
@@ -70,19 +81,30 @@ describe.skipIf(!pgAvailable)("three API processes against one Redis", () => {
     const carolId = status.creator.id;
     const before = await a.users.byId.query({ id: carolId });
     expect((await c.users.byId.query({ id: carolId })).displayName).toBe(before.displayName);
-    const { token } = await b.sessions.login.mutate({ username: "carol", password: "hotpath-demo" });
-    const carolOnB = createHotpathClient({ url: `${(processes[1] as ApiProcess).url}/trpc`, headers: { authorization: `Bearer ${token}` } });
+    const { token } = await b.sessions.login.mutate({
+      username: "carol",
+      password: "hotpath-demo",
+    });
+    const carolOnB = createHotpathClient({
+      url: `${(processes[1] as ApiProcess).url}/trpc`,
+      headers: { authorization: `Bearer ${token}` },
+    });
     await carolOnB.users.update.mutate({ displayName: "Carol, renamed on B" });
     expect((await a.users.byId.query({ id: carolId })).displayName).toBe("Carol, renamed on B");
     expect((await c.users.byId.query({ id: carolId })).displayName).toBe("Carol, renamed on B");
-    const session = createHotpathClient({ url: `${(processes[2] as ApiProcess).url}/trpc`, headers: { authorization: `Bearer ${token}` } });
+    const session = createHotpathClient({
+      url: `${(processes[2] as ApiProcess).url}/trpc`,
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect((await session.sessions.me.query()).user.displayName).toBe("Carol, renamed on B");
   });
 });
 
 describe("scale-out prerequisites", () => {
   it("says whether PostgreSQL was there for the scale-out suite", () => {
-    console.info(`scale-out suite: ${pgAvailable ? "ran on" : "skipped, no"} PostgreSQL at ${TEST_POSTGRES_URL}`);
+    console.info(
+      `scale-out suite: ${pgAvailable ? "ran on" : "skipped, no"} PostgreSQL at ${TEST_POSTGRES_URL}`,
+    );
     expect(typeof pgAvailable).toBe("boolean");
   });
 });

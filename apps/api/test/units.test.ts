@@ -12,9 +12,12 @@ describe("amounts", () => {
   it.each([0.01, 0.07, 0.1, 1, 12.5, 19.99, 123.45, 9999.99, 10_000])("accepts %s", (value) => {
     expect(amountSchema.safeParse(value).success).toBe(true);
   });
-  it.each([0, -1, 0.001, 1.005, 10_000.01, Number.NaN, Number.POSITIVE_INFINITY])("rejects %s", (value) => {
-    expect(amountSchema.safeParse(value).success).toBe(false);
-  });
+  it.each([0, -1, 0.001, 1.005, 10_000.01, Number.NaN, Number.POSITIVE_INFINITY])(
+    "rejects %s",
+    (value) => {
+      expect(amountSchema.safeParse(value).success).toBe(false);
+    },
+  );
   it("converts to exact cents", () => {
     expect([0.07, 19.99, 0.1 + 0.2, 1234.56].map(toCents)).toEqual([7, 1999, 30, 123456]);
   });
@@ -23,13 +26,16 @@ describe("amounts", () => {
 describe("usernames", () => {
   it("are lower-cased and trimmed, and reject anything outside [a-z0-9_]", () => {
     expect(usernameSchema.parse("  Alice_1 ")).toBe("alice_1");
-    for (const bad of ["ab", "a b c", "x".repeat(33), "a:b", "a*b"]) expect(usernameSchema.safeParse(bad).success).toBe(false);
+    for (const bad of ["ab", "a b c", "x".repeat(33), "a:b", "a*b"])
+      expect(usernameSchema.safeParse(bad).success).toBe(false);
   });
 });
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth and drops undefined", () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[2,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[2,{"y":2,"z":1}]},"b":1}',
+    );
     expect(canonicalJson(undefined)).toBe("null");
   });
 });
@@ -54,7 +60,14 @@ describe("password hasher", () => {
     expect(await hasher.verify("Secret", one)).toBe(false);
   });
   it("treats malformed hashes as a mismatch, never an exception", async () => {
-    for (const bad of ["", "plain", "md5$1$a$b", "pbkdf2-sha256$x$a$b", "pbkdf2-sha256$0$a$b", "pbkdf2-sha256$1000$!!$??"]) {
+    for (const bad of [
+      "",
+      "plain",
+      "md5$1$a$b",
+      "pbkdf2-sha256$x$a$b",
+      "pbkdf2-sha256$0$a$b",
+      "pbkdf2-sha256$1000$!!$??",
+    ]) {
       expect(await hasher.verify("secret", bad)).toBe(false);
     }
   });
@@ -75,12 +88,17 @@ describe("request ids and admin token comparison", () => {
 
 describe("error map", () => {
   it("maps package errors by code and status", () => {
-    const coded = (code: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(code), { code, ...extra });
+    const coded = (code: string, extra: Record<string, unknown> = {}) =>
+      Object.assign(new Error(code), { code, ...extra });
     expect(mapErrorCode(coded("RATELIMIT_EXCEEDED"))).toBe("TOO_MANY_REQUESTS");
     expect(mapErrorCode(coded("RATELIMIT_UNAVAILABLE"))).toBe("SERVICE_UNAVAILABLE");
     expect(mapErrorCode(coded("IDEMPOTENCY_IN_FLIGHT", { status: 409 }))).toBe("CONFLICT");
-    expect(mapErrorCode(coded("IDEMPOTENCY_MISMATCH", { status: 422 }))).toBe("UNPROCESSABLE_CONTENT");
-    expect(mapErrorCode(coded("IDEMPOTENCY_UNAVAILABLE", { status: 503 }))).toBe("SERVICE_UNAVAILABLE");
+    expect(mapErrorCode(coded("IDEMPOTENCY_MISMATCH", { status: 422 }))).toBe(
+      "UNPROCESSABLE_CONTENT",
+    );
+    expect(mapErrorCode(coded("IDEMPOTENCY_UNAVAILABLE", { status: 503 }))).toBe(
+      "SERVICE_UNAVAILABLE",
+    );
     expect(mapErrorCode(coded("REDIS_TIMEOUT"))).toBe("SERVICE_UNAVAILABLE");
     expect(mapErrorCode(new Error("plain"))).toBeUndefined();
     expect(retryAfterOf(coded("X", { retryAfter: 0.2 }))).toBe(1);
@@ -91,15 +109,24 @@ describe("error map", () => {
 describe("env", () => {
   it("names every bad variable", () => {
     try {
-      loadEnv({ PORT: "x", RATE_LIMIT_POLICIES: "[1]", DATABASE_SCHEMA: "Bad-Name", REDIS_URL: "http://nope" });
+      loadEnv({
+        PORT: "x",
+        RATE_LIMIT_POLICIES: "[1]",
+        DATABASE_SCHEMA: "Bad-Name",
+        REDIS_URL: "http://nope",
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const fields = (error as ConfigError).issues.map((issue) => issue.field);
-      expect(fields).toEqual(expect.arrayContaining(["PORT", "RATE_LIMIT_POLICIES", "DATABASE_SCHEMA", "REDIS_URL"]));
+      expect(fields).toEqual(
+        expect.arrayContaining(["PORT", "RATE_LIMIT_POLICIES", "DATABASE_SCHEMA", "REDIS_URL"]),
+      );
     }
   });
   it("parses policy JSON", () => {
-    expect(loadEnv({ RATE_LIMIT_POLICIES: '{"strict":"5/1m"}' }).RATE_LIMIT_POLICIES).toEqual({ strict: "5/1m" });
+    expect(loadEnv({ RATE_LIMIT_POLICIES: '{"strict":"5/1m"}' }).RATE_LIMIT_POLICIES).toEqual({
+      strict: "5/1m",
+    });
   });
 });

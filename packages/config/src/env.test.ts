@@ -78,9 +78,13 @@ describe("parseEnv(serverEnvSchema)", () => {
     expect(error.message).toContain("  - NODE_ENV: ");
     expect(error.message).toContain('"production"');
     expect(error.message).toContain("  - PORT: expected a whole number");
-    expect(error.message).toContain("  - UPSTASH_REDIS_REST_URL: expected a https:// or http:// URL");
+    expect(error.message).toContain(
+      "  - UPSTASH_REDIS_REST_URL: expected a https:// or http:// URL",
+    );
     expect(error.message).toContain("  - REDIS_URL: expected a redis:// or rediss:// URL");
-    expect(error.message).toContain("  - DATABASE_URL: expected a postgres:// or postgresql:// URL");
+    expect(error.message).toContain(
+      "  - DATABASE_URL: expected a postgres:// or postgresql:// URL",
+    );
     expect(error.message).toContain("  - ADMIN_TOKEN: must be at least 16 characters");
     expect(error.message).toContain("  - TRUSTED_PROXY_COUNT: expected a number >= 0");
     expect(error.message).toContain("  - REDIS_TIMEOUT_MS: expected a whole number");
@@ -88,7 +92,9 @@ describe("parseEnv(serverEnvSchema)", () => {
 
   it("never leaks zod internals or the values (which may be secrets)", () => {
     const error = envError({ REDIS_URL: "http://user:hunter2@host", PORT: "99999" });
-    expect(error.message).not.toMatch(/ZodError|"code"|"path"|invalid_type|too_small|node_modules|hunter2/);
+    expect(error.message).not.toMatch(
+      /ZodError|"code"|"path"|invalid_type|too_small|node_modules|hunter2/,
+    );
     expect(error.message).toContain("PORT: expected a number <= 65535");
     expect(error.cause).toBeUndefined();
     expect(String(error)).toMatch(/^ConfigError: Invalid environment:/);
@@ -97,7 +103,10 @@ describe("parseEnv(serverEnvSchema)", () => {
 
 describe("parseEnv(browserEnvSchema)", () => {
   it("has browser defaults", () => {
-    expect(parseEnv(browserEnvSchema, {})).toEqual({ VITE_API_URL: "/trpc", VITE_POLL_INTERVAL_MS: 2000 });
+    expect(parseEnv(browserEnvSchema, {})).toEqual({
+      VITE_API_URL: "/trpc",
+      VITE_POLL_INTERVAL_MS: 2000,
+    });
   });
 
   it("names the bad browser variable", () => {

@@ -1,5 +1,6 @@
 /** Stable codes of {@link ConfigError}. */
-export type ConfigErrorCode = "CONFIG_INVALID_ENV" | "CONFIG_INVALID_DURATION" | "CONFIG_INVALID_POLICY" | "CONFIG_INVALID_KEY";
+export type ConfigErrorCode =
+  "CONFIG_INVALID_ENV" | "CONFIG_INVALID_DURATION" | "CONFIG_INVALID_POLICY" | "CONFIG_INVALID_KEY";
 
 /** The one error class of `@hotpath/config`: bad env, durations, policies or key parts. */
 export class ConfigError extends Error {
@@ -9,7 +10,11 @@ export class ConfigError extends Error {
   /** One entry per problem found (field name and what was wrong). */
   readonly issues: readonly ConfigIssue[];
 
-  constructor(code: ConfigErrorCode, message: string, options?: { cause?: unknown; issues?: readonly ConfigIssue[] }) {
+  constructor(
+    code: ConfigErrorCode,
+    message: string,
+    options?: { cause?: unknown; issues?: readonly ConfigIssue[] },
+  ) {
     super(message, { cause: options?.cause });
     this.code = code;
     this.issues = options?.issues ?? [];

@@ -64,4 +64,10 @@ export {
   type FailureMode,
   type Plan,
 } from "./rate-limit-policies.ts";
-export { serverEnvSchema, browserEnvSchema, parseEnv, type ServerEnv, type BrowserEnv } from "./env.ts";
+export {
+  serverEnvSchema,
+  browserEnvSchema,
+  parseEnv,
+  type ServerEnv,
+  type BrowserEnv,
+} from "./env.ts";

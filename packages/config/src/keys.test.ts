@@ -19,11 +19,36 @@ const GLOB = /[*?[\]\\]/g;
 
 // Biased towards the characters that matter, plus any UTF-16 code unit (incl. lone surrogates).
 const hostileChar = fc.oneof(
-  fc.constantFrom(":", "*", "?", "[", "]", "{", "}", "%", "\\", " ", "\t", "\n", "\u00A0", "\u3000", "\uFEFF", "\u2028", "%3A", "%u3000"),
+  fc.constantFrom(
+    ":",
+    "*",
+    "?",
+    "[",
+    "]",
+    "{",
+    "}",
+    "%",
+    "\\",
+    " ",
+    "\t",
+    "\n",
+    "\u00A0",
+    "\u3000",
+    "\uFEFF",
+    "\u2028",
+    "%3A",
+    "%u3000",
+  ),
   fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
-  fc.string({ unit: fc.nat({ max: 0xffff }).map((code) => String.fromCharCode(code)), minLength: 1, maxLength: 1 }),
+  fc.string({
+    unit: fc.nat({ max: 0xffff }).map((code) => String.fromCharCode(code)),
+    minLength: 1,
+    maxLength: 1,
+  }),
 );
-const hostilePart = fc.array(hostileChar, { minLength: 1, maxLength: 12 }).map((chars) => chars.join(""));
+const hostilePart = fc
+  .array(hostileChar, { minLength: 1, maxLength: 12 })
+  .map((chars) => chars.join(""));
 const area = fc.constantFrom(...KEY_AREAS);
 
 describe("escapeKeyPart / unescapeKeyPart", () => {
@@ -81,15 +106,19 @@ describe("buildKey", () => {
 
   it("property: the key has exactly 2 + parts segments and each part reads back", () => {
     fc.assert(
-      fc.property(area, fc.array(hostilePart, { minLength: 1, maxLength: 5 }), (keyArea: KeyArea, parts) => {
-        const key = buildKey("hotpath", keyArea, ...parts);
-        const segments = key.split(":");
-        expect(segments).toHaveLength(2 + parts.length);
-        expect(segments.slice(0, 2)).toEqual(["hotpath", keyArea]);
-        expect(segments.slice(2).map(unescapeKeyPart)).toEqual(parts);
-        expect(key).not.toMatch(GLOB);
-        expect(key.slice("hotpath".length)).not.toMatch(/[{}]/);
-      }),
+      fc.property(
+        area,
+        fc.array(hostilePart, { minLength: 1, maxLength: 5 }),
+        (keyArea: KeyArea, parts) => {
+          const key = buildKey("hotpath", keyArea, ...parts);
+          const segments = key.split(":");
+          expect(segments).toHaveLength(2 + parts.length);
+          expect(segments.slice(0, 2)).toEqual(["hotpath", keyArea]);
+          expect(segments.slice(2).map(unescapeKeyPart)).toEqual(parts);
+          expect(key).not.toMatch(GLOB);
+          expect(key.slice("hotpath".length)).not.toMatch(/[{}]/);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -104,14 +133,19 @@ describe("keyPattern", () => {
   it("property: the only glob characters are the wildcards asked for", () => {
     const partOrWildcard = fc.oneof(hostilePart, fc.constant(KEY_WILDCARD));
     fc.assert(
-      fc.property(area, fc.array(partOrWildcard, { minLength: 1, maxLength: 5 }), (keyArea: KeyArea, parts) => {
-        const pattern = keyPattern("hotpath", keyArea, ...parts);
-        const wildcards = parts.filter((p) => p === KEY_WILDCARD).length;
-        expect(pattern.match(GLOB) ?? []).toEqual(Array<string>(wildcards).fill("*"));
-        expect(pattern.split(":")).toHaveLength(2 + parts.length);
-        // A pattern without wildcards is exactly the key.
-        if (wildcards === 0) expect(pattern).toBe(buildKey("hotpath", keyArea, ...(parts as string[])));
-      }),
+      fc.property(
+        area,
+        fc.array(partOrWildcard, { minLength: 1, maxLength: 5 }),
+        (keyArea: KeyArea, parts) => {
+          const pattern = keyPattern("hotpath", keyArea, ...parts);
+          const wildcards = parts.filter((p) => p === KEY_WILDCARD).length;
+          expect(pattern.match(GLOB) ?? []).toEqual(Array<string>(wildcards).fill("*"));
+          expect(pattern.split(":")).toHaveLength(2 + parts.length);
+          // A pattern without wildcards is exactly the key.
+          if (wildcards === 0)
+            expect(pattern).toBe(buildKey("hotpath", keyArea, ...(parts as string[])));
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -131,7 +165,27 @@ describe("createKeyspace", () => {
   });
 
   it("lists the documented areas and cache prefixes", () => {
-    expect(KEY_AREAS).toEqual(["cache", "lock", "idem", "rl", "count", "session", "lb", "feed", "metrics"]);
-    expect(Object.values(CACHE_PREFIX)).toEqual(["user", "session", "config", "api", "model", "gen", "image", "video", "status"]);
+    expect(KEY_AREAS).toEqual([
+      "cache",
+      "lock",
+      "idem",
+      "rl",
+      "count",
+      "session",
+      "lb",
+      "feed",
+      "metrics",
+    ]);
+    expect(Object.values(CACHE_PREFIX)).toEqual([
+      "user",
+      "session",
+      "config",
+      "api",
+      "model",
+      "gen",
+      "image",
+      "video",
+      "status",
+    ]);
   });
 });

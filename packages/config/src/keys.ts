@@ -1,7 +1,17 @@
 import { ConfigError } from "./errors.ts";
 
 /** The key areas of the one key scheme `<app>:<area>:<parts…>`. */
-export const KEY_AREAS = ["cache", "lock", "idem", "rl", "count", "session", "lb", "feed", "metrics"] as const;
+export const KEY_AREAS = [
+  "cache",
+  "lock",
+  "idem",
+  "rl",
+  "count",
+  "session",
+  "lb",
+  "feed",
+  "metrics",
+] as const;
 /** One of {@link KEY_AREAS}. */
 export type KeyArea = (typeof KEY_AREAS)[number];
 
@@ -55,8 +65,10 @@ function escapeChar(ch: string): string {
 
 /** Reverses {@link escapeKeyPart}. */
 export function unescapeKeyPart(part: string): string {
-  return part.replace(/%u([0-9A-F]{4})|%([0-9A-F]{2})/g, (_, wide: string | undefined, narrow: string | undefined) =>
-    String.fromCharCode(Number.parseInt(wide ?? narrow ?? "", 16)),
+  return part.replace(
+    /%u([0-9A-F]{4})|%([0-9A-F]{2})/g,
+    (_, wide: string | undefined, narrow: string | undefined) =>
+      String.fromCharCode(Number.parseInt(wide ?? narrow ?? "", 16)),
   );
 }
 
@@ -83,8 +95,16 @@ export function buildKey(app: string, area: KeyArea, ...parts: readonly KeyPart[
  * A trailing wildcard matches any number of further segments.
  * @example keyPattern("hotpath", "cache", "user", KEY_WILDCARD) // "hotpath:cache:user:*"
  */
-export function keyPattern(app: string, area: KeyArea, ...parts: readonly (KeyPart | typeof KEY_WILDCARD)[]): string {
-  return [checkPrefix(app), area, ...parts.map((p) => (p === KEY_WILDCARD ? "*" : escapeKeyPart(p)))].join(":");
+export function keyPattern(
+  app: string,
+  area: KeyArea,
+  ...parts: readonly (KeyPart | typeof KEY_WILDCARD)[]
+): string {
+  return [
+    checkPrefix(app),
+    area,
+    ...parts.map((p) => (p === KEY_WILDCARD ? "*" : escapeKeyPart(p))),
+  ].join(":");
 }
 
 /** A key builder bound to one app prefix. */

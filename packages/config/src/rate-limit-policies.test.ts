@@ -96,7 +96,13 @@ describe("definePolicies", () => {
       search: { limit: 30, window: "10s", algorithm: "tokenBucket", refillRate: 3 },
       upload: { limit: 2, window: "1h", algorithm: "fixedWindow", failure: "closed" },
     });
-    expect(policies.search).toEqual({ limit: 30, window: "10s", algorithm: "tokenBucket", refillRate: 3, failure: "open" });
+    expect(policies.search).toEqual({
+      limit: 30,
+      window: "10s",
+      algorithm: "tokenBucket",
+      refillRate: 3,
+      failure: "open",
+    });
     expect(policies.upload.failure).toBe("closed");
   });
 
@@ -107,15 +113,28 @@ describe("definePolicies", () => {
         a: { limit: 0, window: "1s", algorithm: "fixedWindow" },
         b: { limit: 1, window: "soon", algorithm: "fixedWindow" },
         c: { limit: 1, window: "1s", algorithm: "leakyBucket" } as unknown as RateLimitPolicyInput,
-        d: { limit: 1.5, window: "1s", algorithm: "slidingWindow", failure: "maybe" } as unknown as RateLimitPolicyInput,
-        e: { limit: 1, window: "1s", algorithm: "fixedWindow", extra: true } as unknown as RateLimitPolicyInput,
+        d: {
+          limit: 1.5,
+          window: "1s",
+          algorithm: "slidingWindow",
+          failure: "maybe",
+        } as unknown as RateLimitPolicyInput,
+        e: {
+          limit: 1,
+          window: "1s",
+          algorithm: "fixedWindow",
+          extra: true,
+        } as unknown as RateLimitPolicyInput,
       }),
     );
     expect(error.code).toBe("CONFIG_INVALID_POLICY");
     const fields = error.issues.map((issue) => issue.field);
-    expect(fields).toEqual(expect.arrayContaining(["a.limit", "b.window", "c.algorithm", "d.limit", "d.failure", "e"]));
+    expect(fields).toEqual(
+      expect.arrayContaining(["a.limit", "b.window", "c.algorithm", "d.limit", "d.failure", "e"]),
+    );
     expect(fields).not.toContain("good");
-    for (const field of ["a.limit", "b.window", "c.algorithm", "d.failure"]) expect(error.message).toContain(field);
+    for (const field of ["a.limit", "b.window", "c.algorithm", "d.failure"])
+      expect(error.message).toContain(field);
     expect(error.message).toContain('expected a duration such as "10s"');
     expect(error.message).not.toMatch(/ZodError|"code":|at .*node_modules/);
     expect(error.cause).toBeUndefined();
@@ -137,13 +156,24 @@ describe("parseLimit", () => {
     expect(parseDurationMs(parsed.window)).toBeGreaterThan(0);
   });
 
-  it.each(["", "5", "per 1h", "5 per", "0/1m", "-1/1m", "1.5/1m", "5 per 1y", "5 each 1h", "5//1m", "abc", "99999999999999999999/1m", "5 per 0s"])(
-    "rejects %j with a message naming it and the expected form",
-    (text) => {
-      const error = configErrorOf(() => parseLimit(text));
-      expect(error.code).toBe("CONFIG_INVALID_POLICY");
-      expect(error.message).toContain(`"${text}"`);
-      expect(error.message).toMatch(/per|positive/);
-    },
-  );
+  it.each([
+    "",
+    "5",
+    "per 1h",
+    "5 per",
+    "0/1m",
+    "-1/1m",
+    "1.5/1m",
+    "5 per 1y",
+    "5 each 1h",
+    "5//1m",
+    "abc",
+    "99999999999999999999/1m",
+    "5 per 0s",
+  ])("rejects %j with a message naming it and the expected form", (text) => {
+    const error = configErrorOf(() => parseLimit(text));
+    expect(error.code).toBe("CONFIG_INVALID_POLICY");
+    expect(error.message).toContain(`"${text}"`);
+    expect(error.message).toMatch(/per|positive/);
+  });
 });

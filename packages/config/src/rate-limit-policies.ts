@@ -3,7 +3,12 @@ import { ConfigError } from "./errors.ts";
 import { isDuration, parseDurationMs, type Duration } from "./ttl.ts";
 
 /** The algorithms a policy can use (those of `@upstash/ratelimit`). */
-export const RATE_LIMIT_ALGORITHMS = ["fixedWindow", "slidingWindow", "tokenBucket", "cachedFixedWindow"] as const;
+export const RATE_LIMIT_ALGORITHMS = [
+  "fixedWindow",
+  "slidingWindow",
+  "tokenBucket",
+  "cachedFixedWindow",
+] as const;
 /** One of {@link RATE_LIMIT_ALGORITHMS}. */
 export type RateLimitAlgorithm = (typeof RATE_LIMIT_ALGORITHMS)[number];
 
@@ -93,7 +98,9 @@ export type Plan = keyof typeof PLANS;
 /** Resolves a route bucket (e.g. `"tips:quick"`) to its tier name and policy. */
 export function resolveBucket(bucket: string): { tier: RateLimitTier; policy: RateLimitPolicy } {
   // Own entries only: a bucket named "__proto__" or "toString" must not reach Object.prototype.
-  const tier = Object.hasOwn(BUCKET_MAP, bucket) ? (BUCKET_MAP[bucket] ?? DEFAULT_TIER) : DEFAULT_TIER;
+  const tier = Object.hasOwn(BUCKET_MAP, bucket)
+    ? (BUCKET_MAP[bucket] ?? DEFAULT_TIER)
+    : DEFAULT_TIER;
   return { tier, policy: RATE_LIMIT_TIERS[tier] };
 }
 
@@ -116,9 +123,13 @@ export function parseLimit(text: string): { limit: number; window: Duration } {
   try {
     parseDurationMs(window);
   } catch (error) {
-    throw new ConfigError("CONFIG_INVALID_POLICY", `Invalid limit "${text}": the window "${window}" must be positive.`, {
-      cause: error,
-    });
+    throw new ConfigError(
+      "CONFIG_INVALID_POLICY",
+      `Invalid limit "${text}": the window "${window}" must be positive.`,
+      {
+        cause: error,
+      },
+    );
   }
   return { limit, window };
 }

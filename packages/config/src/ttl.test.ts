@@ -49,18 +49,29 @@ describe("parseDurationMs", () => {
     expect(isDuration(text)).toBe(true);
   });
 
-  it.each(["", "10", "s", "10x", "-5s", "1y", "5 minutes", "5  m", "1e3s", "0s", "0ms", "0.0m", "five s"])(
-    "rejects %j with CONFIG_INVALID_DURATION naming the input",
-    (text) => {
-      expect(() => parseDurationMs(text)).toThrow(ConfigError);
-      try {
-        parseDurationMs(text);
-      } catch (error) {
-        expect((error as ConfigError).code).toBe("CONFIG_INVALID_DURATION");
-        expect((error as ConfigError).message).toContain(`"${text}"`);
-      }
-    },
-  );
+  it.each([
+    "",
+    "10",
+    "s",
+    "10x",
+    "-5s",
+    "1y",
+    "5 minutes",
+    "5  m",
+    "1e3s",
+    "0s",
+    "0ms",
+    "0.0m",
+    "five s",
+  ])("rejects %j with CONFIG_INVALID_DURATION naming the input", (text) => {
+    expect(() => parseDurationMs(text)).toThrow(ConfigError);
+    try {
+      parseDurationMs(text);
+    } catch (error) {
+      expect((error as ConfigError).code).toBe("CONFIG_INVALID_DURATION");
+      expect((error as ConfigError).message).toContain(`"${text}"`);
+    }
+  });
 
   it("rejects malformed strings in isDuration too", () => {
     expect(isDuration("10x")).toBe(false);

@@ -42,7 +42,10 @@ export function parseDurationMs(value: string): number {
   }
   const ms = Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
   if (!Number.isFinite(ms) || ms <= 0) {
-    throw new ConfigError("CONFIG_INVALID_DURATION", `Invalid duration "${value}": it must be positive.`);
+    throw new ConfigError(
+      "CONFIG_INVALID_DURATION",
+      `Invalid duration "${value}": it must be positive.`,
+    );
   }
   return ms;
 }

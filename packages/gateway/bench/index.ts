@@ -34,9 +34,13 @@ interface GatewayProcess {
 async function startGatewayProcess(redisUrl: string): Promise<GatewayProcess> {
   const token = randomBytes(24).toString("base64url");
   const bin = fileURLToPath(new URL("../bin/hotpath-gateway.mjs", import.meta.url));
-  const child = spawn(process.execPath, [bin, "--redis", redisUrl, "--port", "0", "--token", token], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, "--redis", redisUrl, "--port", "0", "--token", token],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error("gateway did not start within 20 s")), 20_000);
@@ -63,7 +67,8 @@ function cpuSeconds(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
-const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+const CLOCK_TICKS =
+  Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
 async function commandCalls(redis: IORedis): Promise<number> {
   const info = await redis.info("commandstats");
@@ -96,12 +101,25 @@ async function row(
   const cpuAfter = cpuSeconds(gatewayPid);
   const after = await commandCalls(admin);
   const gatewayMicrosPerRequest =
-    cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / m.totalCalls;
-  return { label, m, commandsPerOp: (after - before) / (m.totalCalls * opsPerCall), gatewayMicrosPerRequest };
+    cpuBefore === undefined || cpuAfter === undefined
+      ? undefined
+      : ((cpuAfter - cpuBefore) * 1e6) / m.totalCalls;
+  return {
+    label,
+    m,
+    commandsPerOp: (after - before) / (m.totalCalls * opsPerCall),
+    gatewayMicrosPerRequest,
+  };
 }
 
 /** autocannon against the gateway with the SDK's exact headers and body. */
-async function cannon(name: string, url: string, token: string, body: string, connections: number): Promise<Measurement> {
+async function cannon(
+  name: string,
+  url: string,
+  token: string,
+  body: string,
+  connections: number,
+): Promise<Measurement> {
   const options = {
     url,
     method: "POST",
@@ -119,7 +137,8 @@ async function cannon(name: string, url: string, token: string, body: string, co
   const cpuBefore = process.cpuUsage();
   const result = await autocannon({ ...options, duration: DURATION_MS / 1000 });
   const cpu = process.cpuUsage(cpuBefore);
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   const opsPerCall = body.startsWith("[[") ? PIPELINE : 1;
   const seconds = DURATION_MS / 1000;
   const measurement: Measurement = {
@@ -138,20 +157,36 @@ async function cannon(name: string, url: string, token: string, body: string, co
 
 function redisBenchmark(url: string, pipeline: number): string {
   const { hostname, port } = new URL(url);
-  const args = ["-h", hostname, "-p", port || "6379", "-q", "-t", "get,set", "-n", "100000", "-P", String(pipeline)];
+  const args = [
+    "-h",
+    hostname,
+    "-p",
+    port || "6379",
+    "-q",
+    "-t",
+    "get,set",
+    "-n",
+    "100000",
+    "-P",
+    String(pipeline),
+  ];
   const result = spawnSync("redis-benchmark", args, { encoding: "utf8", timeout: 60_000 });
   if (result.error) return `redis-benchmark not available (${result.error.message})`;
   const figures = [...result.stdout.matchAll(/(GET|SET): ([\d.]+) requests per second/g)].map(
     ([, name, rps]) => `${name} ${fmt(Number(rps))}/s`,
   );
-  return figures.length > 0 ? figures.join(", ") : `no figures (${result.stderr.trim() || result.stdout.trim()})`;
+  return figures.length > 0
+    ? figures.join(", ")
+    : `no figures (${result.stderr.trim() || result.stdout.trim()})`;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
 function pipelineCommands(i: number, key: (i: number) => string): string[][] {
-  return Array.from({ length: PIPELINE }, (_, j) => (j % 2 === 0 ? ["get", key(i * PIPELINE + j)] : ["set", key(i * PIPELINE + j), VALUE]));
+  return Array.from({ length: PIPELINE }, (_, j) =>
+    j % 2 === 0 ? ["get", key(i * PIPELINE + j)] : ["set", key(i * PIPELINE + j), VALUE],
+  );
 }
 
 /**
@@ -163,7 +198,9 @@ async function benchRedis(): Promise<{ url: string; server?: RedisServerHandle; 
     const server = await startRedisServer();
     return { url: server.url, server, own: true };
   } catch (error) {
-    log(`no own redis-server (${error instanceof Error ? error.message : String(error)}), using the test Redis`);
+    log(
+      `no own redis-server (${error instanceof Error ? error.message : String(error)}), using the test Redis`,
+    );
     return { ...(await resolveTestRedis()), own: false };
   }
 }
@@ -176,28 +213,71 @@ async function main(): Promise<void> {
   log(`gateway ${gateway.url} (pid ${String(pid)})`);
   const admin = new IORedis(redis.url);
   const raw = new IORedis(redis.url, { enableAutoPipelining: false });
-  const sdk = new UpstashRedis({ url: gateway.url, token: gateway.token, enableAutoPipelining: false, enableTelemetry: false });
+  const sdk = new UpstashRedis({
+    url: gateway.url,
+    token: gateway.token,
+    enableAutoPipelining: false,
+    enableTelemetry: false,
+  });
   const prefix = `bench:gateway:${randomBytes(4).toString("hex")}`;
   const keys = Array.from({ length: 1024 }, (_, i) => `${prefix}:${i}`);
   const key = (i: number) => keys[i % keys.length] as string;
   await raw.mset(...keys.flatMap((k) => [k, VALUE]));
 
-  const single = { concurrency: CONCURRENCY, durationMs: DURATION_MS, warmupMs: WARMUP_MS, opsPerCall: 1 };
-  const piped = { concurrency: PIPELINE_CONCURRENCY, durationMs: DURATION_MS, warmupMs: WARMUP_MS, opsPerCall: PIPELINE };
+  const single = {
+    concurrency: CONCURRENCY,
+    durationMs: DURATION_MS,
+    warmupMs: WARMUP_MS,
+    opsPerCall: 1,
+  };
+  const piped = {
+    concurrency: PIPELINE_CONCURRENCY,
+    durationMs: DURATION_MS,
+    warmupMs: WARMUP_MS,
+    opsPerCall: PIPELINE,
+  };
   const rows: Row[] = [];
   try {
-    rows.push(await row("(a) ioredis GET", admin, undefined, 1, () => measure("ioredis GET", single, (i) => raw.get(key(i)))));
-    rows.push(await row("(c) SDK → gateway GET", admin, pid, 1, () => measure("SDK GET", single, (i) => sdk.get(key(i)))));
     rows.push(
-      await row("(c') autocannon → gateway GET", admin, pid, 1, () =>
-        cannon("autocannon GET", gateway.url, gateway.token, JSON.stringify(["get", key(7)]), CONCURRENCY),
+      await row("(a) ioredis GET", admin, undefined, 1, () =>
+        measure("ioredis GET", single, (i) => raw.get(key(i))),
       ),
     );
-    rows.push(await row("(a) ioredis SET", admin, undefined, 1, () => measure("ioredis SET", single, (i) => raw.set(key(i), VALUE))));
-    rows.push(await row("(c) SDK → gateway SET", admin, pid, 1, () => measure("SDK SET", single, (i) => sdk.set(key(i), VALUE))));
+    rows.push(
+      await row("(c) SDK → gateway GET", admin, pid, 1, () =>
+        measure("SDK GET", single, (i) => sdk.get(key(i))),
+      ),
+    );
+    rows.push(
+      await row("(c') autocannon → gateway GET", admin, pid, 1, () =>
+        cannon(
+          "autocannon GET",
+          gateway.url,
+          gateway.token,
+          JSON.stringify(["get", key(7)]),
+          CONCURRENCY,
+        ),
+      ),
+    );
+    rows.push(
+      await row("(a) ioredis SET", admin, undefined, 1, () =>
+        measure("ioredis SET", single, (i) => raw.set(key(i), VALUE)),
+      ),
+    );
+    rows.push(
+      await row("(c) SDK → gateway SET", admin, pid, 1, () =>
+        measure("SDK SET", single, (i) => sdk.set(key(i), VALUE)),
+      ),
+    );
     rows.push(
       await row("(c') autocannon → gateway SET", admin, pid, 1, () =>
-        cannon("autocannon SET", gateway.url, gateway.token, JSON.stringify(["set", key(7), VALUE]), CONCURRENCY),
+        cannon(
+          "autocannon SET",
+          gateway.url,
+          gateway.token,
+          JSON.stringify(["set", key(7), VALUE]),
+          CONCURRENCY,
+        ),
       ),
     );
     rows.push(
@@ -223,7 +303,13 @@ async function main(): Promise<void> {
     );
     rows.push(
       await row(`(c') autocannon → gateway ${PIPELINE}-cmd pipeline`, admin, pid, PIPELINE, () =>
-        cannon("autocannon pipeline", `${gateway.url}/pipeline`, gateway.token, JSON.stringify(pipelineCommands(3, key)), PIPELINE_CONCURRENCY),
+        cannon(
+          "autocannon pipeline",
+          `${gateway.url}/pipeline`,
+          gateway.token,
+          JSON.stringify(pipelineCommands(3, key)),
+          PIPELINE_CONCURRENCY,
+        ),
       ),
     );
   } finally {
@@ -238,12 +324,18 @@ async function main(): Promise<void> {
   await redis.server?.stop();
 
   const byLabel = (prefixText: string) => rows.find((r) => r.label.startsWith(prefixText));
-  const peerOf = (r: Row) => (r.label.startsWith("(a)") ? undefined : byLabel(`(a) ioredis ${r.label.split("gateway ")[1] ?? ""}`));
+  const peerOf = (r: Row) =>
+    r.label.startsWith("(a)")
+      ? undefined
+      : byLabel(`(a) ioredis ${r.label.split("gateway ")[1] ?? ""}`);
   const capacity = (r: Row) =>
-    r.gatewayMicrosPerRequest === undefined || r.gatewayMicrosPerRequest <= 0 ? undefined : (1e6 / r.gatewayMicrosPerRequest) * (r.m.opsPerSecond / r.m.callsPerSecond);
+    r.gatewayMicrosPerRequest === undefined || r.gatewayMicrosPerRequest <= 0
+      ? undefined
+      : (1e6 / r.gatewayMicrosPerRequest) * (r.m.opsPerSecond / r.m.callsPerSecond);
   const lines = rows.map((r) => {
     const peer = peerOf(r);
-    const gatewayCpu = r.gatewayMicrosPerRequest === undefined ? "–" : fmt(r.gatewayMicrosPerRequest);
+    const gatewayCpu =
+      r.gatewayMicrosPerRequest === undefined ? "–" : fmt(r.gatewayMicrosPerRequest);
     const perCore = capacity(r);
     const ratio = peer ? (r.m.opsPerSecond / peer.m.opsPerSecond).toFixed(2) : "1";
     return `| ${r.label} | ${fmt(r.m.opsPerSecond)} | ${fmt(r.m.callsPerSecond)} | ${ms(r.m.p50)} | ${ms(r.m.p99)} | ${r.commandsPerOp.toFixed(2)} | ${fmt(r.m.clientMicrosPerCall)} | ${gatewayCpu} | ${perCore === undefined ? "–" : fmt(perCore)} | ${ratio} |`;
@@ -273,6 +365,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[bench gateway] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `[bench gateway] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

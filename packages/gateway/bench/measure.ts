@@ -68,6 +68,8 @@ export async function measure(
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
   };
-  process.stderr.write(`[bench gateway] ${name}: ${Math.round(measurement.opsPerSecond)} ops/s p50 ${measurement.p50.toFixed(2)} ms\n`);
+  process.stderr.write(
+    `[bench gateway] ${name}: ${Math.round(measurement.opsPerSecond)} ops/s p50 ${measurement.p50.toFixed(2)} ms\n`,
+  );
   return measurement;
 }

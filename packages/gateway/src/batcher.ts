@@ -53,9 +53,13 @@ export class CommandBatcher {
         }
       },
       (error: unknown) => {
-        if (error instanceof RedisClientError && (error.code === "REDIS_BAD_COMMAND" || error.code === "REDIS_COMMAND_REJECTED")) {
+        if (
+          error instanceof RedisClientError &&
+          (error.code === "REDIS_BAD_COMMAND" || error.code === "REDIS_COMMAND_REJECTED")
+        ) {
           // Refused before anything was sent: run each request on its own so only the bad one fails.
-          for (const pending of batch) runPipeline(this.#executor, pending.commands).then(pending.resolve, pending.reject);
+          for (const pending of batch)
+            runPipeline(this.#executor, pending.commands).then(pending.resolve, pending.reject);
           return;
         }
         for (const pending of batch) pending.reject(error);

@@ -49,7 +49,10 @@ export type CliCommand = { kind: "help" } | { kind: "start"; options: GatewayOpt
  * the environment. Option checks themselves happen in {@link startGateway}.
  * @throws GatewayError GATEWAY_CONFIG naming the flag at fault.
  */
-export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
+export function parseCliArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliCommand {
   let values: Record<string, unknown>;
   try {
     values = parseArgs({
@@ -68,7 +71,9 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
       allowPositionals: false,
     }).values;
   } catch (error) {
-    throw new GatewayError("GATEWAY_CONFIG", `${(error as Error).message}\n\n${CLI_USAGE}`, { cause: error });
+    throw new GatewayError("GATEWAY_CONFIG", `${(error as Error).message}\n\n${CLI_USAGE}`, {
+      cause: error,
+    });
   }
   const parsed = cliSchema.safeParse({
     ...values,
@@ -79,12 +84,19 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  - ${issue.message}`);
-    throw new GatewayError("GATEWAY_CONFIG", `Invalid arguments:\n${lines.join("\n")}\n\n${CLI_USAGE}`, { cause: parsed.error });
+    throw new GatewayError(
+      "GATEWAY_CONFIG",
+      `Invalid arguments:\n${lines.join("\n")}\n\n${CLI_USAGE}`,
+      { cause: parsed.error },
+    );
   }
   const flags = parsed.data;
   if (flags.help) return { kind: "help" };
   if (flags.redis === undefined && flags["token-map"] === undefined) {
-    throw new GatewayError("GATEWAY_CONFIG", `Missing --redis (or REDIS_URL, or --token-map)\n\n${CLI_USAGE}`);
+    throw new GatewayError(
+      "GATEWAY_CONFIG",
+      `Missing --redis (or REDIS_URL, or --token-map)\n\n${CLI_USAGE}`,
+    );
   }
   const tokens: Record<string, string> = {};
   for (const entry of flags["token-map"] ?? []) {

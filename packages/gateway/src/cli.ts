@@ -36,6 +36,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`hotpath-gateway: ${error instanceof GatewayError ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `hotpath-gateway: ${error instanceof GatewayError ? error.message : String(error)}\n`,
+  );
   process.exit(error instanceof GatewayError ? 2 : 1);
 });

@@ -33,7 +33,8 @@ export interface RunningGateway {
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const resolved = parseGatewayOptions(options);
-  const explicitToken = resolved.token !== undefined || Object.keys(resolved.tokens ?? {}).length > 0;
+  const explicitToken =
+    resolved.token !== undefined || Object.keys(resolved.tokens ?? {}).length > 0;
   if (!explicitToken && !isLoopbackHost(resolved.host)) {
     throw new GatewayError(
       "GATEWAY_CONFIG",
@@ -49,7 +50,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   for (const [token, url] of Object.entries(resolved.tokens ?? {})) {
     if (tokenMap.has(token) && tokenMap.get(token) !== url) {
-      throw new GatewayError("GATEWAY_CONFIG", "Invalid gateway options:\n  - tokens: a token is mapped to two different Redis URLs");
+      throw new GatewayError(
+        "GATEWAY_CONFIG",
+        "Invalid gateway options:\n  - tokens: a token is mapped to two different Redis URLs",
+      );
     }
     tokenMap.set(token, url);
     defaultToken ??= token;
@@ -71,7 +75,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   );
   server.on("clientError", (_error, socket) => {
     if (socket.writable) {
-      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 38\r\n\r\n{"error":"ERR malformed HTTP request"}');
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 38\r\n\r\n{"error":"ERR malformed HTTP request"}',
+      );
     } else socket.destroy();
   });
 
@@ -80,12 +86,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await listen(server, resolved.port, resolved.host);
   } catch (error) {
     await targets.close();
-    throw new GatewayError("GATEWAY_LISTEN", `Cannot listen on ${resolved.host}:${resolved.port}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new GatewayError(
+      "GATEWAY_LISTEN",
+      `Cannot listen on ${resolved.host}:${resolved.port}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const { port } = server.address() as AddressInfo;
-  const urlHost = resolved.host === "0.0.0.0" || resolved.host === "::" ? "127.0.0.1" : resolved.host;
+  const urlHost =
+    resolved.host === "0.0.0.0" || resolved.host === "::" ? "127.0.0.1" : resolved.host;
   const url = `http://${urlHost.includes(":") ? `[${urlHost}]` : urlHost}:${port}`;
 
   let closing: Promise<void> | undefined;

@@ -60,7 +60,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.once("end", () => {
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+      resolve(
+        chunks.length === 1
+          ? (chunks[0] as Buffer).toString("utf8")
+          : Buffer.concat(chunks).toString("utf8"),
+      );
     });
     req.once("error", reject);
   });
@@ -70,7 +74,10 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new HttpError(400, `ERR the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new HttpError(
+      400,
+      `ERR the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -79,7 +86,9 @@ function parseJson(text: string): unknown {
  * JSON parsing, the three command endpoints and the SSE endpoints. Every answer is JSON
  * (or an SSE stream), including every error.
  */
-export function createRequestHandler(context: HandlerContext): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestHandler(
+  context: HandlerContext,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     context.track(1);
     res.once("close", () => context.track(-1));
@@ -100,13 +109,26 @@ export function createRequestHandler(context: HandlerContext): (req: IncomingMes
   };
 }
 
-async function handle(context: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  context: HandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const rawUrl = req.url ?? "/";
   const queryAt = rawUrl.indexOf("?");
   const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
   const endpoint = endpointOf(path);
-  if (endpoint === undefined) throw new HttpError(404, `ERR unknown endpoint ${path}: use POST /, /pipeline, /multi-exec, /subscribe/<channel> or /psubscribe/<pattern>`);
-  if (req.method !== "POST") throw new HttpError(405, `ERR method ${req.method ?? "?"} is not allowed: use POST`, ALLOW_POST);
+  if (endpoint === undefined)
+    throw new HttpError(
+      404,
+      `ERR unknown endpoint ${path}: use POST /, /pipeline, /multi-exec, /subscribe/<channel> or /psubscribe/<pattern>`,
+    );
+  if (req.method !== "POST")
+    throw new HttpError(
+      405,
+      `ERR method ${req.method ?? "?"} is not allowed: use POST`,
+      ALLOW_POST,
+    );
 
   const token = bearerToken(req.headers.authorization);
   const target = token === undefined ? undefined : context.targets.resolve(token);
@@ -151,10 +173,18 @@ async function execute(
       return;
     }
     case "pipeline":
-      sendJson(res, 200, itemsBody(await batcher.run(emulateUpstashOnlyAll(asCommandList(body))), base64));
+      sendJson(
+        res,
+        200,
+        itemsBody(await batcher.run(emulateUpstashOnlyAll(asCommandList(body))), base64),
+      );
       return;
     case "multi-exec":
-      sendJson(res, 200, itemsBody(await runMultiExec(executor, emulateUpstashOnlyAll(asCommandList(body))), base64));
+      sendJson(
+        res,
+        200,
+        itemsBody(await runMultiExec(executor, emulateUpstashOnlyAll(asCommandList(body))), base64),
+      );
       return;
   }
 }

@@ -26,7 +26,11 @@ export const gatewayOptionsSchema = z
     /** Address to bind. @default "127.0.0.1" */
     host: z.string().min(1, { message: "must not be empty" }).default("127.0.0.1"),
     /** Largest accepted request body in bytes (413 above). @default 10 MiB */
-    maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024),
     /** Per-command Redis timeout in ms. @default 5000 */
     commandTimeoutMs: z.number().int().positive().default(5000),
     /** How long start waits for Redis to answer before listening anyway (503 until it does), in ms. @default 3000 */
@@ -35,10 +39,15 @@ export const gatewayOptionsSchema = z
     closeTimeoutMs: z.number().int().min(0).default(5000),
   })
   .strict()
-  .refine((value) => value.redisUrl !== undefined || (value.tokens !== undefined && Object.keys(value.tokens).length > 0), {
-    message: "give redisUrl, or tokens mapping at least one token to a Redis URL",
-    path: ["redisUrl"],
-  })
+  .refine(
+    (value) =>
+      value.redisUrl !== undefined ||
+      (value.tokens !== undefined && Object.keys(value.tokens).length > 0),
+    {
+      message: "give redisUrl, or tokens mapping at least one token to a Redis URL",
+      path: ["redisUrl"],
+    },
+  )
   .refine((value) => value.token === undefined || value.redisUrl !== undefined, {
     message: "token needs redisUrl (the Redis it grants access to)",
     path: ["token"],
@@ -56,12 +65,21 @@ export type ResolvedGatewayOptions = z.output<typeof gatewayOptionsSchema>;
 export function parseGatewayOptions(input: unknown): ResolvedGatewayOptions {
   const result = gatewayOptionsSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  - ${issue.path.map(String).join(".") || "(options)"}: ${issue.message}`);
-  throw new GatewayError("GATEWAY_CONFIG", `Invalid gateway options:\n${lines.join("\n")}`, { cause: result.error });
+  const lines = result.error.issues.map(
+    (issue) => `  - ${issue.path.map(String).join(".") || "(options)"}: ${issue.message}`,
+  );
+  throw new GatewayError("GATEWAY_CONFIG", `Invalid gateway options:\n${lines.join("\n")}`, {
+    cause: result.error,
+  });
 }
 
 /** True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost). */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare) || bare === "::ffff:127.0.0.1";
+  return (
+    bare === "localhost" ||
+    bare === "::1" ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    bare === "::ffff:127.0.0.1"
+  );
 }

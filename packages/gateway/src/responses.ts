@@ -1,7 +1,13 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { RedisClientError, isRedisReplyError, replyToJson, type ItemReply, type RawReply } from "@hotpath/redis";
+import {
+  RedisClientError,
+  isRedisReplyError,
+  replyToJson,
+  type ItemReply,
+  type RawReply,
+} from "@hotpath/redis";
 
 const syncPrefix = randomBytes(6).toString("hex");
 let syncCounter = 0;
@@ -28,7 +34,12 @@ export class HttpError extends Error {
 }
 
 /** Writes a JSON body with the headers every gateway answer carries. */
-export function sendJson(res: ServerResponse, status: number, body: string, extra?: Readonly<Record<string, string>>): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  extra?: Readonly<Record<string, string>>,
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     "content-type": "application/json",
@@ -55,7 +66,8 @@ export function itemsBody(items: readonly ItemReply[], base64: boolean): string 
   for (let index = 0; index < items.length; index += 1) {
     const item = items[index] as ItemReply;
     if (index > 0) body += ",";
-    body += item instanceof Error ? errorBody(item.message) : `{"result":${replyToJson(item, base64)}}`;
+    body +=
+      item instanceof Error ? errorBody(item.message) : `{"result":${replyToJson(item, base64)}}`;
   }
   return `${body}]`;
 }
@@ -64,8 +76,13 @@ export function itemsBody(items: readonly ItemReply[], base64: boolean): string 
  * HTTP status and message for an error thrown while serving a request: 400 for what the
  * client sent or Redis refused, 503/504 when Redis is unreachable or slow, 500 otherwise.
  */
-export function statusOf(error: unknown): { status: number; message: string; headers?: Readonly<Record<string, string>> } {
-  if (error instanceof HttpError) return { status: error.status, message: error.message, headers: error.headers };
+export function statusOf(error: unknown): {
+  status: number;
+  message: string;
+  headers?: Readonly<Record<string, string>>;
+} {
+  if (error instanceof HttpError)
+    return { status: error.status, message: error.message, headers: error.headers };
   if (isRedisReplyError(error)) return { status: 400, message: error.message };
   if (error instanceof RedisClientError) {
     switch (error.code) {

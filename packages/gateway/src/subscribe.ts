@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { formatPubSubEvent, type CommandExecutor, type PubSubEvent, type Subscription } from "@hotpath/redis";
+import {
+  formatPubSubEvent,
+  type CommandExecutor,
+  type PubSubEvent,
+  type Subscription,
+} from "@hotpath/redis";
 import { HttpError, nextSyncToken } from "./responses.ts";
 
 /** Interval of the SSE keep-alive comment, in ms. */
@@ -51,8 +56,16 @@ export async function serveSubscription(
   target: string,
   registry: SubscriptionRegistry,
 ): Promise<void> {
-  if (target === "") throw new HttpError(400, `ERR /${kind}/ needs a ${kind === "subscribe" ? "channel" : "pattern"}`);
-  if (target.includes(",")) throw new HttpError(400, `ERR the ${kind === "subscribe" ? "channel" : "pattern"} must not contain ","`);
+  if (target === "")
+    throw new HttpError(
+      400,
+      `ERR /${kind}/ needs a ${kind === "subscribe" ? "channel" : "pattern"}`,
+    );
+  if (target.includes(","))
+    throw new HttpError(
+      400,
+      `ERR the ${kind === "subscribe" ? "channel" : "pattern"} must not contain ","`,
+    );
   // The body ([]) is not needed; drain it so the request completes.
   req.resume();
 

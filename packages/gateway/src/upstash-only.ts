@@ -37,6 +37,7 @@ export function emulateUpstashOnly(command: unknown[]): unknown[] {
 
 /** Applies {@link emulateUpstashOnly} to every command of a pipeline or transaction. */
 export function emulateUpstashOnlyAll(commands: unknown[][]): unknown[][] {
-  for (let i = 0; i < commands.length; i += 1) commands[i] = emulateUpstashOnly(commands[i] as unknown[]);
+  for (let i = 0; i < commands.length; i += 1)
+    commands[i] = emulateUpstashOnly(commands[i] as unknown[]);
   return commands;
 }

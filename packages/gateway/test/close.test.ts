@@ -29,11 +29,15 @@ describe("graceful close", () => {
     let sent!: () => void;
     const written = new Promise<void>((resolve) => (sent = resolve));
     const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(gateway.url, { method: "POST", headers: { authorization: `Bearer ${gateway.token}` } }, (res) => {
-        let body = "";
-        res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        gateway.url,
+        { method: "POST", headers: { authorization: `Bearer ${gateway.token}` } },
+        (res) => {
+          let body = "";
+          res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on("error", reject);
       req.on("finish", sent);
       req.end(JSON.stringify(["eval", SLOW_SCRIPT, 0, 400]));

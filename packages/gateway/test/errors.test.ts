@@ -13,7 +13,10 @@ describe("authentication", () => {
       await post("/", ["ping"], { token: null }),
       await post("/", ["ping"], { token: "wrong-token-123" }),
       await post("/pipeline", [["ping"]], { token: "wrong-token-123" }),
-      await post("/", ["ping"], { token: null, headers: { authorization: `Basic ${testTargets().gatewayToken}` } }),
+      await post("/", ["ping"], {
+        token: null,
+        headers: { authorization: `Basic ${testTargets().gatewayToken}` },
+      }),
     ]) {
       expect(answer.status).toBe(401);
       expect(answer.json).toEqual({ error: "Unauthorized" });
@@ -32,9 +35,15 @@ describe("authentication", () => {
       const db3 = { url: gateway.url, token: "token-db-three-123" };
       expect((await post("/", ["set", key, "zero"], db0)).status).toBe(200);
       expect((await post("/", ["set", key, "three"], db3)).status).toBe(200);
-      expect((await post("/", ["get", key], { ...db0, base64: false })).json).toEqual({ result: "zero" });
-      expect((await post("/", ["get", key], { ...db3, base64: false })).json).toEqual({ result: "three" });
-      expect((await post("/", ["get", key], { ...db0, token: "token-db-one-12345" })).status).toBe(401);
+      expect((await post("/", ["get", key], { ...db0, base64: false })).json).toEqual({
+        result: "zero",
+      });
+      expect((await post("/", ["get", key], { ...db3, base64: false })).json).toEqual({
+        result: "three",
+      });
+      expect((await post("/", ["get", key], { ...db0, token: "token-db-one-12345" })).status).toBe(
+        401,
+      );
       await post("/", ["del", key], db0);
       await post("/", ["del", key], db3);
     } finally {
@@ -49,11 +58,21 @@ describe("request errors are JSON with the documented status", () => {
     ["a non-array body", "/", '{"command":"get"}', /must be a JSON array/],
     ["an empty command", "/", "[]", /non-empty JSON array/],
     ["an empty command name", "/", '[""]', /name must not be empty/],
-    ["a nested array argument", "/", '["set","k",["v"]]', /argument 2 must be a string, a finite number or a boolean \(got object\)/],
+    [
+      "a nested array argument",
+      "/",
+      '["set","k",["v"]]',
+      /argument 2 must be a string, a finite number or a boolean \(got object\)/,
+    ],
     ["an object argument", "/", '["set","k",{"a":1}]', /argument 2/],
     ["a null argument", "/", '["set","k",null]', /\(got null\)/],
     ["an empty pipeline", "/pipeline", "[]", /pipeline is empty/],
-    ["a pipeline item that is not an array", "/pipeline", '[["ping"],"get"]', /pipeline item 1 must be a JSON array/],
+    [
+      "a pipeline item that is not an array",
+      "/pipeline",
+      '[["ping"],"get"]',
+      /pipeline item 1 must be a JSON array/,
+    ],
     ["a pipeline body that is not an array", "/pipeline", '{"a":1}', /array of commands/],
     ["an empty transaction", "/multi-exec", "[]", /empty/],
   ])("400 for %s", async (_label, path, body, message) => {
@@ -65,7 +84,9 @@ describe("request errors are JSON with the documented status", () => {
   it("404 for an unknown path", async () => {
     const answer = await post("/get/key", ["get", "k"]);
     expect(answer.status).toBe(404);
-    expect(answer.json).toEqual({ error: expect.stringMatching(/unknown endpoint \/get\/key/) as unknown });
+    expect(answer.json).toEqual({
+      error: expect.stringMatching(/unknown endpoint \/get\/key/) as unknown,
+    });
   });
 
   it("405 for a method other than POST", async () => {
@@ -82,10 +103,19 @@ describe("request errors are JSON with the documented status", () => {
     await post("/", ["set", key, "v"]);
     const answer = await post("/", ["lpush", key, "x"]);
     expect(answer.status).toBe(400);
-    expect(answer.json).toEqual({ error: expect.stringMatching(/^WRONGTYPE Operation against a key holding the wrong kind of value/) as unknown });
+    expect(answer.json).toEqual({
+      error: expect.stringMatching(
+        /^WRONGTYPE Operation against a key holding the wrong kind of value/,
+      ) as unknown,
+    });
 
     const { gatewayUrl, gatewayToken } = testTargets();
-    const sdk = new Redis({ url: gatewayUrl, token: gatewayToken, enableAutoPipelining: false, enableTelemetry: false });
+    const sdk = new Redis({
+      url: gatewayUrl,
+      token: gatewayToken,
+      enableAutoPipelining: false,
+      enableTelemetry: false,
+    });
     const failure = await sdk.lpush(key, "x").catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(errors.UpstashError);
     expect((failure as Error).message).toBe(
@@ -117,7 +147,9 @@ describe("request errors are JSON with the documented status", () => {
       socket.on("error", reject);
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toEqual({ error: "ERR malformed HTTP request" });
+    expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toEqual({
+      error: "ERR malformed HTTP request",
+    });
   });
 
   it("400 for an unsupported Upstash-Response-Format", async () => {
@@ -142,8 +174,17 @@ describe("body size limit", () => {
     const target = { url: gateway.url, token: gateway.token };
     const tooBig = await post("/", ["set", key, "x".repeat(2000)], target);
     expect(tooBig.status).toBe(413);
-    expect(tooBig.json).toEqual({ error: expect.stringMatching(/larger than the limit of 1024 bytes/) as unknown });
-    const pipeline = await post("/pipeline", [["set", key, "y".repeat(600)], ["set", key, "z".repeat(600)]], target);
+    expect(tooBig.json).toEqual({
+      error: expect.stringMatching(/larger than the limit of 1024 bytes/) as unknown,
+    });
+    const pipeline = await post(
+      "/pipeline",
+      [
+        ["set", key, "y".repeat(600)],
+        ["set", key, "z".repeat(600)],
+      ],
+      target,
+    );
     expect(pipeline.status).toBe(413);
     expect((await post("/", ["exists", key], target)).json).toEqual({ result: 0 });
     const fits = await post("/", ["set", key, "x".repeat(900)], target);
@@ -154,7 +195,8 @@ describe("body size limit", () => {
   it("413 for a chunked body without Content-Length", async () => {
     const chunks = new ReadableStream<Uint8Array>({
       start(controller) {
-        for (let i = 0; i < 4; i += 1) controller.enqueue(new TextEncoder().encode(`["${"a".repeat(400)}",`));
+        for (let i = 0; i < 4; i += 1)
+          controller.enqueue(new TextEncoder().encode(`["${"a".repeat(400)}",`));
         controller.enqueue(new TextEncoder().encode('"x"]'));
         controller.close();
       },

@@ -22,24 +22,38 @@ export interface PostOptions {
 }
 
 /** Sends a raw request (body: a value to JSON-encode, or a string sent as is). */
-export async function post(path: string, body: unknown, options: PostOptions = {}): Promise<RawAnswer> {
+export async function post(
+  path: string,
+  body: unknown,
+  options: PostOptions = {},
+): Promise<RawAnswer> {
   const { gatewayUrl, gatewayToken } = testTargets();
   const token = options.token === undefined ? gatewayToken : options.token;
-  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...options.headers,
+  };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (options.base64 ?? true) headers["upstash-encoding"] = "base64";
   const method = options.method ?? "POST";
   const res = await fetch(`${options.url ?? gatewayUrl}${path}`, {
     method,
     headers,
-    body: method === "GET" || method === "HEAD" ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    body:
+      method === "GET" || method === "HEAD"
+        ? undefined
+        : typeof body === "string"
+          ? body
+          : JSON.stringify(body),
   });
   const text = await res.text();
   let json: unknown;
   try {
     json = JSON.parse(text) as unknown;
   } catch {
-    throw new Error(`gateway answered ${res.status} with a non-JSON body: ${JSON.stringify(text.slice(0, 200))}`);
+    throw new Error(
+      `gateway answered ${res.status} with a non-JSON body: ${JSON.stringify(text.slice(0, 200))}`,
+    );
   }
   return { status: res.status, headers: res.headers, text, json };
 }

@@ -30,7 +30,9 @@ async function untilStatus(path: string, body: unknown, status: number): Promise
 
 describe("while Redis is down", () => {
   it("answers JSON 5xx on every endpoint, does not crash, and recovers when Redis is back", async () => {
-    expect((await post("/", ["set", "fault:k", "before"], target())).json).toEqual({ result: "OK" });
+    expect((await post("/", ["set", "fault:k", "before"], target())).json).toEqual({
+      result: "OK",
+    });
 
     await server.stop({ hard: true });
     for (const [path, body] of [
@@ -42,10 +44,14 @@ describe("while Redis is down", () => {
       const answer = await post(path, body, target());
       expect(answer.status, path).toBeGreaterThanOrEqual(500);
       expect(answer.status, path).toBeLessThan(600);
-      expect(answer.json, path).toEqual({ error: expect.stringMatching(/Redis is unavailable/) as unknown });
+      expect(answer.json, path).toEqual({
+        error: expect.stringMatching(/Redis is unavailable/) as unknown,
+      });
     }
     // Auth and request checks still answer while Redis is down.
-    expect((await post("/", ["get", "k"], { ...target(), token: "wrong-token-123" })).status).toBe(401);
+    expect((await post("/", ["get", "k"], { ...target(), token: "wrong-token-123" })).status).toBe(
+      401,
+    );
     expect((await post("/", "[", target())).status).toBe(400);
 
     // The SDK surfaces the JSON error (5xx is not retried by it).
@@ -60,7 +66,9 @@ describe("while Redis is down", () => {
     // A fresh server (no persistence): the old key is gone, writes work again.
     expect((await post("/", ["set", "fault:k", "after"], target())).json).toEqual({ result: "OK" });
     expect(await sdk.get("fault:k")).toBe("after");
-    expect((await post("/pipeline", [["get", "fault:k"]], { ...target(), base64: false })).json).toEqual([{ result: "after" }]);
+    expect(
+      (await post("/pipeline", [["get", "fault:k"]], { ...target(), base64: false })).json,
+    ).toEqual([{ result: "after" }]);
   });
 
   it("starts while Redis is down, answers 503 JSON, and serves once Redis comes up", async () => {
@@ -70,13 +78,17 @@ describe("while Redis is down", () => {
     try {
       const answer = await post("/", ["ping"], { url: own.url, token: own.token });
       expect(answer.status).toBe(503);
-      expect(answer.json).toEqual({ error: expect.stringMatching(/Redis is unavailable/) as unknown });
+      expect(answer.json).toEqual({
+        error: expect.stringMatching(/Redis is unavailable/) as unknown,
+      });
       await later.start();
       for (let attempt = 0; attempt < 300; attempt += 1) {
         if ((await post("/", ["ping"], { url: own.url, token: own.token })).status === 200) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      expect((await post("/", ["ping"], { url: own.url, token: own.token, base64: false })).json).toEqual({ result: "PONG" });
+      expect(
+        (await post("/", ["ping"], { url: own.url, token: own.token, base64: false })).json,
+      ).toEqual({ result: "PONG" });
     } finally {
       await own.close();
       await later.stop();
@@ -113,4 +125,3 @@ describe("while Redis is down", () => {
     await reader.cancel();
   });
 });
-

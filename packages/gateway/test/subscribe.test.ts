@@ -33,7 +33,11 @@ async function openStream(path: string, token = gateway.token): Promise<SseStrea
   const controller = new AbortController();
   const res = await fetch(`${gateway.url}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, accept: "text/event-stream", "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: "text/event-stream",
+      "content-type": "application/json",
+    },
     body: "[]",
     signal: controller.signal,
   });
@@ -52,7 +56,9 @@ async function openStream(path: string, token = gateway.token): Promise<SseStrea
         buffer += decoder.decode(value, { stream: true });
         const parts = buffer.split("\n");
         buffer = parts.pop() ?? "";
-        lines.push(...parts.filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)));
+        lines.push(
+          ...parts.filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)),
+        );
       }
       return lines.shift() as string;
     },
@@ -64,7 +70,8 @@ async function gatewaySubscriberCount(): Promise<number> {
   const list = await admin.client("LIST");
   return String(list)
     .split("\n")
-    .filter((line) => / name=hotpath-gateway /.test(line) && / sub=[1-9]| psub=[1-9]/.test(line)).length;
+    .filter((line) => / name=hotpath-gateway /.test(line) && / sub=[1-9]| psub=[1-9]/.test(line))
+    .length;
 }
 
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -85,14 +92,22 @@ describe("SSE /subscribe and /psubscribe", () => {
     expect(await gatewaySubscriberCount()).toBe(1);
 
     const target = { url: gateway.url, token: gateway.token };
-    expect((await post("/", ["publish", "news", '{"hello":"world"}'], target)).json).toEqual({ result: 1 });
+    expect((await post("/", ["publish", "news", '{"hello":"world"}'], target)).json).toEqual({
+      result: 1,
+    });
     expect(await stream.next()).toBe('message,news,{"hello":"world"}');
     await post("/", ["publish", "news", "with, commas 😀"], target);
     expect(await stream.next()).toBe("message,news,with, commas 😀");
 
     stream.abort();
-    await eventually(async () => (await admin.pubsub("NUMSUB", "news"))[1] === 0, "NUMSUB news drops to 0");
-    await eventually(async () => (await gatewaySubscriberCount()) === 0, "the subscriber connection closes");
+    await eventually(
+      async () => (await admin.pubsub("NUMSUB", "news"))[1] === 0,
+      "NUMSUB news drops to 0",
+    );
+    await eventually(
+      async () => (await gatewaySubscriberCount()) === 0,
+      "the subscriber connection closes",
+    );
   });
 
   it("delivers pmessage lines with pattern, channel and payload, and cleans up on abort", async () => {
@@ -103,7 +118,10 @@ describe("SSE /subscribe and /psubscribe", () => {
     expect(await stream.next()).toBe("pmessage,events:*,events:signup,user-1");
     stream.abort();
     await eventually(async () => Number(await admin.pubsub("NUMPAT")) === 0, "NUMPAT drops to 0");
-    await eventually(async () => (await gatewaySubscriberCount()) === 0, "the subscriber connection closes");
+    await eventually(
+      async () => (await gatewaySubscriberCount()) === 0,
+      "the subscriber connection closes",
+    );
   });
 
   it("decodes a URL-encoded channel and keeps independent streams apart", async () => {
@@ -121,7 +139,10 @@ describe("SSE /subscribe and /psubscribe", () => {
   });
 
   it("answers 401 JSON for a wrong token and 400 for a missing channel, without subscribing", async () => {
-    const unauthorized = await post("/subscribe/news", [], { url: gateway.url, token: "wrong-token-123" });
+    const unauthorized = await post("/subscribe/news", [], {
+      url: gateway.url,
+      token: "wrong-token-123",
+    });
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.json).toEqual({ error: "Unauthorized" });
     const empty = await post("/subscribe/", [], { url: gateway.url, token: gateway.token });
@@ -138,7 +159,10 @@ describe("SSE /subscribe and /psubscribe", () => {
     for (let sent = 0; sent < 64; sent += 1) {
       if ((await admin.publish("flood", payload)) === 0) break;
     }
-    await eventually(async () => (await admin.pubsub("NUMSUB", "flood"))[1] === 0, "the slow subscriber is dropped");
+    await eventually(
+      async () => (await admin.pubsub("NUMSUB", "flood"))[1] === 0,
+      "the slow subscriber is dropped",
+    );
     await eventually(async () => (await gatewaySubscriberCount()) === 0, "its connection closes");
     stream.abort();
   });
@@ -157,6 +181,9 @@ describe("SSE /subscribe and /psubscribe", () => {
     let done = false;
     while (!done) done = (await reader?.read())?.done ?? true;
     expect(done).toBe(true);
-    await eventually(async () => (await admin.pubsub("NUMSUB", "closing"))[1] === 0, "NUMSUB closing drops to 0");
+    await eventually(
+      async () => (await admin.pubsub("NUMSUB", "closing"))[1] === 0,
+      "NUMSUB closing drops to 0",
+    );
   });
 });

@@ -8,7 +8,11 @@ async function scanAll(prefix: string, extra: (string | number)[]): Promise<stri
   const found: string[] = [];
   let cursor = "0";
   for (let page = 0; page < 1000; page += 1) {
-    const answer = await post("/", ["scan", cursor, "match", `${prefix}*`, "count", 1000, ...extra], { base64: false });
+    const answer = await post(
+      "/",
+      ["scan", cursor, "match", `${prefix}*`, "count", 1000, ...extra],
+      { base64: false },
+    );
     expect(answer.status).toBe(200);
     const [next, items] = (answer.json as { result: [string, string[]] }).result;
     found.push(...items);
@@ -30,11 +34,25 @@ describe("SCAN … WITHTYPE (Upstash-only, emulated)", () => {
     const flat = await scanAll(prefix, ["withtype"]);
     const pairs = new Map<string, string>();
     for (let i = 0; i < flat.length; i += 2) pairs.set(flat[i] as string, flat[i + 1] as string);
-    expect(Object.fromEntries(pairs)).toEqual({ [`${prefix}:s`]: "string", [`${prefix}:h`]: "hash", [`${prefix}:l`]: "list", [`${prefix}:z`]: "zset" });
+    expect(Object.fromEntries(pairs)).toEqual({
+      [`${prefix}:s`]: "string",
+      [`${prefix}:h`]: "hash",
+      [`${prefix}:l`]: "list",
+      [`${prefix}:z`]: "zset",
+    });
     // Without WITHTYPE, plain SCAN is untouched.
-    expect((await scanAll(prefix, [])).sort()).toEqual([`${prefix}:h`, `${prefix}:l`, `${prefix}:s`, `${prefix}:z`]);
+    expect((await scanAll(prefix, [])).sort()).toEqual([
+      `${prefix}:h`,
+      `${prefix}:l`,
+      `${prefix}:s`,
+      `${prefix}:z`,
+    ]);
 
-    const piped = await post("/pipeline", [["scan", "0", "match", `${prefix}:s`, "count", 100000, "withtype"]], { base64: false });
+    const piped = await post(
+      "/pipeline",
+      [["scan", "0", "match", `${prefix}:s`, "count", 100000, "withtype"]],
+      { base64: false },
+    );
     expect(piped.json).toEqual([{ result: ["0", [`${prefix}:s`, "string"]] }]);
     await post("/", ["del", `${prefix}:s`, `${prefix}:h`, `${prefix}:l`, `${prefix}:z`]);
   });
@@ -45,7 +63,11 @@ describe("SCAN … WITHTYPE (Upstash-only, emulated)", () => {
     const redis = new Redis({ url: gatewayUrl, token: gatewayToken, enableTelemetry: false });
     await redis.set(`${prefix}:s`, "v");
     await redis.sadd(`${prefix}:set`, "m");
-    const [cursor, keys] = await redis.scan(0, { match: `${prefix}*`, count: 100000, withType: true });
+    const [cursor, keys] = await redis.scan(0, {
+      match: `${prefix}*`,
+      count: 100000,
+      withType: true,
+    });
     expect(String(cursor)).toBe("0");
     expect([...keys].sort((a, b) => a.key.localeCompare(b.key))).toEqual([
       { key: `${prefix}:s`, type: "string" },

@@ -153,13 +153,52 @@ const BATCHES = Array.from({ length: 16 }, (_, i) => batchOf(i));
 const batch = (i: number) => BATCHES[i % BATCHES.length] ?? [];
 
 const CASES: Case[] = [
-  { name: "GET, 1 in flight", concurrency: 1, opsPerCall: 1, run: (c, i) => c.get(keyOf(i)), target: true },
-  { name: "GET, 32 in flight", concurrency: 32, opsPerCall: 1, run: (c, i) => c.get(keyOf(i)), target: true },
-  { name: "GET non-JSON string, 32 in flight", concurrency: 32, opsPerCall: 1, run: (c) => c.get(PLAIN_KEY) },
-  { name: "SET, 1 in flight", concurrency: 1, opsPerCall: 1, run: (c, i) => c.set(keyOf(i), VALUE), target: true },
-  { name: "SET, 32 in flight", concurrency: 32, opsPerCall: 1, run: (c, i) => c.set(keyOf(i), VALUE), target: true },
-  { name: `GET ×${PIPELINE} pipeline, 4 in flight`, concurrency: 4, opsPerCall: PIPELINE, run: (c, i) => c.pipelineGet(batch(i)) },
-  { name: `SET ×${PIPELINE} pipeline, 4 in flight`, concurrency: 4, opsPerCall: PIPELINE, run: (c, i) => c.pipelineSet(batch(i), VALUE) },
+  {
+    name: "GET, 1 in flight",
+    concurrency: 1,
+    opsPerCall: 1,
+    run: (c, i) => c.get(keyOf(i)),
+    target: true,
+  },
+  {
+    name: "GET, 32 in flight",
+    concurrency: 32,
+    opsPerCall: 1,
+    run: (c, i) => c.get(keyOf(i)),
+    target: true,
+  },
+  {
+    name: "GET non-JSON string, 32 in flight",
+    concurrency: 32,
+    opsPerCall: 1,
+    run: (c) => c.get(PLAIN_KEY),
+  },
+  {
+    name: "SET, 1 in flight",
+    concurrency: 1,
+    opsPerCall: 1,
+    run: (c, i) => c.set(keyOf(i), VALUE),
+    target: true,
+  },
+  {
+    name: "SET, 32 in flight",
+    concurrency: 32,
+    opsPerCall: 1,
+    run: (c, i) => c.set(keyOf(i), VALUE),
+    target: true,
+  },
+  {
+    name: `GET ×${PIPELINE} pipeline, 4 in flight`,
+    concurrency: 4,
+    opsPerCall: PIPELINE,
+    run: (c, i) => c.pipelineGet(batch(i)),
+  },
+  {
+    name: `SET ×${PIPELINE} pipeline, 4 in flight`,
+    concurrency: 4,
+    opsPerCall: PIPELINE,
+    run: (c, i) => c.pipelineSet(batch(i), VALUE),
+  },
 ];
 
 function redisBenchmark(port: number, pipeline: number): string {
@@ -168,7 +207,9 @@ function redisBenchmark(port: number, pipeline: number): string {
   const result = spawnSync("redis-benchmark", args, { encoding: "utf8", timeout: 60_000 });
   if (result.error || result.status !== 0) return "";
   // -q prints "SET: 105263.16 requests per second, p50=0.239 msec" lines (with \r progress).
-  const rates = [...result.stdout.matchAll(/(GET|SET): ([\d.]+) requests per second/g)].map((m) => `${m[1]} ${Math.round(Number(m[2])).toLocaleString("en-US")}`);
+  const rates = [...result.stdout.matchAll(/(GET|SET): ([\d.]+) requests per second/g)].map(
+    (m) => `${m[1]} ${Math.round(Number(m[2])).toLocaleString("en-US")}`,
+  );
   return rates.join(", ");
 }
 
@@ -191,10 +232,18 @@ async function main(): Promise<void> {
       // Alternate a and b, keep each side's best round: both see the same machine noise.
       let best: { raw?: Measurement; ours?: Measurement } = {};
       for (let round = 0; round < ROUNDS; round += 1) {
-        for (const [side, client] of [["raw", raw], ["ours", ours]] as const) {
-          const m = await measure(admin, benchCase.concurrency, benchCase.opsPerCall, (i) => benchCase.run(client, i));
-          log(`${benchCase.name} ${side} round ${round + 1}: ${fmt(m.opsPerSecond)} ops/s p50 ${ms(m.p50)} p99 ${ms(m.p99)}`);
-          if (!best[side] || m.opsPerSecond > (best[side]?.opsPerSecond ?? 0)) best = { ...best, [side]: m };
+        for (const [side, client] of [
+          ["raw", raw],
+          ["ours", ours],
+        ] as const) {
+          const m = await measure(admin, benchCase.concurrency, benchCase.opsPerCall, (i) =>
+            benchCase.run(client, i),
+          );
+          log(
+            `${benchCase.name} ${side} round ${round + 1}: ${fmt(m.opsPerSecond)} ops/s p50 ${ms(m.p50)} p99 ${ms(m.p99)}`,
+          );
+          if (!best[side] || m.opsPerSecond > (best[side]?.opsPerSecond ?? 0))
+            best = { ...best, [side]: m };
         }
       }
       const a = best.raw as Measurement;

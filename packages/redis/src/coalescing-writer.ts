@@ -46,6 +46,11 @@ export class CoalescingWriter {
     if (!target || target !== this.#conn.stream || target.destroyed || !target.writable) return;
     if (chunks.length === 1) target.write(chunks[0] as Chunk);
     else if (chunks.every((chunk) => typeof chunk === "string")) target.write(chunks.join(""));
-    else target.write(Buffer.concat(chunks.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk))));
+    else
+      target.write(
+        Buffer.concat(
+          chunks.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk)),
+        ),
+      );
   }
 }

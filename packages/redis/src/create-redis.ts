@@ -54,11 +54,16 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
   try {
     protocol = new URL(options.url).protocol;
   } catch (error) {
-    throw new RedisClientError("REDIS_CONFIG", `Invalid Redis URL "${redact(options.url)}"`, { cause: error });
+    throw new RedisClientError("REDIS_CONFIG", `Invalid Redis URL "${redact(options.url)}"`, {
+      cause: error,
+    });
   }
   if (protocol === "https:" || protocol === "http:") {
     if (!options.token) {
-      throw new RedisClientError("REDIS_CONFIG", `A token is required for the REST URL ${redact(options.url)}`);
+      throw new RedisClientError(
+        "REDIS_CONFIG",
+        `A token is required for the REST URL ${redact(options.url)}`,
+      );
     }
     const redis = new Redis({
       url: options.url,
@@ -84,7 +89,11 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
   );
 }
 
-function extend(redis: Redis, transport: RedisTransport, closeTransport: () => Promise<void>): HotpathRedis {
+function extend(
+  redis: Redis,
+  transport: RedisTransport,
+  closeTransport: () => Promise<void>,
+): HotpathRedis {
   let closed: Promise<void> | undefined;
   const extras: HotpathRedisExtras = {
     transport,
@@ -127,12 +136,22 @@ export interface RedisEnv {
  * Creates a client from environment values: the Upstash REST pair when set, else `REDIS_URL`.
  * @throws RedisClientError REDIS_CONFIG naming both options when neither is set.
  */
-export function redisFromEnv(env: RedisEnv, options: Omit<CreateRedisOptions, "url" | "token"> = {}): HotpathRedis {
+export function redisFromEnv(
+  env: RedisEnv,
+  options: Omit<CreateRedisOptions, "url" | "token"> = {},
+): HotpathRedis {
   if (env.UPSTASH_REDIS_REST_URL) {
     if (!env.UPSTASH_REDIS_REST_TOKEN) {
-      throw new RedisClientError("REDIS_CONFIG", "UPSTASH_REDIS_REST_URL is set but UPSTASH_REDIS_REST_TOKEN is not");
+      throw new RedisClientError(
+        "REDIS_CONFIG",
+        "UPSTASH_REDIS_REST_URL is set but UPSTASH_REDIS_REST_TOKEN is not",
+      );
     }
-    return createRedis({ ...options, url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
+    return createRedis({
+      ...options,
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+    });
   }
   if (env.REDIS_URL) return createRedis({ ...options, url: env.REDIS_URL });
   throw new RedisClientError(

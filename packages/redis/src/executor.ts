@@ -90,7 +90,10 @@ export class CommandExecutor {
       return Promise.reject(mapError(error instanceof Error ? error : new Error(String(error))));
     }
     const { loadAnswer } = prepared;
-    const onReply = loadAnswer === undefined ? (reply: unknown) => convert(toRawReply(reply)) : () => convert(Buffer.from(loadAnswer));
+    const onReply =
+      loadAnswer === undefined
+        ? (reply: unknown) => convert(toRawReply(reply))
+        : () => convert(Buffer.from(loadAnswer));
     return this.sent(this.#client, prepared.args).then(onReply, (error: unknown) => {
       throw mapError(isRedisReplyError(error) ? error : this.wrapFailure(error));
     });
@@ -99,7 +102,12 @@ export class CommandExecutor {
   /** Runs commands in order on the shared connection; one command's error does not stop the rest. */
   async pipeline(inputs: readonly (readonly unknown[])[]): Promise<ItemReply[]> {
     const prepared = inputs.map((input) => this.prepare(input));
-    const settled = await Promise.allSettled(this.sendAll(this.#client, prepared.map(({ args }) => args)));
+    const settled = await Promise.allSettled(
+      this.sendAll(
+        this.#client,
+        prepared.map(({ args }) => args),
+      ),
+    );
     return settled.map((outcome, index) => this.itemOf(outcome, prepared[index]?.loadAnswer));
   }
 
@@ -128,7 +136,9 @@ export class CommandExecutor {
     }
     return (execOutcome.value as readonly RawReply[]).map((reply, index) => {
       const loadAnswer = prepared[index]?.loadAnswer;
-      return loadAnswer !== undefined && !(reply instanceof Error) ? Buffer.from(loadAnswer) : reply;
+      return loadAnswer !== undefined && !(reply instanceof Error)
+        ? Buffer.from(loadAnswer)
+        : reply;
     });
   }
 
@@ -138,7 +148,11 @@ export class CommandExecutor {
     target: string,
     onEvent: (event: PubSubEvent) => void,
   ): Promise<Subscription> {
-    const subscriber = this.#client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, lazyConnect: true });
+    const subscriber = this.#client.duplicate({
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+      lazyConnect: true,
+    });
     this.#subscribers.add(subscriber);
     const close = async () => {
       if (!this.#subscribers.delete(subscriber)) return;
@@ -146,13 +160,18 @@ export class CommandExecutor {
       await Promise.resolve();
     };
     subscriber.on("error", () => undefined);
-    subscriber.on("message", (channel: string, message: string) => onEvent({ kind: "message", channel, message }));
+    subscriber.on("message", (channel: string, message: string) =>
+      onEvent({ kind: "message", channel, message }),
+    );
     subscriber.on("pmessage", (pattern: string, channel: string, message: string) =>
       onEvent({ kind: "pmessage", pattern, channel, message }),
     );
     try {
       await subscriber.connect();
-      const count = kind === "subscribe" ? await subscriber.subscribe(target) : await subscriber.psubscribe(target);
+      const count =
+        kind === "subscribe"
+          ? await subscriber.subscribe(target)
+          : await subscriber.psubscribe(target);
       onEvent({ kind, target, count: Number(count) });
     } catch (error) {
       await close();
@@ -209,7 +228,9 @@ export class CommandExecutor {
   /** Hands one command to ioredis; resolves with its raw (untransformed) reply. */
   private sent(conn: IORedis, args: readonly string[]): Promise<unknown> {
     // Upper-case names never match ioredis's (lower-case) reply transformers: replies stay raw.
-    const command = new Command(upperCaseName(args[0] ?? ""), args.slice(1), { replyEncoding: null });
+    const command = new Command(upperCaseName(args[0] ?? ""), args.slice(1), {
+      replyEncoding: null,
+    });
     // Every write goes through the connection's coalescing writer (ioredis's stream hook).
     const writer = this.#writers.get(conn) as unknown as Parameters<IORedis["sendCommand"]>[1];
     // ioredis types sendCommand's result as unknown; it is the command's promise.
@@ -224,7 +245,10 @@ export class CommandExecutor {
     return argsList.map((args) => this.send(conn, args));
   }
 
-  private itemOf(outcome: PromiseSettledResult<RawReply>, loadAnswer: string | undefined): ItemReply {
+  private itemOf(
+    outcome: PromiseSettledResult<RawReply>,
+    loadAnswer: string | undefined,
+  ): ItemReply {
     if (outcome.status === "rejected") {
       if (isRedisReplyError(outcome.reason)) return outcome.reason;
       throw outcome.reason;
@@ -238,7 +262,9 @@ export class CommandExecutor {
     const timedOut = /timed out/i.test(message);
     return new RedisClientError(
       timedOut ? "REDIS_TIMEOUT" : "REDIS_UNAVAILABLE",
-      timedOut ? `Redis did not answer within ${this.#options.timeoutMs ?? 5000} ms` : `Redis is unavailable: ${message}`,
+      timedOut
+        ? `Redis did not answer within ${this.#options.timeoutMs ?? 5000} ms`
+        : `Redis is unavailable: ${message}`,
       { cause: error },
     );
   }

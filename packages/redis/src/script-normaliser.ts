@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 
 // Script flags Redis 7 knows; anything else (Upstash's `allow-key-locking`) is dropped.
-const KNOWN_FLAGS = new Set(["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]);
+const KNOWN_FLAGS = new Set([
+  "no-writes",
+  "allow-oom",
+  "allow-stale",
+  "no-cluster",
+  "allow-cross-slot-keys",
+]);
 const SHEBANG = /^#!lua flags=([^\n]*)(\n|$)/;
 const MAX_ALIASES = 10_000;
 
@@ -22,7 +28,10 @@ export class ScriptNormaliser {
   normalise(script: string): { script: string; originalSha: string; changed: boolean } {
     const match = SHEBANG.exec(script);
     if (!match) return { script, originalSha: "", changed: false };
-    const flags = (match[1] ?? "").split(",").map((f) => f.trim()).filter(Boolean);
+    const flags = (match[1] ?? "")
+      .split(",")
+      .map((f) => f.trim())
+      .filter(Boolean);
     const kept = flags.filter((f) => KNOWN_FLAGS.has(f));
     if (kept.length === flags.length) return { script, originalSha: "", changed: false };
     // An empty first line keeps Lua's line numbers in error messages unchanged.
@@ -70,9 +79,12 @@ export function rewriteScriptCommand(
     const sub = (args[1] ?? "").toLowerCase();
     if (sub === "load") {
       const { script, originalSha, changed } = normaliser.normalise(args[2]);
-      if (changed) return { args: [args[0] ?? name, args[1] ?? sub, script], loadAnswer: originalSha };
+      if (changed)
+        return { args: [args[0] ?? name, args[1] ?? sub, script], loadAnswer: originalSha };
     } else if (sub === "exists") {
-      return { args: [...args.slice(0, 2), ...args.slice(2).map((sha) => normaliser.resolveSha(sha))] };
+      return {
+        args: [...args.slice(0, 2), ...args.slice(2).map((sha) => normaliser.resolveSha(sha))],
+      };
     }
   }
   return { args };

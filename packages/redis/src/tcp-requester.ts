@@ -1,5 +1,5 @@
 import { errors, type Requester, type UpstashRequest, type UpstashResponse } from "@upstash/redis";
-import type { CommandExecutor} from "./executor.ts";
+import type { CommandExecutor } from "./executor.ts";
 import { isRedisReplyError, type ItemReply, type PubSubEvent } from "./executor.ts";
 import { RedisClientError } from "./errors.ts";
 import { replyToValue, type RawReply } from "./reply.ts";
@@ -27,7 +27,10 @@ function toItem(reply: ItemReply): UpstashResponse<unknown> {
 
 function asCommands(body: unknown): unknown[][] {
   if (!Array.isArray(body) || body.length === 0 || !body.every(Array.isArray)) {
-    throw new RedisClientError("REDIS_BAD_COMMAND", "A pipeline must be a non-empty array of commands");
+    throw new RedisClientError(
+      "REDIS_BAD_COMMAND",
+      "A pipeline must be a non-empty array of commands",
+    );
   }
   return body as unknown[][];
 }
@@ -35,8 +38,15 @@ function asCommands(body: unknown): unknown[][] {
 // Errors of the command itself read as the REST client's 400 answer; connection failures and
 // timeouts stay RedisClientErrors (REDIS_UNAVAILABLE / REDIS_TIMEOUT) for the caller to handle.
 function asRequestError(error: unknown, body: unknown): Error {
-  if (isRedisReplyError(error) || (error instanceof RedisClientError && error.code !== "REDIS_UNAVAILABLE" && error.code !== "REDIS_TIMEOUT")) {
-    return new errors.UpstashError(`${error.message}, command was: ${JSON.stringify(body)}`, { cause: error });
+  if (
+    isRedisReplyError(error) ||
+    (error instanceof RedisClientError &&
+      error.code !== "REDIS_UNAVAILABLE" &&
+      error.code !== "REDIS_TIMEOUT")
+  ) {
+    return new errors.UpstashError(`${error.message}, command was: ${JSON.stringify(body)}`, {
+      cause: error,
+    });
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -57,22 +67,35 @@ export class TcpRequester implements Requester {
     const endpoint = req.path?.[0];
     // The hot path (single command): one promise step from the socket to the SDK.
     if (endpoint === undefined || endpoint === "") {
-      return this.#executor.commandWith(req.body as unknown[], toResult<TResult>, (error) => asRequestError(error, req.body));
+      return this.#executor.commandWith(req.body as unknown[], toResult<TResult>, (error) =>
+        asRequestError(error, req.body),
+      );
     }
     return this.requestEndpoint<TResult>(endpoint, req).catch((error: unknown) => {
       throw asRequestError(error, req.body);
     });
   }
 
-  private async requestEndpoint<TResult>(endpoint: string, req: UpstashRequest): Promise<UpstashResponse<TResult>> {
+  private async requestEndpoint<TResult>(
+    endpoint: string,
+    req: UpstashRequest,
+  ): Promise<UpstashResponse<TResult>> {
     switch (endpoint) {
       case "pipeline":
-        return (await this.#executor.pipeline(asCommands(req.body))).map(toItem) as UpstashResponse<TResult>;
+        return (await this.#executor.pipeline(asCommands(req.body))).map(
+          toItem,
+        ) as UpstashResponse<TResult>;
       case "multi-exec":
-        return (await this.#executor.multiExec(asCommands(req.body))).map(toItem) as UpstashResponse<TResult>;
+        return (await this.#executor.multiExec(asCommands(req.body))).map(
+          toItem,
+        ) as UpstashResponse<TResult>;
       case "subscribe":
       case "psubscribe":
-        return (await this.subscribe(endpoint, req.path?.[1] ?? "", req)) as UpstashResponse<TResult>;
+        return (await this.subscribe(
+          endpoint,
+          req.path?.[1] ?? "",
+          req,
+        )) as UpstashResponse<TResult>;
       default:
         throw new RedisClientError("REDIS_BAD_COMMAND", `Unknown endpoint /${endpoint}`);
     }
@@ -84,7 +107,9 @@ export class TcpRequester implements Requester {
     req: UpstashRequest,
   ): Promise<UpstashResponse<number>> {
     if (req.signal?.aborted) return { result: 1 };
-    const subscription = await this.#executor.subscribe(kind, target, (event) => req.onMessage?.(formatPubSubEvent(event)));
+    const subscription = await this.#executor.subscribe(kind, target, (event) =>
+      req.onMessage?.(formatPubSubEvent(event)),
+    );
     if (req.signal) {
       if (req.signal.aborted) await subscription.close();
       else req.signal.addEventListener("abort", () => void subscription.close(), { once: true });

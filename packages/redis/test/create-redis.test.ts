@@ -13,7 +13,10 @@ function configError(run: () => unknown): RedisClientError {
   throw new Error("expected a REDIS_CONFIG error");
 }
 
-async function withClient<T>(redis: HotpathRedis, run: (redis: HotpathRedis) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  redis: HotpathRedis,
+  run: (redis: HotpathRedis) => Promise<T>,
+): Promise<T> {
   try {
     return await run(redis);
   } finally {
@@ -41,7 +44,10 @@ describe("createRedis", () => {
   it.each([
     ["not a url", /Invalid Redis URL "not a url"/],
     ["", /Invalid Redis URL/],
-    ["ftp://example.com", /Unsupported Redis URL scheme "ftp:".*https:\/\/, http:\/\/, redis:\/\/ or rediss:\/\//],
+    [
+      "ftp://example.com",
+      /Unsupported Redis URL scheme "ftp:".*https:\/\/, http:\/\/, redis:\/\/ or rediss:\/\//,
+    ],
     ["unix:///tmp/redis.sock", /Unsupported Redis URL scheme "unix:"/],
     ["https://eu1.upstash.io", /A token is required for the REST URL https:\/\/eu1.upstash.io/],
   ])("rejects %j with REDIS_CONFIG", (url, message) => {
@@ -56,17 +62,31 @@ describe("createRedis", () => {
 });
 
 describe("redisFromEnv", () => {
-  const { redisUrl, gatewayUrl, gatewayToken } = { redisUrl: "redis://127.0.0.1:1", gatewayUrl: "http://127.0.0.1:1", gatewayToken: "t" };
+  const { redisUrl, gatewayUrl, gatewayToken } = {
+    redisUrl: "redis://127.0.0.1:1",
+    gatewayUrl: "http://127.0.0.1:1",
+    gatewayToken: "t",
+  };
 
   it("prefers the Upstash REST pair, else REDIS_URL", async () => {
-    await withClient(redisFromEnv({ UPSTASH_REDIS_REST_URL: gatewayUrl, UPSTASH_REDIS_REST_TOKEN: gatewayToken }), (redis) => {
-      expect(redis.transport).toBe("rest");
-      return Promise.resolve();
-    });
-    await withClient(redisFromEnv({ UPSTASH_REDIS_REST_URL: gatewayUrl, UPSTASH_REDIS_REST_TOKEN: gatewayToken, REDIS_URL: redisUrl }), (redis) => {
-      expect(redis.transport).toBe("rest");
-      return Promise.resolve();
-    });
+    await withClient(
+      redisFromEnv({ UPSTASH_REDIS_REST_URL: gatewayUrl, UPSTASH_REDIS_REST_TOKEN: gatewayToken }),
+      (redis) => {
+        expect(redis.transport).toBe("rest");
+        return Promise.resolve();
+      },
+    );
+    await withClient(
+      redisFromEnv({
+        UPSTASH_REDIS_REST_URL: gatewayUrl,
+        UPSTASH_REDIS_REST_TOKEN: gatewayToken,
+        REDIS_URL: redisUrl,
+      }),
+      (redis) => {
+        expect(redis.transport).toBe("rest");
+        return Promise.resolve();
+      },
+    );
     await withClient(redisFromEnv({ REDIS_URL: redisUrl }, { timeoutMs: 100 }), (redis) => {
       expect(redis.transport).toBe("tcp");
       return Promise.resolve();
@@ -79,7 +99,10 @@ describe("redisFromEnv", () => {
       expect(await redis.ping()).toBe("PONG");
     });
     await withClient(
-      redisFromEnv({ UPSTASH_REDIS_REST_URL: targets.gatewayUrl, UPSTASH_REDIS_REST_TOKEN: targets.gatewayToken }),
+      redisFromEnv({
+        UPSTASH_REDIS_REST_URL: targets.gatewayUrl,
+        UPSTASH_REDIS_REST_TOKEN: targets.gatewayToken,
+      }),
       async (redis) => {
         expect(await redis.ping()).toBe("PONG");
       },
@@ -103,20 +126,26 @@ describe("redisFromEnv", () => {
 });
 
 describe("health()", () => {
-  it.each(["tcp", "rest"] as const)("reports ok with the transport and a latency over %s", async (transport) => {
-    await withClient(openTestRedis(transport), async (redis) => {
-      const health = await redis.health();
-      expect(health).toMatchObject({ ok: true, transport });
-      expect(health.error).toBeUndefined();
-      expect(health.latencyMs).toBeGreaterThanOrEqual(0);
-    });
-  });
+  it.each(["tcp", "rest"] as const)(
+    "reports ok with the transport and a latency over %s",
+    async (transport) => {
+      await withClient(openTestRedis(transport), async (redis) => {
+        const health = await redis.health();
+        expect(health).toMatchObject({ ok: true, transport });
+        expect(health.error).toBeUndefined();
+        expect(health.latencyMs).toBeGreaterThanOrEqual(0);
+      });
+    },
+  );
 
   it("never throws when the REST endpoint is unreachable", async () => {
-    await withClient(createRedis({ url: "http://127.0.0.1:1", token: "t", timeoutMs: 200 }), async (redis) => {
-      const health = await redis.health();
-      expect(health).toMatchObject({ ok: false, transport: "rest" });
-      expect(health.error).toBeTruthy();
-    });
+    await withClient(
+      createRedis({ url: "http://127.0.0.1:1", token: "t", timeoutMs: 200 }),
+      async (redis) => {
+        const health = await redis.health();
+        expect(health).toMatchObject({ ok: false, transport: "rest" });
+        expect(health.error).toBeTruthy();
+      },
+    );
   });
 });

@@ -30,7 +30,12 @@ function collect<T>(register: (listener: (event: T) => void) => void, count: num
 }
 
 /** Publishes until `receivers(n)` holds: PUBLISH answers how many subscribers got the message. */
-async function publishUntil(redis: HotpathRedis, channel: string, message: unknown, wanted: (n: number) => boolean) {
+async function publishUntil(
+  redis: HotpathRedis,
+  channel: string,
+  message: unknown,
+  wanted: (n: number) => boolean,
+) {
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const receivers = await redis.publish(channel, message);
     if (wanted(receivers)) return receivers;
@@ -44,7 +49,10 @@ async function pubSubScenario(transport: RedisTransport) {
   const channel = `${uniquePrefix("chan")}:news`;
   const subscriber = redis.subscribe<unknown>([channel]);
   const subscribed = collect<number>((listener) => subscriber.on("subscribe", listener), 1);
-  const messages = collect<{ channel: string; message: unknown }>((listener) => subscriber.on("message", listener), 3);
+  const messages = collect<{ channel: string; message: unknown }>(
+    (listener) => subscriber.on("message", listener),
+    3,
+  );
   const confirmed = await subscribed;
   const firstReceivers = await redis.publish(channel, { hello: "world", n: 1 });
   await redis.publish(channel, "plain text with, commas 😀");
@@ -68,7 +76,10 @@ async function pubSubScenario(transport: RedisTransport) {
   return {
     confirmed,
     firstReceivers,
-    received: received.map((event) => ({ ...event, channel: event.channel === channel ? "<channel>" : event.channel })),
+    received: received.map((event) => ({
+      ...event,
+      channel: event.channel === channel ? "<channel>" : event.channel,
+    })),
     afterUnsubscribe,
     pmessage: pmessage && {
       pattern: pmessage.pattern === pattern ? "<pattern>" : pmessage.pattern,

@@ -7,7 +7,12 @@ import { publishedRatelimitScripts } from "./ratelimit-scripts.ts";
 const SCRIPTS = publishedRatelimitScripts();
 
 type LimiterName = "fixedWindow" | "slidingWindow" | "tokenBucket" | "cachedFixedWindow";
-const LIMITERS: readonly LimiterName[] = ["fixedWindow", "slidingWindow", "tokenBucket", "cachedFixedWindow"];
+const LIMITERS: readonly LimiterName[] = [
+  "fixedWindow",
+  "slidingWindow",
+  "tokenBucket",
+  "cachedFixedWindow",
+];
 
 // One hour windows: the 4 calls of a test never straddle a window boundary in practice.
 function limiterOf(name: LimiterName) {
@@ -57,7 +62,13 @@ async function limitScenario(transport: RedisTransport, name: LimiterName) {
     // fixedWindow also gets the SDK's ephemeral block cache: a blocked caller is then refused locally.
     ephemeralCache: name === "cachedFixedWindow" || name === "fixedWindow" ? new Map() : false,
   });
-  const calls: { success: boolean; remaining: number; limit: number; reason: unknown; resetInFuture: boolean }[] = [];
+  const calls: {
+    success: boolean;
+    remaining: number;
+    limit: number;
+    reason: unknown;
+    resetInFuture: boolean;
+  }[] = [];
   for (let i = 0; i < 5; i += 1) {
     const response = await ratelimit.limit("user-1");
     await response.pending;
@@ -154,16 +165,26 @@ async function analyticsScenario(transport: RedisTransport) {
 }
 
 describe.each(TRANSPORTS)("@upstash/ratelimit 2.2.0 over %s", (transport) => {
-  it.each(SCRIPTS.map((s) => [s.name, s] as const))("SCRIPT LOAD of %s answers the SDK's sha1", async (_, script) => {
-    expect(await client(transport).scriptLoad(script.script)).toBe(script.hash);
-    expect(await client(transport).scriptExists(script.hash)).toEqual([1]);
-  });
+  it.each(SCRIPTS.map((s) => [s.name, s] as const))(
+    "SCRIPT LOAD of %s answers the SDK's sha1",
+    async (_, script) => {
+      expect(await client(transport).scriptLoad(script.script)).toBe(script.hash);
+      expect(await client(transport).scriptExists(script.hash)).toEqual([1]);
+    },
+  );
 
   it("loads every published script (sanity: the bundle was read)", () => {
     expect(SCRIPTS.map((s) => s.name)).toEqual(
-      expect.arrayContaining(["reset", "singleRegion.fixedWindow.limit", "singleRegion.tokenBucket.getRemaining", "multiRegion.slidingWindow.limit"]),
+      expect.arrayContaining([
+        "reset",
+        "singleRegion.fixedWindow.limit",
+        "singleRegion.tokenBucket.getRemaining",
+        "multiRegion.slidingWindow.limit",
+      ]),
     );
-    expect(SCRIPTS.filter((s) => s.script.startsWith("#!lua flags=allow-key-locking")).length).toBeGreaterThanOrEqual(12);
+    expect(
+      SCRIPTS.filter((s) => s.script.startsWith("#!lua flags=allow-key-locking")).length,
+    ).toBeGreaterThanOrEqual(12);
   });
 
   it.each(LIMITERS)("%s: limit N, then block; getRemaining; resetUsedTokens", async (name) => {
@@ -171,13 +192,19 @@ describe.each(TRANSPORTS)("@upstash/ratelimit 2.2.0 over %s", (transport) => {
   });
 
   it("analytics: getUsage counts allowed and blocked requests", async () => {
-    expect(await analyticsScenario(transport)).toEqual({ alice: { success: 2, blocked: 1 }, bob: { success: 1, blocked: 0 } });
+    expect(await analyticsScenario(transport)).toEqual({
+      alice: { success: 2, blocked: 1 },
+      bob: { success: 1, blocked: 0 },
+    });
   });
 });
 
 describe("@upstash/ratelimit: TCP and REST agree", () => {
   it.each(LIMITERS)("%s", async (name) => {
-    const [tcp, rest] = await Promise.all([limitScenario("tcp", name), limitScenario("rest", name)]);
+    const [tcp, rest] = await Promise.all([
+      limitScenario("tcp", name),
+      limitScenario("rest", name),
+    ]);
     expect(tcp).toStrictEqual(rest);
   });
 

@@ -32,7 +32,11 @@ async function scanAll(redis: HotpathRedis, match: string, type?: string): Promi
   const found = new Set<string>();
   let cursor: string | number = "0";
   for (let round = 0; round < 200; round += 1) {
-    const [next, keys]: [string | number, string[]] = await redis.scan(cursor, { match, count: 7, ...(type ? { type } : {}) });
+    const [next, keys]: [string | number, string[]] = await redis.scan(cursor, {
+      match,
+      count: 7,
+      ...(type ? { type } : {}),
+    });
     for (const key of keys) found.add(key);
     cursor = next;
     if (String(cursor) === "0") break;
@@ -69,8 +73,26 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       ];
     },
     expected: [
-      "OK", "v1", null, null, null, "OK", "v3", "v4", null, "OK", ["one", 2, null], 4, 4, "on", 0,
-      "OK", { a: 1, b: [true, null, "OK"] }, "OK", "OK", ["OK", "OK"],
+      "OK",
+      "v1",
+      null,
+      null,
+      null,
+      "OK",
+      "v3",
+      "v4",
+      null,
+      "OK",
+      ["one", 2, null],
+      4,
+      4,
+      "on",
+      0,
+      "OK",
+      { a: 1, b: [true, null, "OK"] },
+      "OK",
+      "OK",
+      ["OK", "OK"],
     ],
   },
 
@@ -104,10 +126,26 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       return out;
     },
     expected: {
-      ttlAfterEx: true, pttlAfterPx: true, setex: "OK", ttlAfterSetex: true, expire: 1, ttlAfterExpire: true,
-      expireMissing: 0, ttlMissing: -2, pttlMissing: -2, persist: 1, ttlPersisted: -1, persistAgain: 0,
-      pexpire: 1, pttlAfterPexpire: true, getex: "x", ttlAfterGetex: true, setNoTtl: "OK", ttlNoExpiry: -1,
-      keepTtl: "OK", ttlKept: true,
+      ttlAfterEx: true,
+      pttlAfterPx: true,
+      setex: "OK",
+      ttlAfterSetex: true,
+      expire: 1,
+      ttlAfterExpire: true,
+      expireMissing: 0,
+      ttlMissing: -2,
+      pttlMissing: -2,
+      persist: 1,
+      ttlPersisted: -1,
+      persistAgain: 0,
+      pexpire: 1,
+      pttlAfterPexpire: true,
+      getex: "x",
+      ttlAfterGetex: true,
+      setNoTtl: "OK",
+      ttlNoExpiry: -1,
+      keepTtl: "OK",
+      ttlKept: true,
     },
   },
 
@@ -138,9 +176,23 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       ];
     },
     expected: [
-      1, 11, 10, 7, 8.5, 8.5, "OK", { error: "ERR value is not an integer or out of range" }, "OK",
-      9_007_199_254_740_992, 9_007_199_254_740_992, "9007199254740993", -5, { result: 2 }, "OK",
-      { error: "ERR increment or decrement would overflow" }, "9223372036854775807",
+      1,
+      11,
+      10,
+      7,
+      8.5,
+      8.5,
+      "OK",
+      { error: "ERR value is not an integer or out of range" },
+      "OK",
+      9_007_199_254_740_992,
+      9_007_199_254_740_992,
+      "9007199254740993",
+      -5,
+      { result: 2 },
+      "OK",
+      { error: "ERR increment or decrement would overflow" },
+      "9223372036854775807",
     ],
   },
 
@@ -171,8 +223,25 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       );
     },
     expected: [
-      3, "a", 2, { f1: "a", f2: 2, f3: { x: 1 } }, { f1: "a", nope: null }, 5, 0.5, 1, 1, 0,
-      ["f2", "f3", "n", "fl"], [2, { x: 1 }, 5, 0.5], 4, 0, 1, 1, null, { result: null }, "OK",
+      3,
+      "a",
+      2,
+      { f1: "a", f2: 2, f3: { x: 1 } },
+      { f1: "a", nope: null },
+      5,
+      0.5,
+      1,
+      1,
+      0,
+      ["f2", "f3", "n", "fl"],
+      [2, { x: 1 }, 5, 0.5],
+      4,
+      0,
+      1,
+      1,
+      null,
+      { result: null },
+      "OK",
       { error: "WRONGTYPE Operation against a key holding the wrong kind of value" },
     ],
   },
@@ -203,7 +272,28 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
         await redis.lrange(key("empty"), 0, -1),
       );
     },
-    expected: [3, 4, ["z", "a", "b", "c"], "z", "c", 2, "a", "OK", 3, ["A", "x", "b"], 1, 1, 5, ["A", "b"], "OK", [1, 2], 1, [1], null, []],
+    expected: [
+      3,
+      4,
+      ["z", "a", "b", "c"],
+      "z",
+      "c",
+      2,
+      "a",
+      "OK",
+      3,
+      ["A", "x", "b"],
+      1,
+      1,
+      5,
+      ["A", "b"],
+      "OK",
+      [1, 2],
+      1,
+      [1],
+      null,
+      [],
+    ],
   },
 
   "sets: sadd/srem/sismember/smismember/smembers/scard/sinter/sunion/sdiff/smove": {
@@ -229,14 +319,36 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
         await redis.smembers(key("missing")),
       ];
     },
-    expected: [3, 0, 1, 0, [1, 0], 3, 1, ["a", "b"], 2, ["b"], ["a", "b", "x"], ["a"], 1, 1, ["a", "b", "x"], []],
+    expected: [
+      3,
+      0,
+      1,
+      0,
+      [1, 0],
+      3,
+      1,
+      ["a", "b"],
+      2,
+      ["b"],
+      ["a", "b", "x"],
+      ["a"],
+      1,
+      1,
+      ["a", "b", "x"],
+      [],
+    ],
   },
 
   "sorted sets: zadd options, zincrby, zrange rev/withscores/byscore, zrank, zrem, zremrange": {
     async run(redis, key) {
       const z = key("z");
       return [
-        await redis.zadd(z, { score: 1, member: "a" }, { score: 2, member: "b" }, { score: 3, member: "c" }),
+        await redis.zadd(
+          z,
+          { score: 1, member: "a" },
+          { score: 2, member: "b" },
+          { score: 3, member: "c" },
+        ),
         await redis.zadd(z, { nx: true }, { score: 10, member: "a" }),
         await redis.zadd(z, { xx: true, ch: true }, { score: 1.5, member: "a" }),
         await redis.zadd(z, { incr: true }, { score: 1, member: "a" }),
@@ -257,7 +369,12 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
         await redis.zcount(z, 3, "+inf"),
         await redis.zmscore(z, ["a", "nope"]),
         await redis.zrem(z, "a", "nope"),
-        await redis.zadd(z, { score: 5, member: "d" }, { score: 6, member: "e" }, { score: 7, member: "f" }),
+        await redis.zadd(
+          z,
+          { score: 5, member: "d" },
+          { score: 6, member: "e" },
+          { score: 7, member: "f" },
+        ),
         await redis.zremrangebyrank(z, 0, 0),
         await redis.zremrangebyscore(z, 6, 7),
         await redis.zrange(z, 0, -1, { withScores: true }),
@@ -266,8 +383,32 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       ];
     },
     expected: [
-      3, 0, 1, 2.5, 4, 2.5, null, ["a", "c", "b"], ["a", 2.5, "c", 3, "b", 4], ["b", "c", "a"], ["a", "c"], ["c"],
-      ["c", 3, "b", 4], ["b", "c", "a"], 2, 0, null, 3, 2, [2.5, null], 1, 3, 1, 2, ["b", 4, "d", 5], 2,
+      3,
+      0,
+      1,
+      2.5,
+      4,
+      2.5,
+      null,
+      ["a", "c", "b"],
+      ["a", 2.5, "c", 3, "b", 4],
+      ["b", "c", "a"],
+      ["a", "c"],
+      ["c"],
+      ["c", 3, "b", 4],
+      ["b", "c", "a"],
+      2,
+      0,
+      null,
+      3,
+      2,
+      [2.5, null],
+      1,
+      3,
+      1,
+      2,
+      ["b", 4, "d", 5],
+      2,
       ["n", -0.5, "m", 9007199254740992],
     ],
   },
@@ -279,8 +420,9 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       const fields: Record<string, number> = {};
       for (let i = 0; i < 150; i += 1) fields[i % 2 === 0 ? `even${i}` : `odd${i}`] = i;
       await redis.hset(key("h"), fields);
-      await redis.sadd(key("set"), ...Object.keys(fields) as [string, ...string[]]);
-      for (let i = 0; i < 150; i += 1) await redis.zadd(key("z"), { score: i, member: i % 2 === 0 ? `even${i}` : `odd${i}` });
+      await redis.sadd(key("set"), ...(Object.keys(fields) as [string, ...string[]]));
+      for (let i = 0; i < 150; i += 1)
+        await redis.zadd(key("z"), { score: i, member: i % 2 === 0 ? `even${i}` : `odd${i}` });
 
       const collect = async (
         page: (cursor: string | number) => Promise<[string | number, (string | number)[]]>,
@@ -303,10 +445,24 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       const strip = (keys: string[]) => keys.map((k) => k.slice(prefix.length));
       const scanned = strip(await scanAll(redis, `${prefix}:s:*`));
       const hashes = strip(await scanAll(redis, `${prefix}:*`, "hash"));
-      const sscanned = sorted(await collect((c) => redis.sscan(key("set"), c, { match: "odd1*", count: 5 })));
-      const hscanned = pairs(await collect((c) => redis.hscan(key("h"), c, { match: "even1?", count: 5 })));
-      const zscanned = pairs(await collect((c) => redis.zscan(key("z"), c, { match: "odd*", count: 5 })));
-      return { scanned: scanned.length, first: scanned.slice(0, 3), hashes, sscanned: sscanned.length, hscanned, zscanned: Object.keys(zscanned).length, z11: zscanned.odd11 };
+      const sscanned = sorted(
+        await collect((c) => redis.sscan(key("set"), c, { match: "odd1*", count: 5 })),
+      );
+      const hscanned = pairs(
+        await collect((c) => redis.hscan(key("h"), c, { match: "even1?", count: 5 })),
+      );
+      const zscanned = pairs(
+        await collect((c) => redis.zscan(key("z"), c, { match: "odd*", count: 5 })),
+      );
+      return {
+        scanned: scanned.length,
+        first: scanned.slice(0, 3),
+        hashes,
+        sscanned: sscanned.length,
+        hscanned,
+        zscanned: Object.keys(zscanned).length,
+        z11: zscanned.odd11,
+      };
     },
     expected: {
       scanned: 25,
@@ -329,7 +485,9 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       await redis.zadd(key("z"), { score: 1, member: "m" });
       return [
         await redis.exists(key("a"), key("b"), key("missing")),
-        await Promise.all(["a", "h", "l", "s", "z", "missing"].map((name) => redis.type(key(name)))),
+        await Promise.all(
+          ["a", "h", "l", "s", "z", "missing"].map((name) => redis.type(key(name))),
+        ),
         await redis.rename(key("a"), key("c")),
         await redis.get(key("c")),
         await redis.exists(key("a")),
@@ -341,7 +499,19 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
         await redis.del(key("missing")),
       ];
     },
-    expected: [2, ["string", "hash", "list", "set", "zset", "none"], "OK", 1, 0, 0, { error: "ERR no such key" }, 2, 2, 2, 0],
+    expected: [
+      2,
+      ["string", "hash", "list", "set", "zset", "none"],
+      "OK",
+      1,
+      0,
+      0,
+      { error: "ERR no such key" },
+      2,
+      2,
+      2,
+      0,
+    ],
   },
 
   "explicit pipeline: results in order, errors thrown or kept per item": {
@@ -357,22 +527,28 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
         return p;
       };
       const thrown = await settle(build().exec());
-      const thrownText = await build().exec().then(
-        () => "resolved",
-        (error: unknown) => (error as Error).message,
-      );
+      const thrownText = await build()
+        .exec()
+        .then(
+          () => "resolved",
+          (error: unknown) => (error as Error).message,
+        );
       const kept = await build().exec({ keepErrors: true });
       const plain = redis.pipeline().set(key("p"), "v").get(key("p")).del(key("p")).exec();
       return { thrown, thrownText, kept: kept.map((item) => ({ ...item })), plain: await plain };
     },
     expected: {
       thrown: { error: "WRONGTYPE Operation against a key holding the wrong kind of value" },
-      thrownText: "Command 4 [ hset ] failed: WRONGTYPE Operation against a key holding the wrong kind of value",
+      thrownText:
+        "Command 4 [ hset ] failed: WRONGTYPE Operation against a key holding the wrong kind of value",
       kept: [
         { result: "OK", error: undefined },
         { result: 2, error: undefined },
         { result: 2, error: undefined },
-        { result: undefined, error: "WRONGTYPE Operation against a key holding the wrong kind of value" },
+        {
+          result: undefined,
+          error: "WRONGTYPE Operation against a key holding the wrong kind of value",
+        },
         { result: null, error: undefined },
         { result: undefined, error: "NOSCRIPT No matching script. Please use EVAL." },
       ],
@@ -401,26 +577,47 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
         redis.get(key("missing")),
         redis.set(key("b"), "x", { ex: 60 }),
       ]);
-      return results.map((r) => (r.status === "fulfilled" ? { result: r.value } : { error: redisMessage(r.reason) }));
+      return results.map((r) =>
+        r.status === "fulfilled" ? { result: r.value } : { error: redisMessage(r.reason) },
+      );
     },
     expected: [
-      { result: 1 }, { result: 1 },
+      { result: 1 },
+      { result: 1 },
       { error: "WRONGTYPE Operation against a key holding the wrong kind of value" },
-      { result: { x: 1, y: "two" } }, { result: "two" }, { result: 2 }, { result: 1 }, { result: 1 }, { result: ["m", 1] },
-      { result: null }, { result: "OK" },
+      { result: { x: 1, y: "two" } },
+      { result: "two" },
+      { result: 2 },
+      { result: 1 },
+      { result: 1 },
+      { result: ["m", 1] },
+      { result: null },
+      { result: "OK" },
     ],
   },
 
   "multi/exec: atomic results, runtime error item, queue-time error aborts (EXECABORT)": {
     async run(redis, key) {
       const ok = await redis.multi().set(key("a"), "1").incr(key("a")).get(key("a")).exec();
-      const runtime = await redis.multi().set(key("b"), "x").incr(key("b")).get(key("b")).exec({ keepErrors: true });
+      const runtime = await redis
+        .multi()
+        .set(key("b"), "x")
+        .incr(key("b"))
+        .get(key("b"))
+        .exec({ keepErrors: true });
       const runtimeThrown = await settle(redis.multi().set(key("c"), "x").incr(key("c")).exec());
       const afterRuntime = await redis.get(key("c"));
       // `del()` with no key is refused when queued: Redis discards the whole transaction.
       const aborted = await settle(redis.multi().set(key("d"), "new").del().exec());
       const afterAbort = await redis.get(key("d"));
-      return { ok, runtime: runtime.map((item) => ({ ...item })), runtimeThrown, afterRuntime, aborted, afterAbort };
+      return {
+        ok,
+        runtime: runtime.map((item) => ({ ...item })),
+        runtimeThrown,
+        afterRuntime,
+        aborted,
+        afterAbort,
+      };
     },
     expected: {
       ok: ["OK", 2, 2],
@@ -439,8 +636,16 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
   "eval: nested replies, Lua conversions, big integers, status and error replies": {
     async run(redis, key) {
       return [
-        await redis.eval("return {1, 'OK', false, {2, 'x', {3, {}}}, 'a', redis.call('set', KEYS[1], ARGV[1])}", [key("a")], ["v"]),
-        await redis.eval("return redis.call('incrby', KEYS[1], '9007199254740993')", [key("n")], []),
+        await redis.eval(
+          "return {1, 'OK', false, {2, 'x', {3, {}}}, 'a', redis.call('set', KEYS[1], ARGV[1])}",
+          [key("a")],
+          ["v"],
+        ),
+        await redis.eval(
+          "return redis.call('incrby', KEYS[1], '9007199254740993')",
+          [key("n")],
+          [],
+        ),
         await redis.eval("return 3.99", [], []),
         await redis.eval("return tostring(3.5)", [], []),
         await redis.eval("return true", [], []),
@@ -452,19 +657,34 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
         await settle(redis.eval("return {1, redis.error_reply('inner failure')}", [], [])),
         await redis.evalRo("return redis.call('get', KEYS[1])", [key("a")], []),
         await redis.eval("return ARGV", [], ["1", "two", '{"j":1}', "null"]),
-        await redis.eval("#!lua flags=allow-key-locking\nreturn KEYS[1]", [key("k")], []) === key("k"),
+        (await redis.eval("#!lua flags=allow-key-locking\nreturn KEYS[1]", [key("k")], [])) ===
+          key("k"),
       ];
     },
     expected: [
-      [1, "OK", null, [2, "x", [3, []]], "a", "OK"], 9_007_199_254_740_992, 3, 3.5, 1, null, null, "PONG", ["OK", "QUEUED"],
-      { error: "MYERR custom failure" }, { result: [1, "inner failure"] }, "v", [1, "two", { j: 1 }, null], true,
+      [1, "OK", null, [2, "x", [3, []]], "a", "OK"],
+      9_007_199_254_740_992,
+      3,
+      3.5,
+      1,
+      null,
+      null,
+      "PONG",
+      ["OK", "QUEUED"],
+      { error: "MYERR custom failure" },
+      { result: [1, "inner failure"] },
+      "v",
+      [1, "two", { j: 1 }, null],
+      true,
     ],
   },
 
   "evalsha/script load/script exists, NOSCRIPT then fallback": {
     async run(redis, key, prefix) {
       const text = `return {KEYS[1] == '${key("k")}' and 1 or 0, ARGV[1]} -- ${prefix}`;
-      const missing = await settle(redis.evalsha("0123456789abcdef0123456789abcdef01234567", [], []));
+      const missing = await settle(
+        redis.evalsha("0123456789abcdef0123456789abcdef01234567", [], []),
+      );
       const script = redis.createScript<[number, string]>(text);
       const sha = scriptSha1(text);
       const existsBefore = await redis.scriptExists(sha);
@@ -480,7 +700,18 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       const shebangRun = await redis.evalsha(shebangSha, [], []);
       const shebangExists = await redis.scriptExists(shebangSha);
       const shebangViaScript = await redis.createScript<string>(`${shebang} again`).exec([], []);
-      return { missing, existsBefore, viaFallback, existsAfter, direct, loadedSha, shebangLoaded, shebangRun, shebangExists, shebangViaScript };
+      return {
+        missing,
+        existsBefore,
+        viaFallback,
+        existsAfter,
+        direct,
+        loadedSha,
+        shebangLoaded,
+        shebangRun,
+        shebangExists,
+        shebangViaScript,
+      };
     },
     expected: {
       missing: { error: "NOSCRIPT No matching script. Please use EVAL." },
@@ -501,7 +732,8 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       const text = "héllo 😀 ✓ 中文 \u0000 end";
       const emojiKey = key("ключ-🔑");
       const invalid = String.raw`'\255\254abc\240\159\152\128x\240\159\152y\192\175z\237\160\128'`;
-      const allBytes = "local s = {} for i = 0, 255 do s[#s + 1] = string.char(i) end return redis.call('set', KEYS[1], table.concat(s))";
+      const allBytes =
+        "local s = {} for i = 0, 255 do s[#s + 1] = string.char(i) end return redis.call('set', KEYS[1], table.concat(s))";
       return [
         await redis.set(emojiKey, text),
         await redis.get(emojiKey),
@@ -521,12 +753,28 @@ export const SCENARIOS: Record<string, { run: Scenario; expected: unknown }> = {
       ];
     },
     expected: (() => {
-      const invalidBytes = new Uint8Array([255, 254, 97, 98, 99, 240, 159, 152, 128, 120, 240, 159, 152, 121, 192, 175, 122, 237, 160, 128]);
+      const invalidBytes = new Uint8Array([
+        255, 254, 97, 98, 99, 240, 159, 152, 128, 120, 240, 159, 152, 121, 192, 175, 122, 237, 160,
+        128,
+      ]);
       const decoded = new TextDecoder().decode(invalidBytes);
       const all = new TextDecoder().decode(Uint8Array.from({ length: 256 }, (_, i) => i));
       return [
-        "OK", "héllo 😀 ✓ 中文 \u0000 end", 28, 1, { "🔥": "🧊" }, 3, ["😀", "OK", "🚀"], "OK", decoded, 20,
-        [decoded, [decoded]], "OK", 256, all, "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t",
+        "OK",
+        "héllo 😀 ✓ 中文 \u0000 end",
+        28,
+        1,
+        { "🔥": "🧊" },
+        3,
+        ["😀", "OK", "🚀"],
+        "OK",
+        decoded,
+        20,
+        [decoded, [decoded]],
+        "OK",
+        256,
+        all,
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t",
       ];
     })(),
   },

@@ -1,4 +1,9 @@
-import { startRedisServer, startTcpProxy, type RedisServerHandle, type TcpProxy } from "@hotpath/testing";
+import {
+  startRedisServer,
+  startTcpProxy,
+  type RedisServerHandle,
+  type TcpProxy,
+} from "@hotpath/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisClientError, createRedis, type HotpathRedis } from "../src/index.ts";
 
@@ -22,7 +27,10 @@ async function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<Promis
     timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
   });
   try {
-    return await Promise.race([Promise.allSettled([promise]).then(([outcome]) => outcome as PromiseSettledResult<T>), guard]);
+    return await Promise.race([
+      Promise.allSettled([promise]).then(([outcome]) => outcome as PromiseSettledResult<T>),
+      guard,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -73,8 +81,13 @@ describe("per-command timeout (TCP)", () => {
     expect(await redis.set("t:slow", "v")).toBe("OK");
     proxy.setLatency(1000);
     expectClientError(await settlesWithin(redis.get("t:slow"), 3000), ["REDIS_TIMEOUT"]);
-    expectClientError(await settlesWithin(redis.pipeline().get("t:slow").incr("t:n").exec(), 3000), ["REDIS_TIMEOUT"]);
-    expectClientError(await settlesWithin(redis.multi().get("t:slow").exec(), 3000), ["REDIS_TIMEOUT"]);
+    expectClientError(
+      await settlesWithin(redis.pipeline().get("t:slow").incr("t:n").exec(), 3000),
+      ["REDIS_TIMEOUT"],
+    );
+    expectClientError(await settlesWithin(redis.multi().get("t:slow").exec(), 3000), [
+      "REDIS_TIMEOUT",
+    ]);
     const health = await redis.health();
     expect(health).toMatchObject({ ok: false, transport: "tcp" });
     expect(health.error).toMatch(/did not answer within 150 ms/);
@@ -117,7 +130,10 @@ describe("Redis stopped and restarted (TCP)", () => {
     const redis = open(proxy.url, 300);
     expect(await redis.ping()).toBe("PONG");
     proxy.cut();
-    expectClientError(await settlesWithin(redis.get("t:cut"), 5000), ["REDIS_UNAVAILABLE", "REDIS_TIMEOUT"]);
+    expectClientError(await settlesWithin(redis.get("t:cut"), 5000), [
+      "REDIS_UNAVAILABLE",
+      "REDIS_TIMEOUT",
+    ]);
     proxy.restore();
     expect(await eventually(() => redis.ping())).toBe("PONG");
     expect(unhandled).toEqual([]);
@@ -135,7 +151,10 @@ describe("Redis stopped and restarted (TCP)", () => {
 
   it("a client of a Redis that never answered rejects instead of hanging", async () => {
     const redis = open("redis://127.0.0.1:1", 200);
-    expectClientError(await settlesWithin(redis.get("x"), 5000), ["REDIS_UNAVAILABLE", "REDIS_TIMEOUT"]);
+    expectClientError(await settlesWithin(redis.get("x"), 5000), [
+      "REDIS_UNAVAILABLE",
+      "REDIS_TIMEOUT",
+    ]);
     expect((await redis.health()).ok).toBe(false);
   });
 });
@@ -151,7 +170,13 @@ describe("write coalescing keeps every reply with its command", () => {
       for (let i = p * 20; i < p * 20 + 20; i += 1) pipeline.get(keys[i] as string);
       return pipeline.exec<string[]>();
     });
-    const transactions = Array.from({ length: 10 }, (_, t) => redis.multi().incr(`t:order:n${t}`).get(keys[t] as string).exec<[number, string]>());
+    const transactions = Array.from({ length: 10 }, (_, t) =>
+      redis
+        .multi()
+        .incr(`t:order:n${t}`)
+        .get(keys[t] as string)
+        .exec<[number, string]>(),
+    );
     const [singleResults, pipelineResults, transactionResults] = await Promise.all([
       Promise.all(singles),
       Promise.all(pipelines),
@@ -179,7 +204,9 @@ describe("write coalescing keeps every reply with its command", () => {
       else expect(outcome).toBeInstanceOf(RedisClientError);
     });
     await eventually(() => redis.ping());
-    expect(await Promise.all(keys.map((key) => redis.get<string>(key)))).toEqual(keys.map((_, i) => `c${i}`));
+    expect(await Promise.all(keys.map((key) => redis.get<string>(key)))).toEqual(
+      keys.map((_, i) => `c${i}`),
+    );
   });
 });
 

@@ -36,25 +36,49 @@ export interface RedisServerHandle {
  * Starts `redis-server` on a free port (no persistence) and waits until it answers.
  * @throws Error if redis-server is not installed or does not come up within 10 s.
  */
-export async function startRedisServer(options: { port?: number; binary?: string } = {}): Promise<RedisServerHandle> {
+export async function startRedisServer(
+  options: { port?: number; binary?: string } = {},
+): Promise<RedisServerHandle> {
   const port = options.port ?? (await freePort());
   const binary = options.binary ?? "redis-server";
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    const proc = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"], {
-      stdio: "ignore",
-    });
+    const proc = spawn(
+      binary,
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
     child = proc;
     const failed = new Promise<never>((_, reject) => {
-      proc.once("error", (error) => reject(new Error(`Cannot start ${binary}: ${error.message}`, { cause: error })));
-      proc.once("exit", (code) => reject(new Error(`${binary} exited with code ${String(code)} before answering`)));
+      proc.once("error", (error) =>
+        reject(new Error(`Cannot start ${binary}: ${error.message}`, { cause: error })),
+      );
+      proc.once("exit", (code) =>
+        reject(new Error(`${binary} exited with code ${String(code)} before answering`)),
+      );
     });
     failed.catch(() => undefined);
     const deadline = Date.now() + 10_000;
     while (!(await redisAnswers("127.0.0.1", port, 200))) {
       await Promise.race([sleep(50), failed]);
-      if (Date.now() > deadline) throw new Error(`${binary} did not answer on port ${port} within 10 s`);
+      if (Date.now() > deadline)
+        throw new Error(`${binary} did not answer on port ${port} within 10 s`);
     }
   };
 

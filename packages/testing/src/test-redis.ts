@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { createRedis, type CreateRedisOptions, type HotpathRedis, type RedisTransport } from "@hotpath/redis";
+import {
+  createRedis,
+  type CreateRedisOptions,
+  type HotpathRedis,
+  type RedisTransport,
+} from "@hotpath/redis";
 import { inject } from "vitest";
 import "./provided-context.ts";
 
@@ -13,7 +18,11 @@ export function uniquePrefix(label: string): string {
 
 /** Connection details of the shared test Redis and gateway (from the global setup). */
 export function testTargets(): { redisUrl: string; gatewayUrl: string; gatewayToken: string } {
-  return { redisUrl: inject("redisUrl"), gatewayUrl: inject("gatewayUrl"), gatewayToken: inject("gatewayToken") };
+  return {
+    redisUrl: inject("redisUrl"),
+    gatewayUrl: inject("gatewayUrl"),
+    gatewayToken: inject("gatewayToken"),
+  };
 }
 
 /**

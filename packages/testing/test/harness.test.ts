@@ -1,6 +1,13 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, redisAnswers, startRedisServer, startTcpProxy, type RedisServerHandle, type TcpProxy } from "../src/index.ts";
+import {
+  freePort,
+  redisAnswers,
+  startRedisServer,
+  startTcpProxy,
+  type RedisServerHandle,
+  type TcpProxy,
+} from "../src/index.ts";
 
 /** Sends one inline command over a fresh socket and resolves with the first reply chunk. */
 async function ask(port: number, command: string): Promise<string> {
@@ -77,7 +84,9 @@ describe("startRedisServer", () => {
   });
 
   it("fails clearly when the binary does not exist", async () => {
-    await expect(startRedisServer({ binary: "/nonexistent/redis-server" })).rejects.toThrow(/Cannot start \/nonexistent\/redis-server/);
+    await expect(startRedisServer({ binary: "/nonexistent/redis-server" })).rejects.toThrow(
+      /Cannot start \/nonexistent\/redis-server/,
+    );
   });
 });
 

@@ -25,11 +25,19 @@ export interface ApiCacheOptions {
 /** The API's cache: one @hotpath/cache `createCache` per namespace, created on first use. */
 export function createApiCache(
   options: ApiCacheOptions,
-): ApiCache & { close(): Promise<void>; flushMetrics(): Promise<void>; stats(): Record<string, CacheStats> } {
+): ApiCache & {
+  close(): Promise<void>;
+  flushMetrics(): Promise<void>;
+  stats(): Record<string, CacheStats>;
+} {
   const caches = new Map<string, Cache>();
   const l1 = options.l1 ?? { status: 1000 };
   const onEvent = (event: CacheEvent) => {
-    if (event.type === "redis_error" || event.type === "load_error" || event.type === "write_refused") {
+    if (
+      event.type === "redis_error" ||
+      event.type === "load_error" ||
+      event.type === "write_refused"
+    ) {
       options.logger.warn(`cache ${event.type}`, {
         namespace: event.namespace,
         error: String("error" in event ? event.error : ""),
@@ -47,7 +55,9 @@ export function createApiCache(
         timeoutMs: options.timeoutMs ?? 500,
         onEvent,
         metrics: { flushIntervalMs: options.metricsFlushMs ?? 1000 },
-        ...(l1[namespace] !== undefined ? { l1: { ttlMs: l1[namespace], maxEntries: 10_000 } } : {}),
+        ...(l1[namespace] !== undefined
+          ? { l1: { ttlMs: l1[namespace], maxEntries: 10_000 } }
+          : {}),
         ...(options.waitUntil ? { waitUntil: options.waitUntil } : {}),
       });
       caches.set(namespace, cache);
@@ -80,13 +90,19 @@ export function createApiCache(
       await Promise.all(keys.map((key) => cacheOf(namespace).delete(key).catch(report("delete"))));
     },
     async invalidateTags(namespace, tags) {
-      await Promise.all(tags.map((tag) => cacheOf(namespace).invalidateTag(tag).catch(report("invalidateTag"))));
+      await Promise.all(
+        tags.map((tag) => cacheOf(namespace).invalidateTag(tag).catch(report("invalidateTag"))),
+      );
     },
     stats() {
-      return Object.fromEntries([...caches].map(([namespace, cache]) => [namespace, cache.stats()]));
+      return Object.fromEntries(
+        [...caches].map(([namespace, cache]) => [namespace, cache.stats()]),
+      );
     },
     async flushMetrics() {
-      await Promise.all([...caches.values()].map((cache) => cache.flushMetrics().catch(report("flush"))));
+      await Promise.all(
+        [...caches.values()].map((cache) => cache.flushMetrics().catch(report("flush"))),
+      );
     },
     async close() {
       await Promise.all([...caches.values()].map((cache) => cache.close().catch(report("close"))));

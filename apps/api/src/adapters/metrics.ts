@@ -18,10 +18,16 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   const since = (minutes: number) => now() - minutes * 60_000;
   return {
     async cache(minutes) {
-      const rows = await readCacheMetrics(options.redis, { app: options.app, sinceMs: since(minutes) });
+      const rows = await readCacheMetrics(options.redis, {
+        app: options.app,
+        sinceMs: since(minutes),
+      });
       const series: Record<string, MetricsPoint[]> = {};
       for (const row of rows) {
-        (series[row.namespace] ??= []).push({ minute: row.minuteStartMs, counters: { ...row.counters } });
+        (series[row.namespace] ??= []).push({
+          minute: row.minuteStartMs,
+          counters: { ...row.counters },
+        });
       }
       for (const points of Object.values(series)) points.sort((a, b) => a.minute - b.minute);
       return series;
@@ -43,20 +49,35 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
         options.limiter.metrics.topIdentifiers({ kind: "allowed", hours, limit: n }),
       ]);
       const merged = new Map<string, { identifier: string; blocked: number; allowed: number }>();
-      for (const entry of blocked) merged.set(entry.identifier, { identifier: entry.identifier, blocked: entry.count, allowed: 0 });
+      for (const entry of blocked)
+        merged.set(entry.identifier, {
+          identifier: entry.identifier,
+          blocked: entry.count,
+          allowed: 0,
+        });
       for (const entry of allowed) {
-        const row = merged.get(entry.identifier) ?? { identifier: entry.identifier, blocked: 0, allowed: 0 };
+        const row = merged.get(entry.identifier) ?? {
+          identifier: entry.identifier,
+          blocked: 0,
+          allowed: 0,
+        };
         row.allowed = entry.count;
         merged.set(entry.identifier, row);
       }
-      return [...merged.values()].sort((a, b) => b.blocked - a.blocked || b.allowed - a.allowed).slice(0, n);
+      return [...merged.values()]
+        .sort((a, b) => b.blocked - a.blocked || b.allowed - a.allowed)
+        .slice(0, n);
     },
     async idempotency(minutes) {
-      const rows = await readIdempotencyMetrics(options.redis, { app: options.app, sinceMs: since(minutes) });
+      const rows = await readIdempotencyMetrics(options.redis, {
+        app: options.app,
+        sinceMs: since(minutes),
+      });
       const totals: Record<string, Record<string, number>> = {};
       for (const row of rows) {
         const store = (totals[row.label] ??= {});
-        for (const [counter, value] of Object.entries(row.counters)) store[counter] = (store[counter] ?? 0) + value;
+        for (const [counter, value] of Object.entries(row.counters))
+          store[counter] = (store[counter] ?? 0) + value;
       }
       return totals;
     },

@@ -1,7 +1,12 @@
 import { createKeyspace } from "@hotpath/config";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
-import type { FeedEntry, LeaderboardBoard, LeaderboardPeriod, TipProjections } from "../trpc/deps.ts";
+import type {
+  FeedEntry,
+  LeaderboardBoard,
+  LeaderboardPeriod,
+  TipProjections,
+} from "../trpc/deps.ts";
 
 /** Entries kept per activity feed. */
 export const FEED_LENGTH = 100;
@@ -17,7 +22,11 @@ export function isoWeekOf(ms: number): string {
   const date = new Date(ms);
   const weekday = date.getUTCDay() || 7; // Monday = 1 … Sunday = 7
   // The Thursday of this ISO week decides its year; week 1 is the week holding January 4th.
-  const thursday = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 4 - weekday);
+  const thursday = Date.UTC(
+    date.getUTCFullYear(),
+    date.getUTCMonth(),
+    date.getUTCDate() + 4 - weekday,
+  );
   const year = new Date(thursday).getUTCFullYear();
   const week = Math.ceil(((thursday - Date.UTC(year, 0, 1)) / DAY_MS + 1) / 7);
   return `${year}-W${String(week).padStart(2, "0")}`;
@@ -57,7 +66,8 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
       : period === "daily"
         ? keys.key("lb", board, "daily", dayOf(at))
         : keys.key("lb", board, "weekly", isoWeekOf(at));
-  const feedKey = (userId: number) => (userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId));
+  const feedKey = (userId: number) =>
+    userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId);
   const counterKey = (creatorId: number, day: string) => keys.key("count", "tips", creatorId, day);
 
   return {
@@ -102,7 +112,8 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
         withScores: true,
       });
       const entries: { member: string; score: number }[] = [];
-      for (let i = 0; i + 1 < list.length; i += 2) entries.push({ member: String(list[i]), score: Number(list[i + 1]) });
+      for (let i = 0; i + 1 < list.length; i += 2)
+        entries.push({ member: String(list[i]), score: Number(list[i + 1]) });
       return entries;
     },
 
@@ -129,7 +140,8 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
     async tips30d(creatorId) {
       const pipeline = options.redis.pipeline();
       const today = now();
-      for (let i = 0; i < 30; i++) pipeline.hmget(counterKey(creatorId, dayOf(today - i * DAY_MS)), "n", "cents");
+      for (let i = 0; i < 30; i++)
+        pipeline.hmget(counterKey(creatorId, dayOf(today - i * DAY_MS)), "n", "cents");
       const rows = await pipeline.exec<(Record<string, unknown> | null)[]>();
       let count = 0;
       let cents = 0;

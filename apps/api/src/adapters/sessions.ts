@@ -32,7 +32,15 @@ export function createApiSessions(options: ApiSessionsOptions): SessionStore {
     async get(id) {
       const data = await options.store.getSession(id);
       return data
-        ? { data: { userId: data.userId, username: data.username, plan: data.plan, createdAt: data.createdAt }, expiresAt: expiry() }
+        ? {
+            data: {
+              userId: data.userId,
+              username: data.username,
+              plan: data.plan,
+              createdAt: data.createdAt,
+            },
+            expiresAt: expiry(),
+          }
         : null;
     },
     async destroy(id) {

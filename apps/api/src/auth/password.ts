@@ -32,7 +32,14 @@ export function createPbkdf2Hasher(options: Pbkdf2Options = {}): PasswordHasher 
     async verify(password, encoded) {
       const [algorithm, rounds, saltText, hashText] = encoded.split("$");
       const count = Number(rounds);
-      if (algorithm !== ALGORITHM || !Number.isSafeInteger(count) || count < 1 || !saltText || !hashText) return false;
+      if (
+        algorithm !== ALGORITHM ||
+        !Number.isSafeInteger(count) ||
+        count < 1 ||
+        !saltText ||
+        !hashText
+      )
+        return false;
       const expected = fromBase64(hashText);
       const actual = await derive(password, fromBase64(saltText), count);
       return constantTimeEqual(actual, expected);
@@ -40,9 +47,23 @@ export function createPbkdf2Hasher(options: Pbkdf2Options = {}): PasswordHasher 
   };
 }
 
-async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, KEY_BITS);
+async function derive(
+  password: string,
+  salt: Uint8Array<ArrayBuffer>,
+  iterations: number,
+): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(password),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations },
+    key,
+    KEY_BITS,
+  );
   return new Uint8Array(bits);
 }
 

@@ -33,7 +33,10 @@ export interface Database extends SqlExecutor {
 }
 
 /** Measures `SELECT 1` on a database; used by both adapters. */
-export async function measureHealth(kind: DatabaseKind, run: () => Promise<unknown>): Promise<DatabaseHealth> {
+export async function measureHealth(
+  kind: DatabaseKind,
+  run: () => Promise<unknown>,
+): Promise<DatabaseHealth> {
   const started = performance.now();
   try {
     await run();

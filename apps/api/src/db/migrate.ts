@@ -11,7 +11,10 @@ const MIGRATION_LOCK_ID = 0x686f7470; // "hotp"
  * the same statements run on PGlite and on a PostgreSQL server.
  * @returns the ids applied by this call.
  */
-export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
+export async function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<string[]> {
   await db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK_ID]);
     await tx.query(`create table if not exists schema_migrations (
@@ -23,7 +26,10 @@ export async function migrate(db: Database, migrations: readonly Migration[] = M
   for (const migration of migrations) {
     const ran = await db.transaction(async (tx) => {
       await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK_ID]);
-      const done = await tx.query<{ id: string }>("select id from schema_migrations where id = $1", [migration.id]);
+      const done = await tx.query<{ id: string }>(
+        "select id from schema_migrations where id = $1",
+        [migration.id],
+      );
       if (done.length > 0) return false;
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);
       await tx.query("insert into schema_migrations (id) values ($1)", [migration.id]);

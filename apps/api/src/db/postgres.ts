@@ -36,7 +36,9 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Da
     await pool.query(`create schema if not exists ${schema}`);
   } catch (error) {
     // Processes starting together race on "if not exists": the schema being there is what counts.
-    const found = await pool.query("select 1 from pg_namespace where nspname = $1", [schema]).catch(() => ({ rowCount: 0 }));
+    const found = await pool
+      .query("select 1 from pg_namespace where nspname = $1", [schema])
+      .catch(() => ({ rowCount: 0 }));
     if (!found.rowCount) {
       await pool.end();
       throw error;

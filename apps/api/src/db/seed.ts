@@ -9,9 +9,24 @@ export const DEMO_PASSWORD = "hotpath-demo";
 
 /** The seeded users: three creators with streams, two viewers. */
 export const DEMO_USERS = [
-  { username: "alice", displayName: "Alice (creator)", plan: "pro", stream: { title: "Speedrunning Redis", live: true } },
-  { username: "bob", displayName: "Bob (creator)", plan: "pro", stream: { title: "Postgres after dark", live: true } },
-  { username: "carol", displayName: "Carol (creator)", plan: "free", stream: { title: "tRPC from scratch", live: false } },
+  {
+    username: "alice",
+    displayName: "Alice (creator)",
+    plan: "pro",
+    stream: { title: "Speedrunning Redis", live: true },
+  },
+  {
+    username: "bob",
+    displayName: "Bob (creator)",
+    plan: "pro",
+    stream: { title: "Postgres after dark", live: true },
+  },
+  {
+    username: "carol",
+    displayName: "Carol (creator)",
+    plan: "free",
+    stream: { title: "tRPC from scratch", live: false },
+  },
   { username: "dave", displayName: "Dave", plan: "free", stream: null },
   { username: "erin", displayName: "Erin", plan: "free", stream: null },
 ] as const;
@@ -58,7 +73,12 @@ export async function seedDatabase(db: Database, hasher: PasswordHasher): Promis
       const stream = streams[index % 2];
       const viewer = viewers[index % viewers.length];
       if (!stream || !viewer) continue;
-      await insertTipOnce(tx, { streamId: stream.id, fromUserId: viewer.id, amountCents: cents, idempotencyKey: `seed-${index}` });
+      await insertTipOnce(tx, {
+        streamId: stream.id,
+        fromUserId: viewer.id,
+        amountCents: cents,
+        idempotencyKey: `seed-${index}`,
+      });
     }
     return true;
   });

@@ -43,7 +43,10 @@ export async function findStreamById(db: SqlExecutor, id: number): Promise<Strea
 }
 
 /** The creator's current stream: the live one, else the most recent one. */
-export async function findLatestStreamOfCreator(db: SqlExecutor, creatorId: number): Promise<Stream | null> {
+export async function findLatestStreamOfCreator(
+  db: SqlExecutor,
+  creatorId: number,
+): Promise<Stream | null> {
   const rows = await db.query<StreamRow>(
     `select ${STREAM_COLUMNS} from streams s join users u on u.id = s.creator_id
      where s.creator_id = $1 order by s.live desc, s.started_at desc nulls last, s.id desc limit 1`,
@@ -53,7 +56,11 @@ export async function findLatestStreamOfCreator(db: SqlExecutor, creatorId: numb
 }
 
 /** Marks every live stream of a creator offline, then inserts a new live stream. */
-export async function startStream(db: SqlExecutor, creatorId: number, title: string): Promise<Stream> {
+export async function startStream(
+  db: SqlExecutor,
+  creatorId: number,
+  title: string,
+): Promise<Stream> {
   await db.query("update streams set live = false where creator_id = $1 and live", [creatorId]);
   const inserted = await db.query<{ id: number }>(
     "insert into streams (creator_id, title, live, started_at) values ($1, $2, true, now()) returning id",

@@ -57,9 +57,10 @@ export async function insertTipOnce(
   const insertedId = inserted[0]?.id;
   const rows =
     insertedId !== undefined
-      ? await db.query<TipRow>(`select ${TIP_COLUMNS} from tips t join streams s on s.id = t.stream_id where t.id = $1`, [
-          insertedId,
-        ])
+      ? await db.query<TipRow>(
+          `select ${TIP_COLUMNS} from tips t join streams s on s.id = t.stream_id where t.id = $1`,
+          [insertedId],
+        )
       : await db.query<TipRow>(
           `select ${TIP_COLUMNS} from tips t join streams s on s.id = t.stream_id
            where t.from_user_id = $1 and t.idempotency_key = $2`,
@@ -71,11 +72,16 @@ export async function insertTipOnce(
 }
 
 /** Counts tips (tests, metrics). */
-export async function countTips(db: SqlExecutor, filter: { streamId?: number } = {}): Promise<number> {
+export async function countTips(
+  db: SqlExecutor,
+  filter: { streamId?: number } = {},
+): Promise<number> {
   const rows =
     filter.streamId === undefined
       ? await db.query<{ n: number }>("select count(*)::int as n from tips")
-      : await db.query<{ n: number }>("select count(*)::int as n from tips where stream_id = $1", [filter.streamId]);
+      : await db.query<{ n: number }>("select count(*)::int as n from tips where stream_id = $1", [
+          filter.streamId,
+        ]);
   return rows[0]?.n ?? 0;
 }
 
@@ -89,7 +95,11 @@ export async function listTips(db: SqlExecutor, limit = 1000): Promise<Tip[]> {
 }
 
 /** The newest tips sent by a user (their own history). */
-export async function listTipsByUser(db: SqlExecutor, userId: number, limit: number): Promise<Tip[]> {
+export async function listTipsByUser(
+  db: SqlExecutor,
+  userId: number,
+  limit: number,
+): Promise<Tip[]> {
   const rows = await db.query<TipRow>(
     `select ${TIP_COLUMNS} from tips t join streams s on s.id = t.stream_id
      where t.from_user_id = $1 order by t.id desc limit $2`,

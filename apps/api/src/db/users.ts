@@ -50,18 +50,27 @@ export async function findUserById(db: SqlExecutor, id: number): Promise<User | 
 
 /** Reads one user by username; `null` when there is none. */
 export async function findUserByUsername(db: SqlExecutor, username: string): Promise<User | null> {
-  const rows = await db.query<UserRow>(`select ${USER_COLUMNS} from users where username = $1`, [username]);
+  const rows = await db.query<UserRow>(`select ${USER_COLUMNS} from users where username = $1`, [
+    username,
+  ]);
   return rows[0] ? toUser(rows[0]) : null;
 }
 
 /** Reads the password hash of a user (login). */
-export async function findCredentials(db: SqlExecutor, username: string): Promise<UserCredentials | null> {
-  const rows = await db.query<{ id: number; username: string; plan: "free" | "pro"; password_hash: string }>(
-    "select id, username, plan, password_hash from users where username = $1",
-    [username],
-  );
+export async function findCredentials(
+  db: SqlExecutor,
+  username: string,
+): Promise<UserCredentials | null> {
+  const rows = await db.query<{
+    id: number;
+    username: string;
+    plan: "free" | "pro";
+    password_hash: string;
+  }>("select id, username, plan, password_hash from users where username = $1", [username]);
   const row = rows[0];
-  return row ? { id: row.id, username: row.username, plan: row.plan, passwordHash: row.password_hash } : null;
+  return row
+    ? { id: row.id, username: row.username, plan: row.plan, passwordHash: row.password_hash }
+    : null;
 }
 
 /** One page of users ordered by id, and the total count. */
@@ -69,10 +78,10 @@ export async function listUsers(
   db: SqlExecutor,
   page: { offset: number; limit: number },
 ): Promise<{ items: User[]; total: number }> {
-  const rows = await db.query<UserRow>(`select ${USER_COLUMNS} from users order by id limit $1 offset $2`, [
-    page.limit,
-    page.offset,
-  ]);
+  const rows = await db.query<UserRow>(
+    `select ${USER_COLUMNS} from users order by id limit $1 offset $2`,
+    [page.limit, page.offset],
+  );
   const count = await db.query<{ total: number }>("select count(*)::int as total from users");
   return { items: rows.map(toUser), total: count[0]?.total ?? 0 };
 }
@@ -84,7 +93,11 @@ export interface UserPatch {
 }
 
 /** Updates a user; returns the new row or `null` when the user does not exist. */
-export async function updateUser(db: SqlExecutor, id: number, patch: UserPatch): Promise<User | null> {
+export async function updateUser(
+  db: SqlExecutor,
+  id: number,
+  patch: UserPatch,
+): Promise<User | null> {
   const rows = await db.query<UserRow>(
     `update users set
        display_name = coalesce($2, display_name),

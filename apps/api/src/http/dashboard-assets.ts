@@ -50,7 +50,10 @@ export function withDashboardAssets(handler: FetchHandler, distDir: string): Fet
     if (pathname === "/dashboard") {
       return new Response(null, { status: 308, headers: { location: DASHBOARD_BASE } });
     }
-    if (!pathname.startsWith(DASHBOARD_BASE) || (request.method !== "GET" && request.method !== "HEAD")) {
+    if (
+      !pathname.startsWith(DASHBOARD_BASE) ||
+      (request.method !== "GET" && request.method !== "HEAD")
+    ) {
       return handler(request, info);
     }
     let relative: string;
@@ -63,7 +66,10 @@ export function withDashboardAssets(handler: FetchHandler, distDir: string): Fet
     const inside = target === root || target.startsWith(root + sep);
     if (inside && relative !== "." && relative !== "") {
       const immutable = relative.startsWith(`assets${sep}`);
-      const asset = await fileResponse(target, immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      const asset = await fileResponse(
+        target,
+        immutable ? "public, max-age=31536000, immutable" : "no-cache",
+      );
       if (asset) return asset;
       if (immutable) return Response.json({ error: "Not found", path: pathname }, { status: 404 });
     }
@@ -71,7 +77,10 @@ export function withDashboardAssets(handler: FetchHandler, distDir: string): Fet
     return (
       page ??
       Response.json(
-        { error: "The dashboard is not built", hint: "run `pnpm build` (apps/dashboard/dist), or `pnpm dev` for the dev server" },
+        {
+          error: "The dashboard is not built",
+          hint: "run `pnpm build` (apps/dashboard/dist), or `pnpm dev` for the dev server",
+        },
         { status: 404 },
       )
     );

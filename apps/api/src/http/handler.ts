@@ -52,7 +52,11 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   const { deps } = options;
   const metrics = options.metrics ?? createHttpMetrics();
 
-  const route = async (request: Request, requestId: string, info: RequestInfo | undefined): Promise<Response> => {
+  const route = async (
+    request: Request,
+    requestId: string,
+    info: RequestInfo | undefined,
+  ): Promise<Response> => {
     const url = new URL(request.url);
     if (url.pathname === "/healthz") return json({ ok: true }, 200);
     if (url.pathname === "/readyz") {
@@ -62,8 +66,18 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
     if (url.pathname === "/metrics") {
       const health = await checkDependencies(deps);
       const text = metrics.render([
-        { name: "hotpath_redis_up", help: "1 when Redis answers PING.", type: "gauge", samples: [{ labels: {}, value: health.redis.ok ? 1 : 0 }] },
-        { name: "hotpath_db_up", help: "1 when the database answers.", type: "gauge", samples: [{ labels: {}, value: health.db.ok ? 1 : 0 }] },
+        {
+          name: "hotpath_redis_up",
+          help: "1 when Redis answers PING.",
+          type: "gauge",
+          samples: [{ labels: {}, value: health.redis.ok ? 1 : 0 }],
+        },
+        {
+          name: "hotpath_db_up",
+          help: "1 when the database answers.",
+          type: "gauge",
+          samples: [{ labels: {}, value: health.db.ok ? 1 : 0 }],
+        },
         {
           name: "hotpath_dependency_latency_seconds",
           type: "gauge",
@@ -75,7 +89,9 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
         },
         ...(options.collectors?.() ?? []),
       ]);
-      return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" } });
+      return new Response(text, {
+        headers: { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" },
+      });
     }
     if (url.pathname === "/trpc" || url.pathname.startsWith("/trpc/")) {
       return fetchRequestHandler({
@@ -89,17 +105,29 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
             resHeaders,
             requestId,
             peerIp: info?.peerIp,
-            secure: url.protocol === "https:" || (deps.settings.trustedProxyCount > 0 && request.headers.get("x-forwarded-proto") === "https"),
-            ...(info?.waitUntil ?? options.waitUntil ? { waitUntil: info?.waitUntil ?? options.waitUntil } : {}),
+            secure:
+              url.protocol === "https:" ||
+              (deps.settings.trustedProxyCount > 0 &&
+                request.headers.get("x-forwarded-proto") === "https"),
+            ...((info?.waitUntil ?? options.waitUntil)
+              ? { waitUntil: info?.waitUntil ?? options.waitUntil }
+              : {}),
           }),
         responseMeta({ ctx, paths, type, errors }) {
           const headers = new Headers();
           const policy = ctx?.cachePolicy;
           const cacheable =
-            request.method === "GET" && type === "query" && errors.length === 0 && policy !== undefined &&
-            policy.cachedCalls === (paths?.length ?? 0) && Number.isFinite(policy.maxAgeSeconds);
+            request.method === "GET" &&
+            type === "query" &&
+            errors.length === 0 &&
+            policy !== undefined &&
+            policy.cachedCalls === (paths?.length ?? 0) &&
+            Number.isFinite(policy.maxAgeSeconds);
           if (!ctx?.resHeaders.has("cache-control")) {
-            headers.set("cache-control", cacheable ? `${policy.scope}, max-age=${policy.maxAgeSeconds}` : "no-store");
+            headers.set(
+              "cache-control",
+              cacheable ? `${policy.scope}, max-age=${policy.maxAgeSeconds}` : "no-store",
+            );
           }
           if (policy && policy.vary.size > 0) headers.set("vary", [...policy.vary].join(", "));
           return { headers };
@@ -120,7 +148,11 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
       response = json({ error: "Internal server error", requestId }, 500);
     }
     response.headers.set(REQUEST_ID_HEADER, requestId);
-    metrics.observe(routeLabel(new URL(request.url).pathname), response.status, (performance.now() - started) / 1000);
+    metrics.observe(
+      routeLabel(new URL(request.url).pathname),
+      response.status,
+      (performance.now() - started) / 1000,
+    );
     return response;
   };
 }

@@ -27,7 +27,10 @@ export interface NodeServer {
   close(graceMs?: number): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array<ArrayBuffer> | "too-large"> {
+async function readBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | "too-large"> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -52,7 +52,9 @@ export function createHttpMetrics(): HttpMetrics {
         "# TYPE hotpath_api_requests_total counter",
       ];
       for (const row of requests.values()) {
-        lines.push(`hotpath_api_requests_total${labelText({ route: row.route, status: row.status })} ${row.count}`);
+        lines.push(
+          `hotpath_api_requests_total${labelText({ route: row.route, status: row.status })} ${row.count}`,
+        );
       }
       lines.push(
         "# HELP hotpath_api_request_duration_seconds Request duration in seconds.",
@@ -64,13 +66,20 @@ export function createHttpMetrics(): HttpMetrics {
             `hotpath_api_request_duration_seconds_bucket${labelText({ route, le: String(bound) })} ${histogram.buckets[index] ?? 0}`,
           );
         });
-        lines.push(`hotpath_api_request_duration_seconds_bucket${labelText({ route, le: "+Inf" })} ${histogram.count}`);
-        lines.push(`hotpath_api_request_duration_seconds_sum${labelText({ route })} ${histogram.sum}`);
-        lines.push(`hotpath_api_request_duration_seconds_count${labelText({ route })} ${histogram.count}`);
+        lines.push(
+          `hotpath_api_request_duration_seconds_bucket${labelText({ route, le: "+Inf" })} ${histogram.count}`,
+        );
+        lines.push(
+          `hotpath_api_request_duration_seconds_sum${labelText({ route })} ${histogram.sum}`,
+        );
+        lines.push(
+          `hotpath_api_request_duration_seconds_count${labelText({ route })} ${histogram.count}`,
+        );
       }
       for (const family of families) {
         lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
-        for (const sample of family.samples) lines.push(`${family.name}${labelText(sample.labels)} ${sample.value}`);
+        for (const sample of family.samples)
+          lines.push(`${family.name}${labelText(sample.labels)} ${sample.value}`);
       }
       return `${lines.join("\n")}\n`;
     },

@@ -9,7 +9,14 @@ export const REQUEST_ID_HEADER = "x-request-id";
 
 /** Who is calling, once credentials were checked. */
 export type Principal =
-  | { kind: "user"; userId: number; username: string; sessionId: string; expiresAt: number; session: SessionData }
+  | {
+      kind: "user";
+      userId: number;
+      username: string;
+      sessionId: string;
+      expiresAt: number;
+      session: SessionData;
+    }
   | { kind: "admin" }
   | { kind: "anonymous"; reason: "none" | "invalid" | "unavailable" };
 
@@ -66,7 +73,8 @@ function bearerFrom(header: string | null): string | undefined {
 /** Constant-time string comparison (admin token). */
 export function safeEqual(a: string, b: string): boolean {
   let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
   return diff === 0;
 }
 
@@ -88,7 +96,9 @@ export function createContextInner(options: CreateContextOptions) {
   const waitUntil =
     options.waitUntil ??
     ((promise: Promise<unknown>) => {
-      promise.catch((error: unknown) => deps.logger.warn("background task failed", { requestId, error: String(error) }));
+      promise.catch((error: unknown) =>
+        deps.logger.warn("background task failed", { requestId, error: String(error) }),
+      );
     });
   const cookieToken = parseCookies(headers.get("cookie")).get(SESSION_COOKIE);
   const bearer = bearerFrom(headers.get("authorization"));
@@ -151,7 +161,12 @@ export function createContextInner(options: CreateContextOptions) {
       return identity;
     },
     /** HTTP cache policy accumulated by `cached()` over the calls of this request. */
-    cachePolicy: { cachedCalls: 0, scope: "public", maxAgeSeconds: Number.POSITIVE_INFINITY, vary: new Set() } as ResponseCachePolicy,
+    cachePolicy: {
+      cachedCalls: 0,
+      scope: "public",
+      maxAgeSeconds: Number.POSITIVE_INFINITY,
+      vary: new Set(),
+    } as ResponseCachePolicy,
   };
 }
 

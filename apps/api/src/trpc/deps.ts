@@ -25,7 +25,6 @@ export interface ApiSettings {
   sessionTtlSeconds: number;
 }
 
-
 /** What a session stores (ids only, no PII beyond the username shown by `me`). */
 export type SessionData = {
   userId: number;
@@ -156,7 +155,11 @@ export interface TipProjections {
     createdAt: string;
   }): Promise<void>;
   /** The top `n` members of a board in a period, highest score first (amounts in cents). */
-  top(board: LeaderboardBoard, period: LeaderboardPeriod, n: number): Promise<{ member: string; score: number }[]>;
+  top(
+    board: LeaderboardBoard,
+    period: LeaderboardPeriod,
+    n: number,
+  ): Promise<{ member: string; score: number }[]>;
   /** A member's 1-based rank and score, or null when absent. */
   rank(
     board: LeaderboardBoard,
@@ -200,7 +203,10 @@ export interface MetricsReader {
   /** Rate-limit allowed/blocked per policy per minute. */
   rateLimit(minutes: number): Promise<Record<string, MetricsPoint[]>>;
   /** Identifiers with the most blocked requests (admin only: identifiers are hashed but per client). */
-  topIdentifiers(minutes: number, n: number): Promise<{ identifier: string; blocked: number; allowed: number }[]>;
+  topIdentifiers(
+    minutes: number,
+    n: number,
+  ): Promise<{ identifier: string; blocked: number; allowed: number }[]>;
   /** Idempotency first/replay/conflict/mismatch counts per store. */
   idempotency(minutes: number): Promise<Record<string, Record<string, number>>>;
 }

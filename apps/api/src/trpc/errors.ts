@@ -29,7 +29,11 @@ export class ApiError extends Error {
   /** Seconds after which a retry may succeed, when one applies. */
   readonly retryAfter: number | undefined;
 
-  constructor(code: ApiErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number }) {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfter?: number },
+  ) {
     super(message, { cause: options?.cause });
     this.code = code;
     this.retryAfter = options?.retryAfter;
@@ -86,8 +90,11 @@ export function mapErrorCode(error: unknown): TRPC_ERROR_CODE_KEY | undefined {
   if (error.code === "RATELIMIT_EXCEEDED") return "TOO_MANY_REQUESTS";
   if (error.code === "RATELIMIT_UNAVAILABLE") return "SERVICE_UNAVAILABLE";
   if (error.code === "RATELIMIT_INVALID_INPUT") return "BAD_REQUEST";
-  if (typeof error.status === "number" && STATUS_TO_TRPC[error.status]) return STATUS_TO_TRPC[error.status];
-  if (/^(CACHE_REDIS_|LOCK_|REDIS_UNAVAILABLE|REDIS_TIMEOUT|IDEMPOTENCY_UNAVAILABLE)/.test(error.code)) {
+  if (typeof error.status === "number" && STATUS_TO_TRPC[error.status])
+    return STATUS_TO_TRPC[error.status];
+  if (
+    /^(CACHE_REDIS_|LOCK_|REDIS_UNAVAILABLE|REDIS_TIMEOUT|IDEMPOTENCY_UNAVAILABLE)/.test(error.code)
+  ) {
     return "SERVICE_UNAVAILABLE";
   }
   if (error.code.startsWith("IDEMPOTENCY_KEY")) return "BAD_REQUEST";
@@ -97,14 +104,21 @@ export function mapErrorCode(error: unknown): TRPC_ERROR_CODE_KEY | undefined {
 /** Seconds to put in `Retry-After` for an error, when it says. */
 export function retryAfterOf(error: unknown): number | undefined {
   const value = error instanceof Error ? (error as { retryAfter?: unknown }).retryAfter : undefined;
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.max(1, Math.ceil(value)) : undefined;
+  return typeof value === "number" && Number.isFinite(value) && value >= 0
+    ? Math.max(1, Math.ceil(value))
+    : undefined;
 }
 
 /** Rate-limit numbers of an error (RateLimitExceededError), when it has them. */
 export function rateLimitDataOf(error: unknown): RateLimitErrorData | undefined {
   if (!isCoded(error) || error.code !== "RATELIMIT_EXCEEDED") return undefined;
   const e = error as unknown as Partial<RateLimitErrorData>;
-  if (typeof e.retryAfter !== "number" || typeof e.limit !== "number" || typeof e.remaining !== "number") return undefined;
+  if (
+    typeof e.retryAfter !== "number" ||
+    typeof e.limit !== "number" ||
+    typeof e.remaining !== "number"
+  )
+    return undefined;
   return {
     retryAfter: e.retryAfter,
     limit: e.limit,
@@ -119,13 +133,20 @@ export function rateLimitDataOf(error: unknown): RateLimitErrorData | undefined 
  * stays the `cause` (so the formatter can read retryAfter / limit / remaining).
  */
 export function toTRPCError(error: unknown): TRPCError {
-  const root = error instanceof TRPCError && error.code === "INTERNAL_SERVER_ERROR" && error.cause ? error.cause : error;
+  const root =
+    error instanceof TRPCError && error.code === "INTERNAL_SERVER_ERROR" && error.cause
+      ? error.cause
+      : error;
   if (root instanceof TRPCError) return root;
   const code = mapErrorCode(root);
   if (!code) {
     return error instanceof TRPCError
       ? error
-      : new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Internal server error", cause: root });
+      : new TRPCError({
+          code: "INTERNAL_SERVER_ERROR",
+          message: "Internal server error",
+          cause: root,
+        });
   }
   const message = root instanceof Error ? root.message : String(root);
   return new TRPCError({ code, message, cause: root });

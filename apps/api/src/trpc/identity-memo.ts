@@ -1,4 +1,9 @@
-import { clientIpFrom, getRateLimitIdentifier, type IdentifierInput, type RateLimitIdentity } from "@hotpath/ratelimit";
+import {
+  clientIpFrom,
+  getRateLimitIdentifier,
+  type IdentifierInput,
+  type RateLimitIdentity,
+} from "@hotpath/ratelimit";
 
 const MAX_ENTRIES = 10_000;
 const memo = new Map<string, RateLimitIdentity>();

@@ -36,7 +36,11 @@ const t = initTRPC.context<Context>().create({
       : undefined;
     return {
       ...shape,
-      message: hideMessage ? "Internal server error" : zodError ? `Invalid input: ${fieldSummary ?? ""}` : shape.message,
+      message: hideMessage
+        ? "Internal server error"
+        : zodError
+          ? `Invalid input: ${fieldSummary ?? ""}`
+          : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,

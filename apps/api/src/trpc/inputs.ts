@@ -1,7 +1,11 @@
 import { z } from "zod";
 
 /** A positive 32-bit row id. */
-export const idSchema = z.number({ message: "expected a numeric id" }).int().positive().max(2_147_483_647);
+export const idSchema = z
+  .number({ message: "expected a numeric id" })
+  .int()
+  .positive()
+  .max(2_147_483_647);
 
 /** A username: 3–32 of a-z, 0-9, _ (case-insensitive on input). */
 export const usernameSchema = z

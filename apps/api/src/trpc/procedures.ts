@@ -3,7 +3,11 @@ import { requireAdmin, requireUser } from "./middleware/auth.ts";
 import { observe } from "./middleware/observe.ts";
 
 export { rateLimited } from "./middleware/rate-limit.ts";
-export { idempotent, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./middleware/idempotency.ts";
+export {
+  idempotent,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+} from "./middleware/idempotency.ts";
 export { cached, canonicalJson, type CachedOptions } from "./middleware/cache.ts";
 
 /** Every procedure starts here: error mapping, timing and one structured log line per call. */

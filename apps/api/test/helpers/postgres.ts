@@ -1,7 +1,8 @@
 import { Socket } from "node:net";
 
 /** The real PostgreSQL the tests use when it answers (trust auth, database `test`). */
-export const TEST_POSTGRES_URL = process.env.HOTPATH_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const TEST_POSTGRES_URL =
+  process.env.HOTPATH_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** True when something accepts TCP connections at the PostgreSQL test target. */
 export async function postgresAnswers(timeoutMs = 500): Promise<boolean> {

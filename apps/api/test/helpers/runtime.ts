@@ -22,7 +22,10 @@ export interface TestApi {
   handler: FetchHandler;
   logger: ReturnType<typeof createMemoryLogger>;
   /** A server-side caller with these request headers (resHeaders are returned for assertions). */
-  caller(headers?: Record<string, string>): { api: ReturnType<typeof createCaller>; resHeaders: Headers };
+  caller(headers?: Record<string, string>): {
+    api: ReturnType<typeof createCaller>;
+    resHeaders: Headers;
+  };
   /** Logs in (via the router) and returns the session token. */
   login(username: string): Promise<string>;
   /** Deletes the prefix's keys, closes everything. */
@@ -61,7 +64,11 @@ export async function openTestApi(options: TestApiOptions = {}): Promise<TestApi
     metricsFlushMs: 100,
     ...(options.rateLimitPolicies ? { rateLimitPolicies: options.rateLimitPolicies } : {}),
   });
-  const handler = createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil, collectors: runtime.collectors });
+  const handler = createFetchHandler({
+    deps: runtime.deps,
+    waitUntil: runtime.waitUntil,
+    collectors: runtime.collectors,
+  });
   const caller = (headers: Record<string, string> = {}) => {
     const resHeaders = new Headers();
     const ctx = createContextInner({
@@ -82,7 +89,9 @@ export async function openTestApi(options: TestApiOptions = {}): Promise<TestApi
     logger,
     caller,
     async login(username) {
-      const { api } = caller({ "x-forwarded-for": `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` });
+      const { api } = caller({
+        "x-forwarded-for": `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+      });
       const result = await api.sessions.login({ username, password: "hotpath-demo" });
       return result.token;
     },

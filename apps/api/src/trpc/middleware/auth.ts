@@ -12,12 +12,25 @@ export const requireUser = middleware(async ({ ctx, next }) => {
   ctx.cachePolicy.vary.add("Cookie").add("Authorization");
   const principal = await ctx.principal();
   if (principal.kind === "user") {
-    return next({ ctx: { user: { id: principal.userId, username: principal.username, sessionId: principal.sessionId } } });
+    return next({
+      ctx: {
+        user: {
+          id: principal.userId,
+          username: principal.username,
+          sessionId: principal.sessionId,
+        },
+      },
+    });
   }
   if (principal.kind === "anonymous" && principal.reason === "unavailable") {
-    throw new ApiError("SESSIONS_UNAVAILABLE", "Sessions are unavailable right now; retry later.", { retryAfter: 1 });
+    throw new ApiError("SESSIONS_UNAVAILABLE", "Sessions are unavailable right now; retry later.", {
+      retryAfter: 1,
+    });
   }
-  throw new TRPCError({ code: "UNAUTHORIZED", message: "Log in first (session cookie or bearer token)." });
+  throw new TRPCError({
+    code: "UNAUTHORIZED",
+    message: "Log in first (session cookie or bearer token).",
+  });
 });
 
 /** Requires the admin bearer token (`ADMIN_TOKEN`): 401 without credentials, 403 otherwise. */
@@ -27,10 +40,14 @@ export const requireAdmin = middleware(async ({ ctx, next }) => {
   const principal = await ctx.principal();
   if (principal.kind === "admin") return next();
   if (ctx.deps.settings.adminToken === undefined) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Admin endpoints are disabled (ADMIN_TOKEN is not set)." });
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "Admin endpoints are disabled (ADMIN_TOKEN is not set).",
+    });
   }
   throw new TRPCError({
-    code: principal.kind === "anonymous" && principal.reason === "none" ? "UNAUTHORIZED" : "FORBIDDEN",
+    code:
+      principal.kind === "anonymous" && principal.reason === "none" ? "UNAUTHORIZED" : "FORBIDDEN",
     message: "Admin token required (Authorization: Bearer <ADMIN_TOKEN>).",
   });
 });

@@ -51,7 +51,12 @@ export function cached(options: CachedOptions) {
     let userPart = "";
     if (vary === "user") {
       const principal = await ctx.principal();
-      userPart = principal.kind === "user" ? `|u${principal.userId}` : principal.kind === "admin" ? "|admin" : "|anon";
+      userPart =
+        principal.kind === "user"
+          ? `|u${principal.userId}`
+          : principal.kind === "admin"
+            ? "|admin"
+            : "|anon";
       ctx.cachePolicy.scope = "private";
       ctx.cachePolicy.vary.add("Cookie").add("Authorization");
     }
@@ -60,13 +65,21 @@ export function cached(options: CachedOptions) {
     const key = `${options.key ? options.key(input) : `${path}|${canonicalJson(input)}`}${userPart}`;
     const loadOptions: CacheLoadOptions = {
       ttlSeconds: options.ttl,
-      ...(options.staleWhileRevalidate !== undefined ? { staleWhileRevalidateSeconds: options.staleWhileRevalidate } : {}),
+      ...(options.staleWhileRevalidate !== undefined
+        ? { staleWhileRevalidateSeconds: options.staleWhileRevalidate }
+        : {}),
       ...(options.lock !== undefined ? { lock: options.lock } : {}),
       ...(options.negativeTtl !== undefined ? { negativeTtlSeconds: options.negativeTtl } : {}),
     };
     const outcomes: CacheOutcome[] = [];
-    const cachedLoad = async <T>(load: () => Promise<T>, extra: { tags?: readonly string[] } = {}): Promise<T> => {
-      const { value, outcome } = await ctx.deps.cache.getOrSet(options.namespace, key, load, { ...loadOptions, ...extra });
+    const cachedLoad = async <T>(
+      load: () => Promise<T>,
+      extra: { tags?: readonly string[] } = {},
+    ): Promise<T> => {
+      const { value, outcome } = await ctx.deps.cache.getOrSet(options.namespace, key, load, {
+        ...loadOptions,
+        ...extra,
+      });
       outcomes.push(outcome);
       ctx.resHeaders.set("X-Cache", outcome);
       return value;

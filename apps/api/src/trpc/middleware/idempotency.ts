@@ -19,7 +19,10 @@ export function idempotent() {
   return middleware(async ({ ctx, path, getRawInput, next }) => {
     const key = ctx.headers.get(IDEMPOTENCY_KEY_HEADER);
     if (key === null) {
-      throw new TRPCError({ code: "BAD_REQUEST", message: "The Idempotency-Key header is required for this mutation." });
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: "The Idempotency-Key header is required for this mutation.",
+      });
     }
     if (!KEY_PATTERN.test(key)) {
       throw new TRPCError({
@@ -29,7 +32,11 @@ export function idempotent() {
     }
     const principal = await ctx.principal();
     const who =
-      principal.kind === "user" ? `user:${principal.userId}` : principal.kind === "admin" ? "admin" : (await ctx.identity()).identifier;
+      principal.kind === "user"
+        ? `user:${principal.userId}`
+        : principal.kind === "admin"
+          ? "admin"
+          : (await ctx.identity()).identifier;
     const payload = await getRawInput();
     let ran: Awaited<ReturnType<typeof next>> | undefined;
     const outcome = await ctx.deps.idempotency.run({
@@ -45,6 +52,8 @@ export function idempotent() {
     });
     if (outcome.replayed) ctx.resHeaders.set(IDEMPOTENT_REPLAYED_HEADER, "true");
     // A replay never reaches the resolver: hand tRPC the stored result as this middleware's result.
-    return ran?.ok ? ran : ({ ok: true, data: outcome.value } as unknown as NonNullable<typeof ran>);
+    return ran?.ok
+      ? ran
+      : ({ ok: true, data: outcome.value } as unknown as NonNullable<typeof ran>);
   });
 }

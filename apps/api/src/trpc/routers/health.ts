@@ -3,7 +3,10 @@ import { bareProcedure, publicProcedure } from "../procedures.ts";
 
 /** Health of the API's dependencies (Redis and the database) with latency. */
 export async function checkDependencies(deps: {
-  redis: { health(): Promise<{ ok: boolean; latencyMs: number; error?: string }>; transport: string };
+  redis: {
+    health(): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+    transport: string;
+  };
   db: { health(): Promise<{ ok: boolean; latencyMs: number; error?: string; kind: string }> };
 }) {
   const [redis, db] = await Promise.all([deps.redis.health(), deps.db.health()]);

@@ -58,8 +58,16 @@ export const leaderboardRouter = {
     .use(rateLimited("leaderboard:read"))
     .input(rankInput)
     .query(async ({ ctx, input }) => {
-      const found = await ctx.deps.projections.rank(input.board, input.period, String(input.member));
-      if (!found) throw new ApiError("NOT_FOUND", `User ${input.member} is not on the ${input.period} ${input.board} board`);
+      const found = await ctx.deps.projections.rank(
+        input.board,
+        input.period,
+        String(input.member),
+      );
+      if (!found)
+        throw new ApiError(
+          "NOT_FOUND",
+          `User ${input.member} is not on the ${input.period} ${input.board} board`,
+        );
       return { ...found, member: input.member, amount: centsToAmount(found.score) };
     }),
 } satisfies TRPCRouterRecord;

@@ -5,7 +5,14 @@ import type { ApiRedis } from "../deps.ts";
 import { adminProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
 import { checkDependencies } from "./health.ts";
 
-const windowInput = z.object({ minutes: z.number().int().min(1).max(24 * 60).default(30) });
+const windowInput = z.object({
+  minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+});
 const topIdentifiersInput = windowInput.extend({ n: z.number().int().min(1).max(100).default(10) });
 const distributionInput = z.object({
   /** Upper bound of keys examined (SCAN sampling), so the cost is bounded on any keyspace. */
@@ -27,7 +34,8 @@ export async function sampleKeyDistribution(redis: ApiRedis, app: string, sample
       const areaName = (KEY_AREAS as readonly string[]).includes(area) ? area : "other";
       byArea[areaName] = (byArea[areaName] ?? 0) + 1;
       // Session keys end in the session id: never a group (nor shown anywhere).
-      const groupName = areaName === "session" ? "session" : `${areaName}:${group.replace(/[{}]/g, "") || "-"}`;
+      const groupName =
+        areaName === "session" ? "session" : `${areaName}:${group.replace(/[{}]/g, "") || "-"}`;
       byGroup[groupName] = (byGroup[groupName] ?? 0) + 1;
     }
     seen += keys.length;
@@ -51,26 +59,42 @@ export const metricsRouter = {
         ctx.deps.projections.top("tippers", "daily", 10).catch(() => []),
         checkDependencies(ctx.deps),
       ]);
-      return { minutes: input.minutes, cache, rateLimit, idempotency, leaderboards: { creators, tippers }, health };
+      return {
+        minutes: input.minutes,
+        cache,
+        rateLimit,
+        idempotency,
+        leaderboards: { creators, tippers },
+        health,
+      };
     }),
 
   /** Cache hit/miss/stale per namespace over time. */
   cache: publicProcedure
     .use(rateLimited("metrics:read"))
     .input(windowInput)
-    .query(async ({ ctx, input }) => ({ minutes: input.minutes, series: await ctx.deps.metrics.cache(input.minutes) })),
+    .query(async ({ ctx, input }) => ({
+      minutes: input.minutes,
+      series: await ctx.deps.metrics.cache(input.minutes),
+    })),
 
   /** Rate-limit allowed/blocked per policy over time. */
   rateLimit: publicProcedure
     .use(rateLimited("metrics:read"))
     .input(windowInput)
-    .query(async ({ ctx, input }) => ({ minutes: input.minutes, series: await ctx.deps.metrics.rateLimit(input.minutes) })),
+    .query(async ({ ctx, input }) => ({
+      minutes: input.minutes,
+      series: await ctx.deps.metrics.rateLimit(input.minutes),
+    })),
 
   /** Idempotency first/replay/conflict/mismatch counts. */
   idempotency: publicProcedure
     .use(rateLimited("metrics:read"))
     .input(windowInput)
-    .query(async ({ ctx, input }) => ({ minutes: input.minutes, stores: await ctx.deps.metrics.idempotency(input.minutes) })),
+    .query(async ({ ctx, input }) => ({
+      minutes: input.minutes,
+      stores: await ctx.deps.metrics.idempotency(input.minutes),
+    })),
 
   /** Identifiers with the most blocked requests (admin only). */
   topIdentifiers: adminProcedure.input(topIdentifiersInput).query(async ({ ctx, input }) => ({
@@ -82,7 +106,9 @@ export const metricsRouter = {
   keyDistribution: adminProcedure
     .input(distributionInput)
     .use(cached({ namespace: "metrics", ttl: 30, lock: true }))
-    .query(({ ctx, input }) => ctx.cached(() => sampleKeyDistribution(ctx.deps.redis, ctx.deps.settings.app, input.sample))),
+    .query(({ ctx, input }) =>
+      ctx.cached(() => sampleKeyDistribution(ctx.deps.redis, ctx.deps.settings.app, input.sample)),
+    ),
 
   /** Redis and database health with latency. */
   health: publicProcedure.query(({ ctx }) => checkDependencies(ctx.deps)),

@@ -8,7 +8,9 @@ import { usernameSchema } from "../inputs.ts";
 import { authedProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
 
 const statusInput = z.object({ username: usernameSchema });
-const startInput = z.object({ title: z.string().trim().min(1, { message: "must not be empty" }).max(120) });
+const startInput = z.object({
+  title: z.string().trim().min(1, { message: "must not be empty" }).max(120),
+});
 
 /** Seconds a stale status may be served while one caller refreshes it. */
 export const STATUS_STALE_SECONDS = 30;
@@ -68,7 +70,9 @@ export const streamsRouter = {
     .use(rateLimited("streams:write"))
     .input(startInput)
     .mutation(async ({ ctx, input }) => {
-      const stream = await ctx.deps.db.transaction((tx) => startStream(tx, ctx.user.id, input.title));
+      const stream = await ctx.deps.db.transaction((tx) =>
+        startStream(tx, ctx.user.id, input.title),
+      );
       await ctx.deps.cache.invalidate("status", [ctx.user.username]);
       return stream;
     }),

@@ -33,12 +33,18 @@ export const tipsRouter = {
       const key = ctx.headers.get(IDEMPOTENCY_KEY_HEADER);
       const stream = await findStreamById(ctx.deps.db, input.streamId);
       if (!stream) throw new ApiError("NOT_FOUND", `Stream ${input.streamId} does not exist`);
-      if (!stream.live) throw new ApiError("STREAM_NOT_LIVE", `Stream ${input.streamId} is not live`);
-      if (stream.creatorId === ctx.user.id) throw new ApiError("FORBIDDEN", "You cannot tip your own stream");
+      if (!stream.live)
+        throw new ApiError("STREAM_NOT_LIVE", `Stream ${input.streamId} is not live`);
+      if (stream.creatorId === ctx.user.id)
+        throw new ApiError("FORBIDDEN", "You cannot tip your own stream");
       const { tip, created } = await ctx.deps.db.transaction(async (tx) => {
         // Re-checked inside the transaction, row locked: a stream stopping now cannot take a tip.
-        const live = await tx.query<{ live: boolean }>("select live from streams where id = $1 for update", [stream.id]);
-        if (!live[0]?.live) throw new ApiError("STREAM_NOT_LIVE", `Stream ${input.streamId} is not live`);
+        const live = await tx.query<{ live: boolean }>(
+          "select live from streams where id = $1 for update",
+          [stream.id],
+        );
+        if (!live[0]?.live)
+          throw new ApiError("STREAM_NOT_LIVE", `Stream ${input.streamId} is not live`);
         return insertTipOnce(tx, {
           streamId: stream.id,
           fromUserId: ctx.user.id,
@@ -53,7 +59,11 @@ export const tipsRouter = {
           projected = true;
         } catch (error) {
           // The tip is stored (source of truth); derived data can be rebuilt from it. Reported, not hidden.
-          ctx.deps.logger.error("tip projections failed", { requestId: ctx.requestId, tipId: tip.id, error: String(error) });
+          ctx.deps.logger.error("tip projections failed", {
+            requestId: ctx.requestId,
+            tipId: tip.id,
+            error: String(error),
+          });
         }
         await Promise.all([
           ctx.deps.cache.invalidate("status", [stream.creatorUsername]),
@@ -61,7 +71,13 @@ export const tipsRouter = {
         ]);
       }
       return {
-        tip: { id: tip.id, streamId: tip.streamId, creatorId: tip.creatorId, amount: tip.amount, createdAt: tip.createdAt },
+        tip: {
+          id: tip.id,
+          streamId: tip.streamId,
+          creatorId: tip.creatorId,
+          amount: tip.amount,
+          createdAt: tip.createdAt,
+        },
         created,
         projected,
       };
@@ -76,6 +92,8 @@ export const tipsRouter = {
     .input(mineInput)
     .use(cached({ namespace: MY_TIPS_NAMESPACE, ttl: 10, vary: "user", lock: true }))
     .query(async ({ ctx, input }) => ({
-      tips: await ctx.cached(() => listTipsByUser(ctx.deps.db, ctx.user.id, input.n), { tags: [myTipsTag(ctx.user.id)] }),
+      tips: await ctx.cached(() => listTipsByUser(ctx.deps.db, ctx.user.id, input.n), {
+        tags: [myTipsTag(ctx.user.id)],
+      }),
     })),
 } satisfies TRPCRouterRecord;

@@ -25,7 +25,15 @@ export const usersRouter = {
   byId: publicProcedure
     .use(rateLimited("users:read"))
     .input(byIdInput)
-    .use(cached({ namespace: "user", ttl: TTL_MEDIUM, lock: true, negativeTtl: 30, key: (input) => String((input as { id: number }).id) }))
+    .use(
+      cached({
+        namespace: "user",
+        ttl: TTL_MEDIUM,
+        lock: true,
+        negativeTtl: 30,
+        key: (input) => String((input as { id: number }).id),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       const user = await ctx.cached(() => findUserById(ctx.deps.db, input.id));
       if (!user) throw new ApiError("NOT_FOUND", `User ${input.id} does not exist`);
@@ -39,7 +47,11 @@ export const usersRouter = {
     .use(cached({ namespace: "userlist", ttl: TTL_SHORT, lock: true }))
     .query(async ({ ctx, input }) => {
       const page = await ctx.cached(
-        () => listUsers(ctx.deps.db, { offset: (input.page - 1) * input.pageSize, limit: input.pageSize }),
+        () =>
+          listUsers(ctx.deps.db, {
+            offset: (input.page - 1) * input.pageSize,
+            limit: input.pageSize,
+          }),
         { tags: [USERS_LIST_TAG] },
       );
       return { ...page, page: input.page, pageSize: input.pageSize };
