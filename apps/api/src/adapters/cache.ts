@@ -23,9 +23,7 @@ export interface ApiCacheOptions {
 }
 
 /** The API's cache: one @hotpath/cache `createCache` per namespace, created on first use. */
-export function createApiCache(
-  options: ApiCacheOptions,
-): ApiCache & {
+export function createApiCache(options: ApiCacheOptions): ApiCache & {
   close(): Promise<void>;
   flushMetrics(): Promise<void>;
   stats(): Record<string, CacheStats>;
