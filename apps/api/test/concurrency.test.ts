@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countTips } from "../src/db/tips.ts";
-import { findUserByUsername } from "../src/db/users.ts";
-import { openTestApi, type TestApi } from "./helpers/runtime.ts";
+import { liveStreamOf, openTestApi, tipRequest, type TestApi } from "./helpers/runtime.ts";
 
 describe("tips.quick under concurrency", () => {
   let t: TestApi;
@@ -13,30 +12,14 @@ describe("tips.quick under concurrency", () => {
     // The strict tier is raised so the 50 callers test idempotency, not the rate limit.
     t = await openTestApi({ rateLimitPolicies: { strict: "1000/1m", "plan:free": "1000/1m" } });
     token = await t.login("dave");
-    const bob = await findUserByUsername(t.db, "bob");
-    creatorId = bob?.id ?? 0;
-    const rows = await t.db.query<{ id: number }>(
-      "select id from streams where creator_id = $1 and live",
-      [creatorId],
-    );
-    streamId = rows[0]?.id ?? 0;
+    ({ streamId, creatorId } = await liveStreamOf(t.db, "bob"));
   });
   afterAll(async () => {
     await t.close();
   });
 
   const tip = (key: string, amount: number) =>
-    t.handler(
-      new Request("http://api.test/trpc/tips.quick", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          authorization: `Bearer ${token}`,
-          "idempotency-key": key,
-        },
-        body: JSON.stringify({ streamId, amount }),
-      }),
-    );
+    t.handler(tipRequest(token, key, { streamId, amount }));
 
   const score = async () =>
     (await t.runtime.deps.projections.rank("creators", "alltime", String(creatorId)))?.score ?? 0;

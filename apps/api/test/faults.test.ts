@@ -8,7 +8,7 @@ import { createContextInner } from "../src/trpc/context.ts";
 import { createCallerFactory, router } from "../src/trpc/init.ts";
 import { idempotent, publicProcedure } from "../src/trpc/procedures.ts";
 import { startApiProcess } from "./helpers/processes.ts";
-import { openTestApi, type TestApi } from "./helpers/runtime.ts";
+import { liveStreamOf, openTestApi, type TestApi } from "./helpers/runtime.ts";
 
 const BASE = "http://api.test";
 
@@ -43,13 +43,8 @@ describe("Redis stopped under the API (own redis-server)", () => {
     server = await startRedisServer();
     redis = createRedis({ url: server.url, timeoutMs: 300 });
     t = await openTestApi({ redis, env: { REDIS_TIMEOUT_MS: "300" } });
-    const alice = await findUserByUsername(t.db, "alice");
     bobId = (await findUserByUsername(t.db, "bob"))?.id ?? 0;
-    const rows = await t.db.query<{ id: number }>(
-      "select id from streams where creator_id = $1 and live",
-      [alice?.id],
-    );
-    streamId = rows[0]?.id ?? 0;
+    ({ streamId } = await liveStreamOf(t.db, "alice"));
   });
   afterAll(async () => {
     await t.close();

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserByUsername } from "../src/db/users.ts";
-import { openTestApi, TEST_ADMIN_TOKEN, type TestApi } from "./helpers/runtime.ts";
+import {
+  liveStreamOf,
+  openTestApi,
+  TEST_ADMIN_TOKEN,
+  trpcMutation,
+  type TestApi,
+} from "./helpers/runtime.ts";
 
 const BASE = "http://api.test";
 
@@ -16,13 +22,7 @@ function query(path: string, input: unknown, headers: Record<string, string> = {
   return new Request(`${BASE}/trpc/${path}${search}`, { headers });
 }
 
-function mutation(path: string, input: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(`${BASE}/trpc/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(input),
-  });
-}
+const mutation = trpcMutation;
 
 describe("HTTP through the fetch handler", () => {
   let t: TestApi;
@@ -34,11 +34,7 @@ describe("HTTP through the fetch handler", () => {
     t = await openTestApi({ rateLimitPolicies: { strict: "3/1m" } });
     token = await t.login("dave");
     badInputToken = await t.login("carol");
-    const alice = await findUserByUsername(t.db, "alice");
-    const rows = await t.db.query<{ id: number }>("select id from streams where creator_id = $1", [
-      alice?.id,
-    ]);
-    streamId = rows[0]?.id ?? 0;
+    ({ streamId } = await liveStreamOf(t.db, "alice"));
   });
   afterAll(async () => {
     await t.close();

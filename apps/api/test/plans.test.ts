@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findUserByUsername } from "../src/db/users.ts";
-import { openTestApi, type TestApi } from "./helpers/runtime.ts";
+import { liveStreamOf, openTestApi, tipRequest, type TestApi } from "./helpers/runtime.ts";
 
 describe("plan quotas on tips.quick", () => {
   let t: TestApi;
@@ -9,29 +8,14 @@ describe("plan quotas on tips.quick", () => {
   beforeAll(async () => {
     // The strict tier is raised so the plan quota is what binds; the free plan is made small.
     t = await openTestApi({ rateLimitPolicies: { strict: "1000/1m", "plan:free": "3/1m" } });
-    const alice = await findUserByUsername(t.db, "alice");
-    const rows = await t.db.query<{ id: number }>(
-      "select id from streams where creator_id = $1 and live",
-      [alice?.id],
-    );
-    streamId = rows[0]?.id ?? 0;
+    ({ streamId } = await liveStreamOf(t.db, "alice"));
   });
   afterAll(async () => {
     await t.close();
   });
 
   const tip = (token: string, key: string) =>
-    t.handler(
-      new Request("http://api.test/trpc/tips.quick", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          authorization: `Bearer ${token}`,
-          "idempotency-key": key,
-        },
-        body: JSON.stringify({ streamId, amount: 1 }),
-      }),
-    );
+    t.handler(tipRequest(token, key, { streamId, amount: 1 }));
 
   it("a free user is held to the free quota, a pro user to the pro one, both to the route tier", async () => {
     const dave = await t.login("dave"); // free

@@ -108,3 +108,39 @@ export async function openTestApi(options: TestApiOptions = {}): Promise<TestApi
 export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
   return { authorization: `Bearer ${token}`, ...extra };
 }
+
+/** A tRPC mutation request for the fetch handler (POST JSON body). */
+export function trpcMutation(
+  path: string,
+  input: unknown,
+  headers: Record<string, string> = {},
+): Request {
+  return new Request(`http://api.test/trpc/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(input),
+  });
+}
+
+/** A `tips.quick` request from `token` with an Idempotency-Key. */
+export function tipRequest(
+  token: string,
+  idempotencyKey: string,
+  input: { streamId: number; amount: number },
+): Request {
+  return trpcMutation("tips.quick", input, bearer(token, { "idempotency-key": idempotencyKey }));
+}
+
+/** Id and creator id of the live stream of a seeded creator. */
+export async function liveStreamOf(
+  db: Database,
+  username: string,
+): Promise<{ streamId: number; creatorId: number }> {
+  const rows = await db.query<{ id: number; creator_id: number }>(
+    "select s.id, s.creator_id from streams s join users u on u.id = s.creator_id where u.username = $1 and s.live",
+    [username],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`the seed has no live stream of ${username}`);
+  return { streamId: row.id, creatorId: row.creator_id };
+}
