@@ -54,18 +54,20 @@ export const tipsRouter = {
       });
       let projected = false;
       if (created) {
-        try {
-          await ctx.deps.projections.apply(tip);
-          projected = true;
-        } catch (error) {
-          // The tip is stored (source of truth); derived data can be rebuilt from it. Reported, not hidden.
-          ctx.deps.logger.error("tip projections failed", {
-            requestId: ctx.requestId,
-            tipId: tip.id,
-            error: String(error),
-          });
-        }
-        await Promise.all([
+        // Independent writes, sent together: the money path waits one round trip for all three.
+        [projected] = await Promise.all([
+          ctx.deps.projections.apply(tip).then(
+            () => true,
+            (error: unknown) => {
+              // The tip is stored (source of truth); derived data can be rebuilt from it. Reported, not hidden.
+              ctx.deps.logger.error("tip projections failed", {
+                requestId: ctx.requestId,
+                tipId: tip.id,
+                error: String(error),
+              });
+              return false;
+            },
+          ),
           ctx.deps.cache.invalidate("status", [stream.creatorUsername]),
           ctx.deps.cache.invalidateTags(MY_TIPS_NAMESPACE, [myTipsTag(ctx.user.id)]),
         ]);
