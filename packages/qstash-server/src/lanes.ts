@@ -1,0 +1,141 @@
+import { Queue, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+
+/** What a delivery job carries (the message itself stays in the store). */
+export interface DeliveryJobData {
+  tenant: string;
+  messageId: string;
+}
+
+/** What a schedule job carries. */
+export interface ScheduleJobData {
+  tenant: string;
+  scheduleId: string;
+}
+
+/** Processes one job of a lane; throwing asks BullMQ for a retry (the error may carry `delayMs`). */
+export type LaneProcessor = (job: Job) => Promise<void>;
+
+/** Name of the lane for messages outside queues and flow-control keys. */
+export const DEFAULT_LANE = "deliver";
+/** Name of the lane that holds the cron job schedulers. */
+export const SCHEDULE_LANE = "schedules";
+
+/**
+ * BullMQ queues ("lanes") and their workers. Every lane is a BullMQ queue on the same Redis; its
+ * limits (global concurrency, rate, pause) live in Redis, so every server process obeys them.
+ * The set of lanes is kept in Redis too, and each process starts a worker for every lane it sees.
+ */
+export class Lanes {
+  readonly #redisUrl: string;
+  readonly #prefix: string;
+  readonly #registryKey: string;
+  readonly #concurrency: number;
+  readonly #processor: LaneProcessor;
+  readonly #connection: Redis;
+  readonly #queues = new Map<string, Queue>();
+  readonly #workers = new Map<string, Worker>();
+  readonly #workerConnections: Redis[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(input: {
+    redisUrl: string;
+    prefix: string;
+    concurrency: number;
+    processor: LaneProcessor;
+  }) {
+    this.#redisUrl = input.redisUrl;
+    this.#prefix = `${input.prefix}:bull`;
+    this.#registryKey = `${input.prefix}:lanes`;
+    this.#concurrency = input.concurrency;
+    this.#processor = input.processor;
+    this.#connection = this.#newConnection();
+  }
+
+  #newConnection(): Redis {
+    const connection = new Redis(this.#redisUrl, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (times) => Math.min(1000, 50 * times),
+    });
+    connection.on("error", () => undefined);
+    return connection;
+  }
+
+  /** Starts workers for every known lane and keeps watching for new ones. */
+  async start(): Promise<void> {
+    await this.ensure(DEFAULT_LANE);
+    await this.ensure(SCHEDULE_LANE);
+    await this.sync();
+    this.#timer = setInterval(() => void this.sync().catch(() => undefined), 1000);
+    this.#timer.unref();
+  }
+
+  /** The BullMQ queue of a lane (created on first use). */
+  queue(name: string): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.#connection, prefix: this.#prefix });
+      queue.on("error", () => undefined);
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Registers a lane in Redis (so every process works on it) and starts its worker here. */
+  async ensure(name: string): Promise<Queue> {
+    if (!this.#workers.has(name)) {
+      await this.#connection.sadd(this.#registryKey, name);
+      this.#startWorker(name);
+    }
+    return this.queue(name);
+  }
+
+  /** Forgets a lane: removes it from the registry and obliterates its BullMQ data. */
+  async drop(name: string): Promise<void> {
+    await this.#connection.srem(this.#registryKey, name);
+    const worker = this.#workers.get(name);
+    this.#workers.delete(name);
+    await worker?.close();
+    const queue = this.queue(name);
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    this.#queues.delete(name);
+    await queue.close();
+  }
+
+  /** Starts workers for lanes registered by other processes. */
+  async sync(): Promise<void> {
+    if (this.#closed) return;
+    const names = await this.#connection.smembers(this.#registryKey);
+    for (const name of names) if (!this.#workers.has(name)) this.#startWorker(name);
+  }
+
+  #startWorker(name: string): void {
+    if (this.#closed) return;
+    const connection = this.#newConnection();
+    this.#workerConnections.push(connection);
+    const worker = new Worker(name, (job) => this.#processor(job), {
+      connection,
+      prefix: this.#prefix,
+      concurrency: this.#concurrency,
+      settings: {
+        backoffStrategy: (_attempts, _type, error) =>
+          Math.max(0, Math.round((error as { delayMs?: number } | undefined)?.delayMs ?? 0)),
+      },
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 1000 },
+    });
+    worker.on("error", () => undefined);
+    this.#workers.set(name, worker);
+  }
+
+  /** Stops the workers (waiting for running jobs) and closes every connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await Promise.all([...this.#workers.values()].map((worker) => worker.close()));
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    for (const connection of [...this.#workerConnections, this.#connection])
+      connection.disconnect();
+  }
+}

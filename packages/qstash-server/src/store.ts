@@ -1,0 +1,161 @@
+import type { Redis } from "ioredis";
+import type { DlqRecord, MessageRecord } from "./message.ts";
+
+/** One entry of the events log. */
+export interface EventRecord {
+  time: number;
+  state: string;
+  messageId: string;
+  url: string;
+  topicName?: string;
+  endpointName?: string;
+  queueName?: string;
+  scheduleId?: string;
+  flowControlKey?: string;
+  label?: string;
+  labels?: string[];
+  header?: Record<string, string[]>;
+  /** base64 */
+  body?: string;
+  nextDeliveryTime?: number;
+  error?: string;
+  responseStatus?: number;
+  responseHeader?: Record<string, string[]>;
+  responseBody?: string;
+  callerIp?: string;
+}
+
+/**
+ * The server's own records in Redis (messages, DLQ, events, schedules, queues, URL groups,
+ * flow-control keys, dedup ids), every key under `<prefix>:t:<tenant>:`.
+ */
+export class Store {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #maxEvents: number;
+
+  constructor(redis: Redis, prefix: string, maxEvents: number) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#maxEvents = maxEvents;
+  }
+
+  /** The key of `name` in `tenant`'s space. */
+  key(tenant: string, name: string): string {
+    return `${this.#prefix}:t:${tenant}:${name}`;
+  }
+
+  /** Stores a pending message and indexes it (score = creation time). */
+  async putMessage(tenant: string, message: MessageRecord): Promise<void> {
+    await this.#redis
+      .multi()
+      .set(this.key(tenant, `msg:${message.messageId}`), JSON.stringify(message))
+      .zadd(this.key(tenant, "pending"), message.createdAt, message.messageId)
+      .exec();
+  }
+
+  /** A pending message, or undefined once delivered, failed or cancelled. */
+  async getMessage(tenant: string, messageId: string): Promise<MessageRecord | undefined> {
+    const text = await this.#redis.get(this.key(tenant, `msg:${messageId}`));
+    return text === null ? undefined : (JSON.parse(text) as MessageRecord);
+  }
+
+  /** Removes a message; true when this call removed it (so exactly one caller wins). */
+  async deleteMessage(tenant: string, messageId: string): Promise<boolean> {
+    const results = await this.#redis
+      .multi()
+      .del(this.key(tenant, `msg:${messageId}`))
+      .zrem(this.key(tenant, "pending"), messageId)
+      .exec();
+    return results?.[0]?.[1] === 1;
+  }
+
+  /** Ids of pending messages, oldest first. */
+  async pendingIds(tenant: string): Promise<string[]> {
+    return this.#redis.zrange(this.key(tenant, "pending"), 0, -1);
+  }
+
+  /** Claims a deduplication id for the window; returns the message id that already holds it, if any. */
+  async claimDeduplication(
+    tenant: string,
+    id: string,
+    messageId: string,
+    windowMs: number,
+  ): Promise<string | undefined> {
+    const key = this.key(tenant, `dedup:${id}`);
+    const set = await this.#redis.set(key, messageId, "PX", windowMs, "NX");
+    if (set === "OK") return undefined;
+    return (await this.#redis.get(key)) ?? messageId;
+  }
+
+  /** Appends an event (newest first), trimming to the retention. */
+  async addEvent(tenant: string, event: EventRecord): Promise<void> {
+    const key = this.key(tenant, "events");
+    await this.#redis
+      .multi()
+      .lpush(key, JSON.stringify(event))
+      .ltrim(key, 0, this.#maxEvents - 1)
+      .exec();
+  }
+
+  /** Every retained event, newest first. */
+  async events(tenant: string): Promise<EventRecord[]> {
+    const items = await this.#redis.lrange(this.key(tenant, "events"), 0, -1);
+    return items.map((item) => JSON.parse(item) as EventRecord);
+  }
+
+  /** Adds a DLQ entry. */
+  async putDlq(tenant: string, entry: DlqRecord): Promise<void> {
+    await this.#redis
+      .multi()
+      .hset(this.key(tenant, "dlq"), entry.dlqId, JSON.stringify(entry))
+      .zadd(this.key(tenant, "dlq-order"), entry.time, entry.dlqId)
+      .exec();
+  }
+
+  /** Every DLQ entry, newest first. */
+  async dlqEntries(tenant: string): Promise<DlqRecord[]> {
+    const ids = await this.#redis.zrevrange(this.key(tenant, "dlq-order"), 0, -1);
+    if (ids.length === 0) return [];
+    const values = await this.#redis.hmget(this.key(tenant, "dlq"), ...ids);
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as DlqRecord);
+  }
+
+  /** Removes DLQ entries; returns how many existed. */
+  async deleteDlq(tenant: string, dlqIds: readonly string[]): Promise<number> {
+    if (dlqIds.length === 0) return 0;
+    const results = await this.#redis
+      .multi()
+      .hdel(this.key(tenant, "dlq"), ...dlqIds)
+      .zrem(this.key(tenant, "dlq-order"), ...dlqIds)
+      .exec();
+    return Number(results?.[0]?.[1] ?? 0);
+  }
+
+  /** A JSON record from one of the tenant's hashes (schedules, queues, topics, flow). */
+  async getRecord<T>(tenant: string, hash: string, id: string): Promise<T | undefined> {
+    const text = await this.#redis.hget(this.key(tenant, hash), id);
+    return text === null ? undefined : (JSON.parse(text) as T);
+  }
+
+  /** Writes a JSON record into one of the tenant's hashes. */
+  async putRecord(tenant: string, hash: string, id: string, value: unknown): Promise<void> {
+    await this.#redis.hset(this.key(tenant, hash), id, JSON.stringify(value));
+  }
+
+  /** Deletes a record; true when it existed. */
+  async deleteRecord(tenant: string, hash: string, id: string): Promise<boolean> {
+    return (await this.#redis.hdel(this.key(tenant, hash), id)) === 1;
+  }
+
+  /** Every record of one of the tenant's hashes. */
+  async listRecords<T>(tenant: string, hash: string): Promise<T[]> {
+    const all = await this.#redis.hgetall(this.key(tenant, hash));
+    return Object.values(all).map((v) => JSON.parse(v) as T);
+  }
+
+  /** Increments a counter field of a hash and returns it (flow-control counts). */
+  async incrementField(tenant: string, hash: string, field: string, by: number): Promise<number> {
+    return this.#redis.hincrby(this.key(tenant, hash), field, by);
+  }
+}
