@@ -27,13 +27,15 @@ export interface Received {
 export type Responder = (
   request: Received,
   index: number,
-) => { status: number; headers?: Record<string, string>; body?: string };
+) => { status: number; headers?: Record<string, string>; body?: string; holdMs?: number };
 
 /** A real HTTP destination on 127.0.0.1 that verifies every delivery with `Receiver`. */
 export interface Destination {
   url: string;
   received: Received[];
   respond: Responder;
+  /** Most requests this destination was answering at the same time. */
+  maxConcurrent: number;
   close(): Promise<void>;
 }
 
@@ -50,12 +52,16 @@ export async function startDestination(
     url: "",
     received,
     respond: options.respond ?? (() => ({ status: 200 })),
+    maxConcurrent: 0,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  let concurrent = 0;
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    concurrent += 1;
+    destination.maxConcurrent = Math.max(destination.maxConcurrent, concurrent);
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
@@ -80,6 +86,8 @@ export async function startDestination(
     }
     received.push(entry);
     const answer = destination.respond(entry, received.length - 1);
+    if (answer.holdMs) await sleep(answer.holdMs);
+    concurrent -= 1;
     response.writeHead(answer.status, answer.headers ?? {});
     response.end(answer.body ?? "");
   };
