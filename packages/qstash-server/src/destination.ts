@@ -45,7 +45,7 @@ export class DestinationPolicy {
     const host = new URL(url).hostname;
     if (!this.allows(host)) {
       throw badRequest(
-        `${field}: host "${host}" is not allowed; this server delivers to loopback and to the hosts of --allow-host only`,
+        `${field}: host ${host} is not allowed; this server delivers to loopback and to the hosts of --allow-host only`,
       );
     }
     return url;
