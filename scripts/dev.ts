@@ -4,12 +4,15 @@
  *    free port (installed with apt-get first when missing and running as root).
  * 2. The Upstash-compatible gateway in front of it (the API talks REST to it, as to Upstash in
  *    production; HOTPATH_DEV_TRANSPORT=tcp makes the API use TCP instead).
+ *    Beside it, the local QStash server (packages/qstash-server) on 8181, printing QSTASH_URL,
+ *    the token and the signing keys.
  * 3. The API (apps/api) and 4. the dashboard (apps/dashboard, Vite, /trpc proxied to the API).
  * Prints the URLs; Ctrl-C stops everything it started.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { startGateway } from "@hotpath/gateway";
+import { DEV_CREDENTIALS, startQStashServer } from "@hotpath/qstash-server";
 import { freePort, redisAnswers, startRedisServer, type RedisServerHandle } from "@hotpath/testing";
 
 const root = join(import.meta.dirname, "..");
@@ -49,6 +52,28 @@ function start(name: string, args: string[], extraEnv: Record<string, string>): 
   children.push(child);
 }
 
+/**
+ * The local QStash server (BullMQ on the same Redis, dev token and keys), unless QSTASH_URL already
+ * points somewhere. Its URL and credentials go into the environment of the processes started below.
+ */
+async function startLocalQStash(redisUrl: string): Promise<void> {
+  if (env.QSTASH_URL) return;
+  const qstash = await startQStashServer({
+    redisUrl,
+    port: await portOr(Number(env.QSTASH_PORT ?? 8181)),
+  });
+  Object.assign(env, {
+    QSTASH_URL: qstash.url,
+    QSTASH_TOKEN: DEV_CREDENTIALS.token,
+    QSTASH_CURRENT_SIGNING_KEY: DEV_CREDENTIALS.currentSigningKey,
+    QSTASH_NEXT_SIGNING_KEY: DEV_CREDENTIALS.nextSigningKey,
+  });
+  process.stdout.write(
+    `QStash     QSTASH_URL=${qstash.url} QSTASH_TOKEN=${DEV_CREDENTIALS.token}\n` +
+      `           QSTASH_CURRENT_SIGNING_KEY=${DEV_CREDENTIALS.currentSigningKey} QSTASH_NEXT_SIGNING_KEY=${DEV_CREDENTIALS.nextSigningKey}\n`,
+  );
+}
+
 let stopping = false;
 async function stop(code = 0): Promise<never> {
   stopping = true;
@@ -63,6 +88,7 @@ process.on("SIGTERM", () => void stop());
 const redisUrl = await resolveRedis();
 const gatewayPort = await portOr(Number(env.GATEWAY_PORT ?? 8079));
 const gateway = await startGateway({ redisUrl, port: gatewayPort });
+await startLocalQStash(redisUrl);
 const apiPort = await portOr(Number(env.PORT ?? 3000));
 const dashboardPort = await portOr(Number(env.DASHBOARD_PORT ?? 5173));
 const adminToken = env.ADMIN_TOKEN ?? "hotpath-dev-admin-token";
