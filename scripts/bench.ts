@@ -13,6 +13,7 @@ const root = join(import.meta.dirname, "..");
 const order = [
   "packages/redis",
   "packages/gateway",
+  "packages/qstash-server",
   "packages/cache",
   "packages/ratelimit",
   "apps/api",

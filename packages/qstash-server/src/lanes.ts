@@ -35,12 +35,18 @@ export class Lanes {
   readonly #connection: Redis;
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
+  readonly #concurrencies = new Map<string, number>();
   readonly #workerConnections: Redis[] = [];
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
+  /**
+   * `connection` is shared with the store: commands sent on it run in the order they are sent,
+   * so a message written just before its job is added is always there when the job runs.
+   */
   constructor(input: {
     redisUrl: string;
+    connection: Redis;
     prefix: string;
     concurrency: number;
     processor: LaneProcessor;
@@ -50,7 +56,7 @@ export class Lanes {
     this.#registryKey = `${input.prefix}:lanes`;
     this.#concurrency = input.concurrency;
     this.#processor = input.processor;
-    this.#connection = this.#newConnection();
+    this.#connection = input.connection;
   }
 
   #newConnection(): Redis {
@@ -71,6 +77,11 @@ export class Lanes {
     this.#timer.unref();
   }
 
+  /** True when this process already works on the lane. */
+  has(name: string): boolean {
+    return this.#workers.has(name);
+  }
+
   /** The BullMQ queue of a lane (created on first use). */
   queue(name: string): Queue {
     let queue = this.#queues.get(name);
@@ -82,18 +93,25 @@ export class Lanes {
     return queue;
   }
 
-  /** Registers a lane in Redis (so every process works on it) and starts its worker here. */
-  async ensure(name: string): Promise<Queue> {
-    if (!this.#workers.has(name)) {
-      await this.#connection.sadd(this.#registryKey, name);
-      this.#startWorker(name);
+  /**
+   * Registers a lane in Redis (so every process works on it) and starts its worker here.
+   * `concurrency` (a queue's parallelism) caps this process's worker; the global limit is set on
+   * the BullMQ queue by the caller. 0 means the server's default.
+   */
+  async ensure(name: string, concurrency = 0): Promise<Queue> {
+    const known = this.#concurrencies.get(name);
+    if (known !== concurrency) {
+      await this.#connection.hset(this.#registryKey, name, String(concurrency));
+      this.#concurrencies.set(name, concurrency);
     }
+    this.#startWorker(name, concurrency);
     return this.queue(name);
   }
 
   /** Forgets a lane: removes it from the registry and obliterates its BullMQ data. */
   async drop(name: string): Promise<void> {
-    await this.#connection.srem(this.#registryKey, name);
+    await this.#connection.hdel(this.#registryKey, name);
+    this.#concurrencies.delete(name);
     const worker = this.#workers.get(name);
     this.#workers.delete(name);
     await worker?.close();
@@ -106,18 +124,27 @@ export class Lanes {
   /** Starts workers for lanes registered by other processes. */
   async sync(): Promise<void> {
     if (this.#closed) return;
-    const names = await this.#connection.smembers(this.#registryKey);
-    for (const name of names) if (!this.#workers.has(name)) this.#startWorker(name);
+    const lanes = await this.#connection.hgetall(this.#registryKey);
+    for (const [name, concurrency] of Object.entries(lanes)) {
+      this.#concurrencies.set(name, Number(concurrency) || 0);
+      this.#startWorker(name, Number(concurrency) || 0);
+    }
   }
 
-  #startWorker(name: string): void {
+  #startWorker(name: string, concurrency: number): void {
     if (this.#closed) return;
+    const wanted = concurrency > 0 ? Math.min(concurrency, this.#concurrency) : this.#concurrency;
+    const running = this.#workers.get(name);
+    if (running) {
+      if (running.concurrency !== wanted) running.concurrency = wanted;
+      return;
+    }
     const connection = this.#newConnection();
     this.#workerConnections.push(connection);
     const worker = new Worker(name, (job) => this.#processor(job), {
       connection,
       prefix: this.#prefix,
-      concurrency: this.#concurrency,
+      concurrency: wanted,
       settings: {
         backoffStrategy: (_attempts, _type, error) =>
           Math.max(0, Math.round((error as { delayMs?: number } | undefined)?.delayMs ?? 0)),

@@ -1,4 +1,5 @@
 import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
 import { compileRetryDelay, defaultRetryDelayMs } from "./backoff.ts";
 import { deliverOnce, type DeliveryResult } from "./delivery.ts";
 import type { Destination } from "./destination.ts";
@@ -86,6 +87,8 @@ export class QStashService {
   constructor(input: {
     options: ResolvedQStashServerOptions;
     store: Store;
+    /** The store's connection, shared with the lanes' queues (see {@link Lanes}). */
+    connection: Redis;
     tenants: Map<string, Tenant>;
     onSchedule: (job: Job) => Promise<void>;
   }) {
@@ -95,6 +98,7 @@ export class QStashService {
     this.#onSchedule = input.onSchedule;
     this.lanes = new Lanes({
       redisUrl: input.options.redisUrl,
+      connection: input.connection,
       prefix: input.options.prefix,
       concurrency: input.options.deliveryConcurrency,
       processor: (job) =>
@@ -114,8 +118,13 @@ export class QStashService {
     state: string,
     extra: Partial<EventRecord> = {},
   ): Promise<void> {
+    await this.store.addEvent(tenant, this.eventOf(message, state, extra));
+  }
+
+  /** The events-log entry of a message in a state (redacted as the message asks). */
+  eventOf(message: MessageRecord, state: string, extra: Partial<EventRecord> = {}): EventRecord {
     const shown = redactMessage(message);
-    await this.store.addEvent(tenant, {
+    return {
       time: this.now(),
       state,
       messageId: message.messageId,
@@ -131,13 +140,15 @@ export class QStashService {
       body: shown.bodyBase64,
       callerIp: message.callerIp,
       ...extra,
-    });
+    };
   }
 
   /** The lane a message runs on: its queue, else its flow-control key, else the default lane. */
   async laneFor(tenant: string, message: MessageRecord): Promise<string> {
     if (message.queueName !== undefined) {
-      await this.ensureQueue(tenant, message.queueName);
+      if (!this.lanes.has(queueLane(tenant, message.queueName))) {
+        await this.ensureQueue(tenant, message.queueName);
+      }
       return queueLane(tenant, message.queueName);
     }
     if (message.flowControlKey !== undefined) {
@@ -151,7 +162,7 @@ export class QStashService {
   async ensureQueue(tenant: string, name: string): Promise<QueueRecord> {
     const existing = await this.store.getRecord<QueueRecord>(tenant, "queues", name);
     if (existing) {
-      await this.lanes.ensure(queueLane(tenant, name));
+      await this.lanes.ensure(queueLane(tenant, name), existing.parallelism);
       return existing;
     }
     return this.upsertQueue(tenant, name, { parallelism: 1, paused: false });
@@ -172,7 +183,7 @@ export class QStashService {
       parallelism: input.parallelism,
       paused: input.paused,
     };
-    const queue = await this.lanes.ensure(queueLane(tenant, name));
+    const queue = await this.lanes.ensure(queueLane(tenant, name), input.parallelism);
     await queue.setGlobalConcurrency(input.parallelism);
     if (input.paused) await queue.pause();
     else await queue.resume();
@@ -291,10 +302,11 @@ export class QStashService {
   /** Stores a message, logs CREATED and adds its BullMQ job. */
   async enqueue(tenant: string, message: MessageRecord, delayMs: number): Promise<void> {
     const lane = await this.laneFor(tenant, message);
-    await this.store.putMessage(tenant, message);
-    await this.event(tenant, message, "CREATED");
+    // Both go out on the same connection, in this order: the message is stored before its job
+    // can run, without waiting for a round trip in between.
+    const stored = this.store.putMessage(tenant, message, this.eventOf(message, "CREATED"));
     const data: DeliveryJobData = { tenant, messageId: message.messageId };
-    await this.lanes.queue(lane).add("deliver", data, {
+    const added = this.lanes.queue(lane).add("deliver", data, {
       jobId: message.messageId,
       delay: delayMs,
       attempts: message.maxRetries + 1,
@@ -302,6 +314,7 @@ export class QStashService {
       removeOnComplete: true,
       removeOnFail: true,
     });
+    await Promise.all([stored, added]);
   }
 
   /** Cancels a pending message; false when it is gone (delivered, failed or never existed). */
@@ -338,7 +351,7 @@ export class QStashService {
     const message = await this.store.getMessage(tenantId, messageId);
     if (!tenant || !message) return; // cancelled, or its tenant was removed from the config
     const retried = job.attemptsMade;
-    await this.event(tenantId, message, "ACTIVE");
+    const active = this.eventOf(message, "ACTIVE");
     const result = await deliverOnce(message, {
       retried,
       signingKey: tenant.currentSigningKey,
@@ -352,15 +365,16 @@ export class QStashService {
       error: result.error,
     };
     if (result.ok) {
-      if (!(await this.store.deleteMessage(tenantId, messageId))) return;
-      await this.event(tenantId, message, "DELIVERED", response);
+      const delivered = this.eventOf(message, "DELIVERED", response);
+      if (!(await this.store.finishMessage(tenantId, messageId, [active, delivered]))) return;
       if (message.callback !== undefined) {
         await this.#sendCallback(tenantId, message, message.callback, result, retried);
       }
       return;
     }
     if (retried >= message.maxRetries) {
-      if (!(await this.store.deleteMessage(tenantId, messageId))) return;
+      const failed = this.eventOf(message, "FAILED", response);
+      if (!(await this.store.finishMessage(tenantId, messageId, [active, failed]))) return;
       const dlqId = newId("dlq");
       if (message.callbackOf === undefined) {
         const entry: DlqRecord = {
@@ -374,7 +388,6 @@ export class QStashService {
         };
         await this.store.putDlq(tenantId, entry);
       }
-      await this.event(tenantId, message, "FAILED", response);
       if (message.failureCallback !== undefined) {
         await this.#sendCallback(
           tenantId,
@@ -388,8 +401,11 @@ export class QStashService {
       return;
     }
     const delayMs = this.retryDelayMs(message, retried + 1, result);
-    await this.event(tenantId, message, "ERROR", response);
-    await this.event(tenantId, message, "RETRY", { nextDeliveryTime: this.now() + delayMs });
+    await this.store.addEvents(tenantId, [
+      active,
+      this.eventOf(message, "ERROR", response),
+      this.eventOf(message, "RETRY", { nextDeliveryTime: this.now() + delayMs }),
+    ]);
     throw new RetryLater(result.error ?? `destination answered ${String(result.status)}`, delayMs);
   }
 

@@ -4,6 +4,24 @@ import { SignJWT } from "jose";
 /** How long a delivery signature stays valid, in seconds (QStash: 5 minutes). */
 export const SIGNATURE_TTL_SECONDS = 300;
 
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+/** The HMAC key of a signing key (the UTF-8 bytes of the whole string), imported once. */
+function hmacKey(signingKey: string): Promise<CryptoKey> {
+  let key = importedKeys.get(signingKey);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(signingKey),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    importedKeys.set(signingKey, key);
+  }
+  return key;
+}
+
 /** base64url of SHA-256 of the raw body, with `=` padding kept (as QStash sends it). */
 export function bodyHash(body: Uint8Array): string {
   const digest = createHash("sha256").update(body).digest("base64url");
@@ -30,5 +48,5 @@ export async function signDelivery(input: {
     .setNotBefore(iat)
     .setExpirationTime(iat + SIGNATURE_TTL_SECONDS)
     .setJti(`jwt_${randomBytes(16).toString("hex")}`)
-    .sign(new TextEncoder().encode(input.signingKey));
+    .sign(await hmacKey(input.signingKey));
 }

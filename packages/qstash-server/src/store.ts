@@ -25,6 +25,14 @@ export interface EventRecord {
   callerIp?: string;
 }
 
+// KEYS: message, pending index, events. ARGV: message id, last event index kept, events to log.
+const FINISH_SCRIPT = `
+if redis.call("DEL", KEYS[1]) == 0 then return 0 end
+redis.call("ZREM", KEYS[2], ARGV[1])
+for i = 3, #ARGV do redis.call("LPUSH", KEYS[3], ARGV[i]) end
+redis.call("LTRIM", KEYS[3], 0, tonumber(ARGV[2]))
+return 1`;
+
 /**
  * The server's own records in Redis (messages, DLQ, events, schedules, queues, URL groups,
  * flow-control keys, dedup ids), every key under `<prefix>:t:<tenant>:`.
@@ -45,13 +53,36 @@ export class Store {
     return `${this.#prefix}:t:${tenant}:${name}`;
   }
 
-  /** Stores a pending message and indexes it (score = creation time). */
-  async putMessage(tenant: string, message: MessageRecord): Promise<void> {
+  /** Stores a pending message, indexes it (score = creation time) and logs `event`, in one transaction. */
+  async putMessage(tenant: string, message: MessageRecord, event: EventRecord): Promise<void> {
+    const events = this.key(tenant, "events");
     await this.#redis
       .multi()
       .set(this.key(tenant, `msg:${message.messageId}`), JSON.stringify(message))
       .zadd(this.key(tenant, "pending"), message.createdAt, message.messageId)
+      .lpush(events, JSON.stringify(event))
+      .ltrim(events, 0, this.#maxEvents - 1)
       .exec();
+  }
+
+  /**
+   * Removes a finished message and logs its events, in one transaction. Returns false (and logs
+   * nothing) when the message was already gone, so exactly one caller finishes a message.
+   */
+  async finishMessage(tenant: string, messageId: string, events: EventRecord[]): Promise<boolean> {
+    const key = this.key(tenant, `msg:${messageId}`);
+    const eventsKey = this.key(tenant, "events");
+    const removed = await this.#redis.eval(
+      FINISH_SCRIPT,
+      3,
+      key,
+      this.key(tenant, "pending"),
+      eventsKey,
+      messageId,
+      String(this.#maxEvents - 1),
+      ...events.map((event) => JSON.stringify(event)),
+    );
+    return removed === 1;
   }
 
   /** A pending message, or undefined once delivered, failed or cancelled. */
@@ -90,10 +121,15 @@ export class Store {
 
   /** Appends an event (newest first), trimming to the retention. */
   async addEvent(tenant: string, event: EventRecord): Promise<void> {
+    await this.addEvents(tenant, [event]);
+  }
+
+  /** Appends events in order (the last becomes the newest), trimming to the retention. */
+  async addEvents(tenant: string, events: readonly EventRecord[]): Promise<void> {
     const key = this.key(tenant, "events");
     await this.#redis
       .multi()
-      .lpush(key, JSON.stringify(event))
+      .lpush(key, ...events.map((event) => JSON.stringify(event)))
       .ltrim(key, 0, this.#maxEvents - 1)
       .exec();
   }

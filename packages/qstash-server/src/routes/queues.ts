@@ -14,7 +14,7 @@ function nameOf(raw: string): string {
 async function view(context: RequestContext, record: QueueRecord) {
   const counts = await context.service.lanes
     .queue(queueLane(context.tenant.id, record.name))
-    .getJobCounts("waiting", "delayed", "prioritized", "active");
+    .getJobCounts("waiting", "delayed", "prioritized");
   const lag = Object.values(counts).reduce((sum, n) => sum + n, 0);
   return { ...record, lag };
 }
