@@ -156,11 +156,23 @@ export class Lanes {
     this.#workers.set(name, worker);
   }
 
-  /** Stops the workers (waiting for running jobs) and closes every connection. */
-  async close(): Promise<void> {
+  /**
+   * Stops the workers, waiting up to `graceMs` for running deliveries (then cutting them: their
+   * jobs run again elsewhere once their lock expires), and closes every connection.
+   */
+  async close(graceMs: number): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    await Promise.all([...this.#workers.values()].map((worker) => worker.close()));
+    const workers = [...this.#workers.values()];
+    const graceful = Promise.all(workers.map((worker) => worker.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      timer = setTimeout(() => resolve("expired"), graceMs);
+    });
+    if ((await Promise.race([graceful, expired])) === "expired") {
+      await Promise.all(workers.map((worker) => worker.close(true)));
+    }
+    clearTimeout(timer);
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
     for (const connection of [...this.#workerConnections, this.#connection])
       connection.disconnect();

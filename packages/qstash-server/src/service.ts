@@ -195,16 +195,18 @@ export class QStashService {
   async ensureFlowControl(tenant: string, message: MessageRecord): Promise<void> {
     const key = message.flowControlKey as string;
     const existing = await this.store.getRecord<FlowControlRecord>(tenant, "flow", key);
-    const record: FlowControlRecord = existing ?? {
-      flowControlKey: key,
-      parallelismMax: 0,
-      rateMax: 0,
-      ratePeriod: 1,
-      isPaused: false,
-      isPinnedParallelism: false,
-      isPinnedRate: false,
-      ratePeriodStart: this.now(),
-    };
+    const record: FlowControlRecord = existing
+      ? { ...existing }
+      : {
+          flowControlKey: key,
+          parallelismMax: 0,
+          rateMax: 0,
+          ratePeriod: 1,
+          isPaused: false,
+          isPinnedParallelism: false,
+          isPinnedRate: false,
+          ratePeriodStart: this.now(),
+        };
     if (!record.isPinnedParallelism && message.parallelism !== undefined) {
       record.parallelismMax = message.parallelism;
     }
@@ -212,6 +214,8 @@ export class QStashService {
       record.rateMax = message.rate;
       record.ratePeriod = message.period ?? 1;
     }
+    const unchanged = existing !== undefined && JSON.stringify(existing) === JSON.stringify(record);
+    if (unchanged && this.lanes.has(flowLane(tenant, key))) return;
     await this.applyFlowControl(tenant, record);
   }
 
@@ -464,6 +468,6 @@ export class QStashService {
 
   /** Stops the workers and closes their connections. */
   async close(): Promise<void> {
-    await this.lanes.close();
+    await this.lanes.close(this.options.closeTimeoutMs);
   }
 }
