@@ -199,6 +199,36 @@ describe("URL groups", () => {
 });
 
 describe("flow control", () => {
+  it("limits parallelism and rate per key", async () => {
+    const held = await startDestination({ respond: () => ({ status: 200, holdMs: 200 }) });
+    try {
+      // One batch: all six are ready at once, so only the limit keeps them from running together.
+      await server.client.batchJSON(
+        Array.from({ length: 6 }, (_, i) => ({
+          url: `${held.url}/par/${i}`,
+          body: {},
+          flowControl: { key: "par-key", parallelism: 2 },
+        })),
+      );
+      await waitFor(() => held.received.length === 6, "6 deliveries");
+      expect(held.maxConcurrent).toBeLessThanOrEqual(2);
+      await server.client.batchJSON(
+        Array.from({ length: 4 }, (_, i) => ({
+          url: `${held.url}/rate/${i}`,
+          body: {},
+          flowControl: { key: "rate-key", rate: 2, period: 1 },
+        })),
+      );
+      const rated = () => held.received.filter((r) => r.path.startsWith("/rate/"));
+      await waitFor(() => rated().length === 4, "4 deliveries");
+      const times = rated().map((r) => r.at);
+      // 2 per second: the 3rd and 4th wait for the next period.
+      expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(900);
+    } finally {
+      await held.close();
+    }
+  });
+
   it("exists once a message uses it; pin, unpin, pause, resume and resetRate", async () => {
     const { messageId } = await server.client.publishJSON({
       url: `${destination.url}/fc`,
