@@ -16,6 +16,7 @@ import {
   type UsageQuery,
 } from "./metrics.ts";
 import { MULTI_POLICY_SCRIPT } from "./multi-script.ts";
+import { nextRequestId, slidingLogRemaining } from "./sliding-log.ts";
 import {
   createPolicyRegistry,
   type PolicyRegistry,
@@ -69,6 +70,13 @@ export interface CreateRateLimiterOptions extends PolicyRegistryOptions {
   onEvent?: (event: RateLimitEvent) => void;
   /** Logs the same events (warn). */
   logger?: RateLimitLogger;
+  /**
+   * The clock of every decision (ms epoch): the multi-policy and sliding-window-log scripts, the
+   * insurance limiter, the block cache and the metrics buckets. Tests inject one; upstream's
+   * single-policy scripts read `Date.now()` themselves. Timeouts and the breaker use real time.
+   * @default () => Date.now()
+   */
+  now?: () => number;
 }
 
 /** Options of one {@link RateLimiter.limit} call. */
@@ -249,6 +257,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   const blockCache =
     cacheOption === false ? undefined : new BlockCache(cacheOption === true ? {} : cacheOption);
   const multiScript = redis.createScript<number[]>(MULTI_POLICY_SCRIPT);
+  const clock = options.now ?? (() => Date.now());
   const stats: RateLimiterStats = {
     redisChecks: 0,
     cacheBlocks: 0,
@@ -387,9 +396,9 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     policies: readonly ResolvedPolicy[],
     cost: number,
   ): Promise<{ outcomes: PolicyOutcome[]; task: Promise<void> | undefined }> => {
-    const now = Date.now();
+    const now = clock();
     const keys: string[] = [];
-    const args: string[] = [String(now), String(cost), String(policies.length)];
+    const args: string[] = [String(now), String(cost), String(policies.length), nextRequestId()];
     for (const policy of policies) {
       keys.push(...policyKeys(app, policy, keyId, now));
       args.push(
@@ -422,7 +431,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   ) => {
     stats.denied++;
     emit({ type: "denied", identifier, by });
-    const now = Date.now();
+    const now = clock();
     metrics?.record("denyList", "blocked", identifier, now);
     return finish(
       {
@@ -460,10 +469,10 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     }
 
     const cacheKey = blockCache ? `${setKey}|${identifier}` : "";
-    const blocked = blockCache?.get(cacheKey);
+    const blocked = blockCache?.get(cacheKey, clock());
     if (blocked) {
       stats.cacheBlocks++;
-      const now = Date.now();
+      const now = clock();
       record(blocked.policies, false, identifier, false, now);
       return finish(decide(blocked.policies, "cacheBlock", now), undefined, waitUntil);
     }
@@ -475,8 +484,9 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       let checked: { outcomes: PolicyOutcome[]; task: Promise<void> | undefined };
       try {
         stats.redisChecks++;
-        if (effective.length === 1) {
-          const policy = effective[0] as ResolvedPolicy;
+        const single = effective.length === 1 ? (effective[0] as ResolvedPolicy) : undefined;
+        if (single && single.algorithm !== "slidingWindowLog") {
+          const policy = single;
           checked = singleOutcome(
             policy,
             await withTimeout(upstream.get(policy).limit(keyId, cost), timeoutMs, "limit"),
@@ -489,7 +499,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
         onError("limit", error);
         return useFallback(identifier, keyId, effective, cost, error, waitUntil);
       }
-      const now = Date.now();
+      const now = clock();
       const { outcomes, task } = checked;
       const decision = decide(outcomes, "allowed", now);
       if (!decision.success) {
@@ -517,7 +527,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     cause: unknown,
     waitUntil: WaitUntil | undefined,
   ): Promise<RateLimitResult> => {
-    const now = Date.now();
+    const now = clock();
     const closed = policies.find((p) => failureOf(p) === "closed");
     if (closed) {
       stats.failClosed++;
@@ -565,7 +575,14 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
         policies.map(async (base) => {
           const policy = withOverride(base, override);
           const quota = await withTimeout(
-            upstream.get(policy).getRemaining(keyId),
+            policy.algorithm === "slidingWindowLog"
+              ? slidingLogRemaining(
+                  redis,
+                  policyKeys(app, policy, keyId, 0)[0] ?? "",
+                  policy,
+                  clock(),
+                )
+              : upstream.get(policy).getRemaining(keyId),
             timeoutMs,
             "getRemaining",
           );
@@ -585,7 +602,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
           ? registry.resolve(selector)
           : [...registry.policies.values()];
       const keyId = keyIdentifier(identifier);
-      const now = Date.now();
+      const now = clock();
       const keys = new Set<string>();
       for (const policy of policies) {
         for (const key of policyKeys(app, policy, keyId, now)) keys.add(key);

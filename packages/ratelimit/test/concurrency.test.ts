@@ -21,6 +21,7 @@ const LIMIT = 100;
 const POLICIES = {
   fixed: { limit: LIMIT, window: "1h", algorithm: "fixedWindow" },
   sliding: { limit: LIMIT, window: "1h", algorithm: "slidingWindow" },
+  log: { limit: LIMIT, window: "1h", algorithm: "slidingWindowLog" },
   bucket: { limit: LIMIT, window: "1h", algorithm: "tokenBucket" },
   daily: { limit: 1000, window: "1d", algorithm: "fixedWindow" },
 } as const satisfies CreateRateLimiterOptions["policies"];
@@ -141,6 +142,10 @@ describe.each(TRANSPORTS)(
         expect((await run("sliding")).allowed).toBe(LIMIT);
       },
     );
+
+    it("sliding window log (exact) allows exactly 100", { timeout: 240_000 }, async () => {
+      expect((await run("log")).allowed).toBe(LIMIT);
+    });
 
     it(
       "several policies in one script (token bucket 100 + daily 1000) allow exactly 100",
