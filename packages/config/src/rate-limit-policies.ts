@@ -96,10 +96,10 @@ export const BUCKET_MAP: Readonly<Record<string, RateLimitTier>> = {
 /** The tier of a bucket that {@link BUCKET_MAP} does not list. */
 export const DEFAULT_TIER: RateLimitTier = "moderate";
 
-/** Per-plan quotas. */
+/** Per-plan quotas (checked beside the route tier on the money path): exact sliding windows. */
 export const PLANS = definePolicies({
-  free: { limit: 10, window: "60s", algorithm: "slidingWindow" },
-  pro: { limit: 100, window: "60s", algorithm: "slidingWindow" },
+  free: { limit: 10, window: "60s", algorithm: "slidingWindowLog" },
+  pro: { limit: 100, window: "60s", algorithm: "slidingWindowLog" },
 });
 /** One of the keys of {@link PLANS}. */
 export type Plan = keyof typeof PLANS;

@@ -637,9 +637,10 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       list: () => requireControls().listOverrides(),
     },
     metrics: {
-      getUsage: (query = {}) => getUsage(redis, { ...query, app }),
-      getUsageOverTime: (query = {}) => getUsageOverTime(redis, { ...query, app }),
-      topIdentifiers: (query = {}) => topIdentifiers(redis, { ...query, app }),
+      // Spans end at the limiter's clock, the one its decisions were counted with.
+      getUsage: (query = {}) => getUsage(redis, { until: clock(), ...query, app }),
+      getUsageOverTime: (query = {}) => getUsageOverTime(redis, { until: clock(), ...query, app }),
+      topIdentifiers: (query = {}) => topIdentifiers(redis, { now: clock(), ...query, app }),
       flush: () => metrics?.flush() ?? RESOLVED,
     },
     stats: () => ({ ...stats }),

@@ -16,7 +16,7 @@ import {
   type RateLimitEvent,
   type RateLimitResult,
 } from "../src/index.ts";
-import { sleep } from "./helpers.ts";
+import { waitFor } from "./helpers.ts";
 
 const POLICIES = {
   open: { limit: 5, window: "1m", algorithm: "fixedWindow" },
@@ -50,7 +50,10 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
   it("falls back to the insurance limiter, fails AUTH closed, counts and logs every decision, and recovers", async () => {
     const events: RateLimitEvent[] = [];
     const warnings: string[] = [];
+    // Injected clock: the insurance limiter's windows never roll over mid-test.
+    const now = Date.now();
     const limiter = createRateLimiter({
+      now: () => now,
       redis,
       prefix: uniquePrefix(`rl-fault-${transport}`),
       policies: POLICIES,
@@ -86,6 +89,7 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
 
     // An instance born during the outage: its first read of the deny list fails, then it falls back.
     const fresh = createRateLimiter({
+      now: () => now,
       redis,
       prefix: uniquePrefix(`rl-fresh-${transport}`),
       policies: POLICIES,
@@ -119,17 +123,11 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
     expect(stats.redisErrors).toBeGreaterThanOrEqual(1);
 
     await server.start();
-    // Back on Redis once the breaker lets a call through (bounded wait).
-    let back: RateLimitResult | undefined;
-    for (let i = 0; i < 60; i++) {
+    // Back on Redis once the client has reconnected and the breaker lets a call through.
+    const back = await waitFor("Redis to decide again", async () => {
       const result = await limiter.limit("u", { policy: "open" });
-      if (result.reason !== "fallback") {
-        back = result;
-        break;
-      }
-      await sleep(100);
-    }
-    expect(back).toBeDefined();
+      return result.reason === "fallback" ? undefined : result;
+    });
     // The restarted server has no data (no persistence): the Redis count starts over.
     expect(back).toMatchObject({ success: true, reason: "allowed", remaining: 4 });
     expect((await limiter.limit("u", { policy: "AUTH" })).reason).toBe("allowed");
@@ -175,13 +173,13 @@ describe("failure policy: a slow Redis (TCP proxy adding latency)", () => {
     const slow = await limiter.limit("u", { policy: "open" });
     expect(slow).toMatchObject({ success: true, reason: "fallback" });
     proxy.setLatency(0);
-    // Let the late replies drain, then Redis decides again.
-    await sleep(1800);
-    let reason = "fallback";
-    for (let i = 0; i < 30 && reason === "fallback"; i++) {
-      reason = (await limiter.limit("u", { policy: "open" })).reason;
-      if (reason === "fallback") await sleep(100);
-    }
-    expect(reason).toBe("allowed");
+    // Once the late replies have drained, Redis decides again (polled, no fixed delay). Each
+    // attempt is a new identifier: attempts that timed out still counted in Redis.
+    let attempt = 0;
+    const back = await waitFor("Redis to decide again", async () => {
+      const result = await limiter.limit(`u${attempt++}`, { policy: "open" });
+      return result.reason === "fallback" ? undefined : result;
+    });
+    expect(back.reason).toBe("allowed");
   });
 });
