@@ -422,10 +422,11 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(ok.status).toBe(200);
       expect(ok.headers.get("x-ratelimit-remaining")).toBe("2");
       expect(ok.headers.get("ratelimit-policy")).toBe('"burst";q=3;w=60');
-      await withRateLimit(limiter, request(), handler, { policy: "burst" });
-      await withRateLimit(limiter, request(), handler, { policy: "burst" });
+      const behindOneProxy = { policy: "burst", identify: { trustedProxyCount: 1 } } as const;
+      await withRateLimit(limiter, request(), handler, behindOneProxy);
+      await withRateLimit(limiter, request(), handler, behindOneProxy);
       const blocked = await withRateLimit(limiter, request(), handler, {
-        policy: "burst",
+        ...behindOneProxy,
         problem: true,
       });
       expect(blocked.status).toBe(429);
@@ -436,9 +437,34 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         limiter,
         new Request("http://localhost/", { headers: { "x-forwarded-for": "198.51.100.21" } }),
         handler,
-        { policy: "burst" },
+        behindOneProxy,
       );
       expect(other.status).toBe(200);
+    });
+
+    it("withRateLimit with the defaults: a new x-forwarded-for / x-real-ip per request does not escape the AUTH limit", async () => {
+      // AUTH is a fixed window read by upstream's script: Date is the injected clock.
+      vi.useFakeTimers({
+        toFake: ["Date"],
+        now: (Math.floor(Date.now() / WINDOW_MS) + 2) * WINDOW_MS,
+      });
+      try {
+        const limiter = make();
+        const statuses: number[] = [];
+        for (let i = 0; i < 7; i++) {
+          const spoofed = new Request("http://localhost/login", {
+            headers: { "x-forwarded-for": `203.0.113.${i}`, "x-real-ip": `198.51.100.${i}` },
+          });
+          const response = await withRateLimit(limiter, spoofed, () => new Response("ok"), {
+            policy: "AUTH",
+            identify: { ip: "192.0.2.50" }, // the socket's peer
+          });
+          statuses.push(response.status);
+        }
+        expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it("withRateLimit takes a custom identify function and keeps immutable responses intact", async () => {
