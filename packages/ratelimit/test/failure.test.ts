@@ -182,4 +182,50 @@ describe("failure policy: a slow Redis (TCP proxy adding latency)", () => {
     });
     expect(back.reason).toBe("allowed");
   });
+
+  it("drops a metrics flush that timed out (Redis may have applied it): the decisions count once", async () => {
+    const direct = createRedis({ url: server.url, timeoutMs: 5000 });
+    const events: RateLimitEvent[] = [];
+    const now = Date.now();
+    const options = {
+      prefix: uniquePrefix("rl-flush"),
+      policies: POLICIES,
+      analytics: { flushIntervalMs: 3_600_000 },
+      controls: false,
+      now: () => now,
+    } as const;
+    const limiter = createRateLimiter({
+      ...options,
+      redis,
+      timeoutMs: 200, // the flush gets twice that: 400 ms
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      for (let i = 0; i < 3; i++) await limiter.limit(`f${i}`, { policy: "open" });
+      // The flush pipeline reaches Redis only after its deadline: reported as failed, yet applied.
+      proxy.setLatency(1500);
+      await limiter.metrics.flush();
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: "redisError", operation: "metrics.flush" }),
+      );
+      proxy.setLatency(0);
+      const reader = createRateLimiter({ ...options, redis: direct });
+      await waitFor(
+        "the late flush to land",
+        async () => (await reader.metrics.getUsage()).open?.allowed === 3,
+      );
+      // Nothing is left to write again: another flush (and more time) adds nothing.
+      await limiter.metrics.flush();
+      await limiter.limit("g", { policy: "open" });
+      await limiter.metrics.flush();
+      expect((await reader.metrics.getUsage()).open).toEqual({
+        allowed: 4,
+        blocked: 0,
+        fallback: 0,
+      });
+    } finally {
+      proxy.setLatency(0);
+      await direct.close();
+    }
+  });
 });
