@@ -72,6 +72,14 @@ describe("tiers, buckets and plans", () => {
     expect(resolved.policy).toBe(RATE_LIMIT_TIERS[tier]);
   });
 
+  it("holds the money path (tier and plan quotas) and logins to the exact sliding window", () => {
+    expect(RATE_LIMIT_ALGORITHMS).toContain("slidingWindowLog");
+    expect(RATE_LIMIT_TIERS.strict.algorithm).toBe("slidingWindowLog");
+    for (const bucket of ["tips:quick", "auth:login", "auth:otp"])
+      expect(resolveBucket(bucket).policy.algorithm).toBe("slidingWindowLog");
+    for (const plan of Object.values(PLANS)) expect(plan.algorithm).toBe("slidingWindowLog");
+  });
+
   it("maps only the documented buckets", () => {
     expect(BUCKET_MAP).toEqual({
       "auth:otp": "strict",

@@ -2,12 +2,18 @@ import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { isDuration, parseDurationMs, type Duration } from "./ttl.ts";
 
-/** The algorithms a policy can use (those of `@upstash/ratelimit`). */
+/**
+ * The algorithms a policy can use: those of `@upstash/ratelimit`, plus `slidingWindowLog`, an
+ * exact sliding window (a sorted-set log of the requests of the last `window`) for policies that
+ * must never admit more than `limit` in any window, such as the money path. `slidingWindow`
+ * estimates the previous window's share and may admit more across a window boundary.
+ */
 export const RATE_LIMIT_ALGORITHMS = [
   "fixedWindow",
   "slidingWindow",
   "tokenBucket",
   "cachedFixedWindow",
+  "slidingWindowLog",
 ] as const;
 /** One of {@link RATE_LIMIT_ALGORITHMS}. */
 export type RateLimitAlgorithm = (typeof RATE_LIMIT_ALGORITHMS)[number];
@@ -68,9 +74,12 @@ export const NAMED_LIMITERS = definePolicies({
   PUBLIC: { limit: 200, window: "1m", algorithm: "cachedFixedWindow" },
 });
 
-/** Tiers that route buckets map onto. */
+/**
+ * Tiers that route buckets map onto. `strict` guards the money path (`tips:quick`) and logins:
+ * an exact sliding window, so no burst across a window boundary gets one request more.
+ */
 export const RATE_LIMIT_TIERS = definePolicies({
-  strict: { limit: 10, window: "1m", algorithm: "slidingWindow" },
+  strict: { limit: 10, window: "1m", algorithm: "slidingWindowLog" },
   moderate: { limit: 60, window: "1m", algorithm: "slidingWindow" },
   generous: { limit: 120, window: "1m", algorithm: "fixedWindow" },
 });
@@ -87,10 +96,10 @@ export const BUCKET_MAP: Readonly<Record<string, RateLimitTier>> = {
 /** The tier of a bucket that {@link BUCKET_MAP} does not list. */
 export const DEFAULT_TIER: RateLimitTier = "moderate";
 
-/** Per-plan quotas. */
+/** Per-plan quotas (checked beside the route tier on the money path): exact sliding windows. */
 export const PLANS = definePolicies({
-  free: { limit: 10, window: "60s", algorithm: "slidingWindow" },
-  pro: { limit: 100, window: "60s", algorithm: "slidingWindow" },
+  free: { limit: 10, window: "60s", algorithm: "slidingWindowLog" },
+  pro: { limit: 100, window: "60s", algorithm: "slidingWindowLog" },
 });
 /** One of the keys of {@link PLANS}. */
 export type Plan = keyof typeof PLANS;

@@ -22,6 +22,21 @@ export class RateLimitError extends Error {
 }
 
 /**
+ * Redis did not answer within the deadline (code `RATELIMIT_STORE_ERROR`). The command may still
+ * have run: a write that timed out is never sent again.
+ */
+export class RateLimitTimeoutError extends RateLimitError {
+  override name = "RateLimitTimeoutError";
+  /** The deadline that passed (ms). */
+  readonly timeoutMs: number;
+
+  constructor(label: string, timeoutMs: number) {
+    super("RATELIMIT_STORE_ERROR", `Redis did not answer ${label} within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
  * Thrown by the middleware helper when a request is over its limit. Map it to HTTP 429
  * (tRPC: TOO_MANY_REQUESTS) with `Retry-After: retryAfter` and the `headers`.
  */

@@ -1,4 +1,4 @@
-import { RateLimitError } from "./errors.ts";
+import { RateLimitTimeoutError } from "./errors.ts";
 
 interface Deadline {
   readonly at: number;
@@ -16,12 +16,7 @@ function sweep(): void {
   for (const deadline of waiting) {
     if (deadline.at <= now) {
       waiting.delete(deadline);
-      deadline.reject(
-        new RateLimitError(
-          "RATELIMIT_STORE_ERROR",
-          `Redis did not answer ${deadline.label} within ${deadline.timeoutMs} ms`,
-        ),
-      );
+      deadline.reject(new RateLimitTimeoutError(deadline.label, deadline.timeoutMs));
     }
   }
   if (waiting.size === 0 && sweeper !== undefined) {
@@ -31,7 +26,7 @@ function sweep(): void {
 }
 
 /**
- * Settles with `operation` or rejects with RATELIMIT_STORE_ERROR once `timeoutMs` has passed
+ * Settles with `operation` or rejects with {@link RateLimitTimeoutError} once `timeoutMs` has passed
  * (checked every 25 ms by one shared timer, so a check costs no timer of its own); the late
  * outcome of the operation is swallowed, so a slow Redis never causes an unhandled rejection.
  */
@@ -60,6 +55,16 @@ export function withTimeout<T>(
       },
     );
   });
+}
+
+/**
+ * True when `error` says the deadline passed, not that the command failed: then Redis may have
+ * run it (ours, or a client's own timeout such as `@hotpath/redis`'s `REDIS_TIMEOUT`).
+ */
+export function isTimeout(error: unknown): boolean {
+  if (error instanceof RateLimitTimeoutError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.endsWith("_TIMEOUT");
 }
 
 /** The message of anything thrown. */

@@ -12,16 +12,22 @@ export interface IdentifierInput {
   userId?: string | number | null | undefined;
   /** API key (or its id): used when there is no user. */
   apiKey?: string | null | undefined;
-  /** Request headers (`x-forwarded-for`, `x-real-ip`). */
+  /** Request headers (`x-forwarded-for`, `x-real-ip`): read only as the two options below allow. */
   headers?: HeaderSource | undefined;
   /** The socket's peer address, used when no header names the client. */
   ip?: string | null | undefined;
   /**
    * How many proxies in front of the app append to `x-forwarded-for` (0 = ignore the header).
    * The client is the entry this many places from the right; entries left of it are written
-   * by the client and never trusted. @default 1
+   * by the client and never trusted. Without a proxy the header is the client's own text: a new
+   * value per request would be a new identity, so nothing is trusted unless you say so. @default 0
    */
   trustedProxyCount?: number;
+  /**
+   * Trust `x-real-ip` (after a trusted `x-forwarded-for` hop): only when your proxy sets it and
+   * overwrites what the client sent. @default false
+   */
+  trustRealIp?: boolean;
   /** Secret mixed into the hash so identifiers cannot be reversed by guessing (e.g. IPs). */
   salt?: string;
 }
@@ -41,6 +47,7 @@ const inputSchema = z.object({
   apiKey: z.string().max(4096).nullish(),
   ip: z.string().max(256).nullish(),
   trustedProxyCount: z.number().int().min(0).max(32).optional(),
+  trustRealIp: z.boolean().optional(),
   salt: z.string().optional(),
 });
 
@@ -57,13 +64,14 @@ function readHeader(headers: HeaderSource | undefined, name: string): string | u
 
 /**
  * The client IP by the trusted-proxy rule: the `x-forwarded-for` entry `trustedProxyCount`
- * places from the right (the one our own proxies wrote), else `x-real-ip`, else the peer address.
- * Returns the IP group (IPv6 /64) or undefined.
+ * places from the right (the one our own proxies wrote; only when `trustedProxyCount` > 0), else
+ * `x-real-ip` (only with `trustRealIp`), else the peer address. With the defaults no header is
+ * read. Returns the IP group (IPv6 /64) or undefined.
  */
 export function clientIpFrom(
-  input: Pick<IdentifierInput, "headers" | "ip" | "trustedProxyCount">,
+  input: Pick<IdentifierInput, "headers" | "ip" | "trustedProxyCount" | "trustRealIp">,
 ): string | undefined {
-  const trusted = input.trustedProxyCount ?? 1;
+  const trusted = input.trustedProxyCount ?? 0;
   if (trusted > 0) {
     const forwarded = readHeader(input.headers, "x-forwarded-for");
     if (forwarded !== undefined) {
@@ -77,6 +85,8 @@ export function clientIpFrom(
         if (parsed) return parsed.group;
       }
     }
+  }
+  if (input.trustRealIp === true) {
     const realIp = readHeader(input.headers, "x-real-ip");
     const parsedReal = realIp === undefined ? undefined : parseClientAddress(realIp);
     if (parsedReal) return parsedReal.group;
@@ -94,9 +104,10 @@ export async function hashIdentifier(text: string): Promise<string> {
 }
 
 /**
- * Who to limit: the user id first, then the API key, then the client IP (first trusted
- * `x-forwarded-for` hop counted from the right, or `x-real-ip`, or the peer address; IPv6 by
- * /64). The value is hashed, so no PII lands in Redis keys.
+ * Who to limit: the user id first, then the API key, then the client IP (the trusted
+ * `x-forwarded-for` hop counted from the right when `trustedProxyCount` > 0, or `x-real-ip` with
+ * `trustRealIp`, or the peer address; IPv6 by /64). The value is hashed, so no PII lands in
+ * Redis keys.
  * @example await getRateLimitIdentifier({ headers: request.headers, trustedProxyCount: 1 })
  * @throws RateLimitError RATELIMIT_INVALID_INPUT naming the bad field.
  */

@@ -1,6 +1,7 @@
 export {
   RateLimitError,
   RateLimitExceededError,
+  RateLimitTimeoutError,
   RateLimitUnavailableError,
   type RateLimitErrorCode,
 } from "./errors.ts";

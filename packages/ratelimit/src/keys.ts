@@ -33,7 +33,8 @@ const SAFE_PART = /^[A-Za-z0-9_.-]+$/;
 /**
  * The Redis keys a policy uses for an identifier at `now`, exactly as `@upstash/ratelimit`
  * 2.2.0 lays them out: fixed window `<prefix>:<id>:<window#>`, sliding window current and
- * previous window, token bucket `<prefix>:<id>`.
+ * previous window, token bucket `<prefix>:<id>`; and the sliding window log (this package's
+ * exact algorithm) `<prefix>:<id>`, one sorted set.
  */
 export function policyKeys(
   app: string,
@@ -42,7 +43,7 @@ export function policyKeys(
   now: number,
 ): string[] {
   const base = `${policyPrefix(app, policy)}:${keyId}`;
-  if (policy.algorithm === "tokenBucket") return [base];
+  if (policy.algorithm === "tokenBucket" || policy.algorithm === "slidingWindowLog") return [base];
   const window = Math.floor(now / policy.windowMs);
   if (policy.algorithm === "slidingWindow") return [`${base}:${window}`, `${base}:${window - 1}`];
   return [`${base}:${window}`];

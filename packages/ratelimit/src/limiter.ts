@@ -1,31 +1,24 @@
 import { DEFAULT_APP, createKeyspace, type FailureMode } from "@hotpath/config";
-import type { Redis } from "@upstash/redis";
 import { BlockCache } from "./block-cache.ts";
-import { LimitControls, type DenyListEntry, type RateLimitOverride } from "./controls.ts";
+import { LimitControls, type RateLimitOverride } from "./controls.ts";
+import { checkCost, checkIdentifier, decide, withOverride, type Decision } from "./decision.ts";
 import { RateLimitError, RateLimitUnavailableError } from "./errors.ts";
 import { errorMessage, withTimeout } from "./guard.ts";
 import { keyIdentifier, policyKeys } from "./keys.ts";
+import type {
+  CreateRateLimiterOptions,
+  LimitOptions,
+  RateLimiter,
+  RateLimiterStats,
+} from "./limiter-options.ts";
 import { MemoryLimiter } from "./memory-limiter.ts";
-import {
-  MetricsRecorder,
-  getUsage,
-  getUsageOverTime,
-  topIdentifiers,
-  type MetricsOptions,
-  type PolicyUsage,
-  type UsageQuery,
-} from "./metrics.ts";
-import { MULTI_POLICY_SCRIPT } from "./multi-script.ts";
-import {
-  createPolicyRegistry,
-  type PolicyRegistry,
-  type PolicyRegistryOptions,
-  type PolicySelector,
-} from "./policies.ts";
+import { MetricsRecorder, getUsage, getUsageOverTime, topIdentifiers } from "./metrics.ts";
+import { createPolicyRegistry } from "./policies.ts";
+import { createRedisCheck, type RedisCheck } from "./redis-check.ts";
+import { slidingLogRemaining } from "./sliding-log.ts";
 import type {
   PolicyOutcome,
   RateLimitEvent,
-  RateLimitLogger,
   RateLimitReason,
   RateLimitResult,
   ResolvedPolicy,
@@ -33,200 +26,16 @@ import type {
 } from "./types.ts";
 import { UpstashLimiters } from "./upstash-limiters.ts";
 
-/** What to do when Redis fails or is slower than `timeoutMs`. */
-export interface FailureOptions {
-  /** Forces one mode on every policy (else each policy's own `failure`, AUTH = closed). */
-  mode?: FailureMode;
-  /** Per-policy modes, over the policies' own. */
-  policies?: Readonly<Record<string, FailureMode>>;
-  /** After a failure, Redis is skipped (fallback at once) for this long, then tried again. @default 1000 */
-  breakerMs?: number;
-  /** `Retry-After` (seconds) of the fail-closed error. @default 1 */
-  retryAfterSeconds?: number;
-  /** Identifiers the insurance limiter tracks per process. @default 10000 */
-  maxFallbackEntries?: number;
-}
-
-/** Options of {@link createRateLimiter}. */
-export interface CreateRateLimiterOptions extends PolicyRegistryOptions {
-  /** An `@upstash/redis` client (e.g. `createRedis()` of `@hotpath/redis`: TCP or REST). */
-  redis: Redis;
-  /** App prefix of every key (`<prefix>:rl:…`, `<prefix>:metrics:ratelimit:…`). @default "hotpath" */
-  prefix?: string;
-  /** Failure policy. */
-  failure?: FailureOptions;
-  /** Per-minute counters and hourly top identifiers in Redis; `false` turns them off. @default true */
-  analytics?: boolean | MetricsOptions;
-  /** In-memory block cache: a blocked identifier costs no Redis call until its reset. @default true */
-  ephemeralCache?: boolean | { maxEntries?: number };
-  /** Deadline of a Redis call before the failure policy applies. @default 1000 */
-  timeoutMs?: number;
-  /** Deny list and overrides: how long the in-memory copy lives; `false` turns them off. @default { refreshMs: 5000 } */
-  controls?: false | { refreshMs?: number };
-  /** Runtime hook for background work (`ctx.waitUntil`); without it, `pending` is awaited before `limit()` returns. */
-  waitUntil?: WaitUntil;
-  /** Receives every fallback, fail-closed, Redis error and deny decision. */
-  onEvent?: (event: RateLimitEvent) => void;
-  /** Logs the same events (warn). */
-  logger?: RateLimitLogger;
-}
-
-/** Options of one {@link RateLimiter.limit} call. */
-export interface LimitOptions extends PolicySelector {
-  /** Units this request consumes. @default 1 */
-  cost?: number;
-  /** Client IP (group) for the IP deny list, e.g. `identity.ip` from `getRateLimitIdentifier`. */
-  ip?: string;
-  /** Overrides the limiter's `waitUntil` for this call (e.g. the request context's). */
-  waitUntil?: WaitUntil;
-}
-
-/** Remaining quota of one policy (admin view). */
-export interface RemainingQuota {
-  policy: string;
-  limit: number;
-  remaining: number;
-  reset: number;
-}
-
-/** In-process counters of the limiter (since it was created). */
-export interface RateLimiterStats {
-  redisChecks: number;
-  cacheBlocks: number;
-  denied: number;
-  fallbacks: number;
-  failClosed: number;
-  redisErrors: number;
-}
-
-/** A rate limiter over named policies. Create it with {@link createRateLimiter}. */
-export interface RateLimiter {
-  /** The policies, bucket map and plans it knows. */
-  readonly registry: PolicyRegistry;
-  /**
-   * Decides one request: one Redis round trip for one policy (the upstream EVALSHA) and one for
-   * several (one EVALSHA of the multi-policy script); none when blocked in the ephemeral cache.
-   * @throws RateLimitUnavailableError when Redis failed and a policy fails closed.
-   * @throws RateLimitError RATELIMIT_INVALID_INPUT / RATELIMIT_UNKNOWN_POLICY for bad arguments.
-   */
-  limit(identifier: string, options?: LimitOptions): Promise<RateLimitResult>;
-  /** Remaining quota per policy without consuming any. */
-  getRemaining(identifier: string, selector?: PolicySelector): Promise<RemainingQuota[]>;
-  /** Clears an identifier's counters (all policies, or the selected ones), its cache entries and fallback state. */
-  reset(identifier: string, selector?: PolicySelector): Promise<void>;
-  /** Deny list stored in Redis (read by every instance within `refreshMs`). */
-  readonly denyList: {
-    add(entry: DenyListEntry): Promise<void>;
-    remove(entry: DenyListEntry): Promise<void>;
-    list(): Promise<string[]>;
-  };
-  /** Per-identifier overrides stored in Redis (e.g. a partner gets 10x). */
-  readonly overrides: {
-    set(identifier: string, override: RateLimitOverride): Promise<void>;
-    remove(identifier: string): Promise<void>;
-    list(): Promise<Record<string, RateLimitOverride>>;
-  };
-  /** Metric readers over this limiter's prefix. */
-  readonly metrics: {
-    getUsage(query?: Omit<UsageQuery, "app">): Promise<Record<string, PolicyUsage>>;
-    getUsageOverTime(query?: Omit<UsageQuery, "app">): ReturnType<typeof getUsageOverTime>;
-    topIdentifiers(query?: {
-      kind?: "allowed" | "blocked";
-      hours?: number;
-      limit?: number;
-    }): ReturnType<typeof topIdentifiers>;
-    /** Writes batched metrics now. */
-    flush(): Promise<void>;
-  };
-  /** In-process counters. */
-  stats(): RateLimiterStats;
-}
+export type {
+  CreateRateLimiterOptions,
+  FailureOptions,
+  LimitOptions,
+  RateLimiter,
+  RateLimiterStats,
+  RemainingQuota,
+} from "./limiter-options.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const MAX_IDENTIFIER = 512;
-const MAX_COST = 1_000_000;
-
-/** Checks the identifier without allocating (hot path). */
-function checkIdentifier(identifier: unknown): asserts identifier is string {
-  if (
-    typeof identifier !== "string" ||
-    identifier.length === 0 ||
-    identifier.length > MAX_IDENTIFIER
-  ) {
-    throw new RateLimitError(
-      "RATELIMIT_INVALID_INPUT",
-      `identifier: expected a string of 1 to ${MAX_IDENTIFIER} characters, got ${typeof identifier === "string" ? `${identifier.length} characters` : typeof identifier}`,
-    );
-  }
-}
-
-function checkCost(cost: unknown): number {
-  if (cost === undefined) return 1;
-  if (typeof cost !== "number" || !Number.isInteger(cost) || cost < 1 || cost > MAX_COST) {
-    throw new RateLimitError(
-      "RATELIMIT_INVALID_INPUT",
-      `cost: expected an integer from 1 to ${MAX_COST}, got ${typeof cost === "number" ? cost : typeof cost}`,
-    );
-  }
-  return cost;
-}
-
-/** Picks the most restrictive outcome: the blocked one with the latest reset, else the lowest remaining. */
-function mostRestrictive(outcomes: readonly PolicyOutcome[]): PolicyOutcome {
-  let chosen = outcomes[0] as PolicyOutcome;
-  for (let i = 1; i < outcomes.length; i++) {
-    const outcome = outcomes[i] as PolicyOutcome;
-    if (chosen.success !== outcome.success) {
-      if (!outcome.success) chosen = outcome;
-    } else if (
-      !outcome.success
-        ? outcome.reset > chosen.reset
-        : outcome.remaining < chosen.remaining ||
-          (outcome.remaining === chosen.remaining && outcome.reset > chosen.reset)
-    ) {
-      chosen = outcome;
-    }
-  }
-  return chosen;
-}
-
-type Decision = Omit<RateLimitResult, "pending">;
-
-function decide(
-  outcomes: readonly PolicyOutcome[],
-  reason: RateLimitReason,
-  now: number,
-): Decision {
-  const chosen = outcomes.length === 1 ? (outcomes[0] as PolicyOutcome) : mostRestrictive(outcomes);
-  let success = true;
-  for (const outcome of outcomes) if (!outcome.success) success = false;
-  return {
-    success,
-    limit: chosen.limit,
-    remaining: Math.max(0, chosen.remaining),
-    reset: chosen.reset,
-    retryAfter: success ? 0 : Math.max(1, Math.ceil((chosen.reset - now) / 1000)),
-    policy: chosen.policy,
-    reason,
-    policies: outcomes,
-  };
-}
-
-/** Applies an identifier's override to a policy. */
-function withOverride(
-  policy: ResolvedPolicy,
-  override: RateLimitOverride | undefined,
-): ResolvedPolicy {
-  if (!override) return policy;
-  const exact = override.limits?.[policy.name];
-  const factor = exact !== undefined ? exact / policy.limit : (override.multiplier ?? 1);
-  if (factor === 1) return policy;
-  return {
-    ...policy,
-    limit: Math.max(1, exact ?? Math.round(policy.limit * factor)),
-    refillRate: Math.max(1, Math.round(policy.refillRate * factor)),
-  };
-}
 
 /**
  * Creates a rate limiter from the typed policies of `@hotpath/config` (named limiters, tiers,
@@ -248,7 +57,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   const cacheOption = options.ephemeralCache ?? true;
   const blockCache =
     cacheOption === false ? undefined : new BlockCache(cacheOption === true ? {} : cacheOption);
-  const multiScript = redis.createScript<number[]>(MULTI_POLICY_SCRIPT);
+  const clock = options.now ?? (() => Date.now());
   const stats: RateLimiterStats = {
     redisChecks: 0,
     cacheBlocks: 0,
@@ -275,6 +84,8 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     if (operation === "controls.refresh") breakerOpenUntil = Date.now() + breakerMs;
     emit({ type: "redisError", operation, error: errorMessage(error) });
   };
+
+  const checkRedis = createRedisCheck({ redis, app, upstream, timeoutMs, clock, onError });
 
   const failureOf = (policy: ResolvedPolicy): FailureMode =>
     options.failure?.mode ?? options.failure?.policies?.[policy.name] ?? policy.failure;
@@ -353,68 +164,6 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     }
   };
 
-  const windowSecondsOf = (policy: ResolvedPolicy) =>
-    Math.max(1, Math.ceil(policy.windowMs / 1000));
-
-  /** The upstream algorithm's answer as an outcome (+ the cached-window sync as a task). */
-  const singleOutcome = (
-    policy: ResolvedPolicy,
-    response: Awaited<ReturnType<ReturnType<UpstashLimiters["get"]>["limit"]>>,
-  ): { outcomes: PolicyOutcome[]; task: Promise<void> | undefined } => ({
-    outcomes: [
-      {
-        policy: policy.name,
-        success: response.success,
-        limit: response.limit,
-        remaining: Math.max(0, response.remaining),
-        reset: response.reset,
-        windowSeconds: windowSecondsOf(policy),
-      },
-    ],
-    // cachedFixedWindow answers from memory and syncs Redis in `pending`.
-    task:
-      policy.algorithm === "cachedFixedWindow"
-        ? response.pending.then(
-            () => undefined,
-            (error: unknown) => onError("cachedFixedWindow.sync", error),
-          )
-        : undefined,
-  });
-
-  /** Several policies: one EVALSHA of the multi-policy script. */
-  const checkMulti = async (
-    keyId: string,
-    policies: readonly ResolvedPolicy[],
-    cost: number,
-  ): Promise<{ outcomes: PolicyOutcome[]; task: Promise<void> | undefined }> => {
-    const now = Date.now();
-    const keys: string[] = [];
-    const args: string[] = [String(now), String(cost), String(policies.length)];
-    for (const policy of policies) {
-      keys.push(...policyKeys(app, policy, keyId, now));
-      args.push(
-        policy.algorithm,
-        String(policy.limit),
-        String(policy.windowMs),
-        String(policy.refillRate),
-      );
-    }
-    const reply = await withTimeout(
-      multiScript.exec(keys, args),
-      timeoutMs,
-      "limit (multi-policy)",
-    );
-    const outcomes = policies.map((policy, index): PolicyOutcome => ({
-      policy: policy.name,
-      success: Number(reply[1 + index * 3]) === 1,
-      limit: policy.limit,
-      remaining: Math.max(0, Number(reply[2 + index * 3])),
-      reset: Number(reply[3 + index * 3]),
-      windowSeconds: windowSecondsOf(policy),
-    }));
-    return { outcomes, task: undefined };
-  };
-
   const denied = (
     identifier: string,
     by: "identifier" | "ip",
@@ -422,7 +171,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   ) => {
     stats.denied++;
     emit({ type: "denied", identifier, by });
-    const now = Date.now();
+    const now = clock();
     metrics?.record("denyList", "blocked", identifier, now);
     return finish(
       {
@@ -460,10 +209,10 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     }
 
     const cacheKey = blockCache ? `${setKey}|${identifier}` : "";
-    const blocked = blockCache?.get(cacheKey);
+    const blocked = blockCache?.get(cacheKey, clock());
     if (blocked) {
       stats.cacheBlocks++;
-      const now = Date.now();
+      const now = clock();
       record(blocked.policies, false, identifier, false, now);
       return finish(decide(blocked.policies, "cacheBlock", now), undefined, waitUntil);
     }
@@ -472,24 +221,16 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     const keyId = keyIdentifier(identifier);
 
     if (redisUsable()) {
-      let checked: { outcomes: PolicyOutcome[]; task: Promise<void> | undefined };
+      let checked: RedisCheck;
       try {
         stats.redisChecks++;
-        if (effective.length === 1) {
-          const policy = effective[0] as ResolvedPolicy;
-          checked = singleOutcome(
-            policy,
-            await withTimeout(upstream.get(policy).limit(keyId, cost), timeoutMs, "limit"),
-          );
-        } else {
-          checked = await checkMulti(keyId, effective, cost);
-        }
+        checked = await checkRedis(keyId, effective, cost);
       } catch (error) {
         breakerOpenUntil = Date.now() + breakerMs;
         onError("limit", error);
         return useFallback(identifier, keyId, effective, cost, error, waitUntil);
       }
-      const now = Date.now();
+      const now = clock();
       const { outcomes, task } = checked;
       const decision = decide(outcomes, "allowed", now);
       if (!decision.success) {
@@ -517,7 +258,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
     cause: unknown,
     waitUntil: WaitUntil | undefined,
   ): Promise<RateLimitResult> => {
-    const now = Date.now();
+    const now = clock();
     const closed = policies.find((p) => failureOf(p) === "closed");
     if (closed) {
       stats.failClosed++;
@@ -565,7 +306,14 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
         policies.map(async (base) => {
           const policy = withOverride(base, override);
           const quota = await withTimeout(
-            upstream.get(policy).getRemaining(keyId),
+            policy.algorithm === "slidingWindowLog"
+              ? slidingLogRemaining(
+                  redis,
+                  policyKeys(app, policy, keyId, 0)[0] ?? "",
+                  policy,
+                  clock(),
+                )
+              : upstream.get(policy).getRemaining(keyId),
             timeoutMs,
             "getRemaining",
           );
@@ -585,7 +333,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
           ? registry.resolve(selector)
           : [...registry.policies.values()];
       const keyId = keyIdentifier(identifier);
-      const now = Date.now();
+      const now = clock();
       const keys = new Set<string>();
       for (const policy of policies) {
         for (const key of policyKeys(app, policy, keyId, now)) keys.add(key);
@@ -620,9 +368,10 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       list: () => requireControls().listOverrides(),
     },
     metrics: {
-      getUsage: (query = {}) => getUsage(redis, { ...query, app }),
-      getUsageOverTime: (query = {}) => getUsageOverTime(redis, { ...query, app }),
-      topIdentifiers: (query = {}) => topIdentifiers(redis, { ...query, app }),
+      // Spans end at the limiter's clock, the one its decisions were counted with.
+      getUsage: (query = {}) => getUsage(redis, { until: clock(), ...query, app }),
+      getUsageOverTime: (query = {}) => getUsageOverTime(redis, { until: clock(), ...query, app }),
+      topIdentifiers: (query = {}) => topIdentifiers(redis, { now: clock(), ...query, app }),
       flush: () => metrics?.flush() ?? RESOLVED,
     },
     stats: () => ({ ...stats }),

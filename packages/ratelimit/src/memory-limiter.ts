@@ -2,7 +2,9 @@ import type { PolicyOutcome, ResolvedPolicy } from "./types.ts";
 
 type WindowState = { kind: "window"; bucket: number; current: number; previous: number };
 type BucketState = { kind: "bucket"; refilledAt: number; tokens: number };
-type State = WindowState | BucketState;
+/** Sliding window log: the times of the units counted, oldest first (at most `limit`). */
+type LogState = { kind: "log"; times: number[] };
+type State = WindowState | BucketState | LogState;
 
 interface Evaluation {
   readonly outcome: PolicyOutcome;
@@ -89,6 +91,34 @@ export class MemoryLimiter {
       return {
         outcome: { ...base, success: true, remaining, reset },
         commit: () => this.store(key, { ...state, tokens: remaining }),
+      };
+    }
+
+    if (policy.algorithm === "slidingWindowLog") {
+      const since = now - policy.windowMs;
+      const times = existing?.kind === "log" ? existing.times.filter((t) => t > since) : [];
+      const used = times.length;
+      if (used + cost > policy.limit) {
+        const leaving = times[Math.max(0, used + cost - policy.limit - 1)];
+        return {
+          outcome: {
+            ...base,
+            success: false,
+            remaining: Math.max(0, policy.limit - used),
+            reset: (leaving ?? now) + policy.windowMs,
+          },
+          commit: () => undefined,
+        };
+      }
+      const added = [...times, ...new Array<number>(cost).fill(now)];
+      return {
+        outcome: {
+          ...base,
+          success: true,
+          remaining: policy.limit - used - cost,
+          reset: (times[0] ?? now) + policy.windowMs,
+        },
+        commit: () => this.store(key, { kind: "log", times: added }),
       };
     }
 

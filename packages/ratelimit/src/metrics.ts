@@ -12,7 +12,8 @@ import {
   parseMetricsField,
 } from "@hotpath/config";
 import type { Redis } from "@upstash/redis";
-import { withTimeout } from "./guard.ts";
+import { RateLimitError } from "./errors.ts";
+import { isTimeout, withTimeout } from "./guard.ts";
 
 /** Counter names (Prometheus style) stored per policy per minute. */
 export const RATE_LIMIT_COUNTERS = {
@@ -156,7 +157,11 @@ export class MetricsRecorder {
     return this.flush();
   }
 
-  /** Writes everything batched now (one pipeline); failed batches are kept for the next flush. */
+  /**
+   * Writes everything batched now (one pipeline). A batch whose write failed is kept for the next
+   * flush; one that timed out is dropped and reported (Redis may have applied it: written again,
+   * it would count twice).
+   */
   flush(): Promise<void> {
     if (this.#flushing) return this.#flushing.then(() => this.flush());
     if (this.#counters.size === 0 && this.#top.size === 0) return Promise.resolve();
@@ -168,6 +173,17 @@ export class MetricsRecorder {
     this.#topSize = 0;
     this.#flushing = this.write(counters, top)
       .catch((error: unknown) => {
+        if (isTimeout(error)) {
+          this.#onError(
+            "metrics.flush",
+            new RateLimitError(
+              "RATELIMIT_STORE_ERROR",
+              "metrics flush timed out: its counts are dropped, not written again (Redis may have applied them)",
+              { cause: error },
+            ),
+          );
+          return;
+        }
         this.#onError("metrics.flush", error);
         // Kept for the next flush (bounded like any batch).
         for (const [minute, fields] of counters)

@@ -30,7 +30,10 @@ export interface PolicySelector {
 
 /** Options of {@link createPolicyRegistry}. */
 export interface PolicyRegistryOptions {
-  /** Extra or replaced policies by name; text policies use `defaultAlgorithm`. */
+  /**
+   * Extra or replaced policies by name. A text policy (`"5/1m"`) replacing a known one keeps its
+   * algorithm and failure mode; a new text policy uses `defaultAlgorithm` and fails open.
+   */
   policies?: Readonly<Record<string, PolicyInput>>;
   /** Extra bucket -> policy name(s) entries, over `BUCKET_MAP` of `@hotpath/config`. */
   buckets?: Readonly<Record<string, string | readonly string[]>>;
@@ -64,13 +67,16 @@ export interface PolicySet {
 const POLICY_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
- * Turns one configured policy into a {@link ResolvedPolicy}.
+ * Turns one configured policy into a {@link ResolvedPolicy}. A text policy (`"5/1m"`) takes
+ * `defaultAlgorithm` and fails open, unless `replaces` is given: then it keeps the algorithm and
+ * failure mode of the policy it replaces (text changes the limit and window only).
  * @throws RateLimitError RATELIMIT_INVALID_POLICY naming the policy and what is wrong.
  */
 export function resolvePolicy(
   name: string,
   input: PolicyInput | RateLimitPolicy,
   defaultAlgorithm: RateLimitAlgorithm = "slidingWindow",
+  replaces?: Pick<ResolvedPolicy, "algorithm" | "failure">,
 ): ResolvedPolicy {
   if (!POLICY_NAME.test(name)) {
     throw new RateLimitError(
@@ -82,9 +88,10 @@ export function resolvePolicy(
     let policy: RateLimitPolicy;
     if (typeof input === "string") {
       const { limit, window } = parseLimit(input);
-      policy = definePolicies({ [name]: { limit, window, algorithm: defaultAlgorithm } })[
-        name
-      ] as RateLimitPolicy;
+      const kept = replaces ?? { algorithm: defaultAlgorithm, failure: "open" as const };
+      policy = definePolicies({
+        [name]: { limit, window, algorithm: kept.algorithm, failure: kept.failure },
+      })[name] as RateLimitPolicy;
     } else {
       policy = definePolicies({ [name]: input })[name] as RateLimitPolicy;
     }
@@ -120,8 +127,10 @@ export function resolvePolicy(
 export function createPolicyRegistry(options: PolicyRegistryOptions = {}): PolicyRegistry {
   const defaultAlgorithm = options.defaultAlgorithm ?? "slidingWindow";
   const policies = new Map<string, ResolvedPolicy>();
+  // Text replacing a known policy keeps its algorithm and failure mode (`strict: "3/1m"` stays
+  // an exact sliding window, `AUTH: "10/1m"` still fails closed).
   const add = (name: string, input: PolicyInput | RateLimitPolicy) =>
-    policies.set(name, resolvePolicy(name, input, defaultAlgorithm));
+    policies.set(name, resolvePolicy(name, input, defaultAlgorithm, policies.get(name)));
   for (const [name, policy] of Object.entries(NAMED_LIMITERS)) add(name, policy);
   for (const [name, policy] of Object.entries(RATE_LIMIT_TIERS)) add(name, policy);
   for (const [name, policy] of Object.entries(options.plans ?? PLANS)) add(`plan:${name}`, policy);

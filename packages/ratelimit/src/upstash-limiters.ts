@@ -1,5 +1,6 @@
 import { Ratelimit, type Algorithm, type Duration } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis";
+import { RateLimitError } from "./errors.ts";
 import { policyPrefix } from "./keys.ts";
 import type { ResolvedPolicy } from "./types.ts";
 
@@ -118,6 +119,12 @@ function algorithmOf(policy: ResolvedPolicy): Algorithm<UpstreamContext> {
       return Ratelimit.tokenBucket(policy.refillRate, window, policy.limit);
     case "cachedFixedWindow":
       return Ratelimit.cachedFixedWindow(policy.limit, window);
+    case "slidingWindowLog":
+      // This package's own algorithm (the multi-policy script); upstream has no equivalent.
+      throw new RateLimitError(
+        "RATELIMIT_INVALID_POLICY",
+        `Policy "${policy.name}": slidingWindowLog runs in this package's script, not upstream's`,
+      );
   }
 }
 

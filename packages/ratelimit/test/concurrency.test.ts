@@ -19,9 +19,10 @@ const PER_PROCESS = 250;
 const LIMIT = 100;
 
 const POLICIES = {
-  fixed: { limit: LIMIT, window: "1h", algorithm: "fixedWindow" },
-  sliding: { limit: LIMIT, window: "1h", algorithm: "slidingWindow" },
-  bucket: { limit: LIMIT, window: "1h", algorithm: "tokenBucket" },
+  fixed: { limit: LIMIT, window: "1d", algorithm: "fixedWindow" },
+  sliding: { limit: LIMIT, window: "1d", algorithm: "slidingWindow" },
+  log: { limit: LIMIT, window: "1d", algorithm: "slidingWindowLog" },
+  bucket: { limit: LIMIT, window: "1d", algorithm: "tokenBucket" },
   daily: { limit: 1000, window: "1d", algorithm: "fixedWindow" },
 } as const satisfies CreateRateLimiterOptions["policies"];
 
@@ -84,10 +85,15 @@ async function runProcesses(args: Record<string, unknown>): Promise<Tally> {
   return total;
 }
 
-/** Keeps a run inside one hour-long window (the windows are epoch aligned). */
-async function awayFromHourBoundary(): Promise<void> {
-  const untilBoundary = 3_600_000 - (Date.now() % 3_600_000);
-  if (untilBoundary < 30_000) await sleep(untilBoundary + 100);
+const DAY_MS = 86_400_000;
+
+/**
+ * Keeps a run inside one day-long window (the windows are epoch aligned): a run starting within
+ * 3 minutes of midnight UTC first waits for it (a run takes ~15 s, 90 s at most per child).
+ */
+async function awayFromDayBoundary(): Promise<void> {
+  const untilBoundary = DAY_MS - (Date.now() % DAY_MS);
+  if (untilBoundary < 180_000) await sleep(untilBoundary + 100);
 }
 
 describe.each(TRANSPORTS)(
@@ -102,7 +108,7 @@ describe.each(TRANSPORTS)(
     const run = async (policy: string | string[]) => {
       const prefix = uniquePrefix(`rl-conc-${transport}`);
       prefixes.push(prefix);
-      await awayFromHourBoundary();
+      await awayFromDayBoundary();
       const tally = await runProcesses({
         ...target(),
         prefix,
@@ -141,6 +147,10 @@ describe.each(TRANSPORTS)(
         expect((await run("sliding")).allowed).toBe(LIMIT);
       },
     );
+
+    it("sliding window log (exact) allows exactly 100", { timeout: 240_000 }, async () => {
+      expect((await run("log")).allowed).toBe(LIMIT);
+    });
 
     it(
       "several policies in one script (token bucket 100 + daily 1000) allow exactly 100",

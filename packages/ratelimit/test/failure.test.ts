@@ -16,7 +16,7 @@ import {
   type RateLimitEvent,
   type RateLimitResult,
 } from "../src/index.ts";
-import { sleep } from "./helpers.ts";
+import { waitFor } from "./helpers.ts";
 
 const POLICIES = {
   open: { limit: 5, window: "1m", algorithm: "fixedWindow" },
@@ -50,7 +50,10 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
   it("falls back to the insurance limiter, fails AUTH closed, counts and logs every decision, and recovers", async () => {
     const events: RateLimitEvent[] = [];
     const warnings: string[] = [];
+    // Injected clock: the insurance limiter's windows never roll over mid-test.
+    const now = Date.now();
     const limiter = createRateLimiter({
+      now: () => now,
       redis,
       prefix: uniquePrefix(`rl-fault-${transport}`),
       policies: POLICIES,
@@ -86,6 +89,7 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
 
     // An instance born during the outage: its first read of the deny list fails, then it falls back.
     const fresh = createRateLimiter({
+      now: () => now,
       redis,
       prefix: uniquePrefix(`rl-fresh-${transport}`),
       policies: POLICIES,
@@ -119,17 +123,11 @@ describe.each(TRANSPORTS)("failure policy over %s (own redis-server)", (transpor
     expect(stats.redisErrors).toBeGreaterThanOrEqual(1);
 
     await server.start();
-    // Back on Redis once the breaker lets a call through (bounded wait).
-    let back: RateLimitResult | undefined;
-    for (let i = 0; i < 60; i++) {
+    // Back on Redis once the client has reconnected and the breaker lets a call through.
+    const back = await waitFor("Redis to decide again", async () => {
       const result = await limiter.limit("u", { policy: "open" });
-      if (result.reason !== "fallback") {
-        back = result;
-        break;
-      }
-      await sleep(100);
-    }
-    expect(back).toBeDefined();
+      return result.reason === "fallback" ? undefined : result;
+    });
     // The restarted server has no data (no persistence): the Redis count starts over.
     expect(back).toMatchObject({ success: true, reason: "allowed", remaining: 4 });
     expect((await limiter.limit("u", { policy: "AUTH" })).reason).toBe("allowed");
@@ -175,13 +173,59 @@ describe("failure policy: a slow Redis (TCP proxy adding latency)", () => {
     const slow = await limiter.limit("u", { policy: "open" });
     expect(slow).toMatchObject({ success: true, reason: "fallback" });
     proxy.setLatency(0);
-    // Let the late replies drain, then Redis decides again.
-    await sleep(1800);
-    let reason = "fallback";
-    for (let i = 0; i < 30 && reason === "fallback"; i++) {
-      reason = (await limiter.limit("u", { policy: "open" })).reason;
-      if (reason === "fallback") await sleep(100);
+    // Once the late replies have drained, Redis decides again (polled, no fixed delay). Each
+    // attempt is a new identifier: attempts that timed out still counted in Redis.
+    let attempt = 0;
+    const back = await waitFor("Redis to decide again", async () => {
+      const result = await limiter.limit(`u${attempt++}`, { policy: "open" });
+      return result.reason === "fallback" ? undefined : result;
+    });
+    expect(back.reason).toBe("allowed");
+  });
+
+  it("drops a metrics flush that timed out (Redis may have applied it): the decisions count once", async () => {
+    const direct = createRedis({ url: server.url, timeoutMs: 5000 });
+    const events: RateLimitEvent[] = [];
+    const now = Date.now();
+    const options = {
+      prefix: uniquePrefix("rl-flush"),
+      policies: POLICIES,
+      analytics: { flushIntervalMs: 3_600_000 },
+      controls: false,
+      now: () => now,
+    } as const;
+    const limiter = createRateLimiter({
+      ...options,
+      redis,
+      timeoutMs: 200, // the flush gets twice that: 400 ms
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      for (let i = 0; i < 3; i++) await limiter.limit(`f${i}`, { policy: "open" });
+      // The flush pipeline reaches Redis only after its deadline: reported as failed, yet applied.
+      proxy.setLatency(1500);
+      await limiter.metrics.flush();
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: "redisError", operation: "metrics.flush" }),
+      );
+      proxy.setLatency(0);
+      const reader = createRateLimiter({ ...options, redis: direct });
+      await waitFor(
+        "the late flush to land",
+        async () => (await reader.metrics.getUsage()).open?.allowed === 3,
+      );
+      // Nothing is left to write again: another flush (and more time) adds nothing.
+      await limiter.metrics.flush();
+      await limiter.limit("g", { policy: "open" });
+      await limiter.metrics.flush();
+      expect((await reader.metrics.getUsage()).open).toEqual({
+        allowed: 4,
+        blocked: 0,
+        fallback: 0,
+      });
+    } finally {
+      proxy.setLatency(0);
+      await direct.close();
     }
-    expect(reason).toBe("allowed");
   });
 });

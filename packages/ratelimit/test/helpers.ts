@@ -3,16 +3,23 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export { sleep };
 
-/** Waits until just after the start of the next window of `windowMs` (epoch aligned, as the algorithms are). */
-export async function alignToWindow(windowMs: number, marginMs = 30): Promise<void> {
-  const now = Date.now();
-  await sleep((Math.floor(now / windowMs) + 1) * windowMs - now + marginMs);
-}
-
-/** Sleeps until `epochMs` (+ margin). */
-export async function sleepUntil(epochMs: number, marginMs = 30): Promise<void> {
-  const wait = epochMs - Date.now() + marginMs;
-  if (wait > 0) await sleep(wait);
+/**
+ * Polls `condition` until it returns a truthy value (which is returned) or `timeoutMs` passes
+ * (then throws naming `what`). For states a test cannot be told about: Redis answering again.
+ */
+export async function waitFor<T>(
+  what: string,
+  condition: () => Promise<T> | T,
+  { timeoutMs = 20_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
 }
 
 /** A Redis client that counts the commands the limiter issues through it (eval/evalsha/pipeline…). */

@@ -45,6 +45,42 @@ describe("client addresses", () => {
   });
 });
 
+describe("secure by default: no client-supplied forwarding header is trusted", () => {
+  it("gives a client that sends a new x-forwarded-for or x-real-ip per request one identity", async () => {
+    const identities = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        getRateLimitIdentifier({
+          headers: { "x-forwarded-for": `203.0.113.${i}`, "x-real-ip": `198.51.100.${i}` },
+          ip: "192.0.2.44",
+        }),
+      ),
+    );
+    expect(new Set(identities.map((i) => i.identifier)).size).toBe(1);
+    expect(identities[0]?.ip).toBe("192.0.2.44");
+    // With no peer address either, the headers still name nobody.
+    expect(await getRateLimitIdentifier({ headers: { "x-forwarded-for": "203.0.113.9" } })).toEqual(
+      { identifier: "anonymous", kind: "anonymous" },
+    );
+  });
+
+  it("trusts x-real-ip only when asked to (a proxy that sets it), x-forwarded-for only with a proxy count", () => {
+    const headers = { "x-forwarded-for": "6.6.6.6, 203.0.113.5", "x-real-ip": "7.7.7.7" };
+    expect(clientIpFrom({ headers, ip: "192.0.2.1" })).toBe("192.0.2.1");
+    expect(clientIpFrom({ headers, ip: "192.0.2.1", trustRealIp: true })).toBe("7.7.7.7");
+    expect(clientIpFrom({ headers, ip: "192.0.2.1", trustedProxyCount: 1 })).toBe("203.0.113.5");
+    // The trusted x-forwarded-for hop comes first; x-real-ip when the chain names no valid address.
+    expect(
+      clientIpFrom({ headers, ip: "192.0.2.1", trustedProxyCount: 1, trustRealIp: true }),
+    ).toBe("203.0.113.5");
+    expect(
+      clientIpFrom({
+        headers: { "x-forwarded-for": "junk", "x-real-ip": "7.7.7.7" },
+        trustedProxyCount: 1,
+      }),
+    ).toBeUndefined();
+  });
+});
+
 describe("x-forwarded-for with trusted proxies", () => {
   it("takes the entry written by the last trusted proxy, never a spoofed leftmost one", () => {
     // The client sent "1.1.1.1, 2.2.2.2"; our one proxy appended the real peer 198.51.100.9.
@@ -75,20 +111,29 @@ describe("x-forwarded-for with trusted proxies", () => {
     ).toBe("198.51.100.9");
   });
 
-  it("ignores the headers when no proxy is trusted, and falls back to x-real-ip, then the peer", () => {
+  it("ignores the headers when no proxy is trusted, and falls back to x-real-ip (opt-in), then the peer", () => {
     const headers = { "x-forwarded-for": "6.6.6.6", "x-real-ip": "7.7.7.7" };
     expect(clientIpFrom({ headers, trustedProxyCount: 0, ip: "192.0.2.1" })).toBe("192.0.2.1");
-    expect(clientIpFrom({ headers: { "X-Real-IP": "7.7.7.7" }, ip: "192.0.2.1" })).toBe("7.7.7.7");
-    expect(clientIpFrom({ headers: { "x-forwarded-for": "not-an-ip" }, ip: "192.0.2.1" })).toBe(
-      "192.0.2.1",
-    );
+    expect(
+      clientIpFrom({ headers: { "X-Real-IP": "7.7.7.7" }, ip: "192.0.2.1", trustRealIp: true }),
+    ).toBe("7.7.7.7");
+    expect(
+      clientIpFrom({
+        headers: { "x-forwarded-for": "not-an-ip" },
+        ip: "192.0.2.1",
+        trustedProxyCount: 1,
+      }),
+    ).toBe("192.0.2.1");
     expect(clientIpFrom({ headers: new Headers() })).toBeUndefined();
   });
 
   it("joins repeated header lines in order", () => {
-    expect(clientIpFrom({ headers: { "x-forwarded-for": ["6.6.6.6", "198.51.100.9"] } })).toBe(
-      "198.51.100.9",
-    );
+    expect(
+      clientIpFrom({
+        headers: { "x-forwarded-for": ["6.6.6.6", "198.51.100.9"] },
+        trustedProxyCount: 1,
+      }),
+    ).toBe("198.51.100.9");
   });
 });
 
@@ -99,9 +144,14 @@ describe("identifiers", () => {
       userId: "alice",
       apiKey: "sk_live_secret",
       headers,
+      trustedProxyCount: 1,
     });
-    const key = await getRateLimitIdentifier({ apiKey: "sk_live_secret", headers });
-    const ip = await getRateLimitIdentifier({ headers });
+    const key = await getRateLimitIdentifier({
+      apiKey: "sk_live_secret",
+      headers,
+      trustedProxyCount: 1,
+    });
+    const ip = await getRateLimitIdentifier({ headers, trustedProxyCount: 1 });
     const anonymous = await getRateLimitIdentifier({});
     expect(user).toMatchObject({ kind: "user", ip: "198.51.100.9" });
     expect(user.identifier).toMatch(/^user_[0-9a-f]{32}$/);

@@ -2,7 +2,7 @@ import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
 import { metricsMinuteKey, metricsTopKey, hourBucket, minuteBucket } from "@hotpath/config";
 import { parseList } from "structured-headers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   RATE_LIMIT_COUNTERS,
   RateLimitExceededError,
@@ -15,18 +15,19 @@ import {
   type CreateRateLimiterOptions,
   type RateLimitResult,
 } from "../src/index.ts";
-import { alignToWindow, countingRedis, sleep, sleepUntil } from "./helpers.ts";
+import { countingRedis, waitFor } from "./helpers.ts";
 
 const POLICIES = {
-  fixed: { limit: 3, window: "2s", algorithm: "fixedWindow" },
-  sliding: { limit: 3, window: "2s", algorithm: "slidingWindow" },
-  bucket: { limit: 3, window: "2s", algorithm: "tokenBucket", refillRate: 1 },
-  cached: { limit: 3, window: "2s", algorithm: "cachedFixedWindow" },
+  fixed: { limit: 3, window: "1m", algorithm: "fixedWindow" },
+  sliding: { limit: 3, window: "1m", algorithm: "slidingWindow" },
+  bucket: { limit: 3, window: "1m", algorithm: "tokenBucket", refillRate: 1 },
+  cached: { limit: 3, window: "1m", algorithm: "cachedFixedWindow" },
   wide: { limit: 10, window: "1m", algorithm: "tokenBucket" },
   burst: { limit: 3, window: "1m", algorithm: "tokenBucket" },
   daily: { limit: 5, window: "1d", algorithm: "fixedWindow" },
   minuteSliding: { limit: 4, window: "1m", algorithm: "slidingWindow" },
 } as const satisfies CreateRateLimiterOptions["policies"];
+const WINDOW_MS = 60_000;
 
 async function run(
   limiter: ReturnType<typeof createRateLimiter>,
@@ -56,10 +57,21 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
     await redis.close();
   });
 
-  describe("boundaries per algorithm", () => {
+  describe("boundaries per algorithm (injected clock: Date is faked, sockets and timers stay real)", () => {
+    // Upstream's single-policy scripts read Date.now() themselves, so Date is the clock here. The
+    // windows start a little ahead of the real clock, so a key that expires at an absolute time
+    // (the cached window's PEXPIREAT) outlives the test; the tests never wait for real time.
+    let start = 0;
+    beforeEach(() => {
+      start = (Math.floor(Date.now() / WINDOW_MS) + 2) * WINDOW_MS;
+      vi.useFakeTimers({ toFake: ["Date"], now: start });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
     it("fixed window: the request after the limit is blocked, and the window resets when it says", async () => {
       const limiter = make({ ephemeralCache: false });
-      await alignToWindow(2000);
       const results = await run(limiter, "u", 4, { policy: "fixed" });
       expect(results.map((r) => [r.success, r.remaining])).toEqual([
         [true, 2],
@@ -68,12 +80,16 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         [false, 0],
       ]);
       const blocked = results[3] as RateLimitResult;
-      expect(blocked).toMatchObject({ reason: "limited", policy: "fixed", limit: 3 });
-      expect(blocked.reset % 2000).toBe(0);
-      expect(blocked.retryAfter).toBeGreaterThanOrEqual(1);
-      await sleepUntil(blocked.reset - 300, 0);
+      expect(blocked).toMatchObject({
+        reason: "limited",
+        policy: "fixed",
+        limit: 3,
+        reset: start + WINDOW_MS,
+        retryAfter: 60,
+      });
+      vi.setSystemTime(blocked.reset - 1);
       expect((await limiter.limit("u", { policy: "fixed" })).success).toBe(false);
-      await sleepUntil(blocked.reset);
+      vi.setSystemTime(blocked.reset);
       expect(await limiter.limit("u", { policy: "fixed" })).toMatchObject({
         success: true,
         remaining: 2,
@@ -82,18 +98,22 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
 
     it("sliding window: blocked after the limit, the previous window still weighs in after the reset", async () => {
       const limiter = make({ ephemeralCache: false });
-      await alignToWindow(2000);
       const results = await run(limiter, "u", 4, { policy: "sliding" });
       expect(results.map((r) => r.success)).toEqual([true, true, true, false]);
       const blocked = results[3] as RateLimitResult;
-      await sleepUntil(blocked.reset);
-      // After the reset the previous window still weighs in: the first request fits, the full
-      // quota is not back yet (true while less than 2/3 of the new window has passed).
+      expect(blocked.reset).toBe(start + WINDOW_MS);
+      // Just after the reset the previous window weighs floor(0.999… × 3) = 2: one request fits.
+      vi.setSystemTime(blocked.reset + 1);
       const afterReset = await run(limiter, "u", 3, { policy: "sliding" });
-      expect(afterReset[0]?.success).toBe(true);
-      expect(afterReset.filter((r) => r.success).length).toBeLessThan(3);
+      expect(afterReset.map((r) => r.success)).toEqual([true, false, false]);
+      // Half a window later it weighs floor(0.5 × 3) = 1, plus the one of this window: one more.
+      vi.setSystemTime(blocked.reset + WINDOW_MS / 2);
+      expect((await run(limiter, "u", 2, { policy: "sliding" })).map((r) => r.success)).toEqual([
+        true,
+        false,
+      ]);
       // Two windows later the previous window is empty again.
-      await sleepUntil((afterReset[0] as RateLimitResult).reset + 2000);
+      vi.setSystemTime(blocked.reset + 2 * WINDOW_MS);
       expect((await run(limiter, "u", 3, { policy: "sliding" })).every((r) => r.success)).toBe(
         true,
       );
@@ -109,25 +129,29 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         [false, 0],
       ]);
       const blocked = results[3] as RateLimitResult;
-      await sleepUntil(blocked.reset);
+      expect(blocked.reset).toBe(start + WINDOW_MS);
+      vi.setSystemTime(blocked.reset - 1);
+      expect((await limiter.limit("u", { policy: "bucket" })).success).toBe(false);
+      vi.setSystemTime(blocked.reset);
       const refilled = await run(limiter, "u", 2, { policy: "bucket" });
       expect(refilled.map((r) => r.success)).toEqual([true, false]);
     });
 
     it("cached fixed window: blocked after the limit, allowed again after the reset", async () => {
       const limiter = make({ ephemeralCache: false });
-      await alignToWindow(2000);
       const results = await run(limiter, "u", 4, { policy: "cached" });
       expect(results.map((r) => r.success)).toEqual([true, true, true, false]);
-      // Upstream's script never sets an expiry on this key; the limiter does (end of window + 1 s).
-      const window = (results[0] as RateLimitResult).reset / 2000 - 1;
-      const ttl = await redis.pttl(`${prefixes.at(-1) ?? ""}:rl:cached:{u}:${window}`);
-      expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(3000);
+      expect((results[3] as RateLimitResult).reset).toBe(start + WINDOW_MS);
+      // Upstream's script never sets an expiry on this key; ours does: end of window + 1 s.
+      const window = start / WINDOW_MS;
+      const key = `${prefixes.at(-1) ?? ""}:rl:cached:{u}:${window}`;
+      expect(await redis.eval("return redis.call('PEXPIRETIME', KEYS[1])", [key], [])).toBe(
+        start + WINDOW_MS + 1000,
+      );
       // The local count was synced to Redis through `pending` (awaited, as no waitUntil is given).
       const remaining = await limiter.getRemaining("u", { policy: "cached" });
       expect(remaining[0]?.remaining).toBe(0);
-      await sleepUntil((results[3] as RateLimitResult).reset);
+      vi.setSystemTime(start + WINDOW_MS);
       expect((await limiter.limit("u", { policy: "cached" })).success).toBe(true);
     });
   });
@@ -252,12 +276,11 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         reason: "denyList",
         denied: "identifier",
       });
-      let seen = false;
-      for (let i = 0; i < 40 && !seen; i++) {
-        await sleep(60);
-        seen = (await b.limit("villain", { policy: "wide" })).reason === "denyList";
-      }
-      expect(seen).toBe(true);
+      // b sees it once its copy is older than refreshMs (a condition, polled with a deadline).
+      await waitFor(
+        "the other instance to refresh its deny list",
+        async () => (await b.limit("villain", { policy: "wide" })).reason === "denyList",
+      );
       await a.denyList.add({ ip: "2001:db8:5:6::1" });
       const ip = parseClientAddress("2001:db8:5:6:aaaa::9")?.group;
       expect(await a.limit("someone", { policy: "wide", ip })).toMatchObject({
@@ -324,18 +347,21 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
     it("counts allowed / blocked per policy per minute and the top identifiers, in Redis", async () => {
       const prefix = uniquePrefix(`rl-metrics-${transport}`);
       prefixes.push(prefix);
+      // Injected clock: every decision lands in one known minute and hour, wherever the wall clock is.
+      const now = Date.now();
       const limiter = createRateLimiter({
         redis,
         prefix,
         policies: POLICIES,
         analytics: { flushIntervalMs: 60_000 },
+        now: () => now,
       });
       await run(limiter, "alice", 5, { policy: "burst" });
       await run(limiter, "bob", 2, { policy: "burst" });
       await limiter.metrics.flush();
       const usage = await limiter.metrics.getUsage();
       expect(usage.burst).toEqual({ allowed: 5, blocked: 2, fallback: 0 });
-      const series = await limiter.metrics.getUsageOverTime({ since: Date.now() - 5 * 60_000 });
+      const series = await limiter.metrics.getUsageOverTime({ since: now - 5 * 60_000 });
       expect(series.length).toBeGreaterThanOrEqual(5);
       expect(series.reduce((sum, point) => sum + (point.policies.burst?.blocked ?? 0), 0)).toBe(2);
       expect(await limiter.metrics.topIdentifiers({ kind: "blocked" })).toEqual([
@@ -345,21 +371,12 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         { identifier: "alice", count: 3 },
         { identifier: "bob", count: 2 },
       ]);
-      const minuteKey = metricsMinuteKey(
-        prefix,
-        RATE_LIMIT_METRICS_GROUP,
-        minuteBucket(Date.now()),
-      );
-      expect(minuteKey).toBe(`${prefix}:metrics:ratelimit:${Math.floor(Date.now() / 60_000)}`);
+      const minuteKey = metricsMinuteKey(prefix, RATE_LIMIT_METRICS_GROUP, minuteBucket(now));
+      expect(minuteKey).toBe(`${prefix}:metrics:ratelimit:${Math.floor(now / 60_000)}`);
       const raw = await redis.hgetall(minuteKey);
       expect(raw?.[`burst|${RATE_LIMIT_COUNTERS.blocked}`]).toBe(2);
       expect(await redis.ttl(minuteKey)).toBeGreaterThan(0);
-      const topKey = metricsTopKey(
-        prefix,
-        RATE_LIMIT_METRICS_GROUP,
-        "blocked",
-        hourBucket(Date.now()),
-      );
+      const topKey = metricsTopKey(prefix, RATE_LIMIT_METRICS_GROUP, "blocked", hourBucket(now));
       expect(await redis.zscore(topKey, "alice")).toBe(2);
     });
 
@@ -405,10 +422,11 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(ok.status).toBe(200);
       expect(ok.headers.get("x-ratelimit-remaining")).toBe("2");
       expect(ok.headers.get("ratelimit-policy")).toBe('"burst";q=3;w=60');
-      await withRateLimit(limiter, request(), handler, { policy: "burst" });
-      await withRateLimit(limiter, request(), handler, { policy: "burst" });
+      const behindOneProxy = { policy: "burst", identify: { trustedProxyCount: 1 } } as const;
+      await withRateLimit(limiter, request(), handler, behindOneProxy);
+      await withRateLimit(limiter, request(), handler, behindOneProxy);
       const blocked = await withRateLimit(limiter, request(), handler, {
-        policy: "burst",
+        ...behindOneProxy,
         problem: true,
       });
       expect(blocked.status).toBe(429);
@@ -419,9 +437,34 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
         limiter,
         new Request("http://localhost/", { headers: { "x-forwarded-for": "198.51.100.21" } }),
         handler,
-        { policy: "burst" },
+        behindOneProxy,
       );
       expect(other.status).toBe(200);
+    });
+
+    it("withRateLimit with the defaults: a new x-forwarded-for / x-real-ip per request does not escape the AUTH limit", async () => {
+      // AUTH is a fixed window read by upstream's script: Date is the injected clock.
+      vi.useFakeTimers({
+        toFake: ["Date"],
+        now: (Math.floor(Date.now() / WINDOW_MS) + 2) * WINDOW_MS,
+      });
+      try {
+        const limiter = make();
+        const statuses: number[] = [];
+        for (let i = 0; i < 7; i++) {
+          const spoofed = new Request("http://localhost/login", {
+            headers: { "x-forwarded-for": `203.0.113.${i}`, "x-real-ip": `198.51.100.${i}` },
+          });
+          const response = await withRateLimit(limiter, spoofed, () => new Response("ok"), {
+            policy: "AUTH",
+            identify: { ip: "192.0.2.50" }, // the socket's peer
+          });
+          statuses.push(response.status);
+        }
+        expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it("withRateLimit takes a custom identify function and keeps immutable responses intact", async () => {

@@ -37,6 +37,29 @@ describe("policy registry", () => {
     expect(registry.get("bucketed")).toMatchObject({ refillRate: 1, limit: 5 });
   });
 
+  it("keeps the algorithm and failure mode of a known policy replaced by text", () => {
+    const replaced = createPolicyRegistry({
+      policies: { strict: "3/1m", AUTH: "20/1m" },
+    });
+    expect(replaced.get("strict")).toMatchObject({
+      limit: 3,
+      windowMs: 60_000,
+      algorithm: "slidingWindowLog",
+      failure: "open",
+    });
+    expect(replaced.get("AUTH")).toMatchObject({
+      limit: 20,
+      algorithm: "fixedWindow",
+      failure: "closed",
+    });
+    // An object replaces the whole policy.
+    expect(
+      createPolicyRegistry({
+        policies: { AUTH: { limit: 20, window: "1m", algorithm: "tokenBucket" } },
+      }).get("AUTH"),
+    ).toMatchObject({ algorithm: "tokenBucket", failure: "open" });
+  });
+
   it("resolves buckets through the bucket map, defaulting to moderate, and adds the plan", () => {
     expect(registry.resolve({ bucket: "auth:otp" }).map((p) => p.name)).toEqual(["strict"]);
     expect(registry.resolve({ bucket: "streams:status" }).map((p) => p.name)).toEqual(["generous"]);
