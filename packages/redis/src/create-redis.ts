@@ -1,6 +1,8 @@
 import { Redis } from "@upstash/redis";
 import { CommandExecutor } from "./executor.ts";
 import { RedisClientError } from "./errors.ts";
+import { RestRequester } from "./rest-requester.ts";
+import { AutoPipelinedRedis } from "./sdk-client.ts";
 import { TcpRequester } from "./tcp-requester.ts";
 
 /** Which wire a client uses. */
@@ -65,14 +67,10 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
         `A token is required for the REST URL ${redact(options.url)}`,
       );
     }
-    const redis = new Redis({
-      url: options.url,
-      token: options.token,
-      enableAutoPipelining: options.autoPipelining ?? true,
-      enableTelemetry: false,
-      signal: timeoutMs > 0 ? () => AbortSignal.timeout(timeoutMs) : undefined,
-      retry: { retries: 2, backoff: (attempt) => Math.min(Math.exp(attempt) * 20, 200) },
-    });
+    // Reads may be sent again after a lost connection; writes never are (they may have run).
+    const requester = new RestRequester({ url: options.url, token: options.token, timeoutMs });
+    const redis =
+      (options.autoPipelining ?? true) ? new AutoPipelinedRedis(requester) : new Redis(requester);
     return extend(redis, "rest", () => Promise.resolve());
   }
   if (protocol === "redis:" || protocol === "rediss:") {
