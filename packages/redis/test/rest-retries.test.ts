@@ -16,6 +16,8 @@ beforeAll(async () => {
     url: `http://127.0.0.1:${proxy.port}`,
     token: gatewayToken,
     timeoutMs: 5000,
+    // Each test drops answers on purpose: no breaker between them.
+    breaker: false,
   });
   direct = createRedis({ url: redisUrl, timeoutMs: 5000 });
 });
