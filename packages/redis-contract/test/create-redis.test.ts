@@ -1,6 +1,6 @@
 import { openTestRedis, testTargets } from "@hotpath/testing";
 import { describe, expect, it } from "vitest";
-import { RedisClientError, createRedis, redisFromEnv, type HotpathRedis } from "../src/index.ts";
+import { RedisClientError, createRedis, redisFromEnv, type HotpathRedis } from "@hotpath/redis";
 
 function configError(run: () => unknown): RedisClientError {
   try {

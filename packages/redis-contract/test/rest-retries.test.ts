@@ -1,6 +1,6 @@
 import { startTcpProxy, testTargets, uniquePrefix, type TcpProxy } from "@hotpath/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createRedis, type HotpathRedis } from "../src/index.ts";
+import { createRedis, type HotpathRedis } from "@hotpath/redis";
 
 // The REST client talks to the test gateway through a proxy that can drop the gateway's answer
 // after the request went through: the command ran, the client never heard back.

@@ -8,7 +8,7 @@ import {
 } from "@hotpath/testing";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createRedis, type HotpathRedis, type RedisTransport } from "../src/index.ts";
+import { createRedis, type HotpathRedis, type RedisTransport } from "@hotpath/redis";
 
 // Own redis-server behind a proxy the test controls; the REST client goes through a gateway
 // whose Redis connection runs through the same proxy.

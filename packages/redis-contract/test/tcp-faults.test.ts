@@ -5,7 +5,7 @@ import {
   type TcpProxy,
 } from "@hotpath/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RedisClientError, createRedis, type HotpathRedis } from "../src/index.ts";
+import { RedisClientError, createRedis, type HotpathRedis } from "@hotpath/redis";
 
 // Fault tests use their own redis-server (never the shared one) and a proxy they control.
 let server: RedisServerHandle;
