@@ -20,5 +20,5 @@ export const sharedTest = {
 /** {@link sharedTest} plus the global setup that finds a Redis and starts a gateway (inject()). */
 export const redisTest = {
   ...sharedTest,
-  globalSetup: [resolve(import.meta.dirname, "packages/testing/src/global-setup.ts")],
+  globalSetup: [resolve(import.meta.dirname, "vitest.global-setup.ts")],
 } satisfies TestOptions;

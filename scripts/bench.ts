@@ -11,7 +11,7 @@ import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
 const order = [
-  "packages/redis",
+  "packages/redis-contract",
   "packages/gateway",
   "packages/qstash-server",
   "packages/cache",

@@ -1,4 +1,6 @@
 import { defineProject } from "vitest/config";
-import { redisTest } from "../../vitest.shared.ts";
+import { sharedTest } from "../../vitest.shared.ts";
 
-export default defineProject({ test: { ...redisTest } });
+// Unit tests only (no Redis): the tests on a real Redis over both transports live in
+// packages/redis-contract, where the harness and the gateway are available without a cycle.
+export default defineProject({ test: { ...sharedTest } });

@@ -1,7 +1,10 @@
 import type { Redis, Requester } from "@upstash/redis";
 import { RedisUnavailableError } from "./errors.ts";
 
-/** Any `@upstash/redis` client (a `HotpathRedis` from `@hotpath/redis` over REST or TCP). */
+/**
+ * An `@upstash/redis` client created by `createRedis` of `@hotpath/redis` (a `HotpathRedis`, over
+ * REST or TCP): the wire sends through the `Requester` it exposes as `requester`.
+ */
 export type RedisClient = Redis;
 
 /** A command argument as sent on the wire. */
@@ -78,10 +81,11 @@ export function createWire(
   timeoutMs = 1000,
   options: { circuitBreakerMs?: number } = {},
 ): Wire {
-  const requester = (redis as unknown as { client: Requester }).client;
+  // `requester` is HotpathRedis's public property (the public Requester interface of @upstash/redis).
+  const requester = (redis as Partial<{ requester: Requester }> | undefined)?.requester;
   if (!requester || typeof requester.request !== "function") {
     throw new TypeError(
-      "@hotpath/cache needs an @upstash/redis client (its requester was not found)",
+      "@hotpath/cache needs a client created by createRedis() of @hotpath/redis (it sends raw commands through the client's `requester`)",
     );
   }
   const loaded = new WeakSet<LuaScript>();

@@ -6,6 +6,7 @@ import type { GatewayOptions } from "./options.ts";
 /** Usage text of the `hotpath-gateway` CLI. */
 export const CLI_USAGE = `Usage: hotpath-gateway --redis redis://127.0.0.1:6379 [--port 8079] [--host 127.0.0.1] [--token <token>]
                        [--token-map <token>=redis://host:port/db]... [--max-body-bytes N] [--timeout-ms N]
+                       [--max-subscriptions-per-token N] [--allow-admin-commands]
 
 Options (environment variable in brackets):
   --redis <url>           Redis behind --token [REDIS_URL]
@@ -13,8 +14,13 @@ Options (environment variable in brackets):
   --host <address>        address to bind [HOST] (default 127.0.0.1; others need an explicit token)
   --token <token>         bearer token for --redis [HOTPATH_GATEWAY_TOKEN] (default: random, printed)
   --token-map <t>=<url>   one more token with its own Redis URL (repeatable)
-  --max-body-bytes <n>    largest request body, 413 above (default 10485760)
+  --max-body-bytes <n>    largest request body, 413 above (default 1048576)
   --timeout-ms <n>        per-command Redis timeout (default 5000)
+  --max-subscriptions-per-token <n>
+                          open SSE subscriptions per token, 429 above (default 100)
+  --allow-admin-commands  pass on CONFIG, DEBUG, MODULE, SHUTDOWN, SAVE, BGSAVE, BGREWRITEAOF, ACL,
+                          REPLICAOF, SLAVEOF, FAILOVER, MIGRATE, SWAPDB and CLUSTER write forms
+                          (refused by default: they give a token control of the server)
   --help                  this text`;
 
 const integer = (flag: string, min: number, max: number) =>
@@ -38,6 +44,8 @@ const cliSchema = z.object({
     .optional(),
   "max-body-bytes": integer("--max-body-bytes", 1, 1024 ** 3).optional(),
   "timeout-ms": integer("--timeout-ms", 1, 600_000).optional(),
+  "max-subscriptions-per-token": integer("--max-subscriptions-per-token", 1, 1_000_000).optional(),
+  "allow-admin-commands": z.boolean().optional(),
   help: z.boolean().optional(),
 });
 
@@ -65,6 +73,8 @@ export function parseCliArgs(
         "token-map": { type: "string", multiple: true },
         "max-body-bytes": { type: "string" },
         "timeout-ms": { type: "string" },
+        "max-subscriptions-per-token": { type: "string" },
+        "allow-admin-commands": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -113,6 +123,8 @@ export function parseCliArgs(
       host: flags.host,
       maxBodyBytes: flags["max-body-bytes"],
       commandTimeoutMs: flags["timeout-ms"],
+      maxSubscriptionsPerToken: flags["max-subscriptions-per-token"],
+      allowAdminCommands: flags["allow-admin-commands"],
     },
   };
 }

@@ -68,6 +68,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       targets,
       subscriptions,
       maxBodyBytes: resolved.maxBodyBytes,
+      allowAdminCommands: resolved.allowAdminCommands,
+      maxSubscriptionsPerToken: resolved.maxSubscriptionsPerToken,
       track: (delta) => {
         inFlight += delta;
       },

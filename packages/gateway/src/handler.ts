@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { adminCommandName, firstAdminCommand } from "./admin-commands.ts";
 import { asCommand, asCommandList, runMultiExec } from "./commands.ts";
 import { HttpError, errorBody, itemsBody, resultBody, sendJson, statusOf } from "./responses.ts";
 import { emulateUpstashOnly, emulateUpstashOnlyAll } from "./upstash-only.ts";
@@ -10,6 +11,10 @@ export interface HandlerContext {
   readonly targets: TokenTargets;
   readonly subscriptions: SubscriptionRegistry;
   readonly maxBodyBytes: number;
+  /** Pass on commands that control the server (see `allowAdminCommands`). */
+  readonly allowAdminCommands: boolean;
+  /** Open SSE subscriptions allowed per token. */
+  readonly maxSubscriptionsPerToken: number;
   /** Called when a request starts and when its answer is finished (graceful close counts them). */
   readonly track: (delta: 1 | -1) => void;
 }
@@ -41,11 +46,18 @@ function bearerToken(header: string | undefined): string | undefined {
   return header.slice(7).trim();
 }
 
+function bodyTooLarge(limit: number): HttpError {
+  return new HttpError(
+    413,
+    `ERR request body is larger than the limit of ${limit} bytes (raise it with --max-body-bytes, option maxBodyBytes)`,
+  );
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = req.headers["content-length"];
     if (declared !== undefined && Number(declared) > limit) {
-      reject(new HttpError(413, `ERR request body is larger than the limit of ${limit} bytes`));
+      reject(bodyTooLarge(limit));
       return;
     }
     const chunks: Buffer[] = [];
@@ -53,7 +65,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new HttpError(413, `ERR request body is larger than the limit of ${limit} bytes`));
+        reject(bodyTooLarge(limit));
         chunks.length = 0;
         return;
       }
@@ -142,12 +154,32 @@ async function handle(
 
   if (endpoint === "subscribe" || endpoint === "psubscribe") {
     const channel = decodeTarget(path.slice(endpoint.length + 2));
-    await serveSubscription(req, res, target.executor, endpoint, channel, context.subscriptions);
+    await serveSubscription(req, res, target.executor, endpoint, channel, {
+      registry: context.subscriptions,
+      token: token as string,
+      maxPerToken: context.maxSubscriptionsPerToken,
+    });
     return;
   }
 
   const body = parseJson(await readBody(req, context.maxBodyBytes));
+  if (!context.allowAdminCommands) refuseAdminCommands(endpoint, body);
   await execute(target, endpoint, body, base64, res);
+}
+
+/** Refuses the whole request when it holds a command that controls the server (nothing runs). */
+function refuseAdminCommands(endpoint: "command" | "pipeline" | "multi-exec", body: unknown): void {
+  const name =
+    endpoint === "command"
+      ? adminCommandName(body)
+      : Array.isArray(body)
+        ? firstAdminCommand(body)
+        : undefined;
+  if (name === undefined) return;
+  throw new HttpError(
+    400,
+    `ERR ${name} is refused by this gateway: it gives a token control of the Redis server. Start the gateway with --allow-admin-commands (option allowAdminCommands: true) to allow it`,
+  );
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

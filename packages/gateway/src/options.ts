@@ -25,12 +25,20 @@ export const gatewayOptionsSchema = z
     port: z.number({ message: "expected a port number" }).int().min(0).max(65_535).default(8079),
     /** Address to bind. @default "127.0.0.1" */
     host: z.string().min(1, { message: "must not be empty" }).default("127.0.0.1"),
-    /** Largest accepted request body in bytes (413 above). @default 10 MiB */
+    /** Largest accepted request body in bytes (413 above). @default 1 MiB */
     maxBodyBytes: z
       .number()
       .int()
       .positive()
-      .default(10 * 1024 * 1024),
+      .default(1024 * 1024),
+    /**
+     * Pass on commands that control the server (CONFIG, DEBUG, MODULE, SHUTDOWN, SAVE, BGSAVE,
+     * BGREWRITEAOF, ACL, REPLICAOF, SLAVEOF, FAILOVER, MIGRATE, SWAPDB, CLUSTER write forms).
+     * Off by default: a token then only reaches data. @default false
+     */
+    allowAdminCommands: z.boolean().default(false),
+    /** Open SSE subscriptions allowed per token (429 above). @default 100 */
+    maxSubscriptionsPerToken: z.number().int().positive().default(100),
     /** Per-command Redis timeout in ms. @default 5000 */
     commandTimeoutMs: z.number().int().positive().default(5000),
     /** How long start waits for Redis to answer before listening anyway (503 until it does), in ms. @default 3000 */

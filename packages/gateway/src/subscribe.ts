@@ -12,20 +12,33 @@ const KEEPALIVE_MS = 15_000;
 /** A client that lets this much unsent data pile up is too slow: its stream is ended. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/** The open SSE streams of a gateway, so close() can end them. */
+/** The open SSE streams of a gateway (per token), so close() can end them and a cap can hold. */
 export class SubscriptionRegistry {
   readonly #open = new Set<() => Promise<void>>();
+  readonly #perToken = new Map<string, number>();
 
-  /** Registers a stream's close function; returns the unregister function. */
-  add(close: () => Promise<void>): () => void {
+  /** Registers a stream's close function; returns the unregister function (safe to call twice). */
+  add(close: () => Promise<void>, token = ""): () => void {
     this.#open.add(close);
-    return () => this.#open.delete(close);
+    this.#perToken.set(token, this.countOf(token) + 1);
+    return () => {
+      if (!this.#open.delete(close)) return;
+      const left = this.countOf(token) - 1;
+      if (left > 0) this.#perToken.set(token, left);
+      else this.#perToken.delete(token);
+    };
+  }
+
+  /** Number of open streams of one token. */
+  countOf(token: string): number {
+    return this.#perToken.get(token) ?? 0;
   }
 
   /** Ends every open stream and releases its Redis subscriber. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.#open].map((close) => close()));
     this.#open.clear();
+    this.#perToken.clear();
   }
 
   /** Number of open streams. */
@@ -43,6 +56,13 @@ export function decodeTarget(raw: string): string {
   }
 }
 
+/** Where a subscription is counted: the gateway's registry, the token, and its cap. */
+export interface SubscriptionLimits {
+  readonly registry: SubscriptionRegistry;
+  readonly token: string;
+  readonly maxPerToken: number;
+}
+
 /**
  * Serves `POST /subscribe/<channel>` or `/psubscribe/<pattern>` as Server-Sent Events in the
  * Upstash format (`data: message,<channel>,<payload>`). Headers go out once Redis confirmed
@@ -54,7 +74,7 @@ export async function serveSubscription(
   executor: CommandExecutor,
   kind: "subscribe" | "psubscribe",
   target: string,
-  registry: SubscriptionRegistry,
+  { registry, token, maxPerToken }: SubscriptionLimits,
 ): Promise<void> {
   if (target === "")
     throw new HttpError(
@@ -65,6 +85,11 @@ export async function serveSubscription(
     throw new HttpError(
       400,
       `ERR the ${kind === "subscribe" ? "channel" : "pattern"} must not contain ","`,
+    );
+  if (registry.countOf(token) >= maxPerToken)
+    throw new HttpError(
+      429,
+      `ERR this token already has ${maxPerToken} subscriptions open: close one, or raise the cap with --max-subscriptions-per-token (option maxSubscriptionsPerToken)`,
     );
   // The body ([]) is not needed; drain it so the request completes.
   req.resume();
@@ -80,7 +105,7 @@ export async function serveSubscription(
     if (!res.writableEnded) res.end();
     await subscription?.close();
   };
-  const unregister = registry.add(close);
+  const unregister = registry.add(close, token);
   // "close" fires when the client aborts (or the response ends).
   res.once("close", () => void close());
 

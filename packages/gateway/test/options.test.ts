@@ -113,6 +113,8 @@ describe("CLI arguments", () => {
         host: undefined,
         maxBodyBytes: undefined,
         commandTimeoutMs: undefined,
+        maxSubscriptionsPerToken: undefined,
+        allowAdminCommands: undefined,
       },
     });
     const fromEnv = parseCliArgs(["--port", "9000"], {

@@ -1,6 +1,10 @@
-import { Redis } from "@upstash/redis";
+import { Redis, type Requester } from "@upstash/redis";
+import type { BreakerOptions, BreakerState } from "./breaker.ts";
 import { CommandExecutor } from "./executor.ts";
 import { RedisClientError } from "./errors.ts";
+import { GuardedRequester } from "./guarded-requester.ts";
+import { RestRequester } from "./rest-requester.ts";
+import { AutoPipelinedRedis } from "./sdk-client.ts";
 import { TcpRequester } from "./tcp-requester.ts";
 
 /** Which wire a client uses. */
@@ -18,6 +22,12 @@ export interface CreateRedisOptions {
   autoPipelining?: boolean;
   /** TCP only: connection name shown by CLIENT LIST. @default "hotpath" */
   connectionName?: string;
+  /**
+   * The client's circuit breaker: after a connection-level failure (refused, reset, timeout — not
+   * a command error), commands fail at once with `REDIS_UNAVAILABLE` until a probe gets through,
+   * so an outage costs nothing per call. `false` turns it off. @default { failureThreshold: 1, probeIntervalMs: 250 }
+   */
+  breaker?: BreakerOptions | false;
 }
 
 /** Result of {@link HotpathRedisExtras.ping}. */
@@ -32,6 +42,13 @@ export interface RedisHealth {
 export interface HotpathRedisExtras {
   /** The transport the URL selected. */
   readonly transport: RedisTransport;
+  /**
+   * The `Requester` (public interface of `@upstash/redis`) this client sends everything through,
+   * breaker included: for code that needs raw replies (no SDK decoding) on the same transport.
+   */
+  readonly requester: Requester;
+  /** `"open"` while the circuit breaker refuses calls (always `"closed"` without a breaker). */
+  circuit(): BreakerState;
   /** PING with its round-trip time; never throws. */
   health(): Promise<RedisHealth>;
   /** Releases connections (TCP). Safe to call twice. */
@@ -65,15 +82,14 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
         `A token is required for the REST URL ${redact(options.url)}`,
       );
     }
-    const redis = new Redis({
-      url: options.url,
-      token: options.token,
-      enableAutoPipelining: options.autoPipelining ?? true,
-      enableTelemetry: false,
-      signal: timeoutMs > 0 ? () => AbortSignal.timeout(timeoutMs) : undefined,
-      retry: { retries: 2, backoff: (attempt) => Math.min(Math.exp(attempt) * 20, 200) },
-    });
-    return extend(redis, "rest", () => Promise.resolve());
+    // Reads may be sent again after a lost connection; writes never are (they may have run).
+    const requester = guarded(
+      new RestRequester({ url: options.url, token: options.token, timeoutMs }),
+      options.breaker,
+    );
+    const redis =
+      (options.autoPipelining ?? true) ? new AutoPipelinedRedis(requester) : new Redis(requester);
+    return extend(redis, "rest", requester, () => Promise.resolve());
   }
   if (protocol === "redis:" || protocol === "rediss:") {
     const executor = new CommandExecutor({
@@ -81,7 +97,8 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
       timeoutMs,
       connectionName: options.connectionName,
     });
-    return extend(new Redis(new TcpRequester(executor)), "tcp", () => executor.close());
+    const requester = guarded(new TcpRequester(executor), options.breaker);
+    return extend(new Redis(requester), "tcp", requester, () => executor.close());
   }
   throw new RedisClientError(
     "REDIS_CONFIG",
@@ -89,14 +106,22 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
   );
 }
 
+function guarded(requester: Requester, breaker: BreakerOptions | false | undefined): Requester {
+  return breaker === false ? requester : new GuardedRequester(requester, breaker);
+}
+
 function extend(
   redis: Redis,
   transport: RedisTransport,
+  requester: Requester,
   closeTransport: () => Promise<void>,
 ): HotpathRedis {
   let closed: Promise<void> | undefined;
+  const breaker = requester instanceof GuardedRequester ? requester.breaker : undefined;
   const extras: HotpathRedisExtras = {
     transport,
+    requester,
+    circuit: () => breaker?.state ?? "closed",
     async health() {
       const started = performance.now();
       try {
@@ -112,6 +137,7 @@ function extend(
       }
     },
     close() {
+      breaker?.stop();
       closed ??= closeTransport();
       return closed;
     },

@@ -205,7 +205,8 @@ export class CommandExecutor {
       enableOfflineQueue: this.#options.offlineQueue ?? true,
       commandTimeout: (this.#options.timeoutMs ?? 5000) || undefined,
       maxRetriesPerRequest: 1,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, 1000),
+      // Back within half a second of Redis returning (the breaker's probe then closes at once).
+      retryStrategy: (times) => Math.min(50 * 2 ** times, 500),
       reconnectOnError: () => false,
     };
     const client = new IORedis(this.#options.url, options);

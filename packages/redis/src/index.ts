@@ -22,3 +22,4 @@ export { IntegerReply, replyToJson, replyToValue, type RawReply } from "./reply.
 export { ScriptNormaliser, rewriteScriptCommand, scriptSha1 } from "./script-normaliser.ts";
 export { normaliseCommand, type CommandArgs } from "./command.ts";
 export { RedisClientError, type RedisErrorCode } from "./errors.ts";
+export { isRedisConnectionFailure, type BreakerOptions, type BreakerState } from "./breaker.ts";

@@ -9,8 +9,13 @@ export interface TcpProxy {
   setLatency(ms: number): void;
   /** Destroys open connections and refuses new ones until {@link restore}. */
   cut(): void;
-  /** Accepts connections again. */
+  /** Accepts connections again (and stops dropping replies). */
   restore(): void;
+  /**
+   * Drops the connection instead of forwarding the server's next `count` answers (each chunk
+   * from the server counts once): the request reached the server, its reply never arrives.
+   */
+  dropReplies(count?: number): void;
   close(): Promise<void>;
 }
 
@@ -18,10 +23,11 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let latencyMs = 0;
   let refusing = false;
+  let repliesToDrop = 0;
   const sockets = new Set<Socket>();
   // Bytes keep their order even when the latency changes: each direction is one FIFO queue whose
   // chunks are written when due (a chunk is never due before the one ahead of it).
-  const forward = (from: Socket, to: Socket) => {
+  const forward = (from: Socket, to: Socket, isReply: boolean) => {
     const queue: { chunk: Buffer; due: number }[] = [];
     let timer: NodeJS.Timeout | undefined;
     const flush = () => {
@@ -35,6 +41,12 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       if (head) timer = setTimeout(flush, head.due - now);
     };
     from.on("data", (chunk: Buffer) => {
+      if (isReply && repliesToDrop > 0) {
+        repliesToDrop -= 1;
+        from.destroy();
+        to.destroy();
+        return;
+      }
       const last = queue.at(-1);
       if (latencyMs <= 0 && !last) {
         to.write(chunk);
@@ -64,8 +76,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     client.on("error", closeBoth).on("close", closeBoth);
     upstream.on("error", closeBoth).on("close", closeBoth);
     upstream.connect(targetPort, "127.0.0.1");
-    forward(client, upstream);
-    forward(upstream, client);
+    forward(client, upstream, false);
+    forward(upstream, client, true);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -83,6 +95,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     restore() {
       refusing = false;
+      repliesToDrop = 0;
+    },
+    dropReplies(count = Number.POSITIVE_INFINITY) {
+      repliesToDrop = count;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

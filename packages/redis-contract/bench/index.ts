@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { resolveTestRedis } from "@hotpath/testing";
 import { Redis as IORedis } from "ioredis";
-import { createRedis } from "../src/index.ts";
+import { createRedis } from "@hotpath/redis";
 
 const DURATION_MS = Number(process.env.HOTPATH_BENCH_DURATION_MS ?? 1500);
 const WARMUP_MS = 500;

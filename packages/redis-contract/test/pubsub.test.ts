@@ -1,6 +1,6 @@
 import { TRANSPORTS, openTestRedis, uniquePrefix } from "@hotpath/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HotpathRedis, RedisTransport } from "../src/index.ts";
+import type { HotpathRedis, RedisTransport } from "@hotpath/redis";
 
 const clients = new Map<RedisTransport, HotpathRedis>();
 

@@ -1,6 +1,6 @@
 import { openTestRedis, testTargets } from "@hotpath/testing";
 import { describe, expect, it } from "vitest";
-import { RedisClientError, createRedis, redisFromEnv, type HotpathRedis } from "../src/index.ts";
+import { RedisClientError, createRedis, redisFromEnv, type HotpathRedis } from "@hotpath/redis";
 
 function configError(run: () => unknown): RedisClientError {
   try {
@@ -148,4 +148,33 @@ describe("health()", () => {
       },
     );
   });
+});
+
+describe("requester", () => {
+  it.each(["tcp", "rest"] as const)(
+    "over %s: the client's Requester answers raw commands, breaker included",
+    async (transport) => {
+      await withClient(openTestRedis(transport), async (redis) => {
+        const key = `requester:${transport}:${Date.now()}:${Math.random()}`;
+        expect(await redis.requester.request({ body: ["set", key, "42"] })).toMatchObject({
+          result: "OK",
+        });
+        // Raw: the text "42" stays text (the SDK's get() would decode it to the number 42).
+        expect(await redis.requester.request({ body: ["get", key] })).toMatchObject({
+          result: "42",
+        });
+        expect(
+          await redis.requester.request({
+            body: [
+              ["incr", key],
+              ["get", key],
+            ],
+            path: ["pipeline"],
+          }),
+        ).toMatchObject([{ result: 43 }, { result: "43" }]);
+        await redis.requester.request({ body: ["del", key] });
+        expect(redis.circuit()).toBe("closed");
+      });
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HotpathRedis, RedisTransport } from "../src/index.ts";
+import type { HotpathRedis, RedisTransport } from "@hotpath/redis";
 import { SCENARIOS, type KeyOf } from "./scenarios.ts";
 
 const NAMES = Object.keys(SCENARIOS);

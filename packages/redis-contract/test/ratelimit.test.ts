@@ -1,7 +1,7 @@
 import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
 import { Analytics, Ratelimit } from "@upstash/ratelimit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HotpathRedis, RedisTransport } from "../src/index.ts";
+import type { HotpathRedis, RedisTransport } from "@hotpath/redis";
 import { publishedRatelimitScripts } from "./ratelimit-scripts.ts";
 
 const SCRIPTS = publishedRatelimitScripts();

@@ -1,4 +1,4 @@
-import { scriptSha1, type HotpathRedis } from "../src/index.ts";
+import { scriptSha1, type HotpathRedis } from "@hotpath/redis";
 
 /** Builds the keys of one scenario run (each run has its own prefix). */
 export type KeyOf = (name: string) => string;

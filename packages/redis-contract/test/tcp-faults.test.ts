@@ -5,7 +5,7 @@ import {
   type TcpProxy,
 } from "@hotpath/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RedisClientError, createRedis, type HotpathRedis } from "../src/index.ts";
+import { RedisClientError, createRedis, type HotpathRedis } from "@hotpath/redis";
 
 // Fault tests use their own redis-server (never the shared one) and a proxy they control.
 let server: RedisServerHandle;
@@ -14,8 +14,8 @@ const opened: HotpathRedis[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
-function open(url: string, timeoutMs: number): HotpathRedis {
-  const redis = createRedis({ url, timeoutMs });
+function open(url: string, timeoutMs: number, breaker?: false): HotpathRedis {
+  const redis = createRedis({ url, timeoutMs, breaker });
   opened.push(redis);
   return redis;
 }
@@ -77,7 +77,8 @@ afterAll(async () => {
 
 describe("per-command timeout (TCP)", () => {
   it("rejects with REDIS_TIMEOUT when Redis is slower than the timeout, then recovers", async () => {
-    const redis = open(proxy.url, 150);
+    // Without the breaker, so every call shows the timeout itself (test/breaker.test.ts has it).
+    const redis = open(proxy.url, 150, false);
     expect(await redis.set("t:slow", "v")).toBe("OK");
     proxy.setLatency(1000);
     expectClientError(await settlesWithin(redis.get("t:slow"), 3000), ["REDIS_TIMEOUT"]);
