@@ -39,6 +39,15 @@ export interface Prepared {
   entry: Entry;
 }
 
+/**
+ * What a load saw before it began: the entry's write version and the namespace sweep epoch
+ * ("" when unset). Its store is refused when either moved meanwhile.
+ */
+export interface LoadStamp {
+  version: string;
+  sweep: string;
+}
+
 /** Key builders of one cache namespace. */
 export interface CacheKeys {
   /** `<app>:cache:<ns>:v:<key…>` (plain string keys memoised). */
@@ -55,6 +64,8 @@ export interface CacheKeys {
   counter: (key: CacheKey) => string;
   /** The namespace generation stamp (L1 coherence). */
   readonly generation: string;
+  /** The namespace sweep epoch (bumped by tag and pattern invalidations). */
+  readonly sweep: string;
   /** The namespace invalidation channel. */
   readonly channel: string;
   /** Prefix of every entry key (`…:v:`). */
@@ -243,6 +254,7 @@ function createCacheKeys(app: string, namespace: string): CacheKeys {
     hash: (key) => buildKey(app, "cache", namespace, "h", ...keyParts(key)),
     counter: (key) => buildKey(app, "count", namespace, ...keyParts(key)),
     generation: buildKey(app, "cache", namespace, "g"),
+    sweep: buildKey(app, "cache", namespace, "s"),
     channel: buildKey(app, "cache", namespace, "bus"),
     entryPrefix,
   };

@@ -1,10 +1,11 @@
 import type { L1Coherence } from "./cache-coherence.ts";
-import type { CacheContext, Prepared } from "./cache-context.ts";
+import type { CacheContext, LoadStamp, Prepared } from "./cache-context.ts";
 import type { CacheWrites } from "./cache-writes.ts";
 import type { GetOrSetOptions, Loader, LoaderContext, LockOptions } from "./cache-types.ts";
 import { CacheError } from "./errors.ts";
 import { ttlToMs, type StandardSchema } from "./options.ts";
-import { RENEW_LEASE_SCRIPT } from "./scripts.ts";
+import { READ_SCRIPT, RENEW_LEASE_SCRIPT } from "./scripts.ts";
+import { asNumber, asString } from "./wire.ts";
 
 const NEGATIVE_DEFAULT_MS = 60_000;
 
@@ -23,19 +24,32 @@ export interface Plan<T> {
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 }
 
+/** Where a load's stamp comes from: known, to be read before loading, or none (no store). */
+export type StampSource = LoadStamp | "read" | "none";
+
 /** Runs loaders and stores their values: the miss path and background refreshes. */
 export interface Loading {
   /** Resolves a call's options against the cache's defaults (throws on invalid options). */
   planOf: <T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>) => Plan<T>;
-  /** Runs the loader, stores its value (releasing the lease `token`), returns the value. */
+  /**
+   * Runs the loader, stores its value (releasing the lease `token`), returns the value. The store
+   * is checked against `stamp` (read before the loader began; `"read"`: read it first; `"none"`:
+   * do not store), so a set, delete or invalidation during the load is never overwritten.
+   */
   loadAndStore: <T>(
     plan: Plan<T>,
     token: string,
     storeInBackground: boolean,
+    stamp: StampSource,
     refresh?: { stale: T | null },
   ) => Promise<T>;
   /** Refreshes a stale entry in the background (one refresh per key in this process). */
-  refreshInBackground: <T>(plan: Plan<T>, token: string, stale: T | null) => void;
+  refreshInBackground: <T>(
+    plan: Plan<T>,
+    token: string,
+    stale: T | null,
+    stamp: StampSource,
+  ) => void;
   /** Tries to take the refresh lease (one SET NX) and refreshes when it got it. */
   claimForRefresh: <T>(plan: Plan<T>, current: T | null) => Promise<void>;
   /** True while a background refresh of `key` runs here. */
@@ -83,12 +97,26 @@ export function createLoading(
     };
   };
 
+  /** Reads the stamp a load's store is checked against; undefined when Redis failed. */
+  const readStamp = async (key: string): Promise<LoadStamp | undefined> => {
+    try {
+      const reply = (await wire.command(["MGET", keys.version(key), keys.sweep])) as unknown[];
+      return { version: asString(reply[0]) ?? "", sweep: asString(reply[1]) ?? "" };
+    } catch (error) {
+      redisError("read", error, key);
+      return undefined;
+    }
+  };
+
   const loadAndStore = async <T>(
     plan: Plan<T>,
     token: string,
     storeInBackground: boolean,
+    source: StampSource,
     refresh?: { stale: T | null },
   ): Promise<T> => {
+    const stamp =
+      source === "read" ? await readStamp(plan.key) : source === "none" ? undefined : source;
     const started = performance.now();
     let value: T;
     let ttlOverride: number | undefined;
@@ -130,6 +158,7 @@ export function createLoading(
     count("cache_loads_total", "loads");
     emit({ type: "load", namespace, key: plan.key, durationMs });
     if (
+      stamp === undefined ||
       skip ||
       value === undefined ||
       (value === null && plan.negativeMs <= 0) ||
@@ -155,22 +184,33 @@ export function createLoading(
       if (token) background(context.releaseLease(plan.key, token), plan.waitUntil);
       return value;
     }
-    coherence.toL1(plan.key, prepared.entry, value, value === null);
-    const write = writes
-      .runItem(writes.storeItem(plan.key, prepared, tags, token, false))
-      .catch((error: unknown) => redisError("store", error, plan.key));
+    const write = writes.runItem(writes.storeItem(plan.key, prepared, tags, token, stamp)).then(
+      (stored) => {
+        if (asNumber(stored) < 0) {
+          emit({ type: "store_refused", namespace, key: plan.key });
+          return;
+        }
+        coherence.toL1(plan.key, prepared.entry, value, value === null);
+      },
+      (error: unknown) => redisError("store", error, plan.key),
+    );
     if (storeInBackground) background(write, plan.waitUntil);
     else await write;
     return value;
   };
 
-  const refreshInBackground = <T>(plan: Plan<T>, token: string, stale: T | null) => {
+  const refreshInBackground = <T>(
+    plan: Plan<T>,
+    token: string,
+    stale: T | null,
+    stamp: StampSource,
+  ) => {
     if (refreshing.has(plan.key)) {
       if (token) background(context.releaseLease(plan.key, token), plan.waitUntil);
       return;
     }
     refreshing.add(plan.key);
-    const work = loadAndStore(plan, token, false, { stale })
+    const work = loadAndStore(plan, token, false, stamp, { stale })
       .catch(() => undefined)
       .finally(() => refreshing.delete(plan.key));
     background(work, plan.waitUntil);
@@ -181,15 +221,17 @@ export function createLoading(
     claiming.add(plan.key);
     const token = context.nextToken();
     try {
-      const claimed = await wire.command([
-        "SET",
-        keys.lease(plan.key),
-        token,
-        "NX",
-        "PX",
-        String(plan.lock?.leaseMs ?? 10_000),
-      ]);
-      if (claimed !== null) refreshInBackground(plan, token, current);
+      // Claim regardless of freshness ("2": early refresh claims a fresh entry) and read the stamp.
+      const reply = (await wire.script(
+        READ_SCRIPT,
+        [plan.key, keys.lease(plan.key), keys.generation, keys.version(plan.key), keys.sweep],
+        [Date.now(), plan.lock?.leaseMs ?? 10_000, token, "2", "0"],
+      )) as unknown[];
+      if (asNumber(reply[1]) === 1)
+        refreshInBackground(plan, token, current, {
+          version: asString(reply[3]) ?? "",
+          sweep: asString(reply[4]) ?? "",
+        });
     } catch (error) {
       redisError("claim", error, plan.key);
     } finally {

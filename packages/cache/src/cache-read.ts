@@ -1,5 +1,5 @@
 import type { L1Coherence } from "./cache-coherence.ts";
-import type { CacheContext } from "./cache-context.ts";
+import type { CacheContext, LoadStamp } from "./cache-context.ts";
 import type { Loading, Plan } from "./cache-load.ts";
 import type { CacheKey, GetOrSetOptions, Loader } from "./cache-types.ts";
 import { READ_SCRIPT } from "./scripts.ts";
@@ -12,6 +12,8 @@ export interface ReadReply {
   raw: string | null;
   claimed: boolean;
   generation: string | null;
+  /** The load stamp (claim reads only). */
+  stamp?: LoadStamp;
 }
 
 /** The read path: the one-round-trip hit, the claim read, and `getOrSet` with single-flight. */
@@ -40,7 +42,7 @@ export function createReadPath(
   ): Promise<ReadReply> => {
     const reply = (await wire.script(
       READ_SCRIPT,
-      [key, keys.lease(key), keys.generation],
+      [key, keys.lease(key), keys.generation, keys.version(key), keys.sweep],
       [Date.now(), leaseMs, token, claim ? "1" : "0", l1 ? "1" : "0"],
     )) as unknown[];
     const raw = asString(reply[0]);
@@ -51,6 +53,7 @@ export function createReadPath(
       entry: context.decodeEntry(raw),
       claimed: asNumber(reply[1]) === 1,
       generation,
+      stamp: { version: asString(reply[3]) ?? "", sweep: asString(reply[4]) ?? "" },
     };
   };
 
@@ -118,8 +121,8 @@ export function createReadPath(
       count("cache_stale_hits_total", "staleHits");
       emit({ type: "stale_hit", namespace, key: plan.key, tier: "redis" });
     }
-    if (reply.claimed) refreshInBackground(plan, token, decoded.value);
-    else if (!plan.lock) refreshInBackground(plan, "", decoded.value);
+    if (reply.claimed) refreshInBackground(plan, token, decoded.value, reply.stamp ?? "read");
+    else if (!plan.lock) refreshInBackground(plan, "", decoded.value, "read");
     else if (first && !loading.isRefreshing(plan.key)) {
       // After the caller has its value: the claim is not on the caller's path.
       background(
@@ -173,7 +176,8 @@ export function createReadPath(
       emit({ type: "stale_hit", namespace, key: plan.key, tier: "l1" });
       return local.value as T;
     }
-    return loadAndStore(plan, "", true);
+    // No stamp can be read: the value is served, not stored.
+    return loadAndStore(plan, "", true, "none");
   };
 
   /** Everything after the first read that is not the common fresh hit. */
@@ -183,10 +187,10 @@ export function createReadPath(
     if (served) return served.value as T;
     count("cache_misses_total", "misses");
     emit({ type: "miss", namespace, key: plan.key, tier: "redis" });
-    if (!lock) return loadAndStore(plan, "", false);
+    if (!lock) return loadAndStore(plan, "", false, "read");
     if (reply.entry !== undefined && reply.entry.freshUntil > Date.now()) {
       // A value Redis holds as fresh but that is unusable here (schema): replace it, no lease.
-      return loadAndStore(plan, "", false);
+      return loadAndStore(plan, "", false, "read");
     }
     // Missing (or expired/malformed): claim the lease; the same call returns a value stored meanwhile.
     const token = context.nextToken();
@@ -203,7 +207,7 @@ export function createReadPath(
     if (!claim) return failSafe(plan);
     const meanwhile = await serve(plan, claim, token, "after-miss");
     if (meanwhile) return meanwhile.value as T;
-    if (claim.claimed) return loadAndStore(plan, token, false);
+    if (claim.claimed) return loadAndStore(plan, token, false, claim.stamp ?? "read");
     // Someone else holds the lease: wait for the value with a bound, then load ourselves.
     count("cache_lock_waits_total", "lockWaits");
     const waitStarted = Date.now();
@@ -216,11 +220,13 @@ export function createReadPath(
         outcome,
       });
     let pause = lock.pollMs;
+    let last = claim;
     while (Date.now() - waitStarted < lock.waitMs) {
       await sleep(Math.min(pause, lock.waitMs - (Date.now() - waitStarted)));
       pause = Math.min(pause * 2, 100);
       const again = await claimRead();
       if (!again) return failSafe(plan);
+      last = again;
       const value = await serve(plan, again, token, "after-miss");
       if (value) {
         waited("value");
@@ -228,11 +234,11 @@ export function createReadPath(
       }
       if (again.claimed) {
         waited("claimed");
-        return loadAndStore(plan, token, false);
+        return loadAndStore(plan, token, false, again.stamp ?? "read");
       }
     }
     waited("timeout");
-    return loadAndStore(plan, "", false);
+    return loadAndStore(plan, "", false, last.stamp ?? "read");
   };
 
   /** Removes a key's flight once its promise settles. */

@@ -1,20 +1,23 @@
 import { escapeKeyPart, keyPattern, type KEY_WILDCARD, type KeyPart } from "@hotpath/config";
 import type { BusMessage, L1Coherence } from "./cache-coherence.ts";
-import type { CacheContext, Prepared } from "./cache-context.ts";
+import type { CacheContext, LoadStamp, Prepared } from "./cache-context.ts";
 import type { CacheKey, SetOptions } from "./cache-types.ts";
 import { ttlToMs, type Ttl } from "./options.ts";
-import { DELETE_SCRIPT, POP_TAG_SCRIPT, STORE_SCRIPT } from "./scripts.ts";
+import { DELETE_SCRIPT, POP_TAG_SCRIPT, STORE_SCRIPT, VERSION_TTL_MS } from "./scripts.ts";
 import { asNumber, toWireError, type PipelineItem } from "./wire.ts";
 
 /** Writes and invalidation: set, mset, delete, tags, patterns, and the store item of loads. */
 export interface CacheWrites {
-  /** The store script call of one entry (`explicit`: a user write, bumps and publishes). */
+  /**
+   * The store script call of one entry: an explicit write (no stamp) bumps the entry's version
+   * and publishes; a loader's store (with the stamp it read before loading) is conditional.
+   */
   storeItem: (
     key: string,
     prepared: Prepared,
     tags: readonly string[],
     token: string,
-    explicit: boolean,
+    stamp: LoadStamp | undefined,
   ) => PipelineItem;
   /** Runs one pipeline item on its own. */
   runItem: (item: PipelineItem) => Promise<unknown>;
@@ -38,17 +41,27 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
     prepared: Prepared,
     tags: readonly string[],
     token: string,
-    explicit: boolean,
+    stamp: LoadStamp | undefined,
   ): PipelineItem => ({
     script: STORE_SCRIPT,
-    keys: [key, keys.lease(key), keys.generation, ...tags.map(keys.tag)],
+    keys: [
+      key,
+      keys.lease(key),
+      keys.generation,
+      keys.version(key),
+      keys.sweep,
+      ...tags.map(keys.tag),
+    ],
     args: [
       prepared.encoded,
       prepared.px,
       token,
-      explicit ? "1" : "0",
-      explicit ? keys.channel : "",
-      explicit ? coherence.busMessage({ k: [key] }) : "",
+      stamp ? "0" : "1",
+      stamp ? "" : keys.channel,
+      stamp ? "" : coherence.busMessage({ k: [key] }),
+      stamp?.version ?? "",
+      stamp?.sweep ?? "",
+      VERSION_TTL_MS,
     ],
   });
 
@@ -64,8 +77,8 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
   ): Promise<number> => {
     const reply = (await wire.script(
       DELETE_SCRIPT,
-      [keys.generation, ...entryKeys],
-      [keys.channel, coherence.busMessage(message)],
+      [keys.generation, ...entryKeys.flatMap((k) => [k, keys.version(k)])],
+      [keys.channel, coherence.busMessage(message), VERSION_TTL_MS],
     )) as unknown[];
     coherence.adoptOwnBump(reply[1]);
     return asNumber(reply[0]);
@@ -83,7 +96,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       const prepared = context.prepare(k, value, ttlMs, staleMs, 0);
       l1?.delete(k);
       try {
-        coherence.adoptOwnBump(await runItem(storeItem(k, prepared, o.tags ?? [], "", true)));
+        coherence.adoptOwnBump(await runItem(storeItem(k, prepared, o.tags ?? [], "", undefined)));
         return true;
       } catch (error) {
         redisError("set", error, k);
@@ -95,7 +108,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
         const k = keys.entry(e.key);
         l1?.delete(k);
         const ttlMs = e.ttl === undefined ? defaultTtlMs : ttlToMs(e.ttl, "ttl");
-        return storeItem(k, context.prepare(k, e.value, ttlMs, 0, 0), e.tags ?? [], "", true);
+        return storeItem(k, context.prepare(k, e.value, ttlMs, 0, 0), e.tags ?? [], "", undefined);
       });
       if (items.length === 0) return true;
       try {
@@ -122,6 +135,9 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       let removed = 0;
       const batch = 500;
       try {
+        // The sweep epoch first: a load that began before it will not store (a store that
+        // landed earlier is in the tag set and popped below).
+        await wire.command(["INCR", keys.sweep]);
         for (let round = 0; round < 10_000; round += 1) {
           const popped = asNumber(await wire.script(POP_TAG_SCRIPT, [keys.tag(tag)], [batch]));
           removed += popped;
@@ -147,6 +163,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       let removed = 0;
       let cursor = "0";
       try {
+        await wire.command(["INCR", keys.sweep]);
         for (let round = 0; round < 100_000; round += 1) {
           const reply = (await wire.command([
             "SCAN",
