@@ -20,10 +20,19 @@ export interface L1Coherence {
   adoptOwnBump(generation: unknown): void;
   /** The bus message of an invalidation, stamped with this instance. */
   busMessage(body: Omit<BusMessage, "o">): string;
+  /** The local write clock now: taken when a read starts, checked when its result fills L1. */
+  epoch(): number;
+  /** A local write of `key` (set, delete): reads that started before it must not fill L1. */
+  markWrite(key: string): void;
+  /** A local write of possibly every key (tag or pattern invalidation). */
+  markWriteAll(): void;
   /** An L1 entry usable as fresh, or undefined. */
   fromL1(key: string): L1Entry | undefined;
-  /** Keeps a decoded value in L1 (no-op without L1). */
-  toL1(key: string, entry: Entry, value: unknown, negative: boolean): void;
+  /**
+   * Keeps a decoded value in L1 (no-op without L1) unless this instance wrote the key after the
+   * read that produced it started (`readStartedAt`, from `epoch()`).
+   */
+  toL1(key: string, entry: Entry, value: unknown, negative: boolean, readStartedAt: number): void;
   /** Stops the bus subscription. */
   close(): Promise<void>;
 }
@@ -33,6 +42,13 @@ export function createL1Coherence(context: CacheContext): L1Coherence {
   const { l1, l1Options, instanceId, options, keys } = context;
   const l1TtlMs = l1Options?.ttlMs ?? 10_000;
   let lastGeneration: string | null | undefined;
+  // Local write epochs: a per-key clock of this instance's writes, bounded; `floor` drops every
+  // read that started before the last bulk write (or before the map was last trimmed).
+  let clock = 0;
+  let floor = 0;
+  const lastWrite = new Map<string, number>();
+  const writtenSince = (key: string, startedAt: number): boolean =>
+    startedAt < floor || (lastWrite.get(key) ?? 0) > startedAt;
 
   const applyBusMessage = (message: BusMessage) => {
     if (!l1 || message.o === instanceId) return;
@@ -80,6 +96,20 @@ export function createL1Coherence(context: CacheContext): L1Coherence {
       lastGeneration = String(next);
     },
     busMessage: (body) => JSON.stringify({ o: instanceId, ...body }),
+    epoch: () => clock,
+    markWrite(key) {
+      if (!l1) return;
+      if (lastWrite.size >= 10_000) {
+        lastWrite.clear();
+        floor = clock + 1;
+      }
+      lastWrite.set(key, ++clock);
+    },
+    markWriteAll() {
+      if (!l1) return;
+      lastWrite.clear();
+      floor = ++clock;
+    },
     fromL1(key) {
       if (!l1) return undefined;
       const entry = l1.get(key);
@@ -88,8 +118,8 @@ export function createL1Coherence(context: CacheContext): L1Coherence {
       if (entry.staleUntil <= Date.now()) l1.delete(key);
       return undefined;
     },
-    toL1(key, entry, value, negative) {
-      if (!l1) return;
+    toL1(key, entry, value, negative, readStartedAt) {
+      if (!l1 || writtenSince(key, readStartedAt)) return;
       l1.set(key, {
         value,
         negative,

@@ -22,6 +22,8 @@ export interface Plan<T> {
   lock: Required<LockOptions> | undefined;
   earlyBeta: number;
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  /** The local write epoch when the call began (its reads fill L1 only if no local write followed). */
+  startedAt: number;
 }
 
 /** Where a load's stamp comes from: known, to be read before loading, or none (no store). */
@@ -94,6 +96,7 @@ export function createLoading(
         : undefined,
       earlyBeta: typeof o.earlyRefresh === "number" ? o.earlyRefresh : 0,
       waitUntil: o.waitUntil ?? options.waitUntil,
+      startedAt: coherence.epoch(),
     };
   };
 
@@ -190,7 +193,7 @@ export function createLoading(
           emit({ type: "store_refused", namespace, key: plan.key });
           return;
         }
-        coherence.toL1(plan.key, prepared.entry, value, value === null);
+        coherence.toL1(plan.key, prepared.entry, value, value === null, plan.startedAt);
       },
       (error: unknown) => redisError("store", error, plan.key),
     );

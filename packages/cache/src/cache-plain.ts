@@ -42,6 +42,7 @@ export function createPlainOperations(
         emit({ type: local.negative ? "negative_hit" : "hit", namespace, key: k, tier: "l1" });
         return local.value as T | null;
       }
+      const startedAt = coherence.epoch();
       let reply;
       try {
         reply = await reads.readPlain(k);
@@ -64,7 +65,7 @@ export function createPlainOperations(
             key: k,
             tier: "redis",
           });
-          if (fresh) coherence.toL1(k, entry, decoded.value, decoded.negative);
+          if (fresh) coherence.toL1(k, entry, decoded.value, decoded.negative, startedAt);
           return decoded.value as T | null;
         }
         emit({ type: "invalid_value", namespace, key: k, reason: decoded.reason });

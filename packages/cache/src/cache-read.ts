@@ -107,7 +107,7 @@ export function createReadPath(
           tier: "redis",
         });
       }
-      coherence.toL1(plan.key, entry, decoded.value, decoded.negative);
+      coherence.toL1(plan.key, entry, decoded.value, decoded.negative, plan.startedAt);
       // Claimed although fresh (clock skew between this client and the writer): give it back.
       if (reply.claimed) background(context.releaseLease(plan.key, token), plan.waitUntil);
       if (plan.earlyBeta > 0 && !loading.isRefreshing(plan.key)) {
@@ -164,7 +164,7 @@ export function createReadPath(
         key: plan.key,
         tier: "redis",
       });
-    coherence.toL1(plan.key, entry, value, entry.kind === "n");
+    coherence.toL1(plan.key, entry, value, entry.kind === "n", plan.startedAt);
     return { value: value as T | null };
   };
 

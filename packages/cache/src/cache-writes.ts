@@ -95,6 +95,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
         : 0;
       const prepared = context.prepare(k, value, ttlMs, staleMs, 0);
       l1?.delete(k);
+      coherence.markWrite(k);
       try {
         coherence.adoptOwnBump(await runItem(storeItem(k, prepared, o.tags ?? [], "", undefined)));
         return true;
@@ -107,6 +108,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       const items = entries.map((e) => {
         const k = keys.entry(e.key);
         l1?.delete(k);
+        coherence.markWrite(k);
         const ttlMs = e.ttl === undefined ? defaultTtlMs : ttlToMs(e.ttl, "ttl");
         return storeItem(k, context.prepare(k, e.value, ttlMs, 0, 0), e.tags ?? [], "", undefined);
       });
@@ -123,6 +125,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
     async delete(key) {
       const k = keys.entry(key);
       l1?.delete(k);
+      coherence.markWrite(k);
       try {
         return (await deleteKeys([k], { k: [k] })) > 0;
       } catch (error) {
@@ -132,6 +135,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
     },
     async invalidateTag(tag) {
       l1?.clear();
+      coherence.markWriteAll();
       let removed = 0;
       const batch = 500;
       try {
@@ -160,6 +164,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
           : keyPattern(app, "cache", namespace, "v", ...pattern);
       const regex = globToRegExp(match);
       l1?.deleteWhere((key) => regex.test(key));
+      coherence.markWriteAll();
       let removed = 0;
       let cursor = "0";
       try {
