@@ -13,10 +13,16 @@ if r[1] == 'p' then return {'inflight', redis.call('PTTL', KEYS[1])} end
 return {'done', r[3]}
 `);
 
-/** Complete the record if we still own it. KEYS: record. ARGV: token, result, retention ms. */
+/**
+ * Complete the record if we still own it, or recreate it completed when it is gone (its lease
+ * expired while Redis was unreachable): the outcome stays where a retry finds it.
+ * KEYS: record. ARGV: token, result, retention ms, fingerprint. Returns 1, or 0 when another
+ * request holds or completed the record.
+ */
 export const COMPLETE_SCRIPT = defineScript(`
-if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 's', 'd', 'r', ARGV[2])
+local owner = redis.call('HGET', KEYS[1], 't')
+if owner ~= ARGV[1] and (owner or redis.call('EXISTS', KEYS[1]) == 1) then return 0 end
+redis.call('HSET', KEYS[1], 's', 'd', 'r', ARGV[2], 'f', ARGV[4])
 redis.call('HDEL', KEYS[1], 't')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1

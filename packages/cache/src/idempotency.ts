@@ -7,12 +7,8 @@ import {
 } from "./errors.ts";
 import { createWithIdempotency } from "./idempotency-http.ts";
 import { parseIdempotencyKey } from "./idempotency-key.ts";
-import {
-  CLAIM_SCRIPT,
-  COMPLETE_SCRIPT,
-  RELEASE_RECORD_SCRIPT,
-  RENEW_RECORD_SCRIPT,
-} from "./idempotency-scripts.ts";
+import { CLAIM_SCRIPT, COMPLETE_SCRIPT, RELEASE_RECORD_SCRIPT } from "./idempotency-scripts.ts";
+import { holdRecordLease } from "./idempotency-lease.ts";
 import type {
   IdempotencyStore,
   IdempotencyStoreOptions,
@@ -31,6 +27,9 @@ export type {
   IdempotentResult,
   WithIdempotencyOptions,
 } from "./idempotency-types.ts";
+
+/** Pause between background attempts to write a completion Redis did not take. */
+const COMPLETION_RETRY_MS = 100;
 
 /** Creates an {@link IdempotencyStore}. */
 export function createIdempotencyStore(options: IdempotencyStoreOptions): IdempotencyStore {
@@ -78,7 +77,18 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
         "principal is required (keys are scoped per principal)",
       );
     const record = recordKey(principal, idempotencyKey);
+    const local = unwritten.get(record);
+    if (local) {
+      // Completed here, not yet written to Redis: replay it (never run the handler again).
+      if (local.fingerprint !== fingerprint) {
+        count("idempotency_mismatches_total");
+        throw new IdempotencyMismatchError();
+      }
+      count("idempotency_replays_total");
+      return { value: replay(local.stored), replayed: true };
+    }
     const token = randomId(16);
+    const claimSentAt = Date.now();
     let reply: unknown[];
     try {
       reply = (await wire.script(
@@ -109,42 +119,13 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     }
     count("idempotency_first_total");
 
-    // We own the record: renew the lease while the handler runs.
-    const controller = new AbortController();
-    let renewTimer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    const renew = () => {
-      renewTimer = setTimeout(() => {
-        void wire
-          .script(RENEW_RECORD_SCRIPT, [record], [token, leaseMs])
-          .then((renewed) => {
-            if (stopped) return;
-            if (asNumber(renewed) !== 1) {
-              const lost = new CacheError(
-                "IDEMPOTENCY_IN_FLIGHT",
-                "The idempotency lease was lost while the handler ran.",
-              );
-              report(lost);
-              controller.abort(lost);
-              return;
-            }
-            renew();
-          })
-          .catch((error: unknown) => {
-            report(error);
-            if (!stopped) renew();
-          });
-      }, leaseMs / 3);
-    };
-    renew();
-    const stop = () => {
-      stopped = true;
-      if (renewTimer !== undefined) clearTimeout(renewTimer);
-    };
+    // We own the record: renew the lease while the handler runs (aborting it if that fails).
+    const lease = holdRecordLease({ wire, record, token, leaseMs, claimSentAt, report });
+    const stop = () => lease.stop();
 
     let outcome: { output: T; store: StoredOutcome | null };
     try {
-      outcome = await run(controller.signal);
+      outcome = await run(lease.signal);
     } catch (error) {
       stop();
       const status = (error as { status?: unknown } | null)?.status;
@@ -163,7 +144,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
               ? (error as { code: string }).code
               : undefined,
         };
-        await complete(record, token, stored);
+        await complete(record, token, fingerprint, stored);
       } else {
         await release(record, token);
       }
@@ -171,30 +152,65 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     }
     stop();
     if (outcome.store === null) await release(record, token);
-    else await complete(record, token, outcome.store);
+    else await complete(record, token, fingerprint, outcome.store);
     return { value: outcome.output, replayed: false };
   };
 
-  const complete = async (record: string, token: string, stored: StoredOutcome) => {
+  // Outcomes whose completion could not be written yet: replayed to retries reaching this
+  // instance and written in the background until Redis takes them (never left to expire and re-run).
+  const unwritten = new Map<string, { fingerprint: string; stored: StoredOutcome }>();
+
+  const writeCompletion = async (
+    record: string,
+    token: string,
+    fingerprint: string,
+    stored: StoredOutcome,
+  ): Promise<void> => {
+    const done = await wire.script(
+      COMPLETE_SCRIPT,
+      [record],
+      [token, encodeOutcome(stored), retentionMs, fingerprint],
+    );
+    if (asNumber(done) !== 1)
+      report(
+        new CacheError(
+          "IDEMPOTENCY_LEASE_LOST",
+          "The idempotency record was taken by another request before completion; the result was not stored.",
+        ),
+      );
+  };
+
+  const complete = async (
+    record: string,
+    token: string,
+    fingerprint: string,
+    stored: StoredOutcome,
+  ) => {
+    let failure: unknown;
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
-        const done = await wire.script(
-          COMPLETE_SCRIPT,
-          [record],
-          [token, encodeOutcome(stored), retentionMs],
-        );
-        if (asNumber(done) !== 1)
-          report(
-            new CacheError(
-              "IDEMPOTENCY_IN_FLIGHT",
-              "The idempotency record was lost before completion; the result was not stored.",
-            ),
-          );
+        await writeCompletion(record, token, fingerprint, stored);
         return;
       } catch (error) {
-        if (attempt === 2) report(error);
+        failure = error;
       }
     }
+    report(failure);
+    unwritten.set(record, { fingerprint, stored });
+    const startedAt = Date.now();
+    const retry = () => {
+      const timer = setTimeout(() => {
+        writeCompletion(record, token, fingerprint, stored).then(
+          () => unwritten.delete(record),
+          () => {
+            if (Date.now() - startedAt < retentionMs) retry();
+            else unwritten.delete(record);
+          },
+        );
+      }, COMPLETION_RETRY_MS);
+      (timer as { unref?: () => void }).unref?.();
+    };
+    retry();
   };
 
   const release = async (record: string, token: string) => {

@@ -103,3 +103,10 @@ export function holdReplies(
     },
   };
 }
+
+/** A promise the test opens when it decides (orders steps without sleeping). */
+export function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
