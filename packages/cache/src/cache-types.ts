@@ -28,7 +28,9 @@ export type CacheEvent =
     }
   | { type: "redis_error"; namespace: string; key?: string; operation: string; error: unknown }
   | { type: "invalid_value"; namespace: string; key: string; reason: string }
-  | { type: "write_refused"; namespace: string; key: string; error: CacheError };
+  | { type: "write_refused"; namespace: string; key: string; error: CacheError }
+  /** A loaded value was not stored: the entry was set, deleted or invalidated while it loaded. */
+  | { type: "store_refused"; namespace: string; key: string };
 
 /** In-process counters of one cache instance (see also the per-minute Redis metrics). */
 export interface CacheStats {

@@ -13,6 +13,7 @@ export type CacheErrorCode =
   | "IDEMPOTENCY_IN_FLIGHT"
   | "IDEMPOTENCY_MISMATCH"
   | "IDEMPOTENCY_UNAVAILABLE"
+  | "IDEMPOTENCY_LEASE_LOST"
   | "IDEMPOTENCY_STORED_ERROR";
 
 /** The one base error class of `@hotpath/cache`: every error it throws is one (check `code`). */

@@ -1,154 +1,35 @@
 import { buildKey } from "@hotpath/config";
-import { fingerprintPayload } from "./canonical-json.ts";
 import {
   CacheError,
   IdempotencyInFlightError,
-  IdempotencyKeyError,
   IdempotencyMismatchError,
   IdempotencyUnavailableError,
 } from "./errors.ts";
-import { createOptionalRecorder, type IdempotencyCounter, type MetricsOption } from "./metrics.ts";
-import { randomId, ttlToMs, type Ttl } from "./options.ts";
-import { defaultSerializer, type Serializer } from "./serializer.ts";
-import { asNumber, asString, createWire, defineScript, type RedisClient } from "./wire.ts";
+import { createWithIdempotency } from "./idempotency-http.ts";
+import { parseIdempotencyKey } from "./idempotency-key.ts";
+import { CLAIM_SCRIPT, COMPLETE_SCRIPT, RELEASE_RECORD_SCRIPT } from "./idempotency-scripts.ts";
+import { holdRecordLease } from "./idempotency-lease.ts";
+import type {
+  IdempotencyStore,
+  IdempotencyStoreOptions,
+  IdempotentResult,
+  StoredOutcome,
+} from "./idempotency-types.ts";
+import { createOptionalRecorder, type IdempotencyCounter } from "./metrics.ts";
+import { randomId, ttlToMs } from "./options.ts";
+import { defaultSerializer } from "./serializer.ts";
+import { asNumber, asString, createWire } from "./wire.ts";
 
-/** Claim a record atomically. KEYS: record. ARGV: fingerprint, token, lease ms. */
-const CLAIM_SCRIPT = defineScript(`
-local r = redis.call('HMGET', KEYS[1], 's', 'f', 'r')
-if not r[1] then
-  redis.call('HSET', KEYS[1], 's', 'p', 'f', ARGV[1], 't', ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return {'claimed'}
-end
-if r[2] ~= ARGV[1] then return {'mismatch'} end
-if r[1] == 'p' then return {'inflight', redis.call('PTTL', KEYS[1])} end
-return {'done', r[3]}
-`);
+export { IDEMPOTENCY_KEY_MAX_LENGTH, parseIdempotencyKey } from "./idempotency-key.ts";
+export type {
+  IdempotencyStore,
+  IdempotencyStoreOptions,
+  IdempotentResult,
+  WithIdempotencyOptions,
+} from "./idempotency-types.ts";
 
-/** Complete the record if we still own it. KEYS: record. ARGV: token, result, retention ms. */
-const COMPLETE_SCRIPT = defineScript(`
-if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 's', 'd', 'r', ARGV[2])
-redis.call('HDEL', KEYS[1], 't')
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-`);
-
-/** Delete the record if we own it. KEYS: record. ARGV: token. */
-const RELEASE_RECORD_SCRIPT = defineScript(`
-if redis.call('HGET', KEYS[1], 't') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
-
-/** Renew the in-flight lease if we own it. KEYS: record. ARGV: token, lease ms. */
-const RENEW_RECORD_SCRIPT = defineScript(`
-if redis.call('HGET', KEYS[1], 't') == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`);
-
-/** Options of {@link createIdempotencyStore}. */
-export interface IdempotencyStoreOptions {
-  redis: RedisClient;
-  /** App prefix. @default "hotpath" */
-  app?: string;
-  /** Store name: a key part and the metrics label (e.g. "tips"). @default "default" */
-  name?: string;
-  /** In-flight lease, renewed every third of it while the handler runs. @default 30 s */
-  leaseTtl?: Ttl;
-  /** How long a completed result is replayed. @default 24 h */
-  retention?: Ttl;
-  /** Store 4xx outcomes (thrown errors with a 4xx `status`, or 4xx Responses) and replay them. @default false (released) */
-  storeClientErrors?: boolean;
-  /** Timeout of each Redis call (ms). @default 1000 */
-  timeoutMs?: number;
-  /** Retry-After (seconds) of the in-flight error; capped by the lease time left. @default 1 */
-  inFlightRetryAfterSeconds?: number;
-  /** Serializer of results. @default superjson */
-  serializer?: Serializer;
-  /** Write per-minute metrics. @default true */
-  metrics?: MetricsOption;
-  /** Serverless hook for background work (metrics flush). */
-  waitUntil?: (promise: Promise<unknown>) => void;
-  /** Failures after the handler ran (result not stored, lease lost) are reported here. */
-  onError?: (error: unknown) => void;
-}
-
-/** The outcome of {@link IdempotencyStore.runIdempotent}. */
-export interface IdempotentResult<T> {
-  value: T;
-  /** True when this is the stored result of an earlier request. */
-  replayed: boolean;
-}
-
-/** Options of {@link IdempotencyStore.withIdempotency}. */
-export interface WithIdempotencyOptions {
-  /** Who is calling (user id, API key id…): keys are scoped per principal. */
-  principal: string;
-  /** A missing key runs the handler without idempotency instead of answering 400. @default false */
-  optional?: boolean;
-  /** Response headers stored and replayed (lower-case). @default ["content-type", "location"] */
-  replayHeaders?: readonly string[];
-}
-
-/** A Redis-backed idempotency store (IETF idempotency-key draft + Stripe semantics). */
-export interface IdempotencyStore {
-  /**
-   * Runs `fn` at most once per (principal, key) within the retention: the first call runs it,
-   * concurrent duplicates get {@link IdempotencyInFlightError} (409), reuse with another
-   * fingerprint {@link IdempotencyMismatchError} (422), later duplicates the stored result with
-   * `replayed: true`. A throwing `fn` releases the record (or stores a 4xx by policy).
-   * Redis unreachable → {@link IdempotencyUnavailableError} (503, fail closed; `fn` did not run).
-   */
-  runIdempotent<T>(
-    key: string,
-    fingerprint: string,
-    fn: (signal: AbortSignal) => T | Promise<T>,
-    options: { principal: string },
-  ): Promise<IdempotentResult<T>>;
-  /**
-   * Fetch-style wrapper for plain Request/Response routes: reads `Idempotency-Key`, fingerprints
-   * method + path + body, replays stored responses with `Idempotent-Replayed: true`, and answers
-   * 400/409/422/503 (problem JSON, `Retry-After`) itself.
-   */
-  withIdempotency(
-    request: Request,
-    handler: (request: Request, signal: AbortSignal) => Response | Promise<Response>,
-    options: WithIdempotencyOptions,
-  ): Promise<Response>;
-  /** Flushes metrics. */
-  flushMetrics(): Promise<void>;
-  /** Stops the metrics timer (flushes). */
-  close(): Promise<void>;
-}
-
-/** Longest accepted key (Stripe, IETF). */
-export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
-
-/**
- * Validates an Idempotency-Key: 1..255 printable ASCII characters. A structured-field string
- * (`"abc"`, as the IETF draft sends it) is unquoted first.
- * @throws IdempotencyKeyError (400) naming the problem.
- */
-export function parseIdempotencyKey(raw: string | null | undefined): string {
-  if (raw === null || raw === undefined || raw.trim() === "") {
-    throw new IdempotencyKeyError("Idempotency-Key is required for this operation.");
-  }
-  let key = raw.trim();
-  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
-  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
-    throw new IdempotencyKeyError(
-      `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters long (got ${key.length}).`,
-    );
-  }
-  if (!/^[\x20-\x7E]+$/.test(key)) {
-    throw new IdempotencyKeyError("Idempotency-Key must contain printable ASCII characters only.");
-  }
-  return key;
-}
-
-type StoredOutcome =
-  | { kind: "value"; text: string }
-  | { kind: "error"; status: number; message: string; code?: string };
+/** Pause between background attempts to write a completion Redis did not take. */
+const COMPLETION_RETRY_MS = 100;
 
 /** Creates an {@link IdempotencyStore}. */
 export function createIdempotencyStore(options: IdempotencyStoreOptions): IdempotencyStore {
@@ -196,7 +77,18 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
         "principal is required (keys are scoped per principal)",
       );
     const record = recordKey(principal, idempotencyKey);
+    const local = unwritten.get(record);
+    if (local) {
+      // Completed here, not yet written to Redis: replay it (never run the handler again).
+      if (local.fingerprint !== fingerprint) {
+        count("idempotency_mismatches_total");
+        throw new IdempotencyMismatchError();
+      }
+      count("idempotency_replays_total");
+      return { value: replay(local.stored), replayed: true };
+    }
     const token = randomId(16);
+    const claimSentAt = Date.now();
     let reply: unknown[];
     try {
       reply = (await wire.script(
@@ -227,42 +119,13 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     }
     count("idempotency_first_total");
 
-    // We own the record: renew the lease while the handler runs.
-    const controller = new AbortController();
-    let renewTimer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    const renew = () => {
-      renewTimer = setTimeout(() => {
-        void wire
-          .script(RENEW_RECORD_SCRIPT, [record], [token, leaseMs])
-          .then((renewed) => {
-            if (stopped) return;
-            if (asNumber(renewed) !== 1) {
-              const lost = new CacheError(
-                "IDEMPOTENCY_IN_FLIGHT",
-                "The idempotency lease was lost while the handler ran.",
-              );
-              report(lost);
-              controller.abort(lost);
-              return;
-            }
-            renew();
-          })
-          .catch((error: unknown) => {
-            report(error);
-            if (!stopped) renew();
-          });
-      }, leaseMs / 3);
-    };
-    renew();
-    const stop = () => {
-      stopped = true;
-      if (renewTimer !== undefined) clearTimeout(renewTimer);
-    };
+    // We own the record: renew the lease while the handler runs (aborting it if that fails).
+    const lease = holdRecordLease({ wire, record, token, leaseMs, claimSentAt, report });
+    const stop = () => lease.stop();
 
     let outcome: { output: T; store: StoredOutcome | null };
     try {
-      outcome = await run(controller.signal);
+      outcome = await run(lease.signal);
     } catch (error) {
       stop();
       const status = (error as { status?: unknown } | null)?.status;
@@ -281,7 +144,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
               ? (error as { code: string }).code
               : undefined,
         };
-        await complete(record, token, stored);
+        await complete(record, token, fingerprint, stored);
       } else {
         await release(record, token);
       }
@@ -289,30 +152,65 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     }
     stop();
     if (outcome.store === null) await release(record, token);
-    else await complete(record, token, outcome.store);
+    else await complete(record, token, fingerprint, outcome.store);
     return { value: outcome.output, replayed: false };
   };
 
-  const complete = async (record: string, token: string, stored: StoredOutcome) => {
+  // Outcomes whose completion could not be written yet: replayed to retries reaching this
+  // instance and written in the background until Redis takes them (never left to expire and re-run).
+  const unwritten = new Map<string, { fingerprint: string; stored: StoredOutcome }>();
+
+  const writeCompletion = async (
+    record: string,
+    token: string,
+    fingerprint: string,
+    stored: StoredOutcome,
+  ): Promise<void> => {
+    const done = await wire.script(
+      COMPLETE_SCRIPT,
+      [record],
+      [token, encodeOutcome(stored), retentionMs, fingerprint],
+    );
+    if (asNumber(done) !== 1)
+      report(
+        new CacheError(
+          "IDEMPOTENCY_LEASE_LOST",
+          "The idempotency record was taken by another request before completion; the result was not stored.",
+        ),
+      );
+  };
+
+  const complete = async (
+    record: string,
+    token: string,
+    fingerprint: string,
+    stored: StoredOutcome,
+  ) => {
+    let failure: unknown;
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
-        const done = await wire.script(
-          COMPLETE_SCRIPT,
-          [record],
-          [token, encodeOutcome(stored), retentionMs],
-        );
-        if (asNumber(done) !== 1)
-          report(
-            new CacheError(
-              "IDEMPOTENCY_IN_FLIGHT",
-              "The idempotency record was lost before completion; the result was not stored.",
-            ),
-          );
+        await writeCompletion(record, token, fingerprint, stored);
         return;
       } catch (error) {
-        if (attempt === 2) report(error);
+        failure = error;
       }
     }
+    report(failure);
+    unwritten.set(record, { fingerprint, stored });
+    const startedAt = Date.now();
+    const retry = () => {
+      const timer = setTimeout(() => {
+        writeCompletion(record, token, fingerprint, stored).then(
+          () => unwritten.delete(record),
+          () => {
+            if (Date.now() - startedAt < retentionMs) retry();
+            else unwritten.delete(record);
+          },
+        );
+      }, COMPLETION_RETRY_MS);
+      (timer as { unref?: () => void }).unref?.();
+    };
+    retry();
   };
 
   const release = async (record: string, token: string) => {
@@ -348,68 +246,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       },
     );
 
-  const withIdempotency = async (
-    request: Request,
-    handler: (request: Request, signal: AbortSignal) => Response | Promise<Response>,
-    o: WithIdempotencyOptions,
-  ): Promise<Response> => {
-    const header = request.headers.get("idempotency-key");
-    if (header === null && o.optional) return handler(request, new AbortController().signal);
-    const replayHeaders = o.replayHeaders ?? ["content-type", "location"];
-    try {
-      const body = request.body === null ? "" : await request.clone().text();
-      const url = new URL(request.url);
-      const fingerprint = await fingerprintPayload({
-        method: request.method,
-        path: url.pathname + url.search,
-        body: parseMaybeJson(body),
-      });
-      const result = await execute<Response>(
-        header ?? "",
-        fingerprint,
-        o.principal,
-        async (signal) => {
-          const response = await handler(request, signal);
-          const storable =
-            response.status < 400 || (options.storeClientErrors && response.status < 500);
-          if (!storable) return { output: response, store: null };
-          const text = await response.clone().text();
-          const headers: [string, string][] = [];
-          for (const name of replayHeaders) {
-            const value = response.headers.get(name);
-            if (value !== null) headers.push([name, value]);
-          }
-          return {
-            output: response,
-            store: {
-              kind: "value",
-              text: JSON.stringify({ status: response.status, headers, body: text }),
-            },
-          };
-        },
-        (stored) => {
-          if (stored.kind === "error") return problem(stored.status, stored.message);
-          const saved = JSON.parse(stored.text) as {
-            status: number;
-            headers: [string, string][];
-            body: string;
-          };
-          const headers = new Headers(saved.headers);
-          headers.set("idempotent-replayed", "true");
-          return new Response(saved.status === 204 || saved.status === 304 ? null : saved.body, {
-            status: saved.status,
-            headers,
-          });
-        },
-      );
-      return result.value;
-    } catch (error) {
-      if (error instanceof CacheError && error.status !== undefined) {
-        return problem(error.status, error.message, error.retryAfter);
-      }
-      throw error;
-    }
-  };
+  const withIdempotency = createWithIdempotency(execute, options.storeClientErrors ?? false);
 
   return {
     runIdempotent,
@@ -417,32 +254,4 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     flushMetrics: () => recorder?.flush() ?? Promise.resolve(),
     close: () => recorder?.close() ?? Promise.resolve(),
   };
-}
-
-function parseMaybeJson(text: string): unknown {
-  if (text === "") return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
-function problem(status: number, message: string, retryAfter?: number): Response {
-  const headers = new Headers({ "content-type": "application/json" });
-  if (retryAfter !== undefined) headers.set("retry-after", String(retryAfter));
-  const error =
-    status === 400
-      ? "Bad Request"
-      : status === 409
-        ? "Conflict"
-        : status === 422
-          ? "Unprocessable Content"
-          : status === 503
-            ? "Service Unavailable"
-            : "Error";
-  return new Response(
-    JSON.stringify({ error, message, ...(retryAfter !== undefined ? { retryAfter } : {}) }),
-    { status, headers },
-  );
 }

@@ -63,6 +63,11 @@ export interface AcquireOptions {
 export interface WithLockOptions extends AcquireOptions {
   /** Renew the lease this often (ms). @default a third of the TTL */
   renewEveryMs?: number;
+  /**
+   * `fn`'s signal aborts this long before the lease could expire (counted from the send time of
+   * the last successful renewal), so no two holders run un-aborted. @default max(20 ms, TTL / 10)
+   */
+  safetyMarginMs?: number;
 }
 
 /** Distributed locks (single Redis, lease-based) with fencing tokens. */
@@ -73,7 +78,9 @@ export interface Locks {
   tryAcquireLock(name: LockName, options?: AcquireOptions): Promise<Lock | null>;
   /**
    * Runs `fn` holding the lock: the lease is renewed while it runs, `fn`'s signal aborts (reason:
-   * LockError LOCK_LOST) if the lease is lost or `options.signal` aborts; released afterwards.
+   * LockError LOCK_LOST) when the lease is lost or could expire before a renewal gets through
+   * (send time of the last successful renewal + TTL - margin), or when `options.signal` aborts;
+   * released afterwards. When the lease was lost, `withLock` throws LOCK_LOST after `fn` ends.
    */
   withLock<T>(
     name: LockName,
@@ -150,6 +157,9 @@ export function createLocks(options: LocksOptions): Locks {
     },
   });
 
+  /** When the granting call was sent (the lease runs at least until then + TTL). */
+  const grantSentAt = new WeakMap<Lock, number>();
+
   const tryAcquireLock = async (name: LockName, o: AcquireOptions = {}): Promise<Lock | null> => {
     const key = buildKey(app, "lock", "l", ...keyParts(name));
     const fenceKey = buildKey(app, "lock", "f", ...keyParts(name));
@@ -161,6 +171,7 @@ export function createLocks(options: LocksOptions): Locks {
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
       let granted: unknown;
+      const sentAt = Date.now();
       try {
         granted = await wire.script(ACQUIRE_SCRIPT, [key, fenceKey], [token, ttlMs]);
       } catch (error) {
@@ -173,7 +184,9 @@ export function createLocks(options: LocksOptions): Locks {
       }
       if (granted !== null) {
         count("lock_acquired_total");
-        return makeLock(key, token, asNumber(granted), ttlMs);
+        const lock = makeLock(key, token, asNumber(granted), ttlMs);
+        grantSentAt.set(lock, sentAt);
+        return lock;
       }
       if (attempt === 0) count("lock_contended_total");
       const elapsed = Date.now() - started;
@@ -203,25 +216,49 @@ export function createLocks(options: LocksOptions): Locks {
     o: WithLockOptions = {},
   ): Promise<T> => {
     o.signal?.throwIfAborted();
-    const lock = await acquireLock(name, o);
     const ttlMs = Math.max(1, ttlToMs(o.ttl ?? 10, "ttl"));
+    const marginMs = Math.min(
+      ttlMs / 2,
+      Math.max(0, o.safetyMarginMs ?? Math.max(20, Math.round(ttlMs / 10))),
+    );
+    const lock = await acquireLock(name, o);
+    // The lease surely lasts until (send time of the last granting call + TTL): Redis started its
+    // clock after we sent. Abort `fn` a margin before that, renewed or not.
+    const sentAt = grantSentAt.get(lock) ?? Date.now();
     const every = Math.max(1, o.renewEveryMs ?? ttlMs / 3);
     const controller = new AbortController();
-    const lose = (reason: unknown) => {
-      if (controller.signal.aborted) return;
+    let lost: LockError | undefined;
+    const lose = (reason: LockError) => {
+      if (lost) return;
+      lost = reason;
       count("lock_lost_total");
-      controller.abort(reason);
+      if (!controller.signal.aborted) controller.abort(reason);
     };
     const onOuterAbort = () => controller.abort(o.signal?.reason);
     o.signal?.addEventListener("abort", onOuterAbort, { once: true });
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
-    let lastRenewed = Date.now();
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const armDeadline = (validFrom: number) => {
+      if (deadline !== undefined) clearTimeout(deadline);
+      deadline = setTimeout(
+        () =>
+          lose(
+            new LockError(
+              "LOCK_LOST",
+              "The lease could not be renewed in time; it may be held by someone else now.",
+            ),
+          ),
+        Math.max(0, validFrom + ttlMs - marginMs - Date.now()),
+      );
+    };
+    armDeadline(sentAt);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const schedule = () => {
       timer = setTimeout(() => {
+        const renewSentAt = Date.now();
         void lock.extend().then(
           (ok) => {
-            if (stopped) return;
+            if (stopped || lost) return;
             if (!ok)
               return lose(
                 new LockError(
@@ -229,32 +266,33 @@ export function createLocks(options: LocksOptions): Locks {
                   "The lock's lease was lost (expired and taken, or released).",
                 ),
               );
-            lastRenewed = Date.now();
+            armDeadline(renewSentAt);
             schedule();
           },
-          (error: unknown) => {
-            if (stopped) return;
-            if (Date.now() - lastRenewed >= ttlMs) {
-              return lose(
-                new LockError("LOCK_LOST", "The lease could not be renewed before it expired.", {
-                  cause: error,
-                }),
-              );
-            }
-            schedule();
+          () => {
+            // Keep trying until the deadline: a later renewal may still get through.
+            if (!stopped && !lost) schedule();
           },
         );
       }, every);
     };
     schedule();
+    let result: T;
     try {
-      return await fn(controller.signal, lock);
+      result = await fn(controller.signal, lock);
+    } catch (error) {
+      if (lost) throw new LockError(lost.code, lost.message, { cause: error });
+      throw error;
     } finally {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (deadline !== undefined) clearTimeout(deadline);
       o.signal?.removeEventListener("abort", onOuterAbort);
       await lock.release().catch(() => false);
     }
+    // fn finished but the lock was lost meanwhile: its result may not be relied upon.
+    if (lost) throw lost;
+    return result;
   };
 
   return {

@@ -70,3 +70,43 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Holds back the replies of the requests `match` selects: each request is sent at once, and once
+ * its reply has arrived it is kept until {@link release}. `arrived` counts the replies held, so a
+ * test can order "the read was answered by Redis" before "a write ran" on any transport.
+ */
+export function holdReplies(
+  redis: HotpathRedis,
+  match: (body: unknown) => boolean,
+): { readonly arrived: number; release(): void; restore(): void } {
+  const requester = (redis as unknown as { client: Requester }).client;
+  const original = requester.request.bind(requester);
+  let arrived = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  requester.request = <TResult>(req: Parameters<Requester["request"]>[0]) => {
+    if (!match(req.body)) return original<TResult>(req);
+    return original<TResult>(req).then(async (reply) => {
+      arrived += 1;
+      await released;
+      return reply;
+    });
+  };
+  return {
+    get arrived() {
+      return arrived;
+    },
+    release,
+    restore() {
+      requester.request = original;
+    },
+  };
+}
+
+/** A promise the test opens when it decides (orders steps without sleeping). */
+export function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}

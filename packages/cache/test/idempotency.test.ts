@@ -13,7 +13,7 @@ import {
   isCacheError,
   readIdempotencyMetrics,
 } from "../src/index.ts";
-import { sleep, useTestApps } from "./helpers.ts";
+import { eventually, gate, useTestApps } from "./helpers.ts";
 
 describe("canonical JSON fingerprint", () => {
   it("ignores key order and undefined members", async () => {
@@ -35,21 +35,30 @@ describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
       app: newApp("conc"),
       name: "tips",
       metrics: false,
+      timeoutMs: 10_000,
     });
     const fp = await fingerprintPayload({ amount: 5 });
     let runs = 0;
+    let settled = 0;
+    const release = gate();
     const outcomes = await Promise.allSettled(
       Array.from({ length: 100 }, () =>
-        store.runIdempotent(
-          "key-1",
-          fp,
-          async () => {
-            runs += 1;
-            await sleep(100);
-            return { tipId: 7 };
-          },
-          { principal: "user-1" },
-        ),
+        store
+          .runIdempotent(
+            "key-1",
+            fp,
+            async () => {
+              runs += 1;
+              // Held until the 99 others have had their answer: they all meet it in flight.
+              await release.promise;
+              return { tipId: 7 };
+            },
+            { principal: "user-1" },
+          )
+          .finally(() => {
+            settled += 1;
+            if (settled === 99) release.open();
+          }),
       ),
     );
     expect(runs).toBe(1);
@@ -71,19 +80,23 @@ describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
 
   it("same key, different payload -> mismatch (422), while in flight and after completion", async () => {
     const store = createIdempotencyStore({ redis, app: newApp("mismatch"), metrics: false });
+    const release = gate();
+    let started = false;
     const first = store.runIdempotent(
       "k",
       "fp-a",
       async () => {
-        await sleep(100);
+        started = true;
+        await release.promise;
         return 1;
       },
       { principal: "p" },
     );
-    await sleep(20);
+    await eventually(() => started);
     const during = store.runIdempotent("k", "fp-b", () => 2, { principal: "p" });
     await expect(during).rejects.toBeInstanceOf(IdempotencyMismatchError);
     await expect(during).rejects.toMatchObject({ status: 422, code: "IDEMPOTENCY_MISMATCH" });
+    release.open();
     expect(await first).toEqual({ value: 1, replayed: false });
     await expect(
       store.runIdempotent("k", "fp-b", () => 2, { principal: "p" }),
@@ -143,25 +156,38 @@ describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
 
   it("renews the lease while the handler runs (no second run after the lease time)", async () => {
     const app = newApp("renew");
+    const record = buildKey(app, "idem", "default", "a", "k");
     const store = createIdempotencyStore({ redis, app, metrics: false, leaseTtl: "1s" });
     let runs = 0;
+    const release = gate();
     const first = store.runIdempotent(
       "k",
       "fp",
       async () => {
         runs += 1;
-        await sleep(2500);
+        await release.promise;
         return "done";
       },
       { principal: "a" },
     );
-    await sleep(1600);
+    await eventually(() => runs === 1);
+    // Watch the record's TTL go back up: three renewals (every third of the lease) mean the
+    // original lease is long over, yet the record is still in flight.
+    let renewals = 0;
+    let previous = Number.POSITIVE_INFINITY;
+    await eventually(async () => {
+      const pttl = await redis.pttl(record);
+      if (pttl > previous) renewals += 1;
+      previous = pttl;
+      return renewals >= 3;
+    }, 20_000);
     await expect(
       store.runIdempotent("k", "fp", () => (runs += 1), { principal: "a" }),
     ).rejects.toBeInstanceOf(IdempotencyInFlightError);
+    release.open();
     expect(await first).toEqual({ value: "done", replayed: false });
     expect(runs).toBe(1);
-    const pttl = await redis.pttl(buildKey(app, "idem", "default", "a", "k"));
+    const pttl = await redis.pttl(record);
     expect(pttl).toBeGreaterThan(86_000_000);
     expect(pttl).toBeLessThanOrEqual(86_400_000);
   });
@@ -188,10 +214,11 @@ describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
   it("withIdempotency: runs once, replays with Idempotent-Replayed, answers 400/409/422 itself", async () => {
     const store = createIdempotencyStore({ redis, app: newApp("fetch"), metrics: false });
     let runs = 0;
+    const release = gate();
     const handler = async (request: Request) => {
       runs += 1;
       const body = (await request.json()) as { amount: number };
-      await sleep(50);
+      await release.promise;
       return new Response(JSON.stringify({ id: 1, amount: body.amount }), {
         status: 201,
         headers: { "content-type": "application/json", "x-other": "no" },
@@ -206,10 +233,12 @@ describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
             : { "idempotency-key": key, "content-type": "application/json" },
         body: JSON.stringify({ amount }),
       });
-    const [first, concurrent] = await Promise.all([
-      store.withIdempotency(make("abc", 5), handler, { principal: "u1" }),
-      sleep(10).then(() => store.withIdempotency(make("abc", 5), handler, { principal: "u1" })),
-    ]);
+    // The first request is running (its handler holds) before the concurrent one is sent.
+    const firstResponse = store.withIdempotency(make("abc", 5), handler, { principal: "u1" });
+    await eventually(() => runs === 1);
+    const concurrent = await store.withIdempotency(make("abc", 5), handler, { principal: "u1" });
+    release.open();
+    const first = await firstResponse;
     expect(first.status).toBe(201);
     expect(await first.json()).toEqual({ id: 1, amount: 5 });
     expect(concurrent.status).toBe(409);

@@ -123,7 +123,8 @@ export interface ApiIdempotency {
     key: string;
     scope: string;
     payload: unknown;
-    handler: () => Promise<T>;
+    /** The signal aborts when the idempotency lease is lost (stop before committing anything). */
+    handler: (signal: AbortSignal) => Promise<T>;
   }): Promise<{ value: T; replayed: boolean }>;
 }
 

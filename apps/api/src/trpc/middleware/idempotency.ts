@@ -43,8 +43,9 @@ export function idempotent() {
       key,
       scope: `${path}|${who}`,
       payload,
-      handler: async () => {
-        const result = await next();
+      handler: async (signal) => {
+        // The resolver sees `ctx.idempotencySignal`: it aborts when the idempotency lease is lost.
+        const result = await next({ ctx: { idempotencySignal: signal } });
         ran = result;
         if (!result.ok) throw result.error;
         return result.data;

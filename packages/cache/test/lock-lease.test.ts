@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type RunningGateway } from "@hotpath/gateway";
+import { createRedis, type HotpathRedis } from "@hotpath/redis";
+import {
+  startRedisServer,
+  startTcpProxy,
+  TRANSPORTS,
+  uniquePrefix,
+  type RedisServerHandle,
+  type TcpProxy,
+} from "@hotpath/testing";
+import { createLocks, LockError } from "../src/index.ts";
+import { eventually } from "./helpers.ts";
+
+describe.each(TRANSPORTS)("withLock when Redis is cut off from the holder (%s)", (transport) => {
+  let server: RedisServerHandle;
+  let proxy: TcpProxy;
+  let gateway: RunningGateway | undefined;
+  let holderRedis: HotpathRedis;
+  let otherRedis: HotpathRedis;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    proxy = await startTcpProxy(server.port);
+    if (transport === "rest") {
+      gateway = await startGateway({ redisUrl: proxy.url, port: 0 });
+      holderRedis = createRedis({ url: gateway.url, token: gateway.token, timeoutMs: 300 });
+    } else {
+      holderRedis = createRedis({ url: proxy.url, timeoutMs: 300 });
+    }
+    otherRedis = createRedis({ url: server.url });
+  });
+  afterAll(async () => {
+    await holderRedis.close();
+    await otherRedis.close();
+    await gateway?.close();
+    await proxy.close();
+    await server.stop();
+  });
+
+  it("never two holders whose signals are both un-aborted; the cut-off holder gets LOCK_LOST", async () => {
+    const app = uniquePrefix("lease");
+    const holder = createLocks({ redis: holderRedis, app, metrics: false, timeoutMs: 300 });
+    const other = createLocks({ redis: otherRedis, app, metrics: false });
+    let holderSignal: AbortSignal | undefined;
+    const run = holder.withLock(
+      "job",
+      async (signal) => {
+        holderSignal = signal;
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        return "finished";
+      },
+      { ttl: "600ms" },
+    );
+    const outcome = run.then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    await eventually(() => holderSignal !== undefined);
+    proxy.cut();
+    try {
+      // The other process takes the lock the moment the lease expires in Redis…
+      const taken = await other.acquireLock("job", { wait: "10s", retry: { delayMs: 2 } });
+      // …and by then the cut-off holder has been told to stop.
+      expect(holderSignal?.aborted).toBe(true);
+      expect(holderSignal?.reason).toBeInstanceOf(LockError);
+      await taken.release();
+    } finally {
+      proxy.restore();
+    }
+    const settled = await outcome;
+    expect(settled.ok).toBe(false);
+    expect(!settled.ok && settled.error).toMatchObject({ code: "LOCK_LOST" });
+  }, 30_000);
+});
