@@ -15,8 +15,8 @@ export type ApiRedis = Redis & {
 export interface ApiSettings {
   /** First segment of every Redis key. */
   app: string;
-  /** Production: no stacks or internal messages in responses. */
-  production: boolean;
+  /** Explicit development mode: stacks and internal messages in responses (never otherwise). */
+  development: boolean;
   /** Bearer token of the admin-only metrics; undefined = admin endpoints are closed. */
   adminToken: string | undefined;
   /** Proxies in front of the API that append to `x-forwarded-for` (0 = ignore the header). */
