@@ -126,6 +126,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       app,
       development: env.NODE_ENV === "development",
       adminToken: env.ADMIN_TOKEN,
+      metricsPublic: env.METRICS_PUBLIC === "true",
       trustedProxyCount: env.TRUSTED_PROXY_COUNT,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
     },

@@ -15,6 +15,8 @@ export const apiEnvSchema = serverEnvSchema.extend({
     .default("public"),
   /** `true`: seed an empty database with the demo users at start (`pnpm dev` sets it). @default false */
   SEED: z.enum(["true", "false"]).default("false"),
+  /** `true`: `/metrics` and the `metrics.*` series need no admin token. @default false */
+  METRICS_PUBLIC: z.enum(["true", "false"]).default("false"),
   /** Key prefix of every Redis key the API writes (`<app>:<area>:…`). @default "hotpath" */
   HOTPATH_APP: z
     .string()

@@ -19,6 +19,8 @@ export interface ApiSettings {
   development: boolean;
   /** Bearer token of the admin-only metrics; undefined = admin endpoints are closed. */
   adminToken: string | undefined;
+  /** Metrics (`/metrics`, `metrics.*` series) readable without the admin token. */
+  metricsPublic: boolean;
   /** Proxies in front of the API that append to `x-forwarded-for` (0 = ignore the header). */
   trustedProxyCount: number;
   /** Session lifetime in seconds (sliding). */

@@ -1,7 +1,7 @@
 import { initTRPC } from "@trpc/server";
 import { z } from "zod";
 import type { Context } from "./context.ts";
-import { ApiError, rateLimitDataOf, retryAfterOf } from "./errors.ts";
+import { ApiError, errorCodeOf, rateLimitDataOf, retryAfterFor } from "./errors.ts";
 
 /** Field errors of invalid input: `{ "amount": ["Too small: expected number to be >0"] }`. */
 export interface FlatZodError {
@@ -51,7 +51,9 @@ const t = initTRPC.context<Context>().create({
         path: shape.data.path,
         requestId: ctx?.requestId ?? null,
         zodError,
-        retryAfter: rateLimit?.retryAfter ?? retryAfterOf(error.cause) ?? null,
+        /** Stable code of the package or API error behind it (`CACHE_REDIS_ERROR`…), if any. */
+        errorCode: errorCodeOf(error.cause) ?? null,
+        retryAfter: rateLimit?.retryAfter ?? retryAfterFor(error) ?? null,
         limit: rateLimit?.limit ?? null,
         remaining: rateLimit?.remaining ?? null,
         ...(development ? { stack: error.stack } : {}),
