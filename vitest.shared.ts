@@ -12,8 +12,8 @@ const reportOptions: TestOptions = process.env.HOTPATH_TEST_REPORT
 export const sharedTest = {
   include: ["src/**/*.test.ts", "src/**/*.test.tsx", "test/**/*.test.ts"],
   restoreMocks: true,
-  testTimeout: 20_000,
-  hookTimeout: 30_000,
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
   ...reportOptions,
 } satisfies TestOptions;
 

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { createPbkdf2Hasher } from "./auth/password.ts";
 import { createRuntime } from "./deps.ts";
 import { migrate } from "./db/migrate.ts";
@@ -17,7 +16,6 @@ are also projected into the Redis leaderboards and feeds.`;
 /** `seed`: migrate + seed (+ Redis projections when Redis is configured), print the credentials. */
 async function seed(): Promise<void> {
   const env = loadEnv();
-  if (!env.DATABASE_URL) mkdirSync(`${env.DATA_DIR ?? ".data"}/pglite`, { recursive: true });
   let result: SeedResult | undefined;
   if (env.REDIS_URL || env.UPSTASH_REDIS_REST_URL) {
     const runtime = await createRuntime({ env, logger: silentLogger, seed: true });

@@ -7,6 +7,7 @@ import {
   type TRPCClient,
   type TRPCClientError,
 } from "@trpc/client";
+import { MAX_BATCH_SIZE } from "./batch-limit.ts";
 import type { AppRouter } from "./trpc/router.ts";
 
 export type { AppRouter, RouterInputs, RouterOutputs } from "./trpc/router.ts";
@@ -60,7 +61,12 @@ export function createHotpathClient(options: HotpathClientOptions): HotpathClien
             "Idempotency-Key": String((op.context as HotpathCallContext).idempotencyKey),
           }),
         }),
-        false: httpBatchLink({ url: options.url, ...fetchOption, headers: baseHeaders }),
+        false: httpBatchLink({
+          url: options.url,
+          ...fetchOption,
+          headers: baseHeaders,
+          maxItems: MAX_BATCH_SIZE,
+        }),
       }),
     ],
   });

@@ -29,7 +29,7 @@ export interface CreateRuntimeOptions {
   logger?: Logger;
   /** Extra or replaced rate-limit policies (over `RATE_LIMIT_POLICIES`). */
   rateLimitPolicies?: Record<string, PolicyInput>;
-  /** Seed the database when it is empty. @default env SEED, else true in development */
+  /** Seed the database with the demo users when it is empty. @default env SEED (`false`) */
   seed?: boolean;
   /** Metrics flush interval of the packages (ms). @default 1000 */
   metricsFlushMs?: number;
@@ -87,8 +87,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
   const db = options.db ?? (await openDatabase(env));
   await migrate(db);
   const passwords = createPbkdf2Hasher({ iterations: env.PASSWORD_ITERATIONS });
-  const shouldSeed =
-    options.seed ?? (env.SEED ? env.SEED === "true" : env.NODE_ENV === "development");
+  const shouldSeed = options.seed ?? env.SEED === "true";
   const seed = shouldSeed ? await seedDatabase(db, passwords) : undefined;
   const app = env.HOTPATH_APP;
   const flushIntervalMs = options.metricsFlushMs ?? 1000;
@@ -125,8 +124,9 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
   const deps: ApiDeps = {
     settings: {
       app,
-      production: env.NODE_ENV === "production",
+      development: env.NODE_ENV === "development",
       adminToken: env.ADMIN_TOKEN,
+      metricsPublic: env.METRICS_PUBLIC === "true",
       trustedProxyCount: env.TRUSTED_PROXY_COUNT,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
     },

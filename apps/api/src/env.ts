@@ -3,13 +3,20 @@ import { z } from "zod";
 
 /** The API's environment: the shared server schema plus the API's own knobs. */
 export const apiEnvSchema = serverEnvSchema.extend({
+  /**
+   * Production unless told otherwise: stacks and internal messages reach clients only in
+   * `development` (set by `pnpm dev`), never by default. @default "production"
+   */
+  NODE_ENV: z.enum(["development", "test", "production"]).default("production"),
   /** PostgreSQL schema (search_path) the API uses on a `DATABASE_URL` server. @default "public" */
   DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "expected a lower-case SQL identifier" })
     .default("public"),
-  /** `true`/`false`: seed an empty database at start. @default true in development */
-  SEED: z.enum(["true", "false"]).optional(),
+  /** `true`: seed an empty database with the demo users at start (`pnpm dev` sets it). @default false */
+  SEED: z.enum(["true", "false"]).default("false"),
+  /** `true`: `/metrics` and the `metrics.*` series need no admin token. @default false */
+  METRICS_PUBLIC: z.enum(["true", "false"]).default("false"),
   /** Key prefix of every Redis key the API writes (`<app>:<area>:…`). @default "hotpath" */
   HOTPATH_APP: z
     .string()

@@ -1,14 +1,17 @@
-import { mkdirSync } from "node:fs";
 import { loadEnv } from "./env.ts";
 import { createJsonLogger } from "./logger.ts";
 import { startApi } from "./server.ts";
 
+/**
+ * Development defaults of `--dev` (the `dev` script): stacks in responses and the demo seed.
+ * Variables set in the environment still win; without the flag the defaults are production's.
+ */
+const DEV_DEFAULTS = { NODE_ENV: "development", SEED: "true" } as const;
+
 /** Node entry: env -> runtime -> server; SIGTERM/SIGINT drain in-flight requests, then close Redis and DB. */
 async function main(): Promise<void> {
-  const env = loadEnv(process.env);
-  if (!env.DATABASE_URL && (env.NODE_ENV !== "test" || env.DATA_DIR)) {
-    mkdirSync(`${env.DATA_DIR ?? ".data"}/pglite`, { recursive: true });
-  }
+  const development = process.argv.includes("--dev");
+  const env = loadEnv(development ? { ...DEV_DEFAULTS, ...process.env } : process.env);
   const logger = createJsonLogger({
     level: env.LOG_LEVEL,
     base: { service: "api", pid: process.pid },
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
     ? "postgres"
     : `pglite (${env.NODE_ENV === "test" && !env.DATA_DIR ? "memory" : `${env.DATA_DIR ?? ".data"}/pglite`})`;
   logger.info("api listening", {
+    mode: env.NODE_ENV,
     url: api.server.url,
     trpc: `${api.server.url}/trpc`,
     redis: redisTarget,

@@ -51,7 +51,9 @@ describe("HTTP through the fetch handler", () => {
     expect(await ready.json()).toMatchObject({ ok: true, redis: { ok: true }, db: { ok: true } });
     await t.handler(query("health.ping", undefined));
     await t.handler(query("streams.status", { username: "bob" }));
-    const metrics = await t.handler(new Request(`${BASE}/metrics`));
+    const metrics = await t.handler(
+      new Request(`${BASE}/metrics`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }),
+    );
     const text = await metrics.text();
     expect(metrics.headers.get("content-type")).toContain("text/plain");
     expect(text).toContain('hotpath_api_requests_total{route="/trpc/health.ping",status="200"} 1');
@@ -238,22 +240,34 @@ describe("HTTP through the fetch handler", () => {
     },
     {
       name: "metrics.overview",
-      request: () => query("metrics.overview", { minutes: 0 }),
+      request: () =>
+        query("metrics.overview", { minutes: 0 }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }),
       field: "minutes",
     },
     {
       name: "metrics.cache",
-      request: () => query("metrics.cache", { minutes: "all" }),
+      request: () =>
+        query("metrics.cache", { minutes: "all" }, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }),
       field: "minutes",
     },
     {
       name: "metrics.rateLimit",
-      request: () => query("metrics.rateLimit", { minutes: -5 }),
+      request: () =>
+        query(
+          "metrics.rateLimit",
+          { minutes: -5 },
+          { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        ),
       field: "minutes",
     },
     {
       name: "metrics.idempotency",
-      request: () => query("metrics.idempotency", { minutes: 1e9 }),
+      request: () =>
+        query(
+          "metrics.idempotency",
+          { minutes: 1e9 },
+          { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        ),
       field: "minutes",
     },
     {

@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { dayOf, isoWeekOf } from "../src/adapters/projections.ts";
 import { createPbkdf2Hasher } from "../src/auth/password.ts";
 import { loadEnv } from "../src/env.ts";
-import { requestIdFrom, safeEqual } from "../src/trpc/context.ts";
+import { constantTimeEqual, secretsEqual } from "../src/auth/secrets.ts";
+import { requestIdFrom } from "../src/trpc/context.ts";
 import { mapErrorCode, retryAfterOf } from "../src/trpc/errors.ts";
 import { amountSchema, toCents, usernameSchema } from "../src/trpc/inputs.ts";
 import { canonicalJson } from "../src/trpc/middleware/cache.ts";
@@ -79,10 +80,27 @@ describe("request ids and admin token comparison", () => {
     expect(requestIdFrom(new Headers({ "x-request-id": "bad id\n" }))).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestIdFrom(new Headers())).toMatch(/^[0-9a-f-]{36}$/);
   });
-  it("compares tokens of any length", () => {
-    expect(safeEqual("abc", "abc")).toBe(true);
-    expect(safeEqual("abc", "abd")).toBe(false);
-    expect(safeEqual("abc", "abcd")).toBe(false);
+  it("compares tokens of any length through their SHA-256 digests", async () => {
+    expect(await secretsEqual("abc", "abc")).toBe(true);
+    expect(await secretsEqual("abc", "abd")).toBe(false);
+    expect(await secretsEqual("abc", "abcd")).toBe(false);
+    expect(await secretsEqual("", "x".repeat(10_000))).toBe(false);
+    // The compared buffers are digests: always 32 bytes, whatever the secrets' lengths.
+    const compared: number[] = [];
+    const digest = crypto.subtle.digest.bind(crypto.subtle);
+    const spy = vi.spyOn(crypto.subtle, "digest").mockImplementation(async (algorithm, data) => {
+      const result = await digest(algorithm, data);
+      compared.push(result.byteLength);
+      return result;
+    });
+    await secretsEqual("short", "a-much-longer-admin-token-0123456789");
+    spy.mockRestore();
+    expect(compared).toEqual([32, 32]);
+  });
+  it("compares bytes without an early exit", () => {
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
+    expect(constantTimeEqual(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
   });
 });
 

@@ -1,3 +1,5 @@
+import { constantTimeEqual } from "./secrets.ts";
+
 /** Hashes and verifies passwords. Injected into the router through the deps. */
 export interface PasswordHasher {
   /** Returns an encoded hash `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`. */
@@ -65,12 +67,6 @@ async function derive(
     KEY_BITS,
   );
   return new Uint8Array(bits);
-}
-
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
 }
 
 function toBase64(bytes: Uint8Array): string {

@@ -1,9 +1,10 @@
+import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { measureHealth, type Database, type SqlExecutor } from "./database.ts";
 
 /** Options of {@link openPgliteDatabase}. */
 export interface PgliteOptions {
-  /** Folder holding the data; omitted = in memory (tests). */
+  /** Folder holding the data, created with its parents when missing; omitted = in memory (tests). */
   dataDir?: string;
 }
 
@@ -12,6 +13,7 @@ export interface PgliteOptions {
  * PGlite has one connection; it serialises queries and holds them while a transaction runs.
  */
 export async function openPgliteDatabase(options: PgliteOptions = {}): Promise<Database> {
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const pg = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
   await pg.waitReady;
   let closed: Promise<void> | undefined;

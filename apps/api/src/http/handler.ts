@@ -1,4 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { MAX_BATCH_SIZE } from "../batch-limit.ts";
+import { metricsDenial } from "../trpc/access.ts";
 import { REQUEST_ID_HEADER, createContextInner, requestIdFrom } from "../trpc/context.ts";
 import type { ApiDeps } from "../trpc/deps.ts";
 import { appRouter } from "../trpc/router.ts";
@@ -22,6 +24,8 @@ export interface FetchHandlerOptions {
   metrics?: HttpMetrics;
   /** More families for `/metrics` (the packages' in-process counters). */
   collectors?: () => MetricFamily[];
+  /** Most calls in one tRPC batch; larger batches get 400. @default {@link MAX_BATCH_SIZE} */
+  maxBatchSize?: number;
 }
 
 /** The API as one portable function. */
@@ -45,7 +49,8 @@ function json(body: unknown, status: number, headers: HeadersInit = {}): Respons
 
 /**
  * The API as a fetch handler `(Request) => Promise<Response>`: `/trpc/*` (tRPC, batching on),
- * `/healthz` (liveness), `/readyz` (Redis and database answer), `/metrics` (Prometheus text).
+ * `/healthz` (liveness), `/readyz` (Redis and database answer), `/metrics` (Prometheus text;
+ * the admin token unless `METRICS_PUBLIC=true`). Batches hold at most `maxBatchSize` calls.
  * Every response carries `x-request-id`. Runs unchanged on Node (src/main.ts) and edge runtimes.
  */
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
@@ -64,6 +69,17 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
       return json(health, health.ok ? 200 : 503, health.ok ? {} : { "retry-after": "1" });
     }
     if (url.pathname === "/metrics") {
+      const denied = metricsDenial(
+        await createContextInner({ deps, headers: request.headers, requestId }).principal(),
+        deps.settings,
+      );
+      if (denied) {
+        return json(
+          { error: denied.message },
+          denied.httpStatus,
+          denied.wwwAuthenticate ? { "www-authenticate": denied.wwwAuthenticate } : {},
+        );
+      }
       const health = await checkDependencies(deps);
       const text = metrics.render([
         {
@@ -98,6 +114,7 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
         endpoint: "/trpc",
         req: request,
         router: appRouter,
+        maxBatchSize: options.maxBatchSize ?? MAX_BATCH_SIZE,
         createContext: ({ resHeaders }) =>
           createContextInner({
             deps,

@@ -1,4 +1,6 @@
 import type { RateLimitIdentity } from "@hotpath/ratelimit";
+import { secretsEqual } from "../auth/secrets.ts";
+import { isUnavailableError } from "./errors.ts";
 import type { ApiDeps, SessionData } from "./deps.ts";
 import { memoisedIdentity } from "./identity-memo.ts";
 
@@ -70,14 +72,6 @@ function bearerFrom(header: string | null): string | undefined {
   return token && TOKEN.test(token) ? token : undefined;
 }
 
-/** Constant-time string comparison (admin token). */
-export function safeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++)
-    diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  return diff === 0;
-}
-
 /** A request id from the client when it is safe to echo, else a new UUID. */
 export function requestIdFrom(headers: Headers): string {
   const given = headers.get(REQUEST_ID_HEADER);
@@ -104,14 +98,20 @@ export function createContextInner(options: CreateContextOptions) {
   const bearer = bearerFrom(headers.get("authorization"));
   const sessionToken = cookieToken && TOKEN.test(cookieToken) ? cookieToken : bearer;
   const adminToken = deps.settings.adminToken;
-  const isAdmin = bearer !== undefined && adminToken !== undefined && safeEqual(bearer, adminToken);
 
   let principal: Promise<Principal> | undefined;
   let identity: Promise<RateLimitIdentity> | undefined;
 
   const resolvePrincipal = async (): Promise<Principal> => {
-    if (isAdmin) return { kind: "admin" };
-    if (!sessionToken) return { kind: "anonymous", reason: "none" };
+    if (
+      bearer !== undefined &&
+      adminToken !== undefined &&
+      (await secretsEqual(bearer, adminToken))
+    )
+      return { kind: "admin" };
+    // An Authorization header that is not a well-formed bearer token is an invalid credential.
+    if (!sessionToken)
+      return { kind: "anonymous", reason: headers.has("authorization") ? "invalid" : "none" };
     try {
       const found = await deps.sessions.get(sessionToken);
       if (!found) return { kind: "anonymous", reason: "invalid" };
@@ -124,6 +124,8 @@ export function createContextInner(options: CreateContextOptions) {
         session: found.data,
       };
     } catch (error) {
+      // Only an outage makes the session "unavailable" (503); any other failure is a bug (500).
+      if (!isUnavailableError(error)) throw error;
       deps.logger.warn("session lookup failed", { requestId, error: String(error) });
       return { kind: "anonymous", reason: "unavailable" };
     }

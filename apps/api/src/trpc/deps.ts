@@ -15,10 +15,12 @@ export type ApiRedis = Redis & {
 export interface ApiSettings {
   /** First segment of every Redis key. */
   app: string;
-  /** Production: no stacks or internal messages in responses. */
-  production: boolean;
+  /** Explicit development mode: stacks and internal messages in responses (never otherwise). */
+  development: boolean;
   /** Bearer token of the admin-only metrics; undefined = admin endpoints are closed. */
   adminToken: string | undefined;
+  /** Metrics (`/metrics`, `metrics.*` series) readable without the admin token. */
+  metricsPublic: boolean;
   /** Proxies in front of the API that append to `x-forwarded-for` (0 = ignore the header). */
   trustedProxyCount: number;
   /** Session lifetime in seconds (sliding). */

@@ -70,35 +70,68 @@ const STATUS_TO_TRPC: Record<number, TRPC_ERROR_CODE_KEY> = {
   412: "PRECONDITION_FAILED",
   422: "UNPROCESSABLE_CONTENT",
   429: "TOO_MANY_REQUESTS",
-  503: "SERVICE_UNAVAILABLE",
 };
+
+/**
+ * Codes of errors that mean "a dependency did not answer" (down, refused, reset, slower than its
+ * timeout, lock not obtainable) — the only errors that are outages. Anything else a package
+ * throws (WRONGTYPE, a Lua error, a bad command) is a bug: 500, never 503 + Retry-After.
+ */
+const UNAVAILABLE_CODE =
+  /(_UNAVAILABLE|_TIMEOUT|_CONNECTION(_[A-Z]+)?|^LOCK_NOT_ACQUIRED|^LOCK_LOST|^ECONNREFUSED|^ECONNRESET|^ETIMEDOUT|^EPIPE|^ENOTFOUND|^EAI_AGAIN|^EHOSTUNREACH|^ENETUNREACH|^UND_ERR_(CONNECT_TIMEOUT|SOCKET|CLOSED))$/;
+
+/** Stable `code` of a package error (`CACHE_REDIS_ERROR`, `REDIS_TIMEOUT`…), when it has one. */
+export function errorCodeOf(error: unknown): string | undefined {
+  return isCoded(error) ? error.code : undefined;
+}
+
+/**
+ * True when an error, or one of its causes, is a connection-level failure of a dependency (a
+ * code ending in `_UNAVAILABLE`, `_TIMEOUT`, `_CONNECTION…`, a socket error such as
+ * `ECONNREFUSED`, or a lock that could not be held). Command errors are not.
+ */
+export function isUnavailableError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (isCoded(current) && UNAVAILABLE_CODE.test(current.code)) return true;
+    current = (current as Error).cause;
+  }
+  return false;
+}
 
 /**
  * The one map from errors to tRPC codes (and so HTTP statuses):
  * - ApiError: by its code (NOT_FOUND 404, STREAM_NOT_LIVE 412, INVALID_CREDENTIALS 401…);
  * - @hotpath/ratelimit: RATELIMIT_EXCEEDED 429, RATELIMIT_UNAVAILABLE 503, invalid input 400;
- * - @hotpath/cache: by the HTTP status the error carries (idempotency 400/409/422/503), Redis
- *   and lock failures 503;
- * - @hotpath/redis: REDIS_UNAVAILABLE / REDIS_TIMEOUT 503;
- * - @hotpath/config: 500; anything else: 500 with the message hidden in production.
- * Returns undefined for errors it does not know (they stay INTERNAL_SERVER_ERROR).
+ * - client errors by the HTTP status they carry (idempotency 400/409/422…);
+ * - outages (see {@link isUnavailableError}: REDIS_UNAVAILABLE, REDIS_TIMEOUT,
+ *   CACHE_REDIS_UNAVAILABLE, LOCK_UNAVAILABLE, IDEMPOTENCY_UNAVAILABLE…): 503;
+ * - everything else, command errors included (CACHE_REDIS_ERROR, REDIS_COMMAND_REJECTED, a Lua
+ *   error), even when it carries status 503: undefined, i.e. 500 with its code in `data.errorCode`.
  */
 export function mapErrorCode(error: unknown): TRPC_ERROR_CODE_KEY | undefined {
   if (error instanceof TRPCError) return error.code;
   if (error instanceof ApiError) return API_CODE_TO_TRPC[error.code];
+  if (isUnavailableError(error)) return "SERVICE_UNAVAILABLE";
   if (!isCoded(error)) return undefined;
   if (error.code === "RATELIMIT_EXCEEDED") return "TOO_MANY_REQUESTS";
-  if (error.code === "RATELIMIT_UNAVAILABLE") return "SERVICE_UNAVAILABLE";
   if (error.code === "RATELIMIT_INVALID_INPUT") return "BAD_REQUEST";
-  if (typeof error.status === "number" && STATUS_TO_TRPC[error.status])
-    return STATUS_TO_TRPC[error.status];
-  if (
-    /^(CACHE_REDIS_|LOCK_|REDIS_UNAVAILABLE|REDIS_TIMEOUT|IDEMPOTENCY_UNAVAILABLE)/.test(error.code)
-  ) {
-    return "SERVICE_UNAVAILABLE";
-  }
   if (error.code.startsWith("IDEMPOTENCY_KEY")) return "BAD_REQUEST";
+  if (typeof error.status === "number" && error.status < 500 && STATUS_TO_TRPC[error.status])
+    return STATUS_TO_TRPC[error.status];
   return undefined;
+}
+
+/** tRPC codes whose answers may say when to retry (429, 503, 409 while in flight). */
+const RETRYABLE: ReadonlySet<TRPC_ERROR_CODE_KEY> = new Set([
+  "TOO_MANY_REQUESTS",
+  "SERVICE_UNAVAILABLE",
+  "CONFLICT",
+]);
+
+/** `Retry-After` seconds of a mapped error: only for retryable codes (never on a 500). */
+export function retryAfterFor(error: TRPCError): number | undefined {
+  return RETRYABLE.has(error.code) ? retryAfterOf(error.cause) : undefined;
 }
 
 /** Seconds to put in `Retry-After` for an error, when it says. */

@@ -1,7 +1,7 @@
 import { initTRPC } from "@trpc/server";
 import { z } from "zod";
 import type { Context } from "./context.ts";
-import { rateLimitDataOf, retryAfterOf } from "./errors.ts";
+import { ApiError, errorCodeOf, rateLimitDataOf, retryAfterFor } from "./errors.ts";
 
 /** Field errors of invalid input: `{ "amount": ["Too small: expected number to be >0"] }`. */
 export interface FlatZodError {
@@ -21,13 +21,15 @@ function flattenZod(error: z.ZodError): FlatZodError {
 }
 
 const t = initTRPC.context<Context>().create({
-  // Stacks are added by the formatter below, only outside production.
+  // Stacks are added by the formatter below, only in explicit development mode.
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
-    const production = ctx?.deps.settings.production ?? true;
+    const development = ctx?.deps.settings.development ?? false;
     const zodError = error.cause instanceof z.ZodError ? flattenZod(error.cause) : null;
     const rateLimit = rateLimitDataOf(error.cause);
-    const hideMessage = production && error.code === "INTERNAL_SERVER_ERROR";
+    // 5xx messages of anything but our own ApiError may carry internals (hosts, SQL, driver text).
+    const hideMessage =
+      !development && shape.data.httpStatus >= 500 && !(error.cause instanceof ApiError);
     const fieldSummary = zodError
       ? Object.entries(zodError.fieldErrors)
           .map(([field, messages]) => `${field}: ${messages.join(", ")}`)
@@ -37,7 +39,9 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       message: hideMessage
-        ? "Internal server error"
+        ? error.code === "SERVICE_UNAVAILABLE"
+          ? "Service temporarily unavailable; retry later."
+          : "Internal server error"
         : zodError
           ? `Invalid input: ${fieldSummary ?? ""}`
           : shape.message,
@@ -47,10 +51,12 @@ const t = initTRPC.context<Context>().create({
         path: shape.data.path,
         requestId: ctx?.requestId ?? null,
         zodError,
-        retryAfter: rateLimit?.retryAfter ?? retryAfterOf(error.cause) ?? null,
+        /** Stable code of the package or API error behind it (`CACHE_REDIS_ERROR`…), if any. */
+        errorCode: errorCodeOf(error.cause) ?? null,
+        retryAfter: rateLimit?.retryAfter ?? retryAfterFor(error) ?? null,
         limit: rateLimit?.limit ?? null,
         remaining: rateLimit?.remaining ?? null,
-        ...(production ? {} : { stack: error.stack }),
+        ...(development ? { stack: error.stack } : {}),
       },
     };
   },

@@ -1,5 +1,5 @@
 import { baseProcedure } from "./init.ts";
-import { requireAdmin, requireUser } from "./middleware/auth.ts";
+import { requireAdmin, requireMetricsAccess, requireUser } from "./middleware/auth.ts";
 import { observe } from "./middleware/observe.ts";
 
 export { rateLimited } from "./middleware/rate-limit.ts";
@@ -18,6 +18,9 @@ export const authedProcedure = publicProcedure.use(requireUser);
 
 /** A procedure that needs the admin bearer token (`ADMIN_TOKEN`). */
 export const adminProcedure = publicProcedure.use(requireAdmin);
+
+/** A metrics read: the admin token unless `METRICS_PUBLIC=true`. */
+export const metricsProcedure = publicProcedure.use(requireMetricsAccess);
 
 /** A bare procedure with no middleware at all (the benchmark baseline). */
 export const bareProcedure = baseProcedure;

@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const API_DIR = fileURLToPath(new URL("../..", import.meta.url));
-const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 
-/** An API started as its own process (`tsx src/main.ts`). */
+/** An API started as its own process (`node --import tsx src/main.ts`). */
 export interface ApiProcess {
   readonly url: string;
   readonly pid: number;
@@ -14,12 +13,16 @@ export interface ApiProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `src/main.ts` with `env` (PORT 0) and waits for its `HOTPATH_API_READY <url>` line. */
+/**
+ * Starts `src/main.ts` with `env` (PORT 0) and waits for its `HOTPATH_API_READY <url>` line.
+ * Node loads tsx as a hook (no tsx CLI in between), so signals reach the API itself: the tsx CLI
+ * relays them and, on a loaded machine, sometimes exits 143 before the API has drained.
+ */
 export async function startApiProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ApiProcess> {
-  const child: ChildProcess = spawn(TSX, ["src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: API_DIR,
     env: {
       PATH: process.env.PATH ?? "",

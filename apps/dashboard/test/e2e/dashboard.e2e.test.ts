@@ -26,7 +26,10 @@ let dataDir: string;
 
 /** The API's own totals, computed here from its raw counters (not with the dashboard's code). */
 async function apiTotals() {
-  const client = createHotpathClient({ url: `${api.url}/trpc` });
+  const client = createHotpathClient({
+    url: `${api.url}/trpc`,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
   const overview = await client.metrics.overview.query({ minutes: 15 });
   let served = 0;
   let lookups = 0;

@@ -1,10 +1,22 @@
 import { TRPCError } from "@trpc/server";
+import { adminDenial, metricsDenial, userDenial, type AccessDenial } from "../access.ts";
+import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { middleware } from "../init.ts";
 
+/** Throws the error of a denial, with its `WWW-Authenticate` challenge on the response. */
+function deny(ctx: Context, denial: AccessDenial): never {
+  if (denial.code === "SERVICE_UNAVAILABLE") {
+    throw new ApiError("SESSIONS_UNAVAILABLE", denial.message, { retryAfter: 1 });
+  }
+  if (denial.wwwAuthenticate) ctx.resHeaders.set("www-authenticate", denial.wwwAuthenticate);
+  throw new TRPCError({ code: denial.code, message: denial.message });
+}
+
 /**
- * Requires a valid session (cookie or bearer): 401 otherwise, 503 + Retry-After when the
- * session store is unreachable (fails closed). Adds `ctx.user`.
+ * Requires a valid session (cookie or bearer): 401 with `WWW-Authenticate: Bearer` without
+ * credentials, 401 `error="invalid_token"` for an unknown token, 403 for the admin token, 503 +
+ * Retry-After when the session store is unreachable (fails closed). Adds `ctx.user`.
  */
 export const requireUser = middleware(async ({ ctx, next }) => {
   // Anything behind credentials is private to HTTP caches.
@@ -22,32 +34,27 @@ export const requireUser = middleware(async ({ ctx, next }) => {
       },
     });
   }
-  if (principal.kind === "anonymous" && principal.reason === "unavailable") {
-    throw new ApiError("SESSIONS_UNAVAILABLE", "Sessions are unavailable right now; retry later.", {
-      retryAfter: 1,
-    });
-  }
-  throw new TRPCError({
-    code: "UNAUTHORIZED",
-    message: "Log in first (session cookie or bearer token).",
-  });
+  return deny(ctx, userDenial(principal));
 });
 
-/** Requires the admin bearer token (`ADMIN_TOKEN`): 401 without credentials, 403 otherwise. */
+/**
+ * Requires the admin bearer token (`ADMIN_TOKEN`): 401 without it or with an invalid token
+ * (`WWW-Authenticate`), 403 for a valid user session or when admin endpoints are closed.
+ */
 export const requireAdmin = middleware(async ({ ctx, next }) => {
   ctx.cachePolicy.scope = "private";
   ctx.cachePolicy.vary.add("Authorization");
-  const principal = await ctx.principal();
-  if (principal.kind === "admin") return next();
-  if (ctx.deps.settings.adminToken === undefined) {
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: "Admin endpoints are disabled (ADMIN_TOKEN is not set).",
-    });
-  }
-  throw new TRPCError({
-    code:
-      principal.kind === "anonymous" && principal.reason === "none" ? "UNAUTHORIZED" : "FORBIDDEN",
-    message: "Admin token required (Authorization: Bearer <ADMIN_TOKEN>).",
-  });
+  const denial = adminDenial(await ctx.principal(), ctx.deps.settings);
+  if (denial) deny(ctx, denial);
+  return next();
+});
+
+/** Requires the admin token for metrics unless they are public (`METRICS_PUBLIC=true`). */
+export const requireMetricsAccess = middleware(async ({ ctx, next }) => {
+  if (ctx.deps.settings.metricsPublic) return next();
+  ctx.cachePolicy.scope = "private";
+  ctx.cachePolicy.vary.add("Authorization");
+  const denial = metricsDenial(await ctx.principal(), ctx.deps.settings);
+  if (denial) deny(ctx, denial);
+  return next();
 });

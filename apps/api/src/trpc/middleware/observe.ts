@@ -1,5 +1,5 @@
 import { middleware } from "../init.ts";
-import { retryAfterOf, toTRPCError } from "../errors.ts";
+import { retryAfterFor, toTRPCError } from "../errors.ts";
 
 /**
  * The outermost middleware of every procedure: maps package errors to tRPC codes (one map,
@@ -15,7 +15,7 @@ export const observe = middleware(async ({ ctx, path, type, next }) => {
     return result;
   }
   const error = toTRPCError(result.error);
-  const retryAfter = retryAfterOf(error.cause);
+  const retryAfter = retryAfterFor(error);
   if (retryAfter !== undefined) ctx.resHeaders.set("Retry-After", String(retryAfter));
   const serverSide = error.code === "INTERNAL_SERVER_ERROR" || error.code === "SERVICE_UNAVAILABLE";
   ctx.deps.logger[serverSide ? "error" : "info"]("call", {

@@ -2,7 +2,13 @@ import { KEY_AREAS } from "@hotpath/config";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import type { ApiRedis } from "../deps.ts";
-import { adminProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
+import {
+  adminProcedure,
+  cached,
+  metricsProcedure,
+  publicProcedure,
+  rateLimited,
+} from "../procedures.ts";
 import { checkDependencies } from "./health.ts";
 
 const windowInput = z.object({
@@ -44,10 +50,13 @@ export async function sampleKeyDistribution(redis: ApiRedis, app: string, sample
   return { sampled: seen, complete: cursor === "0", byArea, byGroup, at: new Date().toISOString() };
 }
 
-/** The dashboard's read model. Read-only; identifiers only behind the admin token. */
+/**
+ * The dashboard's read model. Read-only; the series need the admin token unless
+ * `METRICS_PUBLIC=true`, identifiers and key groups always do.
+ */
 export const metricsRouter = {
   /** Cache, rate-limit and idempotency time series + leaderboards + health, in one call. */
-  overview: publicProcedure
+  overview: metricsProcedure
     .use(rateLimited("metrics:read"))
     .input(windowInput)
     .query(async ({ ctx, input }) => {
@@ -70,7 +79,7 @@ export const metricsRouter = {
     }),
 
   /** Cache hit/miss/stale per namespace over time. */
-  cache: publicProcedure
+  cache: metricsProcedure
     .use(rateLimited("metrics:read"))
     .input(windowInput)
     .query(async ({ ctx, input }) => ({
@@ -79,7 +88,7 @@ export const metricsRouter = {
     })),
 
   /** Rate-limit allowed/blocked per policy over time. */
-  rateLimit: publicProcedure
+  rateLimit: metricsProcedure
     .use(rateLimited("metrics:read"))
     .input(windowInput)
     .query(async ({ ctx, input }) => ({
@@ -88,7 +97,7 @@ export const metricsRouter = {
     })),
 
   /** Idempotency first/replay/conflict/mismatch counts. */
-  idempotency: publicProcedure
+  idempotency: metricsProcedure
     .use(rateLimited("metrics:read"))
     .input(windowInput)
     .query(async ({ ctx, input }) => ({
