@@ -43,6 +43,8 @@ export async function startQStashServer(input: QStashServerOptions): Promise<Run
   const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
   const redis = new Redis(options.redisUrl, {
     maxRetriesPerRequest: 2,
+    // Commands of concurrent requests and deliveries go out in one socket write per tick.
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(1000, 50 * times),
   });
   redis.on("error", () => undefined);

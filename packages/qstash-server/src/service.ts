@@ -1,7 +1,7 @@
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { compileRetryDelay, defaultRetryDelayMs } from "./backoff.ts";
-import { deliverOnce, type DeliveryResult } from "./delivery.ts";
+import { Deliverer, type DeliveryResult } from "./delivery.ts";
 import type { Destination } from "./destination.ts";
 import type { TenantCredentials } from "./dev-credentials.ts";
 import { notFound } from "./errors.ts";
@@ -83,6 +83,7 @@ export class QStashService {
   readonly lanes: Lanes;
   readonly #tenants: Map<string, Tenant>;
   readonly #onSchedule: (job: Job) => Promise<void>;
+  readonly #deliverer = new Deliverer();
 
   constructor(input: {
     options: ResolvedQStashServerOptions;
@@ -356,7 +357,7 @@ export class QStashService {
     if (!tenant || !message) return; // cancelled, or its tenant was removed from the config
     const retried = job.attemptsMade;
     const active = this.eventOf(message, "ACTIVE");
-    const result = await deliverOnce(message, {
+    const result = await this.#deliverer.deliver(message, {
       retried,
       signingKey: tenant.currentSigningKey,
       timeoutMs: message.timeoutMs ?? this.options.defaultTimeoutMs,
@@ -469,5 +470,6 @@ export class QStashService {
   /** Stops the workers and closes their connections. */
   async close(): Promise<void> {
     await this.lanes.close(this.options.closeTimeoutMs);
+    this.#deliverer.close();
   }
 }
