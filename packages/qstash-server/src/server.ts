@@ -52,7 +52,6 @@ export async function startQStashServer(input: QStashServerOptions): Promise<Run
   const service: QStashService = new QStashService({
     options,
     store,
-    connection: redis,
     tenants: byId,
     // Jobs only arrive after service.start(), when `schedules` is set.
     onSchedule: (job): Promise<void> => schedules.fire(job),

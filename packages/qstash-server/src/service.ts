@@ -1,5 +1,4 @@
 import type { Job } from "bullmq";
-import type { Redis } from "ioredis";
 import { compileRetryDelay, defaultRetryDelayMs } from "./backoff.ts";
 import { Deliverer, type DeliveryResult } from "./delivery.ts";
 import type { Destination } from "./destination.ts";
@@ -88,8 +87,6 @@ export class QStashService {
   constructor(input: {
     options: ResolvedQStashServerOptions;
     store: Store;
-    /** The store's connection, shared with the lanes' queues (see {@link Lanes}). */
-    connection: Redis;
     tenants: Map<string, Tenant>;
     onSchedule: (job: Job) => Promise<void>;
   }) {
@@ -99,7 +96,6 @@ export class QStashService {
     this.#onSchedule = input.onSchedule;
     this.lanes = new Lanes({
       redisUrl: input.options.redisUrl,
-      connection: input.connection,
       prefix: input.options.prefix,
       concurrency: input.options.deliveryConcurrency,
       processor: (job) =>
@@ -307,11 +303,10 @@ export class QStashService {
   /** Stores a message, logs CREATED and adds its BullMQ job. */
   async enqueue(tenant: string, message: MessageRecord, delayMs: number): Promise<void> {
     const lane = await this.laneFor(tenant, message);
-    // Both go out on the same connection, in this order: the message is stored before its job
-    // can run, without waiting for a round trip in between.
-    const stored = this.store.putMessage(tenant, message, this.eventOf(message, "CREATED"));
+    // The message is stored before its job exists, so the job always finds it.
+    await this.store.putMessage(tenant, message, this.eventOf(message, "CREATED"));
     const data: DeliveryJobData = { tenant, messageId: message.messageId };
-    const added = this.lanes.queue(lane).add("deliver", data, {
+    await this.lanes.queue(lane).add("deliver", data, {
       jobId: message.messageId,
       delay: delayMs,
       attempts: message.maxRetries + 1,
@@ -319,7 +314,6 @@ export class QStashService {
       removeOnComplete: true,
       removeOnFail: true,
     });
-    await Promise.all([stored, added]);
   }
 
   /** Cancels a pending message; false when it is gone (delivered, failed or never existed). */
