@@ -366,6 +366,7 @@ export class QStashService {
     if (result.ok) {
       const delivered = this.eventOf(message, "DELIVERED", response);
       if (!(await this.store.finishMessage(tenantId, messageId, [active, delivered]))) return;
+      await this.#recordScheduleState(tenantId, message, "SUCCESS");
       if (message.callback !== undefined) {
         await this.#sendCallback(tenantId, message, message.callback, result, retried);
       }
@@ -374,6 +375,7 @@ export class QStashService {
     if (retried >= message.maxRetries) {
       const failed = this.eventOf(message, "FAILED", response);
       if (!(await this.store.finishMessage(tenantId, messageId, [active, failed]))) return;
+      await this.#recordScheduleState(tenantId, message, "FAIL");
       const dlqId = newId("dlq");
       if (message.callbackOf === undefined) {
         const entry: DlqRecord = {
@@ -406,6 +408,24 @@ export class QStashService {
       this.eventOf(message, "RETRY", { nextDeliveryTime: this.now() + delayMs }),
     ]);
     throw new RetryLater(result.error ?? `destination answered ${String(result.status)}`, delayMs);
+  }
+
+  /** Marks a scheduled message's outcome in its schedule's `lastScheduleStates`. */
+  async #recordScheduleState(
+    tenant: string,
+    message: MessageRecord,
+    state: "SUCCESS" | "FAIL",
+  ): Promise<void> {
+    if (message.scheduleId === undefined) return;
+    const schedule = await this.store.getRecord<{ lastScheduleStates?: Record<string, string> }>(
+      tenant,
+      "schedules",
+      message.scheduleId,
+    );
+    if (!schedule) return;
+    // The firing may not have recorded its ids yet; it keeps this state when it does.
+    schedule.lastScheduleStates = { ...schedule.lastScheduleStates, [message.messageId]: state };
+    await this.store.putRecord(tenant, "schedules", message.scheduleId, schedule);
   }
 
   async #sendCallback(

@@ -42,6 +42,12 @@ describe("schedules", () => {
     });
     expect(schedule.header).toEqual({ "Content-Type": ["application/json"], "Test-Header": ["v"] });
     expect(schedule.nextScheduleTime).toBeGreaterThan(0);
+    expect(schedule.lastScheduleTime).toBeGreaterThan(0);
+    // A firing's state turns SUCCESS once its message is delivered.
+    await waitFor(async () => {
+      const states = (await server.client.schedules.get(scheduleId)).lastScheduleStates ?? {};
+      return Object.values(states).includes("SUCCESS");
+    }, "a SUCCESS in lastScheduleStates");
 
     await server.client.schedules.pause({ schedule: scheduleId });
     expect((await server.client.schedules.get(scheduleId)).isPaused).toBe(true);
