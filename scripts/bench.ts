@@ -78,6 +78,7 @@ same run, on the same machine and the same local Redis. Absolute numbers are noi
 | ioredis | ${version("ioredis")} |
 | bentocache / @epic-web/cachified / rate-limiter-flexible | ${version("bentocache")} / ${version("@epic-web/cachified")} / ${version("rate-limiter-flexible")} |
 | @trpc/server / autocannon | ${version("@trpc/server")} / ${version("autocannon")} |
+| @upstash/qstash / bullmq / jose | ${version("@upstash/qstash")} / ${version("bullmq")} / ${version("jose")} |
 `;
 
 if (only.length > 0) {

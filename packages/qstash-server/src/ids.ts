@@ -1,8 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
-/** A new id such as `msg_…` (URL-safe, no `:` so BullMQ accepts it as a job id). */
+/**
+ * A new id such as `msg_…` (122 random bits; no `:` so BullMQ accepts it as a job id).
+ * randomUUID draws from a cached entropy pool: far cheaper per call than randomBytes.
+ */
 export function newId(kind: "msg" | "dlq" | "scd"): string {
-  return `${kind}_${randomBytes(15).toString("base64url")}`;
+  return `${kind}_${randomUUID().replaceAll("-", "")}`;
 }
 
 /** A short stable tenant id derived from its token (the token itself is never stored). */

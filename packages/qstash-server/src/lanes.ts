@@ -40,13 +40,8 @@ export class Lanes {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /**
-   * `connection` is shared with the store: commands sent on it run in the order they are sent,
-   * so a message written just before its job is added is always there when the job runs.
-   */
   constructor(input: {
     redisUrl: string;
-    connection: Redis;
     prefix: string;
     concurrency: number;
     processor: LaneProcessor;
@@ -56,7 +51,9 @@ export class Lanes {
     this.#registryKey = `${input.prefix}:lanes`;
     this.#concurrency = input.concurrency;
     this.#processor = input.processor;
-    this.#connection = input.connection;
+    // Its own connection: BullMQ defines its scripts on it, which makes every ioredis pipeline
+    // on the same connection expensive to build (the store auto-pipelines on its own one).
+    this.#connection = this.#newConnection();
   }
 
   #newConnection(): Redis {

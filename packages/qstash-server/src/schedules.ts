@@ -176,7 +176,10 @@ export class Schedules {
     const latest = await this.get(tenant, scheduleId);
     if (!latest) return;
     latest.lastScheduleTime = this.#service.now();
-    latest.lastScheduleStates = Object.fromEntries(ids.map((id) => [id, "IN_PROGRESS"]));
+    const known = latest.lastScheduleStates ?? {};
+    latest.lastScheduleStates = Object.fromEntries(
+      ids.map((id) => [id, known[id] ?? "IN_PROGRESS"]),
+    );
     await this.#service.store.putRecord(tenant, "schedules", scheduleId, latest);
   }
 }

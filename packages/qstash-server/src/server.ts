@@ -43,6 +43,8 @@ export async function startQStashServer(input: QStashServerOptions): Promise<Run
   const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
   const redis = new Redis(options.redisUrl, {
     maxRetriesPerRequest: 2,
+    // Commands of concurrent requests and deliveries go out in one socket write per tick.
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(1000, 50 * times),
   });
   redis.on("error", () => undefined);
@@ -50,7 +52,6 @@ export async function startQStashServer(input: QStashServerOptions): Promise<Run
   const service: QStashService = new QStashService({
     options,
     store,
-    connection: redis,
     tenants: byId,
     // Jobs only arrive after service.start(), when `schedules` is set.
     onSchedule: (job): Promise<void> => schedules.fire(job),

@@ -1,7 +1,6 @@
 import type { Job } from "bullmq";
-import type { Redis } from "ioredis";
 import { compileRetryDelay, defaultRetryDelayMs } from "./backoff.ts";
-import { deliverOnce, type DeliveryResult } from "./delivery.ts";
+import { Deliverer, type DeliveryResult } from "./delivery.ts";
 import type { Destination } from "./destination.ts";
 import type { TenantCredentials } from "./dev-credentials.ts";
 import { notFound } from "./errors.ts";
@@ -83,12 +82,11 @@ export class QStashService {
   readonly lanes: Lanes;
   readonly #tenants: Map<string, Tenant>;
   readonly #onSchedule: (job: Job) => Promise<void>;
+  readonly #deliverer = new Deliverer();
 
   constructor(input: {
     options: ResolvedQStashServerOptions;
     store: Store;
-    /** The store's connection, shared with the lanes' queues (see {@link Lanes}). */
-    connection: Redis;
     tenants: Map<string, Tenant>;
     onSchedule: (job: Job) => Promise<void>;
   }) {
@@ -98,7 +96,6 @@ export class QStashService {
     this.#onSchedule = input.onSchedule;
     this.lanes = new Lanes({
       redisUrl: input.options.redisUrl,
-      connection: input.connection,
       prefix: input.options.prefix,
       concurrency: input.options.deliveryConcurrency,
       processor: (job) =>
@@ -306,11 +303,10 @@ export class QStashService {
   /** Stores a message, logs CREATED and adds its BullMQ job. */
   async enqueue(tenant: string, message: MessageRecord, delayMs: number): Promise<void> {
     const lane = await this.laneFor(tenant, message);
-    // Both go out on the same connection, in this order: the message is stored before its job
-    // can run, without waiting for a round trip in between.
-    const stored = this.store.putMessage(tenant, message, this.eventOf(message, "CREATED"));
+    // The message is stored before its job exists, so the job always finds it.
+    await this.store.putMessage(tenant, message, this.eventOf(message, "CREATED"));
     const data: DeliveryJobData = { tenant, messageId: message.messageId };
-    const added = this.lanes.queue(lane).add("deliver", data, {
+    await this.lanes.queue(lane).add("deliver", data, {
       jobId: message.messageId,
       delay: delayMs,
       attempts: message.maxRetries + 1,
@@ -318,7 +314,6 @@ export class QStashService {
       removeOnComplete: true,
       removeOnFail: true,
     });
-    await Promise.all([stored, added]);
   }
 
   /** Cancels a pending message; false when it is gone (delivered, failed or never existed). */
@@ -356,7 +351,7 @@ export class QStashService {
     if (!tenant || !message) return; // cancelled, or its tenant was removed from the config
     const retried = job.attemptsMade;
     const active = this.eventOf(message, "ACTIVE");
-    const result = await deliverOnce(message, {
+    const result = await this.#deliverer.deliver(message, {
       retried,
       signingKey: tenant.currentSigningKey,
       timeoutMs: message.timeoutMs ?? this.options.defaultTimeoutMs,
@@ -371,6 +366,7 @@ export class QStashService {
     if (result.ok) {
       const delivered = this.eventOf(message, "DELIVERED", response);
       if (!(await this.store.finishMessage(tenantId, messageId, [active, delivered]))) return;
+      await this.#recordScheduleState(tenantId, message, "SUCCESS");
       if (message.callback !== undefined) {
         await this.#sendCallback(tenantId, message, message.callback, result, retried);
       }
@@ -379,6 +375,7 @@ export class QStashService {
     if (retried >= message.maxRetries) {
       const failed = this.eventOf(message, "FAILED", response);
       if (!(await this.store.finishMessage(tenantId, messageId, [active, failed]))) return;
+      await this.#recordScheduleState(tenantId, message, "FAIL");
       const dlqId = newId("dlq");
       if (message.callbackOf === undefined) {
         const entry: DlqRecord = {
@@ -411,6 +408,24 @@ export class QStashService {
       this.eventOf(message, "RETRY", { nextDeliveryTime: this.now() + delayMs }),
     ]);
     throw new RetryLater(result.error ?? `destination answered ${String(result.status)}`, delayMs);
+  }
+
+  /** Marks a scheduled message's outcome in its schedule's `lastScheduleStates`. */
+  async #recordScheduleState(
+    tenant: string,
+    message: MessageRecord,
+    state: "SUCCESS" | "FAIL",
+  ): Promise<void> {
+    if (message.scheduleId === undefined) return;
+    const schedule = await this.store.getRecord<{ lastScheduleStates?: Record<string, string> }>(
+      tenant,
+      "schedules",
+      message.scheduleId,
+    );
+    if (!schedule) return;
+    // The firing may not have recorded its ids yet; it keeps this state when it does.
+    schedule.lastScheduleStates = { ...schedule.lastScheduleStates, [message.messageId]: state };
+    await this.store.putRecord(tenant, "schedules", message.scheduleId, schedule);
   }
 
   async #sendCallback(
@@ -469,5 +484,6 @@ export class QStashService {
   /** Stops the workers and closes their connections. */
   async close(): Promise<void> {
     await this.lanes.close(this.options.closeTimeoutMs);
+    this.#deliverer.close();
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 
 /** How long a delivery signature stays valid, in seconds (QStash: 5 minutes). */
@@ -47,6 +47,6 @@ export async function signDelivery(input: {
     .setIssuedAt(iat)
     .setNotBefore(iat)
     .setExpirationTime(iat + SIGNATURE_TTL_SECONDS)
-    .setJti(`jwt_${randomBytes(16).toString("hex")}`)
+    .setJti(`jwt_${randomUUID().replaceAll("-", "")}`)
     .sign(await hmacKey(input.signingKey));
 }

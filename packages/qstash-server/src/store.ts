@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { DlqRecord, MessageRecord } from "./message.ts";
 
@@ -25,13 +26,51 @@ export interface EventRecord {
   callerIp?: string;
 }
 
+/** A Lua script run by its sha (loaded again when Redis answers NOSCRIPT, e.g. after a restart). */
+class LuaScript {
+  readonly #source: string;
+  readonly #sha: string;
+
+  constructor(source: string) {
+    this.#source = source;
+    this.#sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+      return redis.eval(this.#source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+// One command each (no MULTI): a transaction would build an ioredis Pipeline per call, and on a
+// connection that also carries BullMQ's scripts that costs more CPU than the whole request.
+
 // KEYS: message, pending index, events. ARGV: message id, last event index kept, events to log.
-const FINISH_SCRIPT = `
+const FINISH_SCRIPT = new LuaScript(`
 if redis.call("DEL", KEYS[1]) == 0 then return 0 end
 redis.call("ZREM", KEYS[2], ARGV[1])
 for i = 3, #ARGV do redis.call("LPUSH", KEYS[3], ARGV[i]) end
 redis.call("LTRIM", KEYS[3], 0, tonumber(ARGV[2]))
-return 1`;
+return 1`);
+
+// KEYS: message, pending index, events. ARGV: message JSON, message id, created at, last event
+// index kept, event JSON.
+const PUT_SCRIPT = new LuaScript(`
+redis.call("SET", KEYS[1], ARGV[1])
+redis.call("ZADD", KEYS[2], ARGV[3], ARGV[2])
+redis.call("LPUSH", KEYS[3], ARGV[5])
+redis.call("LTRIM", KEYS[3], 0, tonumber(ARGV[4]))
+return 1`);
+
+// KEYS: events. ARGV: last event index kept, events to log.
+const EVENTS_SCRIPT = new LuaScript(`
+for i = 2, #ARGV do redis.call("LPUSH", KEYS[1], ARGV[i]) end
+redis.call("LTRIM", KEYS[1], 0, tonumber(ARGV[1]))
+return 1`);
 
 /**
  * The server's own records in Redis (messages, DLQ, events, schedules, queues, URL groups,
@@ -55,14 +94,21 @@ export class Store {
 
   /** Stores a pending message, indexes it (score = creation time) and logs `event`, in one transaction. */
   async putMessage(tenant: string, message: MessageRecord, event: EventRecord): Promise<void> {
-    const events = this.key(tenant, "events");
-    await this.#redis
-      .multi()
-      .set(this.key(tenant, `msg:${message.messageId}`), JSON.stringify(message))
-      .zadd(this.key(tenant, "pending"), message.createdAt, message.messageId)
-      .lpush(events, JSON.stringify(event))
-      .ltrim(events, 0, this.#maxEvents - 1)
-      .exec();
+    await PUT_SCRIPT.run(
+      this.#redis,
+      [
+        this.key(tenant, `msg:${message.messageId}`),
+        this.key(tenant, "pending"),
+        this.key(tenant, "events"),
+      ],
+      [
+        JSON.stringify(message),
+        message.messageId,
+        String(message.createdAt),
+        String(this.#maxEvents - 1),
+        JSON.stringify(event),
+      ],
+    );
   }
 
   /**
@@ -70,17 +116,14 @@ export class Store {
    * nothing) when the message was already gone, so exactly one caller finishes a message.
    */
   async finishMessage(tenant: string, messageId: string, events: EventRecord[]): Promise<boolean> {
-    const key = this.key(tenant, `msg:${messageId}`);
-    const eventsKey = this.key(tenant, "events");
-    const removed = await this.#redis.eval(
-      FINISH_SCRIPT,
-      3,
-      key,
-      this.key(tenant, "pending"),
-      eventsKey,
-      messageId,
-      String(this.#maxEvents - 1),
-      ...events.map((event) => JSON.stringify(event)),
+    const removed = await FINISH_SCRIPT.run(
+      this.#redis,
+      [
+        this.key(tenant, `msg:${messageId}`),
+        this.key(tenant, "pending"),
+        this.key(tenant, "events"),
+      ],
+      [messageId, String(this.#maxEvents - 1), ...events.map((event) => JSON.stringify(event))],
     );
     return removed === 1;
   }
@@ -126,12 +169,11 @@ export class Store {
 
   /** Appends events in order (the last becomes the newest), trimming to the retention. */
   async addEvents(tenant: string, events: readonly EventRecord[]): Promise<void> {
-    const key = this.key(tenant, "events");
-    await this.#redis
-      .multi()
-      .lpush(key, ...events.map((event) => JSON.stringify(event)))
-      .ltrim(key, 0, this.#maxEvents - 1)
-      .exec();
+    await EVENTS_SCRIPT.run(
+      this.#redis,
+      [this.key(tenant, "events")],
+      [String(this.#maxEvents - 1), ...events.map((event) => JSON.stringify(event))],
+    );
   }
 
   /** Every retained event, newest first. */

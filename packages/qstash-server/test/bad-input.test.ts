@@ -217,7 +217,7 @@ describe("bad input answers 4xx JSON naming the problem", () => {
     expectError(await raw("GET", "/v2/dlq?cursor=abc"), 400, /cursor/);
     expectError(await raw("GET", "/v2/dlq?fromDate=yesterday"), 400, /fromDate/);
     expectError(await raw("GET", "/v2/events?colour=red"), 400, /unknown parameter.*colour/);
-    expectError(await raw("GET", "/v2/messages/msg_missing"), 404, /not found/);
+    await expect(server.client.messages.get("msg_missing")).rejects.toMatchObject({ status: 404 });
     await expect(server.client.dlq.listMessages({ filter: { nope: 1 } as never })).rejects.toThrow(
       /unknown parameter/,
     );
@@ -243,8 +243,12 @@ describe("bad input answers 4xx JSON naming the problem", () => {
       400,
       /Upstash-Schedule-Id/,
     );
-    expectError(await raw("GET", "/v2/schedules/none-such"), 404, /schedule none-such not found/);
-    expectError(await raw("PATCH", "/v2/schedules/none-such/pause"), 404, /not found/);
+    await expect(server.client.schedules.get("none-such")).rejects.toThrow(
+      /schedule none-such not found/,
+    );
+    await expect(server.client.schedules.pause({ schedule: "none-such" })).rejects.toThrow(
+      /not found/,
+    );
     expectError(await raw("POST", "/v2/queues", { body: "[]" }), 400, /JSON object/);
     expectError(
       await raw("POST", "/v2/queues", { body: '{"queueName":"q","parallelism":0}' }),
@@ -269,9 +273,7 @@ describe("bad input answers 4xx JSON naming the problem", () => {
       400,
       /endpoints\[0\].url/,
     );
-    expectError(
-      await raw("POST", "/v2/flowControl/none/pin?parallelism=2"),
-      404,
+    await expect(server.client.flowControl.pin("none", { parallelism: 2 })).rejects.toThrow(
       /flow-control key none not found/,
     );
     expectError(await raw("POST", "/v2/flowControl/none/pin?speed=2"), 400, /unknown parameter/);
@@ -280,7 +282,7 @@ describe("bad input answers 4xx JSON naming the problem", () => {
   it("unknown endpoints, wrong methods, workflow and LLM APIs", async () => {
     expectError(await raw("GET", "/v2/nothing-here"), 404, /unknown endpoint/);
     expectError(await raw("PUT", "/v2/keys"), 405, /not allowed/);
-    expectError(await raw("DELETE", "/v2/workflows/runs/wfr_1?cancel=true"), 501, /workflow API/);
+    await expect(server.client.workflow.cancel("wfr_1")).rejects.toThrow(/workflow API/);
     expectError(await raw("POST", "/llm/v1/chat/completions", { body: "{}" }), 501, /LLM API/);
   });
 });

@@ -43,7 +43,7 @@ describe("faults", () => {
     ]);
     processes.push(first);
     const client = clientFor(first.url);
-    const notBefore = Math.ceil(Date.now() / 1000) + 8;
+    const notBefore = Math.ceil(Date.now() / 1000) + 12;
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) {
       const { messageId } = await client.publishJSON({

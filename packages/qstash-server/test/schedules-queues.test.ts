@@ -42,11 +42,21 @@ describe("schedules", () => {
     });
     expect(schedule.header).toEqual({ "Content-Type": ["application/json"], "Test-Header": ["v"] });
     expect(schedule.nextScheduleTime).toBeGreaterThan(0);
+    expect(schedule.lastScheduleTime).toBeGreaterThan(0);
+    // A firing's state turns SUCCESS once its message is delivered.
+    await waitFor(async () => {
+      const states = (await server.client.schedules.get(scheduleId)).lastScheduleStates ?? {};
+      return Object.values(states).includes("SUCCESS");
+    }, "a SUCCESS in lastScheduleStates");
 
     await server.client.schedules.pause({ schedule: scheduleId });
     expect((await server.client.schedules.get(scheduleId)).isPaused).toBe(true);
-    // A firing already running when pause landed may still arrive; after it, none may.
-    const settled = at("/every-second").length;
+    // Messages the schedule created before the pause may still be delivered; no new one may be.
+    const createdBy = async () =>
+      (
+        await server.client.events({ filter: { scheduleId, state: "CREATED" }, count: 1000 })
+      ).events.map((e) => e.messageId);
+    const beforePause = new Set(await createdBy());
     const marker = await server.client.publishJSON({
       url: `${destination.url}/marker`,
       body: {},
@@ -57,7 +67,9 @@ describe("schedules", () => {
       "3 s to pass",
       20_000,
     );
-    expect(at("/every-second").length).toBeLessThanOrEqual(settled + 1);
+    expect(new Set(await createdBy())).toEqual(beforePause);
+    const delivered = at("/every-second").map((r) => String(r.headers["upstash-message-id"]));
+    expect(delivered.every((id) => beforePause.has(id))).toBe(true);
     const afterPause = at("/every-second").length;
 
     await server.client.schedules.resume({ schedule: scheduleId });
