@@ -89,7 +89,8 @@ export interface RateLimiter {
   /** The policies, bucket map and plans it knows. */
   readonly registry: PolicyRegistry;
   /**
-   * Decides one request: one Redis round trip for one policy (the upstream EVALSHA) and one for
+   * Decides one request: one Redis round trip for one policy (the upstream EVALSHA; this
+   * package's script for a sliding window log) and one for
    * several (one EVALSHA of the multi-policy script); none when blocked in the ephemeral cache.
    * @throws RateLimitUnavailableError when Redis failed and a policy fails closed.
    * @throws RateLimitError RATELIMIT_INVALID_INPUT / RATELIMIT_UNKNOWN_POLICY for bad arguments.

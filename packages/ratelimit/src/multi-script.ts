@@ -90,12 +90,18 @@ for i = 1, n do
       local expireAt = math.ceil((p.limit - p.remaining) / p.refill) * p.window
       if expireAt > 0 then redis.call("PEXPIRE", p.key, expireAt) end
     elseif p.algorithm == "slidingWindowLog" then
-      local entries = {}
-      for c = 1, cost do
-        entries[#entries + 1] = now
-        entries[#entries + 1] = requestId .. ":" .. c
+      -- One member per unit of cost, added in chunks (unpack has a stack limit).
+      local c = 1
+      while c <= cost do
+        local entries = {}
+        local last = math.min(cost, c + 499)
+        for u = c, last do
+          entries[#entries + 1] = now
+          entries[#entries + 1] = requestId .. ":" .. u
+        end
+        redis.call("ZADD", p.key, unpack(entries))
+        c = last + 1
       end
-      redis.call("ZADD", p.key, unpack(entries))
       redis.call("PEXPIRE", p.key, p.window)
     else
       local value = redis.call("INCRBY", p.key, cost)

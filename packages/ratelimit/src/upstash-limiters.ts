@@ -64,50 +64,6 @@ class LocalCounts implements NonNullable<EphemeralCache> {
   }
 }
 
-/**
- * Upstream's cached-fixed-window script (INCRBY by ARGV[2]) with the expiry it means to set:
- * upstream's `r == incrementBy` compares a number with a string in Lua, so its window keys would
- * live forever. ARGV[3], sent when this instance has no local count for the window yet (the call
- * upstream awaits), is the `PEXPIREAT` (end of window + 1 s) set in the same script: no extra
- * command or round trip.
- */
-const CACHED_WINDOW_SCRIPT = `#!lua flags=allow-key-locking
-local r = redis.call("INCRBY", KEYS[1], ARGV[2])
-if ARGV[3] then
-  redis.call("PEXPIREAT", KEYS[1], ARGV[3])
-end
-return r
-`;
-
-/**
- * The client upstream's `cachedFixedWindow.limit` runs its script through (it calls only
- * `evalsha`, then `eval` on NOSCRIPT): the same client with those two sending
- * {@link CACHED_WINDOW_SCRIPT}, plus the expiry when the window is new to this instance.
- */
-function cachedWindowRedis(redis: Redis, counts: LocalCounts, windowMs: number): Redis {
-  const script = redis.createScript<number>(CACHED_WINDOW_SCRIPT);
-  const argsFor = (keys: string[], args: string[]): string[] => {
-    const key = keys[0] ?? "";
-    if (counts.get(key) !== null) return args;
-    const window = Number(key.slice(key.lastIndexOf(":") + 1));
-    return Number.isSafeInteger(window) ? [...args, String((window + 1) * windowMs + 1000)] : args;
-  };
-  const shim = Object.create(redis) as Redis;
-  Object.defineProperties(shim, {
-    evalsha: {
-      value: (_sha: string, keys: string[], args: string[]) =>
-        script.sha1
-          ? redis.evalsha(script.sha1, keys, argsFor(keys, args))
-          : script.exec(keys, argsFor(keys, args)),
-    },
-    eval: {
-      value: (_script: string, keys: string[], args: string[]) =>
-        redis.eval(CACHED_WINDOW_SCRIPT, keys, argsFor(keys, args)),
-    },
-  });
-  return shim;
-}
-
 function algorithmOf(policy: ResolvedPolicy): Algorithm<UpstreamContext> {
   const window = `${policy.windowMs} ms` as Duration;
   switch (policy.algorithm) {
@@ -130,7 +86,8 @@ function algorithmOf(policy: ResolvedPolicy): Algorithm<UpstreamContext> {
 
 /**
  * The algorithms of `@upstash/ratelimit` 2.2.0 (`Ratelimit.fixedWindow()` …, the published
- * scripts, key layout and `safeEval`), one per (policy, effective limit): an overridden
+ * scripts, key layout and `safeEval`; its cached-fixed-window script is patched to set the expiry
+ * it means to, see `patches/` at the repository root), one per (policy, effective limit): an overridden
  * identifier gets its own with the same key prefix, so it counts on the same keys with a higher
  * limit. The `Ratelimit` class wrapper (its timeout race, deny list, analytics, identifier cache)
  * is not used: this package does those itself, and the wrapper costs CPU on every call.
@@ -158,16 +115,13 @@ export class UpstashLimiters {
       const algorithm = algorithmOf(policy)();
       const prefix = policyPrefix(this.#app, policy);
       const ctx: UpstreamContext = { redis: this.#redis, prefix, dynamicLimits: false };
-      let limitCtx = ctx;
       if (policy.algorithm === "cachedFixedWindow") {
         const counts = new LocalCounts();
         this.#counts.push(counts);
         ctx.cache = counts;
-        // Same local counts; only limit() runs the script with the expiry.
-        limitCtx = { ...ctx, redis: cachedWindowRedis(this.#redis, counts, policy.windowMs) };
       }
       entry = {
-        limit: (keyId, cost) => algorithm.limit(limitCtx, `${prefix}:${keyId}`, cost),
+        limit: (keyId, cost) => algorithm.limit(ctx, `${prefix}:${keyId}`, cost),
         getRemaining: (keyId) => algorithm.getRemaining(ctx, `${prefix}:${keyId}`),
       };
       this.#byKey.set(id, entry);

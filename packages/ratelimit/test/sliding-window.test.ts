@@ -20,6 +20,7 @@ const POLICIES = {
   exact: { limit: LIMIT, window: "1m", algorithm: "slidingWindowLog" },
   // Never the limiting policy: pairs with `approx` to run our multi-policy script.
   roomy: { limit: 1_000_000, window: "1d", algorithm: "fixedWindow" },
+  bulk: { limit: 20_000, window: "1h", algorithm: "slidingWindowLog" },
 } as const satisfies CreateRateLimiterOptions["policies"];
 
 /** Requests until the first refusal (at most `max`), all at the current clock. */
@@ -165,6 +166,18 @@ describe.each(TRANSPORTS)("sliding windows over %s (injected clock)", (transport
         success: true,
         remaining: 0,
       });
+    });
+
+    it("takes a cost larger than one Lua call can unpack", async () => {
+      const limiter = make();
+      clock = BOUNDARY;
+      expect(await limiter.limit("u", { policy: "bulk", cost: 12_345 })).toMatchObject({
+        success: true,
+        remaining: 20_000 - 12_345,
+      });
+      expect((await limiter.getRemaining("u", { policy: "bulk" }))[0]?.remaining).toBe(
+        20_000 - 12_345,
+      );
     });
 
     it("holds across instances: 30 concurrent requests from 3 limiters admit exactly the limit", async () => {
