@@ -1,4 +1,4 @@
-import { RedisClientError, type CommandExecutor, type ItemReply } from "@hotpath/redis";
+import { RedisClientError, type CommandExecutor, type ItemReply } from "@hotpath/redis/internal";
 import { runPipeline } from "./commands.ts";
 
 interface Pending {

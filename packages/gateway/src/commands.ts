@@ -3,7 +3,7 @@ import {
   normaliseCommand,
   type CommandExecutor,
   type ItemReply,
-} from "@hotpath/redis";
+} from "@hotpath/redis/internal";
 import { HttpError } from "./responses.ts";
 
 /** Checks that a request body is a non-empty array of commands (the `/pipeline` and `/multi-exec` shape). */

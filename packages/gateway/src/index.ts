@@ -1,8 +1,6 @@
 export { startGateway, type RunningGateway } from "./gateway.ts";
 export { GatewayError, type GatewayErrorCode } from "./errors.ts";
 export {
-  gatewayOptionsSchema,
-  isLoopbackHost,
   parseGatewayOptions,
   type GatewayOptions,
   type ResolvedGatewayOptions,

@@ -7,7 +7,7 @@ import {
   replyToJson,
   type ItemReply,
   type RawReply,
-} from "@hotpath/redis";
+} from "@hotpath/redis/internal";
 
 const syncPrefix = randomBytes(6).toString("hex");
 let syncCounter = 0;

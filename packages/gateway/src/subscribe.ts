@@ -4,7 +4,7 @@ import {
   type CommandExecutor,
   type PubSubEvent,
   type Subscription,
-} from "@hotpath/redis";
+} from "@hotpath/redis/internal";
 import { HttpError, nextSyncToken } from "./responses.ts";
 
 /** Interval of the SSE keep-alive comment, in ms. */

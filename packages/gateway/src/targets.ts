@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { CommandExecutor } from "@hotpath/redis";
+import { CommandExecutor } from "@hotpath/redis/internal";
 import { CommandBatcher } from "./batcher.ts";
 
 /** What a token grants: its Redis executor and the batcher in front of it. */

@@ -1,7 +1,8 @@
 import { testTargets } from "@hotpath/testing";
 import { describe, expect, it } from "vitest";
 import { parseCliArgs } from "../src/cli-options.ts";
-import { GatewayError, isLoopbackHost, startGateway } from "../src/index.ts";
+import { GatewayError, startGateway } from "../src/index.ts";
+import { isLoopbackHost } from "../src/options.ts";
 import { post } from "./http.ts";
 
 describe("startGateway options", () => {

@@ -1,4 +1,5 @@
-import { scriptSha1, type HotpathRedis } from "@hotpath/redis";
+import type { HotpathRedis } from "@hotpath/redis";
+import { scriptSha1 } from "@hotpath/redis/internal";
 
 /** Builds the keys of one scenario run (each run has its own prefix). */
 export type KeyOf = (name: string) => string;
@@ -31,10 +32,11 @@ const sorted = <T>(items: readonly T[]) => [...items].map(String).sort();
 async function scanAll(redis: HotpathRedis, match: string, type?: string): Promise<string[]> {
   const found = new Set<string>();
   let cursor: string | number = "0";
-  for (let round = 0; round < 200; round += 1) {
+  // The shared Redis may hold any number of other tests' keys: scan until the cursor is back at 0.
+  for (let round = 0; round < 100_000; round += 1) {
     const [next, keys]: [string | number, string[]] = await redis.scan(cursor, {
       match,
-      count: 7,
+      count: 1000,
       ...(type ? { type } : {}),
     });
     for (const key of keys) found.add(key);

@@ -1,3 +1,5 @@
+// The front door: what a user of @hotpath/redis needs. The building blocks the gateway and the
+// other packages share (command executor, reply conversion, timeouts) are in ./internal.ts.
 export {
   createRedis,
   redisFromEnv,
@@ -9,17 +11,5 @@ export {
   type RedisHealth,
   type RedisTransport,
 } from "./create-redis.ts";
-export {
-  CommandExecutor,
-  isRedisReplyError,
-  type CommandExecutorOptions,
-  type ItemReply,
-  type PubSubEvent,
-  type Subscription,
-} from "./executor.ts";
-export { TcpRequester, formatPubSubEvent } from "./tcp-requester.ts";
-export { IntegerReply, replyToJson, replyToValue, type RawReply } from "./reply.ts";
-export { ScriptNormaliser, rewriteScriptCommand, scriptSha1 } from "./script-normaliser.ts";
-export { normaliseCommand, type CommandArgs } from "./command.ts";
-export { RedisClientError, type RedisErrorCode } from "./errors.ts";
 export { isRedisConnectionFailure, type BreakerOptions, type BreakerState } from "./breaker.ts";
+export { RedisClientError, type RedisErrorCode } from "./errors.ts";

@@ -1,0 +1,117 @@
+import { RedisClientError } from "./errors.ts";
+
+/** One pending call's deadline, watched by a {@link DeadlineSweeper}. */
+interface Deadline {
+  readonly at: number;
+  readonly fire: () => void;
+}
+
+/** Options of {@link DeadlineSweeper}. */
+export interface DeadlineSweeperOptions {
+  /** Clock in ms. @default Date.now */
+  now?: () => number;
+  /** Shortest and longest sweep interval in ms (a deadline of `ms` is checked every ms/4 within these). @default [5, 250] */
+  intervalRange?: readonly [number, number];
+}
+
+/**
+ * One coarse timer for every pending deadline instead of a timer per call (the hot path stays
+ * cheap): a deadline of `ms` fires between `ms` and about `ms * 1.25` after it was set. The timer
+ * runs only while something is pending and never keeps the process alive.
+ */
+export class DeadlineSweeper {
+  readonly #deadlines = new Set<Deadline>();
+  readonly #now: () => number;
+  readonly #minEvery: number;
+  readonly #maxEvery: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #every = Number.POSITIVE_INFINITY;
+
+  constructor(options: DeadlineSweeperOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    [this.#minEvery, this.#maxEvery] = options.intervalRange ?? [5, 250];
+  }
+
+  /** Deadlines still pending. */
+  get pending(): number {
+    return this.#deadlines.size;
+  }
+
+  /** True while the sweep timer runs (only while something is pending). */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Calls `fire` once `ms` have passed, unless the returned cancel function is called first. */
+  watch(ms: number, fire: () => void): () => void {
+    const deadline: Deadline = { at: this.#now() + ms, fire };
+    this.#deadlines.add(deadline);
+    const every = Math.max(this.#minEvery, Math.min(this.#maxEvery, Math.floor(ms / 4)));
+    if (this.#timer === undefined || every < this.#every) {
+      if (this.#timer !== undefined) clearInterval(this.#timer);
+      this.#every = every;
+      this.#timer = setInterval(() => this.sweep(), every);
+      this.#timer.unref?.();
+    }
+    return () => {
+      this.#deadlines.delete(deadline);
+    };
+  }
+
+  /** Fires every deadline that is due now (the timer calls it; tests with an injected clock may too). */
+  sweep(): void {
+    const now = this.#now();
+    for (const deadline of this.#deadlines) {
+      if (deadline.at <= now) {
+        this.#deadlines.delete(deadline);
+        deadline.fire();
+      }
+    }
+    if (this.#deadlines.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#every = Number.POSITIVE_INFINITY;
+    }
+  }
+}
+
+/** Options of {@link withTimeout}. */
+export interface WithTimeoutOptions {
+  /** The error to reject with once the time is up. @default RedisClientError REDIS_TIMEOUT */
+  error?: (timeoutMs: number) => Error;
+  /** The sweeper that watches the deadline. @default one shared by the process */
+  sweeper?: DeadlineSweeper;
+}
+
+const sharedSweeper = new DeadlineSweeper();
+
+/**
+ * Settles as `promise` does, or rejects once `ms` have passed (checked by a shared
+ * {@link DeadlineSweeper}, no timer per call). The late outcome of `promise` is still observed,
+ * so it never becomes an unhandled rejection. `ms <= 0` returns `promise` itself.
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  options: WithTimeoutOptions = {},
+): Promise<T> {
+  if (!(ms > 0)) return promise;
+  const sweeper = options.sweeper ?? sharedSweeper;
+  const makeError =
+    options.error ??
+    ((timeoutMs: number) =>
+      new RedisClientError("REDIS_TIMEOUT", `Redis did not answer within ${timeoutMs} ms`));
+  return new Promise<T>((resolve, reject) => {
+    const cancel = sweeper.watch(ms, () => reject(makeError(ms)));
+    promise.then(
+      (value) => {
+        cancel();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cancel();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
