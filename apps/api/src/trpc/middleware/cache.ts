@@ -42,7 +42,7 @@ export function canonicalJson(value: unknown): string {
  * `key(input)`) + the user id when `vary: "user"`, so per-user data is never served to another
  * user. The resolver calls `ctx.cached(load)`; whatever it computes outside that call (e.g. a
  * per-user access check) is never cached. Sets `Cache-Control` (public / private, max-age) and
- * `Vary`, and `X-Cache: hit|miss|stale|negative|bypass`.
+ * `Vary`, and `X-Cache: hit|miss|stale|negative|bypass|coalesced` (as the cache reports it).
  * Place it after `.input()` so it sees the validated input.
  */
 export function cached(options: CachedOptions) {
