@@ -219,6 +219,11 @@ export interface Cache {
   stats(): CacheStats;
   /** Flushes metrics to Redis now. */
   flushMetrics(): Promise<void>;
+  /**
+   * Resolves once this instance receives other instances' L1 invalidations (its pub/sub
+   * subscription is confirmed); at once without L1 or without the bus.
+   */
+  ready(): Promise<void>;
   /** Stops the bus subscription and the metrics timer (flushes them). */
   close(): Promise<void>;
 }

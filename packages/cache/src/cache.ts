@@ -50,6 +50,7 @@ export function createCache(options: CacheOptions): Cache {
         l1Bytes: l1?.bytes ?? 0,
       };
     },
+    ready: () => coherence.ready(),
     flushMetrics: () => recorder?.flush() ?? Promise.resolve(),
     async close() {
       await coherence.close();
