@@ -1,7 +1,11 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { createIdempotencyStore } from "@hotpath/cache";
 import { deletePrefix, openTestRedis, TRANSPORTS, uniquePrefix } from "@hotpath/testing";
+import { createApiCache } from "../src/adapters/cache.ts";
 import { createApiIdempotency } from "../src/adapters/idempotency.ts";
+import type { Logger } from "../src/logger.ts";
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe.each(TRANSPORTS)("API adapters over @hotpath/cache (%s)", (transport) => {
   const redis = openTestRedis(transport);
@@ -28,5 +32,31 @@ describe.each(TRANSPORTS)("API adapters over @hotpath/cache (%s)", (transport) =
     expect(outcome).toEqual({ value: "ok", replayed: false });
     expect(received).toBeInstanceOf(AbortSignal);
     expect((received as AbortSignal).aborted).toBe(false);
+  });
+
+  it("the cache adapter reports the cache's own outcome: miss, coalesced, hit, negative", async () => {
+    const cache = createApiCache({ redis, app, logger: quiet, metricsFlushMs: 60_000 });
+    let open!: () => void;
+    const held = new Promise<void>((resolve) => (open = resolve));
+    let loads = 0;
+    const load = async () => {
+      loads += 1;
+      await held;
+      return { n: 1 };
+    };
+    const options = { ttlSeconds: 60 };
+    const first = cache.getOrSet("status", "alice", load, options);
+    await vi.waitFor(() => expect(loads).toBe(1));
+    const second = cache.getOrSet("status", "alice", load, options);
+    open();
+    expect((await first).outcome).toBe("miss");
+    expect((await second).outcome).toBe("coalesced");
+    expect((await cache.getOrSet("status", "alice", load, options)).outcome).toBe("hit");
+    const negative = { ttlSeconds: 60, negativeTtlSeconds: 30 };
+    const missing = () => Promise.resolve(null);
+    expect((await cache.getOrSet("user", "nobody", missing, negative)).outcome).toBe("miss");
+    expect((await cache.getOrSet("user", "nobody", missing, negative)).outcome).toBe("negative");
+    expect(loads).toBe(1);
+    await cache.close();
   });
 });

@@ -33,6 +33,8 @@ export interface L1Coherence {
    * read that produced it started (`readStartedAt`, from `epoch()`).
    */
   toL1(key: string, entry: Entry, value: unknown, negative: boolean, readStartedAt: number): void;
+  /** Resolves once the bus subscription is confirmed (at once without L1 or bus). */
+  ready(): Promise<void>;
   /** Stops the bus subscription. */
   close(): Promise<void>;
 }
@@ -59,9 +61,11 @@ export function createL1Coherence(context: CacheContext): L1Coherence {
   };
 
   let unsubscribe: (() => Promise<void>) | undefined;
+  let subscribed: Promise<void> = Promise.resolve();
   if (l1 && l1Options?.bus !== false) {
     try {
       const subscriber = options.redis.subscribe<BusMessage>([keys.channel]);
+      subscribed = new Promise<void>((resolve) => subscriber.on("subscribe", () => resolve()));
       subscriber.on("message", ({ message }) => {
         const parsed =
           typeof message === "string" ? (safeJson(message) as BusMessage | undefined) : message;
@@ -129,6 +133,7 @@ export function createL1Coherence(context: CacheContext): L1Coherence {
         bytes: entry.payload.length + key.length,
       });
     },
+    ready: () => subscribed,
     close: async () => {
       await unsubscribe?.();
     },

@@ -1,5 +1,6 @@
 import { buildKey, escapeKeyPart } from "@hotpath/config";
 import type { CacheEvent, CacheKey, CacheOptions } from "./cache-types.ts";
+import { asCommandError, isRedisCommandError } from "./errors.ts";
 import { L1Store, type L1Options } from "./l1.ts";
 import { createOptionalRecorder, type CacheCounter, type MetricsRecorder } from "./metrics.ts";
 import { keyParts } from "./key-parts.ts";
@@ -92,7 +93,10 @@ export interface CacheContext {
   count: (counter: CacheCounter, field: keyof CacheCounts) => void;
   /** Hands an event to `onEvent` (a throwing listener is ignored). */
   emit: (event: CacheEvent) => void;
-  /** Counts and reports a Redis failure. */
+  /**
+   * Counts and reports a Redis failure; rethrows it as a RedisCommandError when Redis refused the
+   * command (only an unreachable or slow Redis is fallen back from).
+   */
   redisError: (operation: string, error: unknown, key?: string) => void;
   /** Runs work off the caller's path (handed to `waitUntil` when given). */
   background: (work: Promise<unknown>, waitUntil?: (promise: Promise<unknown>) => void) => void;
@@ -169,6 +173,8 @@ export function createCacheContext(options: CacheOptions): CacheContext {
   const redisError = (operation: string, error: unknown, key?: string) => {
     count("cache_redis_errors_total", "redisErrors");
     emit({ type: "redis_error", namespace, key, operation, error });
+    // Redis refusing a command (WRONGTYPE, a Lua error) is a bug: surfaced, never served around.
+    if (isRedisCommandError(error)) throw asCommandError(error);
   };
   const background = (work: Promise<unknown>, waitUntil = options.waitUntil) => {
     const guarded = work.catch(() => undefined);

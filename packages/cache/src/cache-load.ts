@@ -1,7 +1,13 @@
 import type { L1Coherence } from "./cache-coherence.ts";
 import type { CacheContext, LoadStamp, Prepared } from "./cache-context.ts";
 import type { CacheWrites } from "./cache-writes.ts";
-import type { GetOrSetOptions, Loader, LoaderContext, LockOptions } from "./cache-types.ts";
+import type {
+  CacheOutcome,
+  GetOrSetOptions,
+  Loader,
+  LoaderContext,
+  LockOptions,
+} from "./cache-types.ts";
 import { CacheError } from "./errors.ts";
 import { ttlToMs, type StandardSchema } from "./options.ts";
 import { READ_SCRIPT, RENEW_LEASE_SCRIPT } from "./scripts.ts";
@@ -22,6 +28,8 @@ export interface Plan<T> {
   lock: Required<LockOptions> | undefined;
   earlyBeta: number;
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  /** Where the call's outcome is reported (only when the caller asked for it). */
+  report: { outcome: CacheOutcome } | undefined;
   /** The local write epoch when the call began (its reads fill L1 only if no local write followed). */
   startedAt: number;
 }
@@ -32,7 +40,12 @@ export type StampSource = LoadStamp | "read" | "none";
 /** Runs loaders and stores their values: the miss path and background refreshes. */
 export interface Loading {
   /** Resolves a call's options against the cache's defaults (throws on invalid options). */
-  planOf: <T>(key: string, loader: Loader<T>, options: GetOrSetOptions<T>) => Plan<T>;
+  planOf: <T>(
+    key: string,
+    loader: Loader<T>,
+    options: GetOrSetOptions<T>,
+    report?: { outcome: CacheOutcome },
+  ) => Plan<T>;
   /**
    * Runs the loader, stores its value (releasing the lease `token`), returns the value. The store
    * is checked against `stamp` (read before the loader began; `"read"`: read it first; `"none"`:
@@ -68,7 +81,12 @@ export function createLoading(
   const refreshing = new Set<string>();
   const claiming = new Set<string>();
 
-  const planOf = <T>(key: string, loader: Loader<T>, o: GetOrSetOptions<T>): Plan<T> => {
+  const planOf = <T>(
+    key: string,
+    loader: Loader<T>,
+    o: GetOrSetOptions<T>,
+    report?: { outcome: CacheOutcome },
+  ): Plan<T> => {
     const ttlMs = o.ttl === undefined ? context.defaultTtlMs : ttlToMs(o.ttl, "ttl");
     const lockOptions =
       o.lock === false ? undefined : o.lock === true || o.lock === undefined ? {} : o.lock;
@@ -97,6 +115,7 @@ export function createLoading(
       earlyBeta: typeof o.earlyRefresh === "number" ? o.earlyRefresh : 0,
       waitUntil: o.waitUntil ?? options.waitUntil,
       startedAt: coherence.epoch(),
+      report,
     };
   };
 
@@ -118,6 +137,7 @@ export function createLoading(
     source: StampSource,
     refresh?: { stale: T | null },
   ): Promise<T> => {
+    if (plan.report && !refresh) plan.report.outcome = source === "none" ? "bypass" : "miss";
     const stamp =
       source === "read" ? await readStamp(plan.key) : source === "none" ? undefined : source;
     const started = performance.now();

@@ -1,7 +1,7 @@
 import type { L1Coherence } from "./cache-coherence.ts";
 import type { CacheContext, LoadStamp } from "./cache-context.ts";
 import type { Loading, Plan } from "./cache-load.ts";
-import type { CacheKey, GetOrSetOptions, Loader } from "./cache-types.ts";
+import type { CacheKey, CacheOutcome, GetOrSetOptions, Loader } from "./cache-types.ts";
 import { READ_SCRIPT } from "./scripts.ts";
 import type { Entry } from "./serializer.ts";
 import { asNumber, asString, sleep } from "./wire.ts";
@@ -20,8 +20,13 @@ export interface ReadReply {
 export interface ReadPath {
   /** The hit path: one GET (MGET with the generation stamp when L1 is on), no script. */
   readPlain: (key: string) => Promise<ReadReply>;
-  /** Cache-aside with in-process and distributed single-flight. */
-  getOrSet: <T>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>) => Promise<T>;
+  /** Cache-aside with in-process and distributed single-flight (`report` receives the outcome). */
+  getOrSet: <T>(
+    key: CacheKey,
+    loader: Loader<T>,
+    options?: GetOrSetOptions<T>,
+    report?: { outcome: CacheOutcome },
+  ) => Promise<T>;
 }
 
 /** Creates the read path of a cache. */
@@ -96,6 +101,14 @@ export function createReadPath(
     }
     const fresh = entry.freshUntil > now;
     const first = mode === "first";
+    if (plan.report)
+      plan.report.outcome = !first
+        ? "coalesced"
+        : decoded.negative
+          ? "negative"
+          : fresh
+            ? "hit"
+            : "stale";
     if (fresh) {
       if (first) {
         if (decoded.negative) count("cache_negative_hits_total", "negativeHits");
@@ -157,6 +170,7 @@ export function createReadPath(
       }
       count("cache_hits_total", "hits");
     } else count("cache_negative_hits_total", "negativeHits");
+    if (plan.report) plan.report.outcome = entry.kind === "n" ? "negative" : "hit";
     if (context.options.onEvent)
       emit({
         type: entry.kind === "n" ? "negative_hit" : "hit",
@@ -172,6 +186,7 @@ export function createReadPath(
   const failSafe = async <T>(plan: Plan<T>): Promise<T> => {
     const local = l1?.peek(plan.key);
     if (local && local.staleUntil > Date.now()) {
+      if (plan.report) plan.report.outcome = "stale";
       count("cache_stale_hits_total", "staleHits");
       emit({ type: "stale_hit", namespace, key: plan.key, tier: "l1" });
       return local.value as T;
@@ -258,20 +273,25 @@ export function createReadPath(
     key: CacheKey,
     loader: Loader<T>,
     o: GetOrSetOptions<T> = {},
+    report?: { outcome: CacheOutcome },
   ): Promise<T> => {
     const k = keys.entry(key);
     const local = coherence.fromL1(k);
     if (local) {
+      if (report) report.outcome = local.negative ? "negative" : "hit";
       if (local.negative) count("cache_negative_hits_total", "negativeHits");
       else count("cache_hits_total", "hits");
       emit({ type: local.negative ? "negative_hit" : "hit", namespace, key: k, tier: "l1" });
       return Promise.resolve(local.value as T);
     }
     const inFlight = flights.get(k);
-    if (inFlight) return inFlight as Promise<T>;
+    if (inFlight) {
+      if (report) report.outcome = "coalesced";
+      return inFlight as Promise<T>;
+    }
     let plan: Plan<T>;
     try {
-      plan = loading.planOf(k, loader, o);
+      plan = loading.planOf(k, loader, o, report);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -287,7 +307,12 @@ export function createReadPath(
         return settle(k, afterRead(plan, reply));
       },
       (error: unknown) => {
-        redisError("read", error, k);
+        try {
+          redisError("read", error, k);
+        } catch (commandError) {
+          flights.delete(k);
+          throw commandError;
+        }
         return settle(k, failSafe(plan));
       },
     );

@@ -32,6 +32,14 @@ export type CacheEvent =
   /** A loaded value was not stored: the entry was set, deleted or invalidated while it loaded. */
   | { type: "store_refused"; namespace: string; key: string };
 
+/**
+ * How one `getOrSet` call was served: `hit` (fresh, L1 or Redis), `stale` (within the SWR window,
+ * or L1's copy while Redis is down), `negative` (a cached "not found"), `miss` (this call ran the
+ * loader), `coalesced` (it shared another caller's load, in-process or across processes) or
+ * `bypass` (Redis was unreachable: the loader's value was served without the cache).
+ */
+export type CacheOutcome = "hit" | "stale" | "negative" | "miss" | "coalesced" | "bypass";
+
 /** In-process counters of one cache instance (see also the per-minute Redis metrics). */
 export interface CacheStats {
   hits: number;
@@ -165,6 +173,12 @@ export interface Cache {
    * stampede-protected in-process and across processes; never throws for Redis failures.
    */
   getOrSet<T>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T>;
+  /** {@link getOrSet}, also saying how the call was served (for an `X-Cache` header, tests…). */
+  getOrSetWithOutcome<T>(
+    key: CacheKey,
+    loader: Loader<T>,
+    options?: GetOrSetOptions<T>,
+  ): Promise<{ value: T; outcome: CacheOutcome }>;
   /** Deletes every entry set with `tag` (in batches); returns how many were removed. */
   invalidateTag(tag: string): Promise<number>;
   /**
@@ -205,6 +219,11 @@ export interface Cache {
   stats(): CacheStats;
   /** Flushes metrics to Redis now. */
   flushMetrics(): Promise<void>;
+  /**
+   * Resolves once this instance receives other instances' L1 invalidations (its pub/sub
+   * subscription is confirmed); at once without L1 or without the bus.
+   */
+  ready(): Promise<void>;
   /** Stops the bus subscription and the metrics timer (flushes them). */
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { escapeKeyPart, keyPattern, type KEY_WILDCARD, type KeyPart } from "@hot
 import type { BusMessage, L1Coherence } from "./cache-coherence.ts";
 import type { CacheContext, LoadStamp, Prepared } from "./cache-context.ts";
 import type { CacheKey, SetOptions } from "./cache-types.ts";
+import { asCommandError } from "./errors.ts";
 import { ttlToMs, type Ttl } from "./options.ts";
 import { DELETE_SCRIPT, POP_TAG_SCRIPT, STORE_SCRIPT, VERSION_TTL_MS } from "./scripts.ts";
 import { asNumber, toWireError, type PipelineItem } from "./wire.ts";
@@ -150,7 +151,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
         await deleteKeys([], { t: tag });
       } catch (error) {
         redisError("invalidateTag", error);
-        throw toWireError(error);
+        throw asCommandError(toWireError(error));
       }
       return removed;
     },
@@ -186,7 +187,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
         await deleteKeys([], { all: 1 });
       } catch (error) {
         redisError("invalidatePattern", error);
-        throw toWireError(error);
+        throw asCommandError(toWireError(error));
       }
       return removed;
     },

@@ -3,7 +3,7 @@ import { createCacheContext } from "./cache-context.ts";
 import { createLoading } from "./cache-load.ts";
 import { createPlainOperations } from "./cache-plain.ts";
 import { createReadPath } from "./cache-read.ts";
-import type { Cache, CacheOptions } from "./cache-types.ts";
+import type { Cache, CacheOptions, CacheOutcome } from "./cache-types.ts";
 import { createCacheWrites } from "./cache-writes.ts";
 
 /**
@@ -30,6 +30,12 @@ export function createCache(options: CacheOptions): Cache {
     invalidateTag: writes.invalidateTag,
     invalidatePattern: writes.invalidatePattern,
     getOrSet: reads.getOrSet,
+    getOrSetWithOutcome(key, loader, o) {
+      const report: { outcome: CacheOutcome } = { outcome: "miss" };
+      return reads
+        .getOrSet(key, loader, o, report)
+        .then((value) => ({ value, outcome: report.outcome }));
+    },
     decrement: (key, by = 1, o) => plain.increment(key, -by, o),
     cached(fn, o) {
       const { key, ...rest } = o;
@@ -44,6 +50,7 @@ export function createCache(options: CacheOptions): Cache {
         l1Bytes: l1?.bytes ?? 0,
       };
     },
+    ready: () => coherence.ready(),
     flushMetrics: () => recorder?.flush() ?? Promise.resolve(),
     async close() {
       await coherence.close();

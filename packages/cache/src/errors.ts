@@ -38,7 +38,10 @@ export class CacheError extends Error {
   }
 }
 
-/** Redis did not answer (down, refused, or slower than `timeoutMs`). */
+/**
+ * Redis did not answer (down, refused, or slower than `timeoutMs`): HTTP 503. With code
+ * CACHE_REDIS_ERROR it is a command Redis refused instead (see {@link RedisCommandError}): 500.
+ */
 export class RedisUnavailableError extends CacheError {
   override name = "RedisUnavailableError";
   constructor(
@@ -46,8 +49,36 @@ export class RedisUnavailableError extends CacheError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(code, message, { cause: options?.cause, status: 503, retryAfter: 1 });
+    super(
+      code,
+      message,
+      code === "CACHE_REDIS_ERROR"
+        ? { cause: options?.cause, status: 500 }
+        : { cause: options?.cause, status: 503, retryAfter: 1 },
+    );
   }
+}
+
+/**
+ * Redis answered with an error for a command (WRONGTYPE, a Lua error…): a bug, not an outage.
+ * HTTP 500, no Retry-After; it never opens a circuit breaker nor makes a cache fall back.
+ */
+export class RedisCommandError extends CacheError {
+  override name = "RedisCommandError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CACHE_REDIS_ERROR", message, { cause: options?.cause, status: 500 });
+  }
+}
+
+/** True when `error` is Redis refusing a command (as opposed to Redis being unreachable or slow). */
+export function isRedisCommandError(error: unknown): boolean {
+  return error instanceof CacheError && error.code === "CACHE_REDIS_ERROR";
+}
+
+/** A command error as {@link RedisCommandError} (other errors are returned as they are). */
+export function asCommandError(error: unknown): unknown {
+  if (error instanceof RedisCommandError || !isRedisCommandError(error)) return error;
+  return new RedisCommandError((error as Error).message, { cause: error });
 }
 
 /** A lock could not be acquired in time, was lost while held, or Redis was unreachable (fail closed). */

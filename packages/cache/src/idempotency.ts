@@ -4,6 +4,8 @@ import {
   IdempotencyInFlightError,
   IdempotencyMismatchError,
   IdempotencyUnavailableError,
+  asCommandError,
+  isRedisCommandError,
 } from "./errors.ts";
 import { createWithIdempotency } from "./idempotency-http.ts";
 import { parseIdempotencyKey } from "./idempotency-key.ts";
@@ -98,6 +100,8 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       )) as unknown[];
     } catch (error) {
       count("idempotency_redis_errors_total");
+      // Redis refusing the command is a bug (500), not an outage (503).
+      if (isRedisCommandError(error)) throw asCommandError(error);
       throw new IdempotencyUnavailableError(error);
     }
     const state = asString(reply[0]);

@@ -1,7 +1,12 @@
+/**
+ * The public API of `@hotpath/cache`: the cache, coordination primitives, their errors and
+ * metrics readers. Building blocks for other Hotpath packages live in `@hotpath/cache/internal`.
+ */
 export { createCache } from "./cache.ts";
 export type {
   Cache,
   CacheEvent,
+  CacheOutcome,
   CacheKey,
   CacheOptions,
   CacheStats,
@@ -15,6 +20,7 @@ export type {
 export {
   CacheError,
   RedisUnavailableError,
+  RedisCommandError,
   LockError,
   IdempotencyKeyError,
   IdempotencyInFlightError,
@@ -24,21 +30,14 @@ export {
   type CacheErrorCode,
 } from "./errors.ts";
 export {
-  CACHE_COUNTERS,
-  IDEMPOTENCY_COUNTERS,
-  LOCK_COUNTERS,
-  createMetricsRecorder,
   readCacheMetrics,
   readIdempotencyMetrics,
   readLockMetrics,
-  readMetrics,
   type CacheCounter,
   type CacheMetricsRow,
   type IdempotencyCounter,
   type LockCounter,
-  type MetricsRecorder,
   type MetricsOption,
-  type MetricsRecorderOptions,
   type MetricsRow,
   type ReadMetricsOptions,
 } from "./metrics.ts";
@@ -61,7 +60,7 @@ export {
   type LocksOptions,
   type WithLockOptions,
 } from "./locks.ts";
-export { defaultSerializer, type Serializer } from "./serializer.ts";
+export type { Serializer } from "./serializer.ts";
 export type { L1Options } from "./l1.ts";
 export type { StandardSchema, Ttl } from "./options.ts";
 export type { RedisClient } from "./wire.ts";

@@ -1,7 +1,13 @@
 import { buildKey, type KeyPart } from "@hotpath/config";
 import { CacheError } from "./errors.ts";
-import { randomId } from "./options.ts";
-import { asNumber, asString, createWire, type PipelineItem, type RedisClient } from "./wire.ts";
+import {
+  asNumber,
+  asString,
+  createWire,
+  defineScript,
+  type PipelineItem,
+  type RedisClient,
+} from "./wire.ts";
 
 /** Time buckets a leaderboard can keep besides its all-time board. */
 export type LeaderboardPeriod = "daily" | "weekly";
@@ -54,6 +60,16 @@ export interface Leaderboard {
 }
 
 const DAY_MS = 86_400_000;
+/** How long a merged "last N days" board is reused before it is rebuilt. */
+const MERGED_TTL_MS = 5000;
+
+/** Builds a merged board unless a fresh one exists. KEYS: dest, sources… ARGV: px. */
+const MERGE_SCRIPT = defineScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZUNIONSTORE', KEYS[1], #KEYS - 1, unpack(KEYS, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`);
 
 function dayStamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10).replaceAll("-", "");
@@ -105,19 +121,10 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
       const sources = Array.from({ length: days }, (_, i) =>
         periodKey("daily", now() - i * DAY_MS),
       );
-      const dest = buildKey(
-        app,
-        "lb",
-        options.name,
-        "merged",
-        `${days}d`,
-        dayStamp(now()),
-        randomId(4),
-      );
-      await check([
-        ["ZUNIONSTORE", dest, String(sources.length), ...sources],
-        ["PEXPIRE", dest, "5000"],
-      ]);
+      // One merged board per (N days, today), rebuilt when it has expired: reads within its
+      // short life share it instead of each creating a key.
+      const dest = buildKey(app, "lb", options.name, "merged", `${days}d`, dayStamp(now()));
+      await wire.script(MERGE_SCRIPT, [dest, ...sources], [MERGED_TTL_MS]);
       return dest;
     }
     if (selector.period === undefined) return allKey;

@@ -1,14 +1,27 @@
 import { buildKey, type KeyPart } from "@hotpath/config";
-import { LockError } from "./errors.ts";
+import { asCommandError, isRedisCommandError, LockError } from "./errors.ts";
 import { createOptionalRecorder, type LockCounter, type MetricsOption } from "./metrics.ts";
 import { keyParts } from "./key-parts.ts";
 import { randomId, ttlToMs, type Ttl } from "./options.ts";
 import { asNumber, createWire, defineScript, sleep, type RedisClient } from "./wire.ts";
 
-/** SET NX PX and, when granted, the next fencing token. KEYS: lock, fence. ARGV: token, px. */
+/** How long an unused lock's fence counter is kept (refreshed on every grant). */
+const FENCE_TTL_MS = 7 * 86_400_000;
+
+/**
+ * SET NX PX and, when granted, the next fencing token. The fence counter has a TTL; when it is
+ * gone it restarts from Redis's clock in microseconds, so tokens keep increasing across expiry.
+ * KEYS: lock, fence. ARGV: token, px, fence ttl ms.
+ */
 const ACQUIRE_SCRIPT = defineScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return redis.call('INCR', KEYS[2])
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', KEYS[2], string.format('%d', tonumber(now[1]) * 1000000 + tonumber(now[2])))
+  end
+  local fence = redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return fence
 end
 return false
 `);
@@ -134,6 +147,7 @@ export function createLocks(options: LocksOptions): Locks {
         return asNumber(await wire.script(EXTEND_SCRIPT, [key], [token, Math.max(1, px)])) === 1;
       } catch (error) {
         count("lock_redis_errors_total");
+        if (isRedisCommandError(error)) throw asCommandError(error);
         throw new LockError(
           "LOCK_UNAVAILABLE",
           "Redis is unreachable: the lease could not be extended.",
@@ -148,6 +162,7 @@ export function createLocks(options: LocksOptions): Locks {
         return released;
       } catch (error) {
         count("lock_redis_errors_total");
+        if (isRedisCommandError(error)) throw asCommandError(error);
         throw new LockError(
           "LOCK_UNAVAILABLE",
           "Redis is unreachable: the lock could not be released (it expires with its lease).",
@@ -173,9 +188,10 @@ export function createLocks(options: LocksOptions): Locks {
       let granted: unknown;
       const sentAt = Date.now();
       try {
-        granted = await wire.script(ACQUIRE_SCRIPT, [key, fenceKey], [token, ttlMs]);
+        granted = await wire.script(ACQUIRE_SCRIPT, [key, fenceKey], [token, ttlMs, FENCE_TTL_MS]);
       } catch (error) {
         count("lock_redis_errors_total");
+        if (isRedisCommandError(error)) throw asCommandError(error);
         throw new LockError(
           "LOCK_UNAVAILABLE",
           "Redis is unreachable: the lock was not acquired (locks fail closed).",

@@ -12,6 +12,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `);
 
+/** Create a session hash and its expiry atomically. KEYS: session. ARGV: px, field, value… */
+const CREATE_SESSION_SCRIPT = defineScript(`
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`);
+
 /** Options of {@link createSessionStore}. */
 export interface SessionStoreOptions<T extends Record<string, unknown>> {
   redis: RedisClient;
@@ -62,12 +69,8 @@ export function createSessionStore<T extends Record<string, unknown>>(
       const id = randomId(16);
       const flat = flatten(data);
       const k = key(id);
-      const replies = await wire.pipeline([
-        ["HSET", k, "__created", String(Date.now()), ...flat],
-        ["PEXPIRE", k, String(ttlMs)],
-      ]);
-      const failed = replies.find((reply) => !reply.ok);
-      if (failed && !failed.ok) throw new CacheError("CACHE_REDIS_ERROR", failed.error);
+      // One script: a session never exists without its TTL.
+      await wire.script(CREATE_SESSION_SCRIPT, [k], [ttlMs, "__created", Date.now(), ...flat]);
       return id;
     },
     async getSession(id) {

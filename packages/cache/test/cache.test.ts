@@ -4,7 +4,7 @@ import { openTestRedis, TRANSPORTS } from "@hotpath/testing";
 import type { HotpathRedis } from "@hotpath/redis";
 import { buildKey, metricsMinuteKey, minuteBucket } from "@hotpath/config";
 import { createCache, isCacheError, readCacheMetrics, type CacheEvent } from "../src/index.ts";
-import { countRequests, eventually, useTestApps } from "./helpers.ts";
+import { countRequests, eventually, gate, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   let redis: HotpathRedis;
@@ -158,15 +158,19 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
       metrics: false,
     });
     let calls = 0;
-    const results = await Promise.all(
+    const release = gate();
+    const pending = Promise.all(
       Array.from({ length: 50 }, () =>
         cache.getOrSet("k", async () => {
           calls += 1;
-          await new Promise((r) => setTimeout(r, 50));
+          await release.promise;
           return "v";
         }),
       ),
     );
+    await eventually(() => calls === 1);
+    release.open();
+    const results = await pending;
     expect(new Set(results)).toEqual(new Set(["v"]));
     expect(calls).toBe(1);
   });
@@ -177,12 +181,19 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     const other = openTestRedis(transport);
     const b = createCache({ redis: other, app, namespace: "user", defaultTtl: 60, metrics: false });
     let calls = 0;
+    const release = gate();
     const load = async () => {
       calls += 1;
-      await new Promise((r) => setTimeout(r, 200));
+      await release.promise;
       return "v";
     };
-    const [x, y] = await Promise.all([a.getOrSet("k", load), b.getOrSet("k", load)]);
+    // a loads (holding the lease); b finds the lease taken and waits for a's value.
+    const first = a.getOrSet("k", load);
+    await eventually(() => calls === 1);
+    const second = b.getOrSet("k", load);
+    await eventually(() => b.stats().lockWaits === 1);
+    release.open();
+    const [x, y] = await Promise.all([first, second]);
     expect([x, y]).toEqual(["v", "v"]);
     expect(calls).toBe(1);
     expect(a.stats().lockWaits + b.stats().lockWaits).toBe(1);
@@ -195,15 +206,28 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     const other = openTestRedis(transport);
     const b = createCache({ redis: other, app, namespace: "user", defaultTtl: 60, metrics: false });
     let calls = 0;
+    const release = gate();
     const slow = async () => {
       calls += 1;
-      await new Promise((r) => setTimeout(r, 2500));
+      await release.promise;
       return "v";
     };
-    const options = { lock: { leaseMs: 1000, waitMs: 10_000 } };
+    const options = { lock: { leaseMs: 1000, waitMs: 30_000 } };
     const first = a.getOrSet("k", slow, options);
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => calls === 1);
     const second = b.getOrSet("k", slow, options);
+    // Watch the lease's TTL go back up three times: the original lease is long over, yet b waits.
+    const lease = `${buildKey(app, "lock", "cache", "user")}:k`;
+    let renewals = 0;
+    let previous = Number.POSITIVE_INFINITY;
+    await eventually(async () => {
+      const pttl = await redis.pttl(lease);
+      if (pttl > previous) renewals += 1;
+      previous = pttl;
+      return renewals >= 3;
+    }, 20_000);
+    expect(calls).toBe(1);
+    release.open();
     expect(await Promise.all([first, second])).toEqual(["v", "v"]);
     expect(calls).toBe(1);
     await other.close();
@@ -217,20 +241,21 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
       defaultTtl: 60,
       metrics: false,
     });
-    let version = 0;
+    let version = 1;
     let running = 0;
     let maxRunning = 0;
+    const release = gate();
     const load = async () => {
       running += 1;
       maxRunning = Math.max(maxRunning, running);
-      await new Promise((r) => setTimeout(r, 150));
+      await release.promise;
       running -= 1;
       version += 1;
       return version;
     };
-    const options = { ttl: "200ms" as const, staleWhileRevalidate: 30, jitter: 0 };
-    expect(await cache.getOrSet("s", load, options)).toBe(1);
-    await new Promise((r) => setTimeout(r, 300));
+    const options = { ttl: 60, staleWhileRevalidate: 30, jitter: 0 };
+    // An entry already past its fresh TTL, within its stale window (no clock to wait for).
+    await cache.set("s", 1, { ttl: 0, staleWhileRevalidate: 30 });
     const requests = countRequests(redis);
     const stale = await cache.getOrSet("s", load, options);
     expect(stale).toBe(1);
@@ -239,6 +264,8 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(await Promise.all([1, 2, 3].map(() => cache.getOrSet("s", load, options)))).toEqual([
       1, 1, 1,
     ]);
+    await eventually(() => running === 1);
+    release.open();
     await eventually(async () => (await cache.get("s", { allowStale: true })) === 2);
     expect(maxRunning).toBe(1);
     expect(version).toBe(2);
@@ -253,9 +280,8 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
       defaultTtl: 60,
       metrics: false,
     });
-    const options = { ttl: "100ms" as const, staleWhileRevalidate: 30, jitter: 0 };
-    await cache.getOrSet("s", () => "old", options);
-    await new Promise((r) => setTimeout(r, 200));
+    const options = { ttl: 60, staleWhileRevalidate: 30, jitter: 0 };
+    await cache.set("s", "old", { ttl: 0, staleWhileRevalidate: 30 });
     let failures = 0;
     const failing = () => {
       failures += 1;

@@ -61,7 +61,7 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
     };
     expect(await cache.getOrSet("k", loader)).toBe("v1");
     expect(await local.getOrSet("k", () => "local-1")).toBe("local-1");
-    await new Promise((r) => setTimeout(r, 100));
+    expect(local.stats().l1Entries).toBe(1);
 
     await server.stop();
     const errorsBefore = cache.stats().redisErrors;
@@ -129,7 +129,15 @@ describe.each(TRANSPORTS)("fail-safe when Redis stops mid-test (%s)", (transport
     );
     expect(timeouts.length).toBeGreaterThanOrEqual(2);
     proxy.setLatency(0);
-    await new Promise((r) => setTimeout(r, 1600));
+    // Replies still delayed in the proxy drain first (FIFO): a ping answering means they are in.
+    await eventually(
+      () =>
+        slow.ping().then(
+          () => true,
+          () => false,
+        ),
+      20_000,
+    );
     await cache.close();
     await slow.close();
     await slowGateway?.close();

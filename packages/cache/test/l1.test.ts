@@ -65,7 +65,8 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
       metrics: false,
       l1: true,
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait for the subscription itself, not for a guessed delay.
+    await Promise.all([a.ready(), b.ready()]);
     await a.set("k", "v1", { tags: ["t"] });
     expect(await b.getOrSet("k", () => "loaded")).toBe("v1");
     await a.set("k", "v2");

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
 import { freePort, TRANSPORTS } from "@hotpath/testing";
 import { createLocks, LockError, readLockMetrics } from "../src/index.ts";
-import { sleep, useTestApps } from "./helpers.ts";
+import { eventually, sleep, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("locks over %s", (transport) => {
   let redis: HotpathRedis;
@@ -25,7 +25,7 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
   it("a lock released by a non-owner stays held", async () => {
     const locks = createLocks({ redis, app: newApp("nonowner"), metrics: false });
     const stale = await locks.acquireLock("res", { ttl: "150ms" });
-    await sleep(250);
+    await eventually(async () => (await redis.exists(stale.key)) === 0);
     const owner = await locks.acquireLock("res", { ttl: 10 });
     expect(await stale.release()).toBe(false);
     expect(await stale.extend(60)).toBe(false);
@@ -80,12 +80,20 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
     const locks = createLocks({ redis, app: newApp("with"), metrics: false });
     const result = await locks.withLock(
       "long",
-      async (signal) => {
-        await sleep(700);
+      async (signal, lock) => {
+        // Three renewals seen (the lease's TTL went back up): the first lease is long over.
+        let renewals = 0;
+        let previous = Number.POSITIVE_INFINITY;
+        await eventually(async () => {
+          const pttl = await redis.pttl(lock.key);
+          if (pttl > previous) renewals += 1;
+          previous = pttl;
+          return renewals >= 3;
+        }, 20_000);
         expect(await locks.tryAcquireLock("long")).toBeNull();
         return signal.aborted ? "aborted" : "ok";
       },
-      { ttl: "300ms" },
+      { ttl: "1s" },
     );
     expect(result).toBe("ok");
     expect(await locks.tryAcquireLock("long")).not.toBeNull();
@@ -112,9 +120,11 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
   it("withLock propagates an outer AbortSignal and always releases", async () => {
     const locks = createLocks({ redis, app: newApp("abort"), metrics: false });
     const outer = new AbortController();
+    let started = false;
     const run = locks.withLock(
       "y",
       async (signal) => {
+        started = true;
         await new Promise<void>((resolve) =>
           signal.addEventListener("abort", () => resolve(), { once: true }),
         );
@@ -122,7 +132,7 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
       },
       { ttl: 5, signal: outer.signal },
     );
-    await sleep(50);
+    await eventually(() => started);
     expect(await locks.tryAcquireLock("y")).toBeNull();
     outer.abort();
     await expect(run).rejects.toThrow("stopped");
@@ -133,8 +143,9 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
   it("waits for a lock up to `wait`", async () => {
     const locks = createLocks({ redis, app: newApp("wait"), metrics: false });
     const held = await locks.acquireLock("w", { ttl: 5 });
-    setTimeout(() => void held.release(), 100);
-    const next = await locks.acquireLock("w", { ttl: 5, wait: 3, retryDelayMs: 20 });
+    const waiting = locks.acquireLock("w", { ttl: 5, wait: 3, retryDelayMs: 20 });
+    await held.release();
+    const next = await waiting;
     expect(next.fencingToken).toBe(held.fencingToken + 1);
     // A capped retry policy gives up after its attempts even within `wait`.
     await expect(

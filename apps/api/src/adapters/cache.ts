@@ -66,23 +66,15 @@ export function createApiCache(options: ApiCacheOptions): ApiCache & {
     options.logger.warn(`cache ${operation} failed`, { error: String(error) });
   };
   return {
-    async getOrSet(namespace, key, load, loadOptions) {
-      let loaded = false;
-      const value = await cacheOf(namespace).getOrSet(
-        key,
-        async () => {
-          loaded = true;
-          return load();
-        },
-        {
-          ttl: loadOptions.ttlSeconds,
-          staleWhileRevalidate: loadOptions.staleWhileRevalidateSeconds ?? false,
-          lock: loadOptions.lock ?? false,
-          negativeTtl: loadOptions.negativeTtlSeconds ?? 0,
-          ...(loadOptions.tags ? { tags: loadOptions.tags } : {}),
-        },
-      );
-      return { value, outcome: loaded ? "miss" : "hit" };
+    getOrSet(namespace, key, load, loadOptions) {
+      // The outcome (hit, stale, negative, miss, coalesced, bypass) comes from the cache itself.
+      return cacheOf(namespace).getOrSetWithOutcome(key, load, {
+        ttl: loadOptions.ttlSeconds,
+        staleWhileRevalidate: loadOptions.staleWhileRevalidateSeconds ?? false,
+        lock: loadOptions.lock ?? false,
+        negativeTtl: loadOptions.negativeTtlSeconds ?? 0,
+        ...(loadOptions.tags ? { tags: loadOptions.tags } : {}),
+      });
     },
     async invalidate(namespace, keys) {
       await Promise.all(keys.map((key) => cacheOf(namespace).delete(key).catch(report("delete"))));

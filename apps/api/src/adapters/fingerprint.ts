@@ -1,12 +1,9 @@
-import { canonicalJson } from "../trpc/middleware/cache.ts";
+import { fingerprintPayload } from "@hotpath/cache";
 
-/** SHA-256 (Web Crypto) of the canonical JSON of `value`, hex: the idempotency payload fingerprint. */
-export async function fingerprint(value: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(canonicalJson(value)),
-  );
-  let hex = "";
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+/**
+ * SHA-256 (Web Crypto) of the canonical JSON of `value`, hex: the idempotency payload
+ * fingerprint (the cache package's one implementation).
+ */
+export function fingerprint(value: unknown): Promise<string> {
+  return fingerprintPayload(value);
 }

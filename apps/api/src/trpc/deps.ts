@@ -61,8 +61,11 @@ export interface CacheLoadOptions {
   tags?: readonly string[];
 }
 
-/** What a read-through call did (for the `X-Cache` header and tests). */
-export type CacheOutcome = "hit" | "miss" | "stale" | "negative" | "bypass";
+/**
+ * What a read-through call did (for the `X-Cache` header and tests); `coalesced`: it shared
+ * another caller's load.
+ */
+export type CacheOutcome = "hit" | "miss" | "stale" | "negative" | "bypass" | "coalesced";
 
 /** The read-through cache (adapter over @hotpath/cache's createCache). */
 export interface ApiCache {

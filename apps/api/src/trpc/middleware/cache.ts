@@ -1,3 +1,4 @@
+import { canonicalJson } from "@hotpath/cache";
 import type { CacheLoadOptions, CacheOutcome } from "../deps.ts";
 import { middleware } from "../init.ts";
 
@@ -26,23 +27,15 @@ export interface CachedOptions {
   negativeTtl?: number;
 }
 
-/** Canonical JSON: object keys sorted, so `{a,b}` and `{b,a}` share a key. */
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return "null";
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-}
+/** Canonical JSON (keys sorted at every depth): `{a,b}` and `{b,a}` share a key. One copy, from the cache. */
+export { canonicalJson };
 
 /**
  * Read-through caching for a query. The key is the procedure path + the validated input (or
  * `key(input)`) + the user id when `vary: "user"`, so per-user data is never served to another
  * user. The resolver calls `ctx.cached(load)`; whatever it computes outside that call (e.g. a
  * per-user access check) is never cached. Sets `Cache-Control` (public / private, max-age) and
- * `Vary`, and `X-Cache: hit|miss|stale|negative|bypass`.
+ * `Vary`, and `X-Cache: hit|miss|stale|negative|bypass|coalesced` (as the cache reports it).
  * Place it after `.input()` so it sees the validated input.
  */
 export function cached(options: CachedOptions) {
