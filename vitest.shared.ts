@@ -3,8 +3,12 @@ import type { ViteUserConfig } from "vitest/config";
 
 type TestOptions = NonNullable<ViteUserConfig["test"]>;
 
-// `pnpm test` (scripts/test.ts) sums these reports into one closing line.
-const reportOptions: TestOptions = process.env.HOTPATH_TEST_REPORT
+/**
+ * `pnpm test` (scripts/test.ts) sums these reports into one closing line. Reporters are root
+ * options: a config with vitest `projects` must spread this at its root (inside a project they
+ * are ignored).
+ */
+export const reportOptions: TestOptions = process.env.HOTPATH_TEST_REPORT
   ? { reporters: ["default", "json"], outputFile: { json: ".cache/vitest-report.json" } }
   : {};
 

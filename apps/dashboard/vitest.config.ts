@@ -1,9 +1,12 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
-import { redisTest, sharedTest } from "../../vitest.shared.ts";
+import { redisTest, reportOptions, sharedTest } from "../../vitest.shared.ts";
 
 export default defineConfig({
   test: {
+    // Reporters live at the root with projects: this is what puts the unit and Chromium tests
+    // into `pnpm test`'s closing line.
+    ...reportOptions,
     projects: [
       {
         plugins: [react()],

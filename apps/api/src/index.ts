@@ -1,3 +1,7 @@
+// The API's front door: what a host (Node, an edge runtime, a test) needs to run it and extend it.
+// Internals (the demo seed and its password, migrations, the error map, test loggers, the
+// benchmark's bare procedure) stay behind it; the typed client and router types have their own
+// entry points (`@hotpath/api/client`, `@hotpath/api/router`).
 export { loadEnv, apiEnvSchema, type ApiEnv } from "./env.ts";
 export { createRuntime, type ApiRuntime, type CreateRuntimeOptions } from "./deps.ts";
 export { startApi, type RunningApi } from "./server.ts";
@@ -7,13 +11,8 @@ export {
   type FetchHandlerOptions,
   type RequestInfo,
 } from "./http/handler.ts";
+export { MAX_BATCH_SIZE } from "./batch-limit.ts";
 export { serveNode, type NodeServer, type ServeNodeOptions } from "./http/node-server.ts";
-export {
-  createHttpMetrics,
-  type HttpMetrics,
-  type MetricFamily,
-  type MetricSample,
-} from "./http/prometheus.ts";
 export {
   appRouter,
   createCaller,
@@ -30,22 +29,15 @@ export {
   type Principal,
 } from "./trpc/context.ts";
 export type * from "./trpc/deps.ts";
-export {
-  ApiError,
-  toTRPCError,
-  mapErrorCode,
-  type ApiErrorCode,
-  type RateLimitErrorData,
-} from "./trpc/errors.ts";
+export { ApiError, type ApiErrorCode, type RateLimitErrorData } from "./trpc/errors.ts";
 export {
   publicProcedure,
   authedProcedure,
   adminProcedure,
-  bareProcedure,
+  metricsProcedure,
   rateLimited,
   idempotent,
   cached,
-  canonicalJson,
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENT_REPLAYED_HEADER,
   type CachedOptions,
@@ -62,13 +54,4 @@ export type { Database, DatabaseHealth, DatabaseKind, SqlExecutor } from "./db/d
 export { openPgliteDatabase, type PgliteOptions } from "./db/pglite.ts";
 export { openPostgresDatabase, type PostgresOptions } from "./db/postgres.ts";
 export { migrate } from "./db/migrate.ts";
-export { MIGRATIONS, type Migration } from "./db/migrations.ts";
-export { seedDatabase, DEMO_PASSWORD, DEMO_USERS, type SeedResult } from "./db/seed.ts";
-export { createPbkdf2Hasher, type PasswordHasher, type Pbkdf2Options } from "./auth/password.ts";
-export {
-  createJsonLogger,
-  createMemoryLogger,
-  silentLogger,
-  type Logger,
-  type LogLevel,
-} from "./logger.ts";
+export { createJsonLogger, type Logger, type LogLevel } from "./logger.ts";

@@ -148,3 +148,31 @@ describe("env", () => {
     });
   });
 });
+
+describe("public exports", () => {
+  it("keep internals off the front door", async () => {
+    const api = await import("../src/index.ts");
+    for (const internal of [
+      "DEMO_PASSWORD",
+      "DEMO_USERS",
+      "seedDatabase",
+      "MIGRATIONS",
+      "canonicalJson",
+      "mapErrorCode",
+      "toTRPCError",
+      "bareProcedure",
+      "createMemoryLogger",
+      "silentLogger",
+      "createPbkdf2Hasher",
+    ])
+      expect(Object.keys(api), internal).not.toContain(internal);
+    expect(Object.keys(api)).toEqual(
+      expect.arrayContaining([
+        "createRuntime",
+        "startApi",
+        "createFetchHandler",
+        "createHotpathClient",
+      ]),
+    );
+  });
+});

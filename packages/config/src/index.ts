@@ -46,6 +46,7 @@ export {
   parseMetricsField,
   type MetricsGroup,
 } from "./metrics-keys.ts";
+export { isoWeekOf, isoWeekStamp, utcDayStamp } from "./time-buckets.ts";
 export {
   RATE_LIMIT_ALGORITHMS,
   NAMED_LIMITERS,

@@ -1,4 +1,4 @@
-import { createKeyspace } from "@hotpath/config";
+import { createKeyspace, isoWeekStamp, utcDayStamp } from "@hotpath/config";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import type {
@@ -12,24 +12,14 @@ import type {
 export const FEED_LENGTH = 100;
 const DAY_MS = 86_400_000;
 
-/** `YYYYMMDD` (UTC) of a timestamp. */
+/** `YYYYMMDD` (UTC) of a timestamp (the daily boards' key part). */
 export function dayOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10).replaceAll("-", "");
+  return utcDayStamp(ms);
 }
 
-/** ISO week `YYYY-Www` (UTC) of a timestamp. */
+/** ISO week `YYYY-Www` (UTC) of a timestamp (the weekly boards' key part). */
 export function isoWeekOf(ms: number): string {
-  const date = new Date(ms);
-  const weekday = date.getUTCDay() || 7; // Monday = 1 … Sunday = 7
-  // The Thursday of this ISO week decides its year; week 1 is the week holding January 4th.
-  const thursday = Date.UTC(
-    date.getUTCFullYear(),
-    date.getUTCMonth(),
-    date.getUTCDate() + 4 - weekday,
-  );
-  const year = new Date(thursday).getUTCFullYear();
-  const week = Math.ceil(((thursday - Date.UTC(year, 0, 1)) / DAY_MS + 1) / 7);
-  return `${year}-W${String(week).padStart(2, "0")}`;
+  return isoWeekStamp(ms, "-W");
 }
 
 const feedEntrySchema = z.object({

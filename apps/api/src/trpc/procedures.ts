@@ -8,7 +8,7 @@ export {
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENT_REPLAYED_HEADER,
 } from "./middleware/idempotency.ts";
-export { cached, canonicalJson, type CachedOptions } from "./middleware/cache.ts";
+export { cached, type CachedOptions } from "./middleware/cache.ts";
 
 /** Every procedure starts here: error mapping, timing and one structured log line per call. */
 export const publicProcedure = baseProcedure.use(observe);
