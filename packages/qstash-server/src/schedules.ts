@@ -5,7 +5,7 @@ import { badRequest, notFound } from "./errors.ts";
 import { SCHEDULE_LANE, type ScheduleJobData } from "./lanes.ts";
 import { bodyFields } from "./message.ts";
 import type { PublishSpec } from "./publish-spec.ts";
-import type { QStashService } from "./service.ts";
+import type { QStashService, ScheduleRuns } from "./service.ts";
 
 /** A schedule as stored: its cron, its destination and the message template it publishes. */
 export interface ScheduleRecord {
@@ -17,8 +17,6 @@ export interface ScheduleRecord {
   createdAt: number;
   isPaused: boolean;
   spec: PublishSpec;
-  lastScheduleTime?: number;
-  lastScheduleStates?: Record<string, string>;
 }
 
 /**
@@ -112,6 +110,7 @@ export class Schedules {
   /** Deletes a schedule; false when it did not exist. */
   async delete(tenant: string, scheduleId: string): Promise<boolean> {
     await this.#unschedule(tenant, scheduleId);
+    await this.#service.store.deleteRecord(tenant, "schedule-runs", scheduleId);
     return this.#service.store.deleteRecord(tenant, "schedules", scheduleId);
   }
 
@@ -129,6 +128,11 @@ export class Schedules {
           .queue(SCHEDULE_LANE)
           .getJobScheduler(this.#schedulerId(tenant, record.scheduleId));
     const template = record.spec.template;
+    const runs = await this.#service.store.getRecord<ScheduleRuns>(
+      tenant,
+      "schedule-runs",
+      record.scheduleId,
+    );
     return {
       scheduleId: record.scheduleId,
       cron: record.cron,
@@ -151,9 +155,9 @@ export class Schedules {
       retryDelayExpression: template.retryDelayExpression,
       label: template.label,
       labels: template.labels,
-      lastScheduleTime: record.lastScheduleTime,
+      lastScheduleTime: runs?.lastScheduleTime,
       nextScheduleTime: scheduler?.next,
-      lastScheduleStates: record.lastScheduleStates,
+      lastScheduleStates: runs?.lastScheduleStates,
     };
   }
 
@@ -173,13 +177,15 @@ export class Schedules {
       },
     );
     const ids = (Array.isArray(published) ? published : [published]).map((p) => p.messageId);
-    const latest = await this.get(tenant, scheduleId);
-    if (!latest) return;
-    latest.lastScheduleTime = this.#service.now();
-    const known = latest.lastScheduleStates ?? {};
-    latest.lastScheduleStates = Object.fromEntries(
-      ids.map((id) => [id, known[id] ?? "IN_PROGRESS"]),
-    );
-    await this.#service.store.putRecord(tenant, "schedules", scheduleId, latest);
+    const store = this.#service.store;
+    // A delivery may already have recorded its state; it is kept.
+    const known =
+      (await store.getRecord<ScheduleRuns>(tenant, "schedule-runs", scheduleId))
+        ?.lastScheduleStates ?? {};
+    const runs: ScheduleRuns = {
+      lastScheduleTime: this.#service.now(),
+      lastScheduleStates: Object.fromEntries(ids.map((id) => [id, known[id] ?? "IN_PROGRESS"])),
+    };
+    await store.putRecord(tenant, "schedule-runs", scheduleId, runs);
   }
 }

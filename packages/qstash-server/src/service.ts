@@ -41,6 +41,12 @@ export interface QueueRecord {
   paused: boolean;
 }
 
+/** The last firing of a schedule: when, and the state of each message it published. */
+export interface ScheduleRuns {
+  lastScheduleTime: number;
+  lastScheduleStates: Record<string, string>;
+}
+
 /** A flow-control key as stored. */
 export interface FlowControlRecord {
   flowControlKey: string;
@@ -417,15 +423,14 @@ export class QStashService {
     state: "SUCCESS" | "FAIL",
   ): Promise<void> {
     if (message.scheduleId === undefined) return;
-    const schedule = await this.store.getRecord<{ lastScheduleStates?: Record<string, string> }>(
+    // Kept apart from the schedule record, so this never writes back a stale schedule.
+    const runs = (await this.store.getRecord<ScheduleRuns>(
       tenant,
-      "schedules",
+      "schedule-runs",
       message.scheduleId,
-    );
-    if (!schedule) return;
-    // The firing may not have recorded its ids yet; it keeps this state when it does.
-    schedule.lastScheduleStates = { ...schedule.lastScheduleStates, [message.messageId]: state };
-    await this.store.putRecord(tenant, "schedules", message.scheduleId, schedule);
+    )) ?? { lastScheduleTime: message.createdAt, lastScheduleStates: {} };
+    runs.lastScheduleStates = { ...runs.lastScheduleStates, [message.messageId]: state };
+    await this.store.putRecord(tenant, "schedule-runs", message.scheduleId, runs);
   }
 
   async #sendCallback(

@@ -3,7 +3,7 @@ import { Client } from "@upstash/qstash";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { DEV_CREDENTIALS, startQStashServer } from "../src/index.ts";
-import { startDestination, waitFor, type Destination } from "./helpers.ts";
+import { deleteKeys, startDestination, waitFor, type Destination } from "./helpers.ts";
 import { startServerProcess, type ServerProcess } from "./process.ts";
 
 let destination: Destination;
@@ -157,5 +157,6 @@ describe("faults", () => {
     await clients[0]?.messages.cancel(pending?.messageId ?? "");
     await a.kill("SIGTERM");
     await b.kill("SIGTERM");
+    await deleteKeys(prefix);
   }, 120_000);
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { uniquePrefix } from "@hotpath/testing";
 import { Client, Receiver } from "@upstash/qstash";
+import { Redis } from "ioredis";
 import { inject } from "vitest";
 import {
   DEV_CREDENTIALS,
@@ -97,7 +98,25 @@ export async function startDestination(
   return destination;
 }
 
-/** Starts a server on the shared test Redis under its own key prefix (nothing is flushed). */
+/** Deletes every key under `prefix` on the shared test Redis (SCAN + UNLINK, never a flush). */
+export async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(inject("redisUrl"));
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Starts a server on the shared test Redis under its own key prefix (nothing is flushed);
+ * `close()` also deletes its keys.
+ */
 export async function startTestServer(
   options: Partial<QStashServerOptions> = {},
 ): Promise<RunningQStashServer & { client: Client; prefix: string }> {
@@ -114,7 +133,11 @@ export async function startTestServer(
     token: DEV_CREDENTIALS.token,
     enableTelemetry: false,
   });
-  return Object.assign(server, { client, prefix });
+  const close = async () => {
+    await server.close();
+    await deleteKeys(prefix);
+  };
+  return { ...server, close, client, prefix };
 }
 
 /** Polls `check` until it returns true (or a value), failing after `timeoutMs`. */

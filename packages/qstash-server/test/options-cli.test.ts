@@ -9,6 +9,7 @@ import {
   QStashServerError,
   startQStashServer,
 } from "../src/index.ts";
+import { deleteKeys } from "./helpers.ts";
 import { runCli, startServerProcess } from "./process.ts";
 
 describe("options", () => {
@@ -43,22 +44,24 @@ describe("options", () => {
   });
 
   it("refuses a port that is taken with QSTASH_LISTEN", async () => {
+    const prefixes = [uniquePrefix("listen"), uniquePrefix("listen")] as const;
     const first = await startQStashServer({
       redisUrl: inject("redisUrl"),
       port: 0,
-      prefix: uniquePrefix("listen"),
+      prefix: prefixes[0],
     });
     try {
       await expect(
         startQStashServer({
           redisUrl: inject("redisUrl"),
           port: first.port,
-          prefix: uniquePrefix("listen"),
+          prefix: prefixes[1],
         }),
       ).rejects.toMatchObject({ code: "QSTASH_LISTEN" });
     } finally {
       await first.close();
       await first.close(); // idempotent
+      for (const prefix of prefixes) await deleteKeys(prefix);
     }
   });
 });
@@ -124,13 +127,14 @@ describe("CLI", () => {
     const bad = await runCli(["--port", "nope", "--redis", "redis://127.0.0.1:1"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--port must be a whole number/);
+    const prefix = uniquePrefix("cli");
     const server = await startServerProcess([
       "--redis",
       inject("redisUrl"),
       "--port",
       "0",
       "--prefix",
-      uniquePrefix("cli"),
+      prefix,
     ]);
     try {
       const response = await fetch(`${server.url}/v2/keys`, {
@@ -142,6 +146,7 @@ describe("CLI", () => {
       });
     } finally {
       await server.kill("SIGTERM");
+      await deleteKeys(prefix);
     }
     expect(server.child.exitCode).toBe(0);
   });
