@@ -63,7 +63,7 @@ describe.each(TRANSPORTS)("router over %s", (transport) => {
     expect((await rejection(t.caller().api.users.byId({ id: missing }))).code).toBe("NOT_FOUND");
     const again = t.caller();
     expect((await rejection(again.api.users.byId({ id: missing }))).code).toBe("NOT_FOUND");
-    expect(again.resHeaders.get("x-cache")).toBe("hit");
+    expect(again.resHeaders.get("x-cache")).toBe("negative");
 
     const bob = (await findUserByUsername(t.db, "bob")) ?? { id: 0 };
     const original = t.db.query.bind(t.db);

@@ -25,9 +25,9 @@ describe.each(TRANSPORTS)("idempotency when Redis is cut off mid-run (%s)", (tra
     proxy = await startTcpProxy(server.port);
     if (transport === "rest") {
       gateway = await startGateway({ redisUrl: proxy.url, port: 0 });
-      cutRedis = createRedis({ url: gateway.url, token: gateway.token, timeoutMs: 200 });
+      cutRedis = createRedis({ url: gateway.url, token: gateway.token, timeoutMs: 1000 });
     } else {
-      cutRedis = createRedis({ url: proxy.url, timeoutMs: 200 });
+      cutRedis = createRedis({ url: proxy.url, timeoutMs: 1000 });
     }
     directRedis = createRedis({ url: server.url });
   });
@@ -56,7 +56,7 @@ describe.each(TRANSPORTS)("idempotency when Redis is cut off mid-run (%s)", (tra
       redis: cutRedis,
       app,
       leaseTtl: "2s",
-      timeoutMs: 200,
+      timeoutMs: 1000,
       metrics: false,
     });
     let signal: AbortSignal | undefined;
@@ -72,7 +72,7 @@ describe.each(TRANSPORTS)("idempotency when Redis is cut off mid-run (%s)", (tra
       { principal: "u" },
     );
     const settled = run.catch((error: unknown) => error);
-    await eventually(() => signal !== undefined);
+    await eventually(() => signal !== undefined, 10_000);
     proxy.cut();
     try {
       await eventually(() => signal?.aborted === true, 10_000);
@@ -89,7 +89,7 @@ describe.each(TRANSPORTS)("idempotency when Redis is cut off mid-run (%s)", (tra
     await reconnected();
     const app = uniquePrefix("idem-complete");
     const record = buildKey(app, "idem", "default", "u", "pay-1");
-    const options = { app, leaseTtl: "600ms", timeoutMs: 200, metrics: false } as const;
+    const options = { app, leaseTtl: "600ms", timeoutMs: 1000, metrics: false } as const;
     const cutStore = createIdempotencyStore({ redis: cutRedis, ...options });
     const otherStore = createIdempotencyStore({ redis: directRedis, ...options });
     const fp = await fingerprintPayload({ amount: 5 });
@@ -102,7 +102,7 @@ describe.each(TRANSPORTS)("idempotency when Redis is cut off mid-run (%s)", (tra
       return { charged: runs };
     };
     const first = cutStore.runIdempotent("pay-1", fp, charge, { principal: "u" });
-    await eventually(() => runs === 1);
+    await eventually(() => runs === 1, 10_000);
     proxy.cut();
     try {
       finish();

@@ -24,9 +24,9 @@ describe.each(TRANSPORTS)("withLock when Redis is cut off from the holder (%s)",
     proxy = await startTcpProxy(server.port);
     if (transport === "rest") {
       gateway = await startGateway({ redisUrl: proxy.url, port: 0 });
-      holderRedis = createRedis({ url: gateway.url, token: gateway.token, timeoutMs: 300 });
+      holderRedis = createRedis({ url: gateway.url, token: gateway.token, timeoutMs: 1000 });
     } else {
-      holderRedis = createRedis({ url: proxy.url, timeoutMs: 300 });
+      holderRedis = createRedis({ url: proxy.url, timeoutMs: 1000 });
     }
     otherRedis = createRedis({ url: server.url });
   });
@@ -40,7 +40,7 @@ describe.each(TRANSPORTS)("withLock when Redis is cut off from the holder (%s)",
 
   it("never two holders whose signals are both un-aborted; the cut-off holder gets LOCK_LOST", async () => {
     const app = uniquePrefix("lease");
-    const holder = createLocks({ redis: holderRedis, app, metrics: false, timeoutMs: 300 });
+    const holder = createLocks({ redis: holderRedis, app, metrics: false, timeoutMs: 1000 });
     const other = createLocks({ redis: otherRedis, app, metrics: false });
     let holderSignal: AbortSignal | undefined;
     const run = holder.withLock(
@@ -52,13 +52,13 @@ describe.each(TRANSPORTS)("withLock when Redis is cut off from the holder (%s)",
         );
         return "finished";
       },
-      { ttl: "600ms" },
+      { ttl: "1s" },
     );
     const outcome = run.then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    await eventually(() => holderSignal !== undefined);
+    await eventually(() => holderSignal !== undefined, 10_000);
     proxy.cut();
     try {
       // The other process takes the lock the moment the lease expires in Redis…
