@@ -1,16 +1,25 @@
 import { request } from "node:http";
-import { startRedisServer, type RedisServerHandle } from "@hotpath/testing";
+import {
+  startRedisServer,
+  startTcpProxy,
+  type RedisServerHandle,
+  type TcpProxy,
+} from "@hotpath/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway } from "../src/index.ts";
 import { post } from "./http.ts";
 
 let server: RedisServerHandle;
+// Between the gateway and Redis: shows when the gateway has sent the request's command on.
+let proxy: TcpProxy;
 
 beforeAll(async () => {
   server = await startRedisServer();
+  proxy = await startTcpProxy(server.port);
 });
 
 afterAll(async () => {
+  await proxy.close();
   await server.stop();
 });
 
@@ -24,7 +33,8 @@ return 'done'`;
 
 describe("graceful close", () => {
   it("lets in-flight requests finish, then refuses new connections", async () => {
-    const gateway = await startGateway({ redisUrl: server.url, port: 0 });
+    const gateway = await startGateway({ redisUrl: proxy.url, port: 0 });
+    const before = proxy.bytesFromClients;
     const target = { url: gateway.url, token: gateway.token, base64: false };
     let sent!: () => void;
     const written = new Promise<void>((resolve) => (sent = resolve));
@@ -42,9 +52,13 @@ describe("graceful close", () => {
       req.on("finish", sent);
       req.end(JSON.stringify(["eval", SLOW_SCRIPT, 0, 400]));
     });
-    // The whole request is on the wire; let the gateway accept and start it.
+    // The gateway is serving it once its command reached Redis's side of the proxy.
     await written;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const deadline = Date.now() + 10_000;
+    while (proxy.bytesFromClients === before) {
+      if (Date.now() > deadline) throw new Error("the gateway never sent the request on to Redis");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const closed = gateway.close();
     const answer = await slow;
     expect(answer).toEqual({ status: 200, body: '{"result":"done"}' });

@@ -43,6 +43,15 @@ function expectClientError(outcome: PromiseSettledResult<unknown>, codes: readon
   expect(codes).toContain((reason as RedisClientError).code);
 }
 
+/** Polls `check` until it holds (bounded). */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met within 10 s");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 /** Retries `call` until it succeeds (bounded), for recovery after a fault is removed. */
 async function eventually<T>(call: () => Promise<T>, attempts = 100): Promise<T> {
   let last: unknown;
@@ -193,8 +202,10 @@ describe("write coalescing keeps every reply with its command", () => {
     const keys = Array.from({ length: 50 }, (_, i) => `t:cutorder:${i}`);
     await redis.mset(Object.fromEntries(keys.map((key, i) => [key, `c${i}`])));
     proxy.setLatency(100);
+    const before = proxy.bytesFromClients;
     const inFlight = keys.map((key) => redis.get<string>(key).catch((error: unknown) => error));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Cut once the GETs reached the proxy (held there by the latency): they are in flight.
+    await until(() => proxy.bytesFromClients > before);
     proxy.cut();
     const outcomes = await Promise.all(inFlight);
     proxy.setLatency(0);

@@ -56,17 +56,20 @@ export class CircuitBreaker {
    */
   run<T>(call: () => Promise<T>): Promise<T> {
     if (this.#timer !== undefined) return Promise.reject(this.refusal());
-    return call().then(
-      (value) => {
-        this.#failures = 0;
-        return value;
-      },
-      (error: unknown) => {
-        this.record(error);
-        throw error;
-      },
-    );
+    const pending = call();
+    // The outcome is recorded on a side branch: the caller gets the call's own promise (no extra
+    // promise step on the hot path), and the branch never rejects.
+    pending.then(this.#onSuccess, this.#onFailure);
+    return pending;
   }
+
+  readonly #onSuccess = (): void => {
+    this.#failures = 0;
+  };
+
+  readonly #onFailure = (error: unknown): void => {
+    this.record(error);
+  };
 
   /** Stops probing for good (the client is closed); later calls are not refused by the breaker. */
   stop(): void {

@@ -23,3 +23,4 @@ export {
   type WithTimeoutOptions,
 } from "./timeout.ts";
 export { RedisClientError, type RedisErrorCode } from "./errors.ts";
+export { AutoPipelinedRedis } from "./sdk-client.ts";

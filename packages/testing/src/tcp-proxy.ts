@@ -5,6 +5,8 @@ export interface TcpProxy {
   readonly port: number;
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
+  /** Bytes received from clients so far (a test can wait until a request reached the proxy). */
+  readonly bytesFromClients: number;
   /** Delays every chunk in both directions by `ms`. */
   setLatency(ms: number): void;
   /** Destroys open connections and refuses new ones until {@link restore}. */
@@ -24,6 +26,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let latencyMs = 0;
   let refusing = false;
   let repliesToDrop = 0;
+  let bytesFromClients = 0;
   const sockets = new Set<Socket>();
   // Bytes keep their order even when the latency changes: each direction is one FIFO queue whose
   // chunks are written when due (a chunk is never due before the one ahead of it).
@@ -41,6 +44,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       if (head) timer = setTimeout(flush, head.due - now);
     };
     from.on("data", (chunk: Buffer) => {
+      if (!isReply) bytesFromClients += chunk.length;
       if (isReply && repliesToDrop > 0) {
         repliesToDrop -= 1;
         from.destroy();
@@ -85,6 +89,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get bytesFromClients() {
+      return bytesFromClients;
+    },
     setLatency(ms) {
       latencyMs = ms;
     },

@@ -146,4 +146,18 @@ describe("startTcpProxy", () => {
     proxy.restore();
     expect(await ask(proxy.port, "PING")).toBe("+PONG\r\n");
   });
+
+  it("dropReplies(n): the command runs, its answer is dropped with the connection, then answers flow again", async () => {
+    const key = `harness:drop:${Date.now()}`;
+    proxy.dropReplies(1);
+    await expect(ask(proxy.port, `INCR ${key}`)).rejects.toThrow(
+      /closed without an answer|ECONNRESET/,
+    );
+    expect(await ask(server.port, `GET ${key}`)).toBe("$1\r\n1\r\n");
+    expect(await ask(proxy.port, `INCR ${key}`)).toBe(":2\r\n");
+    proxy.dropReplies();
+    await expect(ask(proxy.port, "PING")).rejects.toThrow(/closed without an answer|ECONNRESET/);
+    proxy.restore();
+    expect(await ask(proxy.port, "PING")).toBe("+PONG\r\n");
+  });
 });
