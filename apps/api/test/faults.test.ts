@@ -151,6 +151,7 @@ describe("an API process whose Redis goes away (own redis-server)", () => {
     try {
       const status = `${api.url}/trpc/streams.status?input=${encodeURIComponent(JSON.stringify({ username: "alice" }))}`;
       expect((await fetch(status)).status).toBe(200);
+      const cutAt = api.output().length;
       await own.stop({ hard: true });
       for (let i = 0; i < 5; i++) expect((await fetch(status)).status).toBe(200);
       expect((await fetch(`${api.url}/readyz`)).status).toBe(503);
@@ -160,8 +161,12 @@ describe("an API process whose Redis goes away (own redis-server)", () => {
         body: JSON.stringify({ username: "dave", password: "hotpath-demo" }),
       });
       expect(login.status).toBe(503);
-      // Let timers, reconnect attempts and metric flushes fail for a while: the process must survive.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Background work (metric flushes, reconnects) fails now: wait until the process has
+      // reported such a failure, answering all along; it must survive it.
+      await waitFor(async () => {
+        expect((await fetch(status)).status).toBe(200);
+        return /"level":"(warn|error)"/.test(api.output().slice(cutAt));
+      }, 30_000);
       expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
       await own.start();
       await waitFor(async () => (await fetch(`${api.url}/readyz`)).status === 200, 15_000);

@@ -7,6 +7,7 @@ import {
   trpcMutation,
   type TestApi,
 } from "./helpers/runtime.ts";
+import { alignToWindow } from "./helpers/wait.ts";
 
 const BASE = "http://api.test";
 
@@ -96,6 +97,8 @@ describe("HTTP through the fetch handler", () => {
   });
 
   it("answers 429 over the limit with Retry-After and retryAfter/limit/remaining in error.data", async () => {
+    // The burst must fall inside one window to meet the limit exactly.
+    await alignToWindow();
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 4; i++) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveStreamOf, openTestApi, tipRequest, type TestApi } from "./helpers/runtime.ts";
+import { alignToWindow } from "./helpers/wait.ts";
 
 describe("plan quotas on tips.quick", () => {
   let t: TestApi;
@@ -18,6 +19,8 @@ describe("plan quotas on tips.quick", () => {
     t.handler(tipRequest(token, key, { streamId, amount: 1 }));
 
   it("a free user is held to the free quota, a pro user to the pro one, both to the route tier", async () => {
+    // The burst must fall inside one window to meet the limit exactly.
+    await alignToWindow();
     const dave = await t.login("dave"); // free
     const bob = await t.login("bob"); // pro
     const free = [];

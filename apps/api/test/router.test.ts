@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countTips } from "../src/db/tips.ts";
 import { findUserByUsername } from "../src/db/users.ts";
 import { bearer, openTestApi, TEST_ADMIN_TOKEN, type TestApi } from "./helpers/runtime.ts";
-import { waitUntil } from "./helpers/wait.ts";
+import { alignToWindow, waitUntil } from "./helpers/wait.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<TRPCError> {
   try {
@@ -253,6 +253,8 @@ describe.each(TRANSPORTS)("router over %s", (transport) => {
   });
 
   it("sessions.login is held to the AUTH limit (5 per minute per client)", async () => {
+    // The burst must fall inside one window to meet the limit exactly.
+    await alignToWindow();
     const ip = { "x-forwarded-for": "10.200.0.1" };
     for (let i = 0; i < 5; i++) {
       await rejection(

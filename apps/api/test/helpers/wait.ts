@@ -20,3 +20,19 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
   }
 }
+
+/**
+ * Waits, only when needed, until at least `neededMs` remain in the current rate-limit window
+ * (windows of `windowMs` aligned to the epoch, as the limiters' are): a burst that must hit a
+ * limit then cannot straddle a window boundary, wherever the wall clock falls.
+ */
+export async function alignToWindow(windowMs = 60_000, neededMs = 20_000): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left >= neededMs) return;
+  const nextWindow = Date.now() + left;
+  await waitUntil(() => Date.now() >= nextWindow + 50, {
+    timeoutMs: left + 5_000,
+    intervalMs: 100,
+    what: "the next rate-limit window",
+  });
+}
