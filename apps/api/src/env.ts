@@ -3,11 +3,6 @@ import { z } from "zod";
 
 /** The API's environment: the shared server schema plus the API's own knobs. */
 export const apiEnvSchema = serverEnvSchema.extend({
-  /**
-   * Production unless told otherwise: stacks and internal messages reach clients only in
-   * `development` (set by `pnpm dev`), never by default. @default "production"
-   */
-  NODE_ENV: z.enum(["development", "test", "production"]).default("production"),
   /** PostgreSQL schema (search_path) the API uses on a `DATABASE_URL` server. @default "public" */
   DATABASE_SCHEMA: z
     .string()

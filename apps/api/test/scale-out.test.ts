@@ -34,6 +34,9 @@ describe.skipIf(!pgAvailable)("three API processes against one Redis", () => {
       DATABASE_URL: TEST_POSTGRES_URL,
       DATABASE_SCHEMA: schema,
       PASSWORD_ITERATIONS: "10000",
+      // Accuracy is under test here, not the failure path: a loaded machine must not make a check
+      // time out and fail open through the per-process insurance limiter.
+      REDIS_TIMEOUT_MS: "10000",
     };
     const started = await Promise.allSettled([
       startApiProcess(env),

@@ -12,4 +12,3 @@ export {
   type MetricsRecorderOptions,
 } from "./metrics.ts";
 export { defaultSerializer } from "./serializer.ts";
-export { isoWeekStamp } from "./leaderboard.ts";

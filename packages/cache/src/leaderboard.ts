@@ -1,4 +1,4 @@
-import { buildKey, type KeyPart } from "@hotpath/config";
+import { buildKey, isoWeekStamp, utcDayStamp, type KeyPart } from "@hotpath/config";
 import { CacheError } from "./errors.ts";
 import {
   asNumber,
@@ -71,23 +71,6 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `);
 
-function dayStamp(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10).replaceAll("-", "");
-}
-
-function weekStamp(ms: number): string {
-  // ISO 8601 week: the week's Thursday decides the year.
-  const date = new Date(ms);
-  const thursday = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
-  thursday.setUTCDate(thursday.getUTCDate() + 4 - (thursday.getUTCDay() || 7));
-  const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
-  const week = Math.ceil(((thursday.getTime() - yearStart) / DAY_MS + 1) / 7);
-  return `${thursday.getUTCFullYear()}W${String(week).padStart(2, "0")}`;
-}
-
-/** The ISO week stamp (`2026W47`) of a time: the key part of weekly boards. */
-export { weekStamp as isoWeekStamp };
-
 /** Creates a {@link Leaderboard}. */
 export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
   const app = options.app ?? "hotpath";
@@ -98,8 +81,8 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
   const allKey = buildKey(app, "lb", options.name, "all");
   const periodKey = (period: LeaderboardPeriod, at: number) =>
     period === "daily"
-      ? buildKey(app, "lb", options.name, "d", dayStamp(at))
-      : buildKey(app, "lb", options.name, "w", weekStamp(at));
+      ? buildKey(app, "lb", options.name, "d", utcDayStamp(at))
+      : buildKey(app, "lb", options.name, "w", isoWeekStamp(at));
 
   const writeTargets = (): { key: string; ttl?: number }[] => [
     { key: allKey },
@@ -123,7 +106,7 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
       );
       // One merged board per (N days, today), rebuilt when it has expired: reads within its
       // short life share it instead of each creating a key.
-      const dest = buildKey(app, "lb", options.name, "merged", `${days}d`, dayStamp(now()));
+      const dest = buildKey(app, "lb", options.name, "merged", `${days}d`, utcDayStamp(now()));
       await wire.script(MERGE_SCRIPT, [dest, ...sources], [MERGED_TTL_MS]);
       return dest;
     }

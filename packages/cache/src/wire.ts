@@ -1,4 +1,5 @@
 import type { Redis, Requester } from "@upstash/redis";
+import { withTimeout as withDeadline } from "@hotpath/redis/timeout";
 import { RedisUnavailableError } from "./errors.ts";
 
 /**
@@ -74,6 +75,9 @@ export interface Wire {
 }
 
 type UpstashResponseItem = { result?: unknown; error?: string };
+
+/** Largest pipeline request body the wire sends at once (JSON characters, roughly bytes). */
+const MAX_PIPELINE_BYTES = 512 * 1024;
 
 /** Creates a {@link Wire} over `redis`. */
 export function createWire(
@@ -159,17 +163,34 @@ export function createWire(
     }
   };
 
-  const encode = async (item: PipelineItem, forceEval: boolean): Promise<string[]> => {
-    if (Array.isArray(item)) return (item as readonly WireArg[]).map(String);
-    const call = item as Exclude<PipelineItem, readonly WireArg[]>;
-    const head =
-      forceEval || !loaded.has(call.script)
+  /**
+   * Encodes pipeline items. A script Redis may not know yet is sent as EVAL once, at its first
+   * place in the batch; later calls of it use EVALSHA (a pipeline runs in order, so the EVAL has
+   * loaded it by then; on a node that still lacks it, the NOSCRIPT retry below sends EVAL).
+   */
+  const encodeAll = async (
+    batch: readonly PipelineItem[],
+    forceEval: boolean,
+  ): Promise<string[][]> => {
+    const evalSent = new Set<LuaScript>();
+    const bodies: string[][] = [];
+    for (const item of batch) {
+      if (Array.isArray(item)) {
+        bodies.push((item as readonly WireArg[]).map(String));
+        continue;
+      }
+      const call = item as Exclude<PipelineItem, readonly WireArg[]>;
+      const sendEval = (forceEval || !loaded.has(call.script)) && !evalSent.has(call.script);
+      if (sendEval) evalSent.add(call.script);
+      const head = sendEval
         ? ["EVAL", call.script.source]
-        : ["EVALSHA", await call.script.sha()];
-    return [...head, String(call.keys.length), ...call.keys, ...call.args.map(String)];
+        : ["EVALSHA", call.script.knownSha ?? (await call.script.sha())];
+      bodies.push([...head, String(call.keys.length), ...call.keys, ...call.args.map(String)]);
+    }
+    return bodies;
   };
 
-  const runPipeline = async (bodies: string[][]): Promise<PipelineReply[]> => {
+  const sendPipeline = async (bodies: string[][]): Promise<PipelineReply[]> => {
     let response: unknown;
     try {
       response = await send(bodies, ["pipeline"]);
@@ -183,16 +204,40 @@ export function createWire(
     );
   };
 
+  /**
+   * Sends `bodies` in order, in requests of at most {@link MAX_PIPELINE_BYTES} each (a REST
+   * endpoint refuses larger bodies: Upstash's request limit, the gateway's 1 MiB default).
+   */
+  const runPipeline = async (bodies: string[][]): Promise<PipelineReply[]> => {
+    const replies: PipelineReply[] = [];
+    let chunk: string[][] = [];
+    let bytes = 0;
+    for (const body of bodies) {
+      const size = body.reduce((sum, arg) => sum + arg.length + 3, 2);
+      if (chunk.length > 0 && bytes + size > MAX_PIPELINE_BYTES) {
+        replies.push(...(await sendPipeline(chunk)));
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(body);
+      bytes += size;
+    }
+    if (chunk.length > 0) replies.push(...(await sendPipeline(chunk)));
+    return replies;
+  };
+
   const pipeline = async (items: readonly PipelineItem[]): Promise<PipelineReply[]> => {
     if (items.length === 0) return [];
-    const bodies = await Promise.all(items.map((item) => encode(item, false)));
-    const replies = await runPipeline(bodies);
+    const replies = await runPipeline(await encodeAll(items, false));
     const retry = replies.flatMap((reply, index) =>
       !reply.ok && /NOSCRIPT/i.test(reply.error) ? [index] : [],
     );
     if (retry.length > 0) {
       const again = await runPipeline(
-        await Promise.all(retry.map((index) => encode(items[index] as PipelineItem, true))),
+        await encodeAll(
+          retry.map((index) => items[index] as PipelineItem),
+          true,
+        ),
       );
       retry.forEach((index, at) => (replies[index] = again[at] as PipelineReply));
     }
@@ -241,68 +286,15 @@ export function toWireError(error: unknown): RedisUnavailableError {
   });
 }
 
-interface Deadline {
-  at: number;
-  ms: number;
-  reject: (error: Error) => void;
-}
+const timeoutError = (ms: number): Error =>
+  new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer within ${ms} ms`);
 
 /**
- * One coarse sweeper timer for every pending call instead of a timer per call (the hot path
- * stays cheap): a call rejects between `ms` and `ms + ms/4` after it started.
+ * Rejects with `CACHE_REDIS_TIMEOUT` after about `ms` (one shared sweeper timer, no timer per call;
+ * the original promise's rejection is still observed).
  */
-const deadlines = new Set<Deadline>();
-let sweeper: ReturnType<typeof setInterval> | undefined;
-let sweepEvery = Infinity;
-
-function sweep(): void {
-  const now = Date.now();
-  for (const deadline of deadlines) {
-    if (deadline.at <= now) {
-      deadlines.delete(deadline);
-      deadline.reject(
-        new RedisUnavailableError(
-          "CACHE_REDIS_TIMEOUT",
-          `Redis did not answer within ${deadline.ms} ms`,
-        ),
-      );
-    }
-  }
-  if (deadlines.size === 0 && sweeper !== undefined) {
-    clearInterval(sweeper);
-    sweeper = undefined;
-    sweepEvery = Infinity;
-  }
-}
-
-function watch(deadline: Deadline): void {
-  deadlines.add(deadline);
-  const every = Math.max(5, Math.min(250, Math.floor(deadline.ms / 4)));
-  if (sweeper === undefined || every < sweepEvery) {
-    if (sweeper !== undefined) clearInterval(sweeper);
-    sweepEvery = every;
-    sweeper = setInterval(sweep, every);
-    (sweeper as { unref?: () => void }).unref?.();
-  }
-}
-
-/** Rejects with a timeout error after about `ms` (the original promise's rejection is still observed). */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  if (!(ms > 0)) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const deadline: Deadline = { at: Date.now() + ms, ms, reject };
-    watch(deadline);
-    promise.then(
-      (value) => {
-        deadlines.delete(deadline);
-        resolve(value);
-      },
-      (error: unknown) => {
-        deadlines.delete(deadline);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+  return withDeadline(promise, ms, { error: timeoutError });
 }
 
 /** Resolves after `ms` milliseconds. */

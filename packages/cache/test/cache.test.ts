@@ -326,6 +326,20 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     expect(await cache.invalidatePattern(["other", "*"])).toBe(0);
   });
 
+  it("mset larger than one REST request body (1 MiB at the gateway) is sent in several requests", async () => {
+    const cache = createCache({
+      redis,
+      app: newApp("big-mset"),
+      namespace: "blob",
+      defaultTtl: 60,
+      metrics: false,
+    });
+    const value = "x".repeat(400 * 1024);
+    const entries = Array.from({ length: 4 }, (_, i) => ({ key: `b${i}`, value: `${i}${value}` }));
+    await cache.mset(entries);
+    for (const entry of entries) expect(await cache.get(entry.key)).toBe(entry.value);
+  });
+
   it("mget/mset, hash helpers, counters and cached()", async () => {
     const cache = createCache({
       redis,

@@ -9,7 +9,7 @@ import {
   createLeaderboard,
   createSessionStore,
 } from "../src/index.ts";
-import { isoWeekStamp } from "../src/leaderboard.ts";
+import { isoWeekStamp } from "@hotpath/config";
 import { countRequests, useTestApps } from "./helpers.ts";
 
 describe("ISO week stamps", () => {

@@ -12,9 +12,9 @@ function envError(source: Record<string, string | undefined>): ConfigError {
 }
 
 describe("parseEnv(serverEnvSchema)", () => {
-  it("applies defaults to an empty environment", () => {
+  it("applies defaults to an empty environment (production unless told otherwise)", () => {
     expect(parseEnv(serverEnvSchema, {})).toEqual({
-      NODE_ENV: "development",
+      NODE_ENV: "production",
       PORT: 3000,
       HOST: "127.0.0.1",
       REDIS_TIMEOUT_MS: 1000,

@@ -27,7 +27,11 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 
 /** Environment of the server processes (API, gateway CLI, dev runner). */
 export const serverEnvSchema = z.object({
-  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /**
+   * Production unless told otherwise: development behaviour (stacks, demo data) only when a
+   * process is started in development mode explicitly (`pnpm dev` does). @default "production"
+   */
+  NODE_ENV: z.enum(["development", "test", "production"]).default("production"),
   PORT: integer(0, 65_535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   UPSTASH_REDIS_REST_URL: optionalUrl(["https:", "http:"]),

@@ -1,12 +1,8 @@
 import process from "node:process";
+import { redact } from "@hotpath/redis";
 import { parseCliArgs, CLI_USAGE } from "./cli-options.ts";
 import { GatewayError } from "./errors.ts";
 import { startGateway } from "./gateway.ts";
-
-/** Hides the password of a Redis URL for logs. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
-}
 
 /** Entry point of `hotpath-gateway`: parses argv/env, starts the gateway, closes it on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -18,7 +14,7 @@ async function main(): Promise<void> {
   const { options } = command;
   const gateway = await startGateway(options);
   const generated = options.token === undefined && options.tokens === undefined;
-  const target = options.redisUrl === undefined ? "token map" : redactUrl(options.redisUrl);
+  const target = options.redisUrl === undefined ? "token map" : redact(options.redisUrl);
   process.stdout.write(`hotpath-gateway listening on ${gateway.url} -> ${target}\n`);
   if (generated) process.stdout.write(`token (generated): ${gateway.token}\n`);
   const stop = (signal: string) => {

@@ -1,12 +1,8 @@
 import process from "node:process";
+import { redact } from "@hotpath/redis";
 import { CLI_USAGE, parseCliArgs } from "./cli-options.ts";
 import { QStashServerError } from "./errors.ts";
 import { startQStashServer } from "./server.ts";
-
-/** Hides the password of a Redis URL for logs. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
-}
 
 /** Entry point of `hotpath-qstash`: parses argv/env, starts the server, closes it on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -17,7 +13,7 @@ async function main(): Promise<void> {
   }
   const server = await startQStashServer(command.options);
   process.stdout.write(
-    `hotpath-qstash running at ${server.url} -> ${redactUrl(command.options.redisUrl)} (pid ${process.pid})\n`,
+    `hotpath-qstash running at ${server.url} -> ${redact(command.options.redisUrl)} (pid ${process.pid})\n`,
   );
   for (const tenant of server.tenants) {
     process.stdout.write(

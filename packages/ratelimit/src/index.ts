@@ -72,5 +72,4 @@ export {
   type UsageQuery,
 } from "./metrics.ts";
 export { MemoryLimiter } from "./memory-limiter.ts";
-export { MULTI_POLICY_SCRIPT } from "./multi-script.ts";
 export { policyKeys, policyPrefix, keyIdentifier, denyListKey, overridesKey } from "./keys.ts";
