@@ -47,7 +47,15 @@ describe("a Redis outage under the API is fast (own redis-server behind a proxy)
     server = await startRedisServer();
     proxy = await startTcpProxy(server.port);
     redis = createRedis({ url: proxy.url, timeoutMs: REDIS_TIMEOUT_MS });
-    t = await openTestApi({ redis, env: { REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS) } });
+    t = await openTestApi({
+      redis,
+      env: {
+        REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS),
+        // Latency is under test, not limits: with the breaker open, reads are fast enough to use up
+        // a tier's per-minute limit (answered by the in-memory insurance limiter) in under a second.
+        RATE_LIMIT_POLICIES: '{"moderate":"100000/1m","generous":"100000/1m"}',
+      },
+    });
     bobId = (await findUserByUsername(t.db, "bob"))?.id ?? 0;
   });
 
