@@ -18,6 +18,8 @@ export interface PublishOptions {
   notBefore?: number;
   /** Retries after the first failed delivery. @default QStash's (3) */
   retries?: number;
+  /** Delay between retries in ms, an expression of `retried` (e.g. `"1000 * (1 + retried)"`). */
+  retryDelay?: string;
   /** Publishing the same id again within QStash's window is a no-op (`deduplicated: true`). */
   deduplicationId?: string;
   /** Enqueue into this QStash queue (ordered, its own parallelism) instead of publishing. */
@@ -95,6 +97,7 @@ export function createJobPublisher<const TJobs extends readonly AnyJobDefinition
     ...(o.delay !== undefined ? { delay: o.delay } : {}),
     ...(o.notBefore !== undefined ? { notBefore: o.notBefore } : {}),
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
+    ...(o.retryDelay !== undefined ? { retryDelay: o.retryDelay } : {}),
     ...(o.deduplicationId !== undefined ? { deduplicationId: o.deduplicationId } : {}),
     ...(o.flowControl !== undefined ? { flowControl: o.flowControl } : {}),
   });

@@ -148,7 +148,10 @@ export interface FeedEntry {
 
 /** Derived tip data in Redis: leaderboards, 30-day counters, activity feeds. */
 export interface TipProjections {
-  /** Applies one stored tip to every projection in ONE Redis pipeline. */
+  /**
+   * Applies one stored tip to every projection in ONE Redis script, at most once per tip id:
+   * true when applied now, false when it had been applied before.
+   */
   apply(tip: {
     id: number;
     streamId: number;
@@ -156,7 +159,7 @@ export interface TipProjections {
     fromUserId: number;
     amountCents: number;
     createdAt: string;
-  }): Promise<void>;
+  }): Promise<boolean>;
   /** The top `n` members of a board in a period, highest score first (amounts in cents). */
   top(
     board: LeaderboardBoard,
@@ -175,6 +178,24 @@ export interface TipProjections {
   tips30d(creatorId: number): Promise<{ count: number; cents: number }>;
 }
 
+/** The transactional outbox of tip projections (src/jobs/tip-outbox.ts). */
+export interface TipOutbox {
+  /**
+   * After the tip's transaction committed: applies its projections inline once; when that fails,
+   * hands the outbox row to the job queue (in the background). True when applied inline.
+   */
+  afterCommit(
+    tip: Parameters<TipProjections["apply"]>[0],
+    waitUntil: (promise: Promise<unknown>) => void,
+  ): Promise<boolean>;
+  /** Applies a tip from PostgreSQL (at most once in Redis) and marks its row done. */
+  applyById(tipId: number): Promise<"applied" | "already-applied" | "missing">;
+  /** Re-publishes (or, without QStash, applies) rows pending longer than the relay delay. */
+  relay(): Promise<{ published: number; applied: number; failed: number }>;
+  /** Rows still pending. */
+  pending(): Promise<number>;
+}
+
 /**
  * Everything the router tree needs, built by the composition root (src/deps.ts) and injected:
  * the router never constructs clients and never touches `process` or `node:*`.
@@ -191,6 +212,9 @@ export interface ApiDeps {
   idempotency: ApiIdempotency;
   projections: TipProjections;
   metrics: MetricsReader;
+  outbox: TipOutbox;
+  /** The QStash webhook (`POST /jobs/qstash`); undefined when QStash is not configured. */
+  jobsWebhook?: ((request: Request) => Promise<Response>) | undefined;
 }
 
 /** A time series point: minute (ms epoch) and counters. */

@@ -1,0 +1,128 @@
+import { createMetricsRecorder, type IdempotencyStore, type MetricsRecorder } from "@hotpath/cache";
+import { createJobHandler, createJobPublisher, defineJob, type JobPublisher } from "@hotpath/jobs";
+import type { Client, Receiver } from "@upstash/qstash";
+import type { Redis } from "@upstash/redis";
+import { z } from "zod";
+import type { Logger } from "../logger.ts";
+import type { TipOutbox } from "../trpc/deps.ts";
+
+/** Path of the QStash webhook on the API. */
+export const JOBS_WEBHOOK_PATH = "/jobs/qstash";
+/** Fixed id of the outbox relay schedule (created idempotently at start). */
+export const OUTBOX_RELAY_SCHEDULE_ID = "hotpath-outbox-relay";
+
+/** QStash wiring of the API (absent: no QStash, the relay runs in-process). */
+export interface ApiQStash {
+  client: Client;
+  receiver: Receiver;
+  /** Exact public URL of {@link JOBS_WEBHOOK_PATH}. */
+  webhookUrl: string;
+  /** Retries of each job message. @default 5 */
+  retries?: number;
+  /** Delay between retries in ms (QStash expression of `retried`). @default QStash's backoff */
+  retryDelay?: string;
+}
+
+/** The API's job definitions, bound to the outbox they drive. */
+export function apiJobDefinitions(outbox: () => TipOutbox) {
+  return [
+    defineJob("apply-tip", z.object({ tipId: z.number().int().positive() }), async ({ tipId }) => {
+      await outbox().applyById(tipId);
+    }),
+    defineJob("outbox-relay", z.object({}), async () => {
+      await outbox().relay();
+    }),
+  ] as const;
+}
+
+/** The API's typed publisher. */
+export type ApiJobPublisher = JobPublisher<ReturnType<typeof apiJobDefinitions>>;
+
+/** What {@link createApiJobs} builds. */
+export interface ApiJobs {
+  publisher: ApiJobPublisher;
+  webhook: (request: Request) => Promise<Response>;
+  metrics: MetricsRecorder;
+  /**
+   * Publishes `apply-tip` for a tip: deduplicated by tip id on the first publish; a relay's
+   * re-publish (`attempt` > 0) gets its own id, since QStash would drop the tip id within its
+   * deduplication window while the first message may be in the DLQ already.
+   */
+  enqueueTip(tipId: number, attempt: number): Promise<void>;
+  /** Creates the schedules under fixed ids (idempotent); never throws (logs). */
+  ensureSchedules(): Promise<void>;
+}
+
+/** Builds the publisher and the webhook of the API's jobs on QStash. */
+export function createApiJobs(options: {
+  qstash: ApiQStash;
+  outbox: () => TipOutbox;
+  redis: Redis;
+  app: string;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  metricsFlushMs: number;
+}): ApiJobs {
+  const jobs = apiJobDefinitions(options.outbox);
+  const metrics = createMetricsRecorder({
+    redis: options.redis,
+    app: options.app,
+    group: "jobs",
+    flushIntervalMs: options.metricsFlushMs,
+  });
+  const retries = options.qstash.retries ?? 5;
+  const publisher = createJobPublisher({
+    client: options.qstash.client,
+    url: options.qstash.webhookUrl,
+    jobs,
+    metrics,
+  });
+  const webhook = createJobHandler({
+    jobs,
+    receiver: options.qstash.receiver,
+    url: options.qstash.webhookUrl,
+    idempotency: options.idempotency,
+    metrics,
+    onFailure: (failure) =>
+      options.logger.warn("job failed", {
+        job: failure.job,
+        messageId: failure.messageId,
+        reason: failure.reason,
+        retried: failure.retried,
+        error: String(failure.error),
+      }),
+  });
+  return {
+    publisher,
+    webhook,
+    metrics,
+    async enqueueTip(tipId, attempt) {
+      await publisher.publish(
+        "apply-tip",
+        { tipId },
+        {
+          deduplicationId: attempt === 0 ? `tip-${tipId}` : `tip-${tipId}-relay-${attempt}`,
+          retries,
+          ...(options.qstash.retryDelay !== undefined
+            ? { retryDelay: options.qstash.retryDelay }
+            : {}),
+        },
+      );
+    },
+    async ensureSchedules() {
+      try {
+        await publisher.schedule(
+          "outbox-relay",
+          "* * * * *",
+          {},
+          {
+            scheduleId: OUTBOX_RELAY_SCHEDULE_ID,
+            retries: 0,
+          },
+        );
+      } catch (error) {
+        options.logger.warn("job schedules not created", { error: String(error) });
+      }
+    },
+  };
+}
