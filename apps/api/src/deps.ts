@@ -19,6 +19,7 @@ import { listTips } from "./db/tips.ts";
 import type { ApiEnv } from "./env.ts";
 import type { MetricFamily } from "./http/prometheus.ts";
 import { JOBS_WEBHOOK_PATH, createApiJobs, type ApiJobs, type ApiQStash } from "./jobs/api-jobs.ts";
+import { createLeaderboardRebuild } from "./jobs/leaderboard-rebuild.ts";
 import { createTipOutbox } from "./jobs/tip-outbox.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
 import type { ApiDeps, TipOutbox } from "./trpc/deps.ts";
@@ -181,8 +182,8 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     qstash && jobsIdempotency
       ? createApiJobs({
           qstash,
-          // Called only when a job runs, after the outbox below exists.
-          outbox: () => outbox,
+          // Called only when a job runs, after the outbox and the deps below exist.
+          targets: () => ({ outbox, leaderboards: deps.leaderboards, logger }),
           redis,
           app,
           idempotency: jobsIdempotency,
@@ -198,6 +199,8 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     relayAfterSeconds: env.OUTBOX_RELAY_AFTER_SECONDS,
     ...(options.onTipCommitted ? { onCommitted: options.onTipCommitted } : {}),
   });
+
+  const leaderboardRebuild = createLeaderboardRebuild({ db, redis, app });
 
   const deps: ApiDeps = {
     settings: {
@@ -228,6 +231,10 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     projections,
     metrics: createMetricsReader({ redis, app, limiter }),
     outbox,
+    leaderboards: {
+      reconcile: (o) => leaderboardRebuild.reconcile(o),
+      enqueueRebuild: jobs ? () => jobs.enqueueRebuild() : undefined,
+    },
     jobsWebhook: jobs?.webhook,
   };
   if (jobs) await jobs.ensureSchedules();

@@ -42,6 +42,27 @@ const feedEntrySchema = z.object({
   at: z.string(),
 });
 
+/** Seconds a daily / weekly board is kept after its last write. */
+export const BOARD_TTL_SECONDS = { daily: 3 * 86_400, weekly: 15 * 86_400 } as const;
+
+/**
+ * Key of a leaderboard: `lb:<board>:daily:<YYYYMMDD>`, `lb:<board>:weekly:<YYYY-Www>` (the
+ * period holding `at`, UTC) or `lb:<board>:alltime`.
+ */
+export function leaderboardKey(
+  app: string,
+  board: LeaderboardBoard,
+  period: LeaderboardPeriod,
+  at: number,
+): string {
+  const keys = createKeyspace(app);
+  return period === "alltime"
+    ? keys.key("lb", board, "alltime")
+    : period === "daily"
+      ? keys.key("lb", board, "daily", dayOf(at))
+      : keys.key("lb", board, "weekly", isoWeekOf(at));
+}
+
 /** How long the "applied" marker of a tip is kept: longer than any redelivery or relay. */
 export const APPLIED_MARKER_TTL_SECONDS = 40 * 86_400;
 
@@ -90,11 +111,7 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
   const keys = createKeyspace(options.app);
   const now = options.now ?? Date.now;
   const boardKey = (board: LeaderboardBoard, period: LeaderboardPeriod, at: number) =>
-    period === "alltime"
-      ? keys.key("lb", board, "alltime")
-      : period === "daily"
-        ? keys.key("lb", board, "daily", dayOf(at))
-        : keys.key("lb", board, "weekly", isoWeekOf(at));
+    leaderboardKey(options.app, board, period, at);
   const feedKey = (userId: number) =>
     userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId);
   const counterKey = (creatorId: number, day: string) => keys.key("count", "tips", creatorId, day);
@@ -130,8 +147,8 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
         String(tip.amountCents),
         String(tip.creatorId),
         String(tip.fromUserId),
-        String(3 * 86_400),
-        String(15 * 86_400),
+        String(BOARD_TTL_SECONDS.daily),
+        String(BOARD_TTL_SECONDS.weekly),
         String(31 * 86_400),
         JSON.stringify(entry),
         String(FEED_LENGTH),

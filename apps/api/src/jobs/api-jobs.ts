@@ -4,12 +4,14 @@ import type { Client, Receiver } from "@upstash/qstash";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import type { Logger } from "../logger.ts";
-import type { TipOutbox } from "../trpc/deps.ts";
+import type { ApiDeps, TipOutbox } from "../trpc/deps.ts";
 
 /** Path of the QStash webhook on the API. */
 export const JOBS_WEBHOOK_PATH = "/jobs/qstash";
 /** Fixed id of the outbox relay schedule (created idempotently at start). */
 export const OUTBOX_RELAY_SCHEDULE_ID = "hotpath-outbox-relay";
+/** Fixed id of the nightly leaderboard reconcile schedule. */
+export const RECONCILE_SCHEDULE_ID = "hotpath-reconcile-leaderboards";
 
 /** QStash wiring of the API (absent: no QStash, the relay runs in-process). */
 export interface ApiQStash {
@@ -23,8 +25,16 @@ export interface ApiQStash {
   retryDelay?: string;
 }
 
-/** The API's job definitions, bound to the outbox they drive. */
-export function apiJobDefinitions(outbox: () => TipOutbox) {
+/** What the API's jobs drive (read lazily: the jobs exist before the deps). */
+export interface ApiJobTargets {
+  outbox: TipOutbox;
+  leaderboards: ApiDeps["leaderboards"];
+  logger: Logger;
+}
+
+/** The API's job definitions, bound to what they drive. */
+export function apiJobDefinitions(targets: () => ApiJobTargets) {
+  const outbox = () => targets().outbox;
   return [
     defineJob("apply-tip", z.object({ tipId: z.number().int().positive() }), async ({ tipId }) => {
       await outbox().applyById(tipId);
@@ -32,6 +42,19 @@ export function apiJobDefinitions(outbox: () => TipOutbox) {
     defineJob("outbox-relay", z.object({}), async () => {
       await outbox().relay();
     }),
+    defineJob(
+      "reconcile-leaderboards",
+      z.object({ fix: z.boolean(), force: z.boolean().default(false) }),
+      async ({ fix, force }) => {
+        const report = await targets().leaderboards.reconcile({ fix, force });
+        targets().logger[report.drift.length > 0 ? "warn" : "info"]("leaderboard reconcile", {
+          drift: report.drift.length,
+          rebuilt: report.rebuilt,
+          tips: report.tips,
+          sample: report.drift.slice(0, 20),
+        });
+      },
+    ),
   ] as const;
 }
 
@@ -43,6 +66,8 @@ export interface ApiJobs {
   publisher: ApiJobPublisher;
   webhook: (request: Request) => Promise<Response>;
   metrics: MetricsRecorder;
+  /** Enqueues a forced leaderboard rebuild. */
+  enqueueRebuild(): Promise<{ messageId: string }>;
   /**
    * Publishes `apply-tip` for a tip: deduplicated by tip id on the first publish; a relay's
    * re-publish (`attempt` > 0) gets its own id, since QStash would drop the tip id within its
@@ -56,14 +81,14 @@ export interface ApiJobs {
 /** Builds the publisher and the webhook of the API's jobs on QStash. */
 export function createApiJobs(options: {
   qstash: ApiQStash;
-  outbox: () => TipOutbox;
+  targets: () => ApiJobTargets;
   redis: Redis;
   app: string;
   idempotency: IdempotencyStore;
   logger: Logger;
   metricsFlushMs: number;
 }): ApiJobs {
-  const jobs = apiJobDefinitions(options.outbox);
+  const jobs = apiJobDefinitions(options.targets);
   const metrics = createMetricsRecorder({
     redis: options.redis,
     app: options.app,
@@ -109,8 +134,16 @@ export function createApiJobs(options: {
         },
       );
     },
+    enqueueRebuild: () =>
+      publisher.publish("reconcile-leaderboards", { fix: true, force: true }, { retries }),
     async ensureSchedules() {
       try {
+        await publisher.schedule(
+          "reconcile-leaderboards",
+          "0 3 * * *",
+          { fix: true },
+          { scheduleId: RECONCILE_SCHEDULE_ID },
+        );
         await publisher.schedule(
           "outbox-relay",
           "* * * * *",

@@ -1,6 +1,7 @@
 import type { Redis } from "@upstash/redis";
 import type { PasswordHasher } from "../auth/password.ts";
 import type { Database } from "../db/database.ts";
+import type { ReconcileReport } from "../jobs/leaderboard-rebuild.ts";
 import type { Logger } from "../logger.ts";
 
 /** The Redis client the API is given: an `@upstash/redis` client plus health (see @hotpath/redis). */
@@ -213,6 +214,13 @@ export interface ApiDeps {
   projections: TipProjections;
   metrics: MetricsReader;
   outbox: TipOutbox;
+  /** Leaderboards recomputed from PostgreSQL (src/jobs/leaderboard-rebuild.ts). */
+  leaderboards: {
+    /** Compares with PostgreSQL; `fix` rebuilds and swaps when drifted (`force`: always). */
+    reconcile(options: { fix: boolean; force?: boolean }): Promise<ReconcileReport>;
+    /** Enqueues a forced rebuild as a job; undefined without QStash (run `reconcile` inline). */
+    enqueueRebuild?: (() => Promise<{ messageId: string }>) | undefined;
+  };
   /** The QStash webhook (`POST /jobs/qstash`); undefined when QStash is not configured. */
   jobsWebhook?: ((request: Request) => Promise<Response>) | undefined;
 }
