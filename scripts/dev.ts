@@ -102,6 +102,8 @@ start("api", ["--filter", "@hotpath/api", "dev"], {
   PORT: String(apiPort),
   ADMIN_TOKEN: adminToken,
   NODE_ENV: "development",
+  // Where the local QStash server delivers the API's jobs (POST /jobs/qstash).
+  PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${apiPort}`,
 });
 start(
   "dashboard",
