@@ -116,6 +116,7 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
     userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId);
   const counterKey = (creatorId: number, day: string) => keys.key("count", "tips", creatorId, day);
   const appliedKey = (tipId: number) => keys.key("count", "tip-applied", tipId);
+  const applyScript = options.redis.createScript<number>(APPLY_TIP_SCRIPT);
 
   return {
     async apply(tip) {
@@ -142,7 +143,8 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
         feedKey(tip.fromUserId),
         feedKey(0),
       ];
-      const applied = await options.redis.eval<string[], number>(APPLY_TIP_SCRIPT, keysOfScript, [
+      // EVALSHA first (the script text travels only when Redis does not know it yet).
+      const applied = await applyScript.exec(keysOfScript, [
         String(APPLIED_MARKER_TTL_SECONDS),
         String(tip.amountCents),
         String(tip.creatorId),
