@@ -7,6 +7,7 @@ const runtimeAgnostic = [
   "packages/config/src/**",
   "packages/cache/src/**",
   "packages/ratelimit/src/**",
+  "packages/jobs/src/**",
   "apps/api/src/trpc/**",
 ];
 

@@ -198,7 +198,14 @@ try {
   // Node loads tsx as a hook (no tsx CLI in between): the API itself gets SIGTERM and drains.
   api = start("api", process.execPath, ["--import", "tsx", "src/main.ts", "--dev"], {
     cwd: join(root, "apps", "api"),
-    env: { ...apiRedisEnv, ...qstashEnv, PORT: String(apiPort), ADMIN_TOKEN: adminToken },
+    env: {
+      ...apiRedisEnv,
+      ...qstashEnv,
+      PORT: String(apiPort),
+      ADMIN_TOKEN: adminToken,
+      // Where the local QStash server delivers the API's jobs (POST /jobs/qstash).
+      PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${apiPort}`,
+    },
   });
   dashboard = start(
     "dashboard",

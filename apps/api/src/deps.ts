@@ -1,6 +1,8 @@
 import { createIdempotencyStore, createSessionStore, type CacheStats } from "@hotpath/cache";
+import { ConfigError } from "@hotpath/config";
 import { createRateLimiter, type PolicyInput } from "@hotpath/ratelimit";
 import { redisFromEnv, type HotpathRedis } from "@hotpath/redis";
+import { Client, Receiver } from "@upstash/qstash";
 import { createApiCache } from "./adapters/cache.ts";
 import { createApiIdempotency } from "./adapters/idempotency.ts";
 import { createMetricsReader } from "./adapters/metrics.ts";
@@ -16,8 +18,11 @@ import { seedDatabase, type SeedResult } from "./db/seed.ts";
 import { listTips } from "./db/tips.ts";
 import type { ApiEnv } from "./env.ts";
 import type { MetricFamily } from "./http/prometheus.ts";
+import { JOBS_WEBHOOK_PATH, createApiJobs, type ApiJobs, type ApiQStash } from "./jobs/api-jobs.ts";
+import { createLeaderboardRebuild } from "./jobs/leaderboard-rebuild.ts";
+import { createTipOutbox } from "./jobs/tip-outbox.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
-import type { ApiDeps } from "./trpc/deps.ts";
+import type { ApiDeps, TipOutbox } from "./trpc/deps.ts";
 
 /** Options of {@link createRuntime}: the env, plus clients a test or host may hand in. */
 export interface CreateRuntimeOptions {
@@ -33,6 +38,10 @@ export interface CreateRuntimeOptions {
   seed?: boolean;
   /** Metrics flush interval of the packages (ms). @default 1000 */
   metricsFlushMs?: number;
+  /** QStash wiring to use instead of the one from the env (tests). */
+  qstash?: ApiQStash;
+  /** Runs right after a tip's transaction commits, before its projections (fault tests). */
+  onTipCommitted?: (tipId: number) => void | Promise<void>;
 }
 
 /** A running API's dependencies plus lifecycle. */
@@ -44,6 +53,8 @@ export interface ApiRuntime {
   collectors: () => MetricFamily[];
   /** Hands background work to the runtime (Node: tracked until close). */
   waitUntil: (promise: Promise<unknown>) => void;
+  /** The QStash jobs (undefined without QStash). */
+  jobs: ApiJobs | undefined;
   /** Waits for background work, flushes metrics, closes what the runtime opened (Redis, DB). */
   close(): Promise<void>;
 }
@@ -56,6 +67,39 @@ export const READ_BUCKETS: Readonly<Record<string, string>> = {
   "metrics:read": "generous",
   "tips:read": "generous",
 };
+
+/**
+ * QStash from the env: all of `QSTASH_URL`, `QSTASH_TOKEN`, both signing keys and
+ * `PUBLIC_BASE_URL`, or none of them.
+ * @throws ConfigError CONFIG_INVALID_ENV naming the missing variables.
+ */
+export function qstashFromEnv(env: ApiEnv): ApiQStash | undefined {
+  if (!env.QSTASH_URL) return undefined;
+  const required = {
+    QSTASH_TOKEN: env.QSTASH_TOKEN,
+    QSTASH_CURRENT_SIGNING_KEY: env.QSTASH_CURRENT_SIGNING_KEY,
+    QSTASH_NEXT_SIGNING_KEY: env.QSTASH_NEXT_SIGNING_KEY,
+    PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
+  };
+  const missing = Object.entries(required)
+    .filter(([, value]) => !value)
+    .map(([name]) => name);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      "CONFIG_INVALID_ENV",
+      `QSTASH_URL is set, so ${missing.join(", ")} must be set too.`,
+      { issues: missing.map((field) => ({ field, message: "required with QSTASH_URL" })) },
+    );
+  }
+  return {
+    client: new Client({ baseUrl: env.QSTASH_URL, token: env.QSTASH_TOKEN ?? "" }),
+    receiver: new Receiver({
+      currentSigningKey: env.QSTASH_CURRENT_SIGNING_KEY ?? "",
+      nextSigningKey: env.QSTASH_NEXT_SIGNING_KEY ?? "",
+    }),
+    webhookUrl: `${(env.PUBLIC_BASE_URL ?? "").replace(/\/+$/, "")}${JOBS_WEBHOOK_PATH}`,
+  };
+}
 
 async function openDatabase(env: ApiEnv): Promise<Database> {
   if (env.DATABASE_URL)
@@ -121,6 +165,43 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     onError: (error) => logger.error("idempotency store error", { error: String(error) }),
   });
 
+  const projections = createTipProjections({ redis, app });
+  const qstash = options.qstash ?? qstashFromEnv(env);
+  const jobsIdempotency = qstash
+    ? createIdempotencyStore({
+        redis,
+        app,
+        name: "jobs",
+        // Short lease: a delivery cut off mid-run blocks its message id only briefly.
+        leaseTtl: 10,
+        timeoutMs: env.REDIS_TIMEOUT_MS,
+        metrics: { flushIntervalMs },
+      })
+    : undefined;
+  const jobs =
+    qstash && jobsIdempotency
+      ? createApiJobs({
+          qstash,
+          // Called only when a job runs, after the outbox and the deps below exist.
+          targets: () => ({ outbox, leaderboards: deps.leaderboards, logger }),
+          redis,
+          app,
+          idempotency: jobsIdempotency,
+          logger,
+          metricsFlushMs: flushIntervalMs,
+        })
+      : undefined;
+  const outbox: TipOutbox = createTipOutbox({
+    db,
+    projections,
+    logger,
+    enqueue: jobs ? (tipId, attempt) => jobs.enqueueTip(tipId, attempt) : undefined,
+    relayAfterSeconds: env.OUTBOX_RELAY_AFTER_SECONDS,
+    ...(options.onTipCommitted ? { onCommitted: options.onTipCommitted } : {}),
+  });
+
+  const leaderboardRebuild = createLeaderboardRebuild({ db, redis, app });
+
   const deps: ApiDeps = {
     settings: {
       app,
@@ -147,9 +228,23 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     cache,
     rateLimiter: createApiRateLimiter(limiter),
     idempotency: createApiIdempotency(idempotencyStore),
-    projections: createTipProjections({ redis, app }),
+    projections,
     metrics: createMetricsReader({ redis, app, limiter }),
+    outbox,
+    leaderboards: {
+      reconcile: (o) => leaderboardRebuild.reconcile(o),
+      enqueueRebuild: jobs ? () => jobs.enqueueRebuild() : undefined,
+    },
+    jobsWebhook: jobs?.webhook,
   };
+  if (jobs) await jobs.ensureSchedules();
+  // Without QStash the relay runs here: pending rows are applied inline every relay period.
+  const relayTimer = jobs
+    ? undefined
+    : setInterval(() => {
+        waitUntil(outbox.relay());
+      }, env.OUTBOX_RELAY_AFTER_SECONDS * 1000);
+  relayTimer?.unref();
 
   if (seed?.seeded) {
     // Derived data of the seeded tips, so leaderboards and feeds are not empty on a fresh start.
@@ -207,13 +302,17 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     seed,
     collectors,
     waitUntil,
+    jobs,
     close() {
       closing ??= (async () => {
+        if (relayTimer) clearInterval(relayTimer);
         await Promise.allSettled([...background]);
         await Promise.allSettled([
           cache.close(),
           idempotencyStore.close(),
           limiter.metrics.flush(),
+          jobs?.metrics.close(),
+          jobsIdempotency?.close(),
         ]);
         if (!options.redis) await redis.close();
         if (!options.db) await db.close();

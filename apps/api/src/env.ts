@@ -52,6 +52,24 @@ export const apiEnvSchema = serverEnvSchema.extend({
     }),
   /** The dashboard's production build, served at /dashboard/ (relative to the API's folder). */
   DASHBOARD_DIR: z.string().min(1).default("../dashboard/dist"),
+  /**
+   * QStash for background jobs (Upstash's cloud, or the local server `pnpm dev` starts). Unset:
+   * no jobs; pending outbox rows are applied by an in-process relay instead.
+   */
+  QSTASH_URL: z.url().optional(),
+  /** QStash token (required with `QSTASH_URL`). */
+  QSTASH_TOKEN: z.string().min(1).optional(),
+  /** Signing key QStash signs deliveries with now (required with `QSTASH_URL`). */
+  QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
+  /** Signing key QStash signs with after the next rotation (required with `QSTASH_URL`). */
+  QSTASH_NEXT_SIGNING_KEY: z.string().min(1).optional(),
+  /**
+   * Public base URL of this API as QStash reaches it (the webhook is `<base>/jobs/qstash`; the
+   * signature names this exact URL). Required with `QSTASH_URL`.
+   */
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** Outbox rows still pending after this many seconds are re-published by the relay. @default 30 */
+  OUTBOX_RELAY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   /** Seconds SIGTERM waits for in-flight requests before closing connections. @default 10 */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
 });

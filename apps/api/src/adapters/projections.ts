@@ -32,6 +32,56 @@ const feedEntrySchema = z.object({
   at: z.string(),
 });
 
+/** Seconds a daily / weekly board is kept after its last write. */
+export const BOARD_TTL_SECONDS = { daily: 3 * 86_400, weekly: 15 * 86_400 } as const;
+
+/**
+ * Key of a leaderboard: `lb:<board>:daily:<YYYYMMDD>`, `lb:<board>:weekly:<YYYY-Www>` (the
+ * period holding `at`, UTC) or `lb:<board>:alltime`.
+ */
+export function leaderboardKey(
+  app: string,
+  board: LeaderboardBoard,
+  period: LeaderboardPeriod,
+  at: number,
+): string {
+  const keys = createKeyspace(app);
+  return period === "alltime"
+    ? keys.key("lb", board, "alltime")
+    : period === "daily"
+      ? keys.key("lb", board, "daily", dayOf(at))
+      : keys.key("lb", board, "weekly", isoWeekOf(at));
+}
+
+/** How long the "applied" marker of a tip is kept: longer than any redelivery or relay. */
+export const APPLIED_MARKER_TTL_SECONDS = 40 * 86_400;
+
+/**
+ * Applies one tip at most once: the marker (SET NX) and every increment run in ONE script, so a
+ * second apply of the same tip (a redelivered job, the relay, a retry after a timeout whose
+ * first try did land) changes nothing. Returns 1 when applied, 0 when the marker was there.
+ * KEYS: marker, creators daily/weekly/alltime, tippers daily/weekly/alltime, 30-day counter
+ * bucket, creator feed, tipper feed, global feed.
+ * ARGV: marker ttl, cents, creator, tipper, daily ttl, weekly ttl, counter ttl, feed entry, feed length.
+ */
+const APPLY_TIP_SCRIPT = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+for i = 2, 4 do redis.call('ZINCRBY', KEYS[i], ARGV[2], ARGV[3]) end
+for i = 5, 7 do redis.call('ZINCRBY', KEYS[i], ARGV[2], ARGV[4]) end
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('EXPIRE', KEYS[5], ARGV[5])
+redis.call('EXPIRE', KEYS[3], ARGV[6])
+redis.call('EXPIRE', KEYS[6], ARGV[6])
+redis.call('HINCRBY', KEYS[8], 'n', 1)
+redis.call('HINCRBY', KEYS[8], 'cents', ARGV[2])
+redis.call('EXPIRE', KEYS[8], ARGV[7])
+for i = 9, 11 do
+  redis.call('LPUSH', KEYS[i], ARGV[8])
+  redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[9]) - 1)
+end
+return 1
+`;
+
 /** Options of {@link createTipProjections}. */
 export interface TipProjectionsOptions {
   redis: Redis;
@@ -41,7 +91,7 @@ export interface TipProjectionsOptions {
 }
 
 /**
- * Tip projections in Redis, written in ONE pipeline per tip: ZINCRBY on the creators and
+ * Tip projections in Redis, written by ONE script per tip, at most once per tip id: ZINCRBY on the creators and
  * tippers boards (daily `lb:<board>:daily:<YYYYMMDD>`, weekly `lb:<board>:weekly:<YYYY-Www>`,
  * all-time `lb:<board>:alltime`), HINCRBY on the creator's day bucket of the 30-day counter
  * (`count:tips:<creator>:<YYYYMMDD>`, expires after 31 days), LPUSH + LTRIM on the activity
@@ -51,14 +101,12 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
   const keys = createKeyspace(options.app);
   const now = options.now ?? Date.now;
   const boardKey = (board: LeaderboardBoard, period: LeaderboardPeriod, at: number) =>
-    period === "alltime"
-      ? keys.key("lb", board, "alltime")
-      : period === "daily"
-        ? keys.key("lb", board, "daily", dayOf(at))
-        : keys.key("lb", board, "weekly", isoWeekOf(at));
+    leaderboardKey(options.app, board, period, at);
   const feedKey = (userId: number) =>
     userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId);
   const counterKey = (creatorId: number, day: string) => keys.key("count", "tips", creatorId, day);
+  const appliedKey = (tipId: number) => keys.key("count", "tip-applied", tipId);
+  const applyScript = options.redis.createScript<number>(APPLY_TIP_SCRIPT);
 
   return {
     async apply(tip) {
@@ -72,28 +120,32 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
         amount: (tip.amountCents / 100).toFixed(2),
         at: tip.createdAt,
       };
-      const text = JSON.stringify(entry);
-      const pipeline = options.redis.pipeline();
-      for (const [board, member] of [
-        ["creators", tip.creatorId],
-        ["tippers", tip.fromUserId],
-      ] as const) {
-        for (const period of ["daily", "weekly", "alltime"] as const) {
-          const key = boardKey(board, period, at);
-          pipeline.zincrby(key, tip.amountCents, String(member));
-          if (period === "daily") pipeline.expire(key, 3 * 86_400);
-          if (period === "weekly") pipeline.expire(key, 15 * 86_400);
-        }
-      }
-      const counter = counterKey(tip.creatorId, dayOf(at));
-      pipeline.hincrby(counter, "n", 1);
-      pipeline.hincrby(counter, "cents", tip.amountCents);
-      pipeline.expire(counter, 31 * 86_400);
-      for (const userId of [tip.creatorId, tip.fromUserId, 0]) {
-        pipeline.lpush(feedKey(userId), text);
-        pipeline.ltrim(feedKey(userId), 0, FEED_LENGTH - 1);
-      }
-      await pipeline.exec();
+      const keysOfScript = [
+        appliedKey(tip.id),
+        boardKey("creators", "daily", at),
+        boardKey("creators", "weekly", at),
+        boardKey("creators", "alltime", at),
+        boardKey("tippers", "daily", at),
+        boardKey("tippers", "weekly", at),
+        boardKey("tippers", "alltime", at),
+        counterKey(tip.creatorId, dayOf(at)),
+        feedKey(tip.creatorId),
+        feedKey(tip.fromUserId),
+        feedKey(0),
+      ];
+      // EVALSHA first (the script text travels only when Redis does not know it yet).
+      const applied = await applyScript.exec(keysOfScript, [
+        String(APPLIED_MARKER_TTL_SECONDS),
+        String(tip.amountCents),
+        String(tip.creatorId),
+        String(tip.fromUserId),
+        String(BOARD_TTL_SECONDS.daily),
+        String(BOARD_TTL_SECONDS.weekly),
+        String(31 * 86_400),
+        JSON.stringify(entry),
+        String(FEED_LENGTH),
+      ]);
+      return Number(applied) === 1;
     },
 
     async top(board, period, n) {

@@ -43,4 +43,20 @@ export const MIGRATIONS: readonly Migration[] = [
       create index tips_stream_idx on tips (stream_id, created_at desc);
     `,
   },
+  {
+    id: "0002_tip_outbox",
+    sql: `
+      -- One row per tip, written in the tip's transaction: its projections are pending until a
+      -- Redis apply (inline, by the apply-tip job or by the relay) marks it done.
+      create table tip_outbox (
+        tip_id integer primary key references tips(id) on delete cascade,
+        state text not null default 'pending' check (state in ('pending', 'done')),
+        publishes integer not null default 0,
+        created_at timestamptz not null default now(),
+        published_at timestamptz,
+        done_at timestamptz
+      );
+      create index tip_outbox_pending_idx on tip_outbox (created_at) where state = 'pending';
+    `,
+  },
 ];

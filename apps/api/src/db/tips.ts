@@ -107,3 +107,12 @@ export async function listTipsByUser(
   );
   return rows.map(toTip);
 }
+
+/** One tip with its creator, or undefined (the outbox job reads the truth by id). */
+export async function findTipById(db: SqlExecutor, id: number): Promise<Tip | undefined> {
+  const rows = await db.query<TipRow>(
+    `select ${TIP_COLUMNS} from tips t join streams s on s.id = t.stream_id where t.id = $1`,
+    [id],
+  );
+  return rows[0] ? toTip(rows[0]) : undefined;
+}

@@ -64,6 +64,8 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   ): Promise<Response> => {
     const url = new URL(request.url);
     if (url.pathname === "/healthz") return json({ ok: true }, 200);
+    // QStash deliveries: verified, validated and run at most once by @hotpath/jobs.
+    if (url.pathname === "/jobs/qstash" && deps.jobsWebhook) return deps.jobsWebhook(request);
     if (url.pathname === "/readyz") {
       const health = await checkDependencies(deps);
       return json(health, health.ok ? 200 : 503, health.ok ? {} : { "retry-after": "1" });

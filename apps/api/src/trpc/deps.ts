@@ -1,6 +1,7 @@
 import type { Redis } from "@upstash/redis";
 import type { PasswordHasher } from "../auth/password.ts";
 import type { Database } from "../db/database.ts";
+import type { ReconcileReport } from "../jobs/leaderboard-rebuild.ts";
 import type { Logger } from "../logger.ts";
 
 /** The Redis client the API is given: an `@upstash/redis` client plus health (see @hotpath/redis). */
@@ -151,7 +152,10 @@ export interface FeedEntry {
 
 /** Derived tip data in Redis: leaderboards, 30-day counters, activity feeds. */
 export interface TipProjections {
-  /** Applies one stored tip to every projection in ONE Redis pipeline. */
+  /**
+   * Applies one stored tip to every projection in ONE Redis script, at most once per tip id:
+   * true when applied now, false when it had been applied before.
+   */
   apply(tip: {
     id: number;
     streamId: number;
@@ -159,7 +163,7 @@ export interface TipProjections {
     fromUserId: number;
     amountCents: number;
     createdAt: string;
-  }): Promise<void>;
+  }): Promise<boolean>;
   /** The top `n` members of a board in a period, highest score first (amounts in cents). */
   top(
     board: LeaderboardBoard,
@@ -178,6 +182,24 @@ export interface TipProjections {
   tips30d(creatorId: number): Promise<{ count: number; cents: number }>;
 }
 
+/** The transactional outbox of tip projections (src/jobs/tip-outbox.ts). */
+export interface TipOutbox {
+  /**
+   * After the tip's transaction committed: applies its projections inline once; when that fails,
+   * hands the outbox row to the job queue (in the background). True when applied inline.
+   */
+  afterCommit(
+    tip: Parameters<TipProjections["apply"]>[0],
+    waitUntil: (promise: Promise<unknown>) => void,
+  ): Promise<boolean>;
+  /** Applies a tip from PostgreSQL (at most once in Redis) and marks its row done. */
+  applyById(tipId: number): Promise<"applied" | "already-applied" | "missing">;
+  /** Re-publishes (or, without QStash, applies) rows pending longer than the relay delay. */
+  relay(): Promise<{ published: number; applied: number; failed: number }>;
+  /** Rows still pending. */
+  pending(): Promise<number>;
+}
+
 /**
  * Everything the router tree needs, built by the composition root (src/deps.ts) and injected:
  * the router never constructs clients and never touches `process` or `node:*`.
@@ -194,6 +216,16 @@ export interface ApiDeps {
   idempotency: ApiIdempotency;
   projections: TipProjections;
   metrics: MetricsReader;
+  outbox: TipOutbox;
+  /** Leaderboards recomputed from PostgreSQL (src/jobs/leaderboard-rebuild.ts). */
+  leaderboards: {
+    /** Compares with PostgreSQL; `fix` rebuilds and swaps when drifted (`force`: always). */
+    reconcile(options: { fix: boolean; force?: boolean }): Promise<ReconcileReport>;
+    /** Enqueues a forced rebuild as a job; undefined without QStash (run `reconcile` inline). */
+    enqueueRebuild?: (() => Promise<{ messageId: string }>) | undefined;
+  };
+  /** The QStash webhook (`POST /jobs/qstash`); undefined when QStash is not configured. */
+  jobsWebhook?: ((request: Request) => Promise<Response>) | undefined;
 }
 
 /** A time series point: minute (ms epoch) and counters. */

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createCallerFactory, router } from "./init.ts";
 import { feedRouter } from "./routers/feed.ts";
 import { healthRouter } from "./routers/health.ts";
+import { jobsRouter } from "./routers/jobs.ts";
 import { leaderboardRouter } from "./routers/leaderboard.ts";
 import { metricsRouter } from "./routers/metrics.ts";
 import { sessionsRouter } from "./routers/sessions.ts";
@@ -19,6 +20,7 @@ export const appRouter = router({
   feed: feedRouter,
   sessions: sessionsRouter,
   metrics: metricsRouter,
+  jobs: jobsRouter,
 });
 
 /** The router's type: import it with `import type { AppRouter } from "@hotpath/api/router"`. */

@@ -1,7 +1,7 @@
 import { deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
 import type { HotpathRedis } from "@hotpath/redis";
 import type { PolicyInput } from "@hotpath/ratelimit";
-import { createRuntime, type ApiRuntime } from "../../src/deps.ts";
+import { createRuntime, type ApiRuntime, type CreateRuntimeOptions } from "../../src/deps.ts";
 import type { Database } from "../../src/db/database.ts";
 import { openPgliteDatabase } from "../../src/db/pglite.ts";
 import { loadEnv } from "../../src/env.ts";
@@ -39,6 +39,8 @@ export interface TestApiOptions {
   rateLimitPolicies?: Record<string, PolicyInput>;
   env?: Record<string, string>;
   db?: Database;
+  /** QStash wiring and test hooks passed to the runtime. */
+  runtime?: Pick<CreateRuntimeOptions, "qstash" | "onTipCommitted">;
 }
 
 /** Builds a {@link TestApi}. */
@@ -62,6 +64,7 @@ export async function openTestApi(options: TestApiOptions = {}): Promise<TestApi
     logger,
     seed: true,
     metricsFlushMs: 100,
+    ...options.runtime,
     ...(options.rateLimitPolicies ? { rateLimitPolicies: options.rateLimitPolicies } : {}),
   });
   const handler = createFetchHandler({

@@ -1,6 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { findStreamById } from "../../db/streams.ts";
+import { insertOutboxRow } from "../../db/outbox.ts";
 import { insertTipOnce, listTipsByUser } from "../../db/tips.ts";
 import { IDEMPOTENCY_KEY_HEADER } from "../middleware/idempotency.ts";
 import { ApiError } from "../errors.ts";
@@ -22,7 +23,7 @@ export const tipsRouter = {
   /**
    * Tips a live stream. Strict rate limit plus the caller's plan quota, idempotent (Idempotency-Key header), the tip row is
    * inserted exactly once in PostgreSQL (unique per sender + key, even if Redis forgot the
-   * key), then ONE Redis pipeline updates the creator/tipper leaderboards (daily, weekly,
+   * key) together with its outbox row, then ONE Redis script (at most once per tip) updates the creator/tipper leaderboards (daily, weekly,
    * all-time), the 30-day counter and the activity feeds; the creator's cached status is dropped.
    */
   quick: authedProcedure
@@ -45,29 +46,22 @@ export const tipsRouter = {
         );
         if (!live[0]?.live)
           throw new ApiError("STREAM_NOT_LIVE", `Stream ${input.streamId} is not live`);
-        return insertTipOnce(tx, {
+        const inserted = await insertTipOnce(tx, {
           streamId: stream.id,
           fromUserId: ctx.user.id,
           amountCents: toCents(input.amount),
           idempotencyKey: key,
         });
+        // The outbox row commits with the tip: its projections can never be lost.
+        if (inserted.created) await insertOutboxRow(tx, inserted.tip.id);
+        return inserted;
       });
       let projected = false;
       if (created) {
         // Independent writes, sent together: the money path waits one round trip for all three.
         [projected] = await Promise.all([
-          ctx.deps.projections.apply(tip).then(
-            () => true,
-            (error: unknown) => {
-              // The tip is stored (source of truth); derived data can be rebuilt from it. Reported, not hidden.
-              ctx.deps.logger.error("tip projections failed", {
-                requestId: ctx.requestId,
-                tipId: tip.id,
-                error: String(error),
-              });
-              return false;
-            },
-          ),
+          // Applied inline once; on failure the outbox row goes to the apply-tip job (or the relay).
+          ctx.deps.outbox.afterCommit(tip, ctx.waitUntil),
           ctx.deps.cache.invalidate("status", [stream.creatorUsername]),
           ctx.deps.cache.invalidateTags(MY_TIPS_NAMESPACE, [myTipsTag(ctx.user.id)]),
         ]);
