@@ -1,4 +1,5 @@
-import { createMetricsRecorder, type IdempotencyStore, type MetricsRecorder } from "@hotpath/cache";
+import type { IdempotencyStore } from "@hotpath/cache";
+import { createMetricsRecorder, type MetricsRecorder } from "@hotpath/cache/internal";
 import { createJobHandler, createJobPublisher, defineJob, type JobPublisher } from "@hotpath/jobs";
 import type { Client, Receiver } from "@upstash/qstash";
 import type { Redis } from "@upstash/redis";
