@@ -20,6 +20,11 @@ export interface DeliveryResult {
   error?: string;
   /** What the destination asked for with Retry-After, in ms. */
   retryAfterMs?: number;
+  /**
+   * The destination said retrying cannot help: status 489 with `Upstash-NonRetryable-Error: true`
+   * (QStash's convention). The message fails at once: DLQ and failure callback, no retry.
+   */
+  nonRetryable?: boolean;
 }
 
 /** Largest response body kept for the DLQ and callbacks. */
@@ -146,6 +151,9 @@ export class Deliverer {
         header,
         bodyBase64: response.body.toString("base64"),
         retryAfterMs: retryAfterMs(response.headers["retry-after"], context.nowMs),
+        nonRetryable:
+          response.status === 489 &&
+          String(response.headers["upstash-nonretryable-error"]).toLowerCase() === "true",
       };
     } catch (error) {
       const code = (error as { code?: string }).code;

@@ -378,7 +378,7 @@ export class QStashService {
       }
       return;
     }
-    if (retried >= message.maxRetries) {
+    if (result.nonRetryable === true || retried >= message.maxRetries) {
       const failed = this.eventOf(message, "FAILED", response);
       if (!(await this.store.finishMessage(tenantId, messageId, [active, failed]))) return;
       await this.#recordScheduleState(tenantId, message, "FAIL");

@@ -58,6 +58,35 @@ describe("dead-letter queue", () => {
     await expect(server.client.messages.get(messageId as string)).rejects.toThrow(/not found/);
   });
 
+  it("fails at once, without a retry, on 489 with Upstash-NonRetryable-Error: true", async () => {
+    const refusing = await startDestination({
+      respond: () => ({
+        status: 489,
+        headers: { "Upstash-NonRetryable-Error": "true" },
+        body: "payload can never succeed",
+      }),
+    });
+    try {
+      const { messageId } = await server.client.publishJSON({
+        url: `${refusing.url}/never`,
+        body: { bad: true },
+        retries: 3,
+      });
+      await waitFor(async () => {
+        const list = await server.client.dlq.listMessages({ filter: { messageId } });
+        return list.messages.length === 1;
+      }, "the non-retryable message in the DLQ");
+      const { messages } = await server.client.dlq.listMessages({ filter: { messageId } });
+      expect(messages[0]).toMatchObject({ messageId, responseStatus: 489, maxRetries: 3 });
+      const attempts = refusing.received.filter(
+        (r) => r.headers["upstash-message-id"] === messageId,
+      );
+      expect(attempts.map((r) => r.headers["upstash-retried"])).toEqual(["0"]);
+    } finally {
+      await refusing.close();
+    }
+  });
+
   it("pages with count and cursor, and filters by status and URL", async () => {
     await failInto("paged", 5, 0);
     const first = await server.client.dlq.listMessages({ filter: { label: "paged" }, count: 2 });
