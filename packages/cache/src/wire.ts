@@ -286,15 +286,17 @@ export function toWireError(error: unknown): RedisUnavailableError {
   });
 }
 
-const timeoutError = (ms: number): Error =>
-  new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer within ${ms} ms`);
+const TIMEOUT_OPTIONS = {
+  error: (ms: number): Error =>
+    new RedisUnavailableError("CACHE_REDIS_TIMEOUT", `Redis did not answer within ${ms} ms`),
+};
 
 /**
  * Rejects with `CACHE_REDIS_TIMEOUT` after about `ms` (one shared sweeper timer, no timer per call;
  * the original promise's rejection is still observed).
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return withDeadline(promise, ms, { error: timeoutError });
+  return withDeadline(promise, ms, TIMEOUT_OPTIONS);
 }
 
 /** Resolves after `ms` milliseconds. */

@@ -1,4 +1,4 @@
-import { withTimeout as withDeadline } from "@hotpath/redis/timeout";
+import { withTimeout as withDeadline, type WithTimeoutOptions } from "@hotpath/redis/timeout";
 import { RateLimitTimeoutError } from "./errors.ts";
 
 /**
@@ -11,9 +11,18 @@ export function withTimeout<T>(
   timeoutMs: number,
   label: string,
 ): Promise<T> {
-  return withDeadline(operation, timeoutMs, {
-    error: (ms) => new RateLimitTimeoutError(label, ms),
-  });
+  return withDeadline(operation, timeoutMs, timeoutOptions(label));
+}
+
+/** One options object per label (a handful of fixed labels): nothing allocated per check. */
+const optionsByLabel = new Map<string, WithTimeoutOptions>();
+function timeoutOptions(label: string): WithTimeoutOptions {
+  let options = optionsByLabel.get(label);
+  if (options === undefined) {
+    options = { error: (ms) => new RateLimitTimeoutError(label, ms) };
+    optionsByLabel.set(label, options);
+  }
+  return options;
 }
 
 /**

@@ -3,7 +3,31 @@ import { RedisClientError } from "./errors.ts";
 /** One pending call's deadline, watched by a {@link DeadlineSweeper}. */
 interface Deadline {
   readonly at: number;
-  readonly fire: () => void;
+  fire(): void;
+}
+
+/** The deadline of one {@link withTimeout} call: no closure per call on the hot path. */
+class CallDeadline implements Deadline {
+  readonly at: number;
+  readonly #ms: number;
+  readonly #reject: (error: Error) => void;
+  readonly #makeError: (timeoutMs: number) => Error;
+
+  constructor(
+    at: number,
+    ms: number,
+    reject: (error: Error) => void,
+    makeError: (timeoutMs: number) => Error,
+  ) {
+    this.at = at;
+    this.#ms = ms;
+    this.#reject = reject;
+    this.#makeError = makeError;
+  }
+
+  fire(): void {
+    this.#reject(this.#makeError(this.#ms));
+  }
 }
 
 /** Options of {@link DeadlineSweeper}. */
@@ -45,7 +69,31 @@ export class DeadlineSweeper {
   /** Calls `fire` once `ms` have passed, unless the returned cancel function is called first. */
   watch(ms: number, fire: () => void): () => void {
     const deadline: Deadline = { at: this.#now() + ms, fire };
+    this.#add(deadline, ms);
+    return () => {
+      this.#deadlines.delete(deadline);
+    };
+  }
+
+  /** Watches one {@link withTimeout} call (the allocation-light path). */
+  watchCall(
+    ms: number,
+    reject: (error: Error) => void,
+    makeError: (timeoutMs: number) => Error,
+  ): CallDeadline {
+    const deadline = new CallDeadline(this.#now() + ms, ms, reject, makeError);
+    this.#add(deadline, ms);
+    return deadline;
+  }
+
+  /** Stops watching a deadline from {@link watchCall}. */
+  cancel(deadline: CallDeadline): void {
+    this.#deadlines.delete(deadline);
+  }
+
+  #add(deadline: Deadline, ms: number): void {
     this.#deadlines.add(deadline);
+    if (this.#timer !== undefined && ms >= this.#every * 4) return;
     const every = Math.max(this.#minEvery, Math.min(this.#maxEvery, Math.floor(ms / 4)));
     if (this.#timer === undefined || every < this.#every) {
       if (this.#timer !== undefined) clearInterval(this.#timer);
@@ -53,9 +101,6 @@ export class DeadlineSweeper {
       this.#timer = setInterval(() => this.sweep(), every);
       this.#timer.unref?.();
     }
-    return () => {
-      this.#deadlines.delete(deadline);
-    };
   }
 
   /** Fires every deadline that is due now (the timer calls it; tests with an injected clock may too). */
@@ -84,6 +129,11 @@ export interface WithTimeoutOptions {
 }
 
 const sharedSweeper = new DeadlineSweeper();
+const NO_OPTIONS: WithTimeoutOptions = {};
+const defaultTimeoutError = (timeoutMs: number): Error =>
+  new RedisClientError("REDIS_TIMEOUT", `Redis did not answer within ${timeoutMs} ms`);
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
 
 /**
  * Settles as `promise` does, or rejects once `ms` have passed (checked by a shared
@@ -93,24 +143,21 @@ const sharedSweeper = new DeadlineSweeper();
 export function withTimeout<T>(
   promise: Promise<T>,
   ms: number,
-  options: WithTimeoutOptions = {},
+  options: WithTimeoutOptions = NO_OPTIONS,
 ): Promise<T> {
   if (!(ms > 0)) return promise;
   const sweeper = options.sweeper ?? sharedSweeper;
-  const makeError =
-    options.error ??
-    ((timeoutMs: number) =>
-      new RedisClientError("REDIS_TIMEOUT", `Redis did not answer within ${timeoutMs} ms`));
+  const makeError = options.error ?? defaultTimeoutError;
   return new Promise<T>((resolve, reject) => {
-    const cancel = sweeper.watch(ms, () => reject(makeError(ms)));
+    const deadline = sweeper.watchCall(ms, reject, makeError);
     promise.then(
       (value) => {
-        cancel();
+        sweeper.cancel(deadline);
         resolve(value);
       },
       (error: unknown) => {
-        cancel();
-        reject(error instanceof Error ? error : new Error(String(error)));
+        sweeper.cancel(deadline);
+        reject(asError(error));
       },
     );
   });
