@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEV_CREDENTIALS, type TenantCredentials } from "./dev-credentials.ts";
+import { isLoopbackHost } from "./destination.ts";
 import { QStashServerError } from "./errors.ts";
 
 const redisUrl = z
@@ -81,6 +82,13 @@ export function parseQStashServerOptions(input: unknown): ResolvedQStashServerOp
       throw new QStashServerError(
         "QSTASH_CONFIG",
         "Invalid QStash server options:\n  - tenants: give at least one tenant, or keep devCredentials",
+      );
+    }
+    if (result.data.devCredentials && !isLoopbackHost(result.data.host)) {
+      // The dev token and keys are published with @upstash/qstash: off this machine they are no secret.
+      throw new QStashServerError(
+        "QSTASH_CONFIG",
+        `Invalid QStash server options:\n  - devCredentials: the public dev token is accepted only on a loopback host, not ${result.data.host}; give your own tenants and turn the dev credentials off (--no-dev-credentials)`,
       );
     }
     if (new Set(tokens).size !== tokens.length) {

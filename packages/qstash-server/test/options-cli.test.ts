@@ -43,6 +43,28 @@ describe("options", () => {
     ).toThrow(/listed twice/);
   });
 
+  it("refuses the public dev token on a host other machines can reach", () => {
+    expect(() => parseQStashServerOptions({ redisUrl: "redis://h", host: "0.0.0.0" })).toThrow(
+      /devCredentials: the public dev token is accepted only on a loopback host/,
+    );
+    const own = {
+      token: "own-token-0123456789",
+      currentSigningKey: "sig_current_0123456789",
+      nextSigningKey: "sig_next_0123456789",
+    };
+    expect(
+      parseQStashServerOptions({
+        redisUrl: "redis://h",
+        host: "0.0.0.0",
+        devCredentials: false,
+        tenants: [own],
+      }).host,
+    ).toBe("0.0.0.0");
+    expect(parseQStashServerOptions({ redisUrl: "redis://h", host: "localhost" }).host).toBe(
+      "localhost",
+    );
+  });
+
   it("refuses a port that is taken with QSTASH_LISTEN", async () => {
     const prefixes = [uniquePrefix("listen"), uniquePrefix("listen")] as const;
     const first = await startQStashServer({
