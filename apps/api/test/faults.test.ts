@@ -9,6 +9,7 @@ import { createCallerFactory, router } from "../src/trpc/init.ts";
 import { idempotent, publicProcedure } from "../src/trpc/procedures.ts";
 import { startApiProcess } from "./helpers/processes.ts";
 import { liveStreamOf, openTestApi, type TestApi } from "./helpers/runtime.ts";
+import { waitUntil } from "./helpers/wait.ts";
 
 const BASE = "http://api.test";
 
@@ -22,14 +23,6 @@ function post(path: string, input: unknown, headers: Record<string, string> = {}
 
 function get(path: string, input: unknown): Request {
   return new Request(`${BASE}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`);
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe("Redis stopped under the API (own redis-server)", () => {
@@ -89,9 +82,9 @@ describe("Redis stopped under the API (own redis-server)", () => {
     expect((await t.handler(new Request(`${BASE}/healthz`))).status).toBe(200);
 
     await server.start();
-    await waitFor(async () => (await redis.health()).ok);
+    await waitUntil(async () => (await redis.health()).ok);
     // The restarted Redis kept nothing (no persistence): log in again, then tip.
-    await waitFor(
+    await waitUntil(
       async () =>
         (await t.handler(post("sessions.login", { username: "dave", password: "hotpath-demo" })))
           .status === 200,
@@ -134,7 +127,7 @@ describe("Redis stopped under the API (own redis-server)", () => {
     expect((error as TRPCError).code).toBe("SERVICE_UNAVAILABLE");
     expect(runs).toBe(1);
     await server.start();
-    await waitFor(async () => (await redis.health()).ok);
+    await waitUntil(async () => (await redis.health()).ok);
   });
 });
 
@@ -163,13 +156,16 @@ describe("an API process whose Redis goes away (own redis-server)", () => {
       expect(login.status).toBe(503);
       // Background work (metric flushes, reconnects) fails now: wait until the process has
       // reported such a failure, answering all along; it must survive it.
-      await waitFor(async () => {
-        expect((await fetch(status)).status).toBe(200);
-        return /"level":"(warn|error)"/.test(api.output().slice(cutAt));
-      }, 30_000);
+      await waitUntil(
+        async () => {
+          expect((await fetch(status)).status).toBe(200);
+          return /"level":"(warn|error)"/.test(api.output().slice(cutAt));
+        },
+        { timeoutMs: 30_000, what: "a reported background failure" },
+      );
       expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
       await own.start();
-      await waitFor(async () => (await fetch(`${api.url}/readyz`)).status === 200, 15_000);
+      await waitUntil(async () => (await fetch(`${api.url}/readyz`)).status === 200);
       expect((await fetch(status)).status).toBe(200);
     } finally {
       const code = await api.stop();
