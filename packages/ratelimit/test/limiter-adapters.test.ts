@@ -1,31 +1,11 @@
-import type { HotpathRedis } from "@hotpath/redis";
-import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import {
-  RateLimitExceededError,
-  createRateLimiter,
-  enforceRateLimit,
-  withRateLimit,
-  type CreateRateLimiterOptions,
-} from "../src/index.ts";
-import { POLICIES, WINDOW_MS } from "./limiter-fixtures.ts";
+import { TRANSPORTS } from "@hotpath/testing";
+import { describe, expect, it, vi } from "vitest";
+import { RateLimitExceededError, enforceRateLimit, withRateLimit } from "../src/index.ts";
+import { WINDOW_MS, useLimiterSuite } from "./limiter-fixtures.ts";
 
 describe.each(TRANSPORTS)("rate limiter adapters over %s", (transport) => {
-  let redis: HotpathRedis;
-  const prefixes: string[] = [];
-  const make = (options: Partial<CreateRateLimiterOptions> = {}) => {
-    const prefix = uniquePrefix(`rl-${transport}`);
-    prefixes.push(prefix);
-    return createRateLimiter({ redis, prefix, policies: POLICIES, ...options });
-  };
-
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const prefix of prefixes) await deletePrefix(redis, prefix);
-    await redis.close();
-  });
+  const suite = useLimiterSuite(transport);
+  const { make } = suite;
 
   describe("adapters", () => {
     it("withRateLimit answers 429 with headers and body once the limit is hit", async () => {

@@ -1,18 +1,16 @@
-import type { HotpathRedis } from "@hotpath/redis";
-import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
+import { TRANSPORTS } from "@hotpath/testing";
 import { metricsMinuteKey, metricsTopKey, hourBucket, minuteBucket } from "@hotpath/config";
 import { parseList } from "structured-headers";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   RATE_LIMIT_COUNTERS,
   createRateLimiter,
   getRateLimitHeaders,
   RATE_LIMIT_METRICS_GROUP,
   parseClientAddress,
-  type CreateRateLimiterOptions,
   type RateLimitResult,
 } from "../src/index.ts";
-import { POLICIES, WINDOW_MS } from "./limiter-fixtures.ts";
+import { POLICIES, WINDOW_MS, useLimiterSuite } from "./limiter-fixtures.ts";
 import { countingRedis, waitFor } from "./helpers.ts";
 
 async function run(
@@ -27,21 +25,8 @@ async function run(
 }
 
 describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
-  let redis: HotpathRedis;
-  const prefixes: string[] = [];
-  const make = (options: Partial<CreateRateLimiterOptions> = {}) => {
-    const prefix = uniquePrefix(`rl-${transport}`);
-    prefixes.push(prefix);
-    return createRateLimiter({ redis, prefix, policies: POLICIES, ...options });
-  };
-
-  beforeAll(() => {
-    redis = openTestRedis(transport);
-  });
-  afterAll(async () => {
-    for (const prefix of prefixes) await deletePrefix(redis, prefix);
-    await redis.close();
-  });
+  const suite = useLimiterSuite(transport);
+  const { make } = suite;
 
   describe("boundaries per algorithm (injected clock: Date is faked, sockets and timers stay real)", () => {
     // Upstream's single-policy scripts read Date.now() themselves, so Date is the clock here. The
@@ -129,8 +114,8 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect(results.map((r) => r.success)).toEqual([true, true, true, false]);
       expect((results[3] as RateLimitResult).reset).toBe(start + WINDOW_MS);
       // The window key expires (upstream's script, patched, sets PEXPIRE <window> on its creation).
-      const key = `${prefixes.at(-1) ?? ""}:rl:cached:{u}:${start / WINDOW_MS}`;
-      const ttl = await redis.pttl(key);
+      const key = `${suite.prefixes.at(-1) ?? ""}:rl:cached:{u}:${start / WINDOW_MS}`;
+      const ttl = await suite.redis.pttl(key);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(WINDOW_MS);
       // The local count was synced to Redis through `pending` (awaited, as no waitUntil is given).
@@ -216,7 +201,7 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
     });
 
     it("costs one Redis call for one policy and one for several", async () => {
-      const counting = countingRedis(redis);
+      const counting = countingRedis(suite.redis);
       const limiter = make({ redis: counting.redis, analytics: false, controls: false });
       // Warm-up: the first use of a script may cost a NOSCRIPT answer plus an EVAL that loads it.
       await limiter.limit("warm", { policy: "fixed" });
@@ -230,7 +215,7 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
   });
 
   it("answers a blocked identifier from the ephemeral cache without calling Redis", async () => {
-    const counting = countingRedis(redis);
+    const counting = countingRedis(suite.redis);
     const limiter = make({ redis: counting.redis, analytics: false, controls: false });
     const results = await run(limiter, "u", 4, { policy: "burst" });
     expect(results[3]?.reason).toBe("limited");
@@ -245,11 +230,10 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
 
   describe("deny list and overrides (runtime, no redeploy)", () => {
     it("denies an identifier or an IP group, seen by another instance after its refresh", async () => {
-      const prefix = uniquePrefix(`rl-deny-${transport}`);
-      prefixes.push(prefix);
-      const a = createRateLimiter({ redis, prefix, policies: POLICIES });
+      const prefix = suite.prefix("rl-deny");
+      const a = createRateLimiter({ redis: suite.redis, prefix, policies: POLICIES });
       const b = createRateLimiter({
-        redis,
+        redis: suite.redis,
         prefix,
         policies: POLICIES,
         controls: { refreshMs: 50 },
@@ -330,12 +314,11 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
 
   describe("metrics", () => {
     it("counts allowed / blocked per policy per minute and the top identifiers, in Redis", async () => {
-      const prefix = uniquePrefix(`rl-metrics-${transport}`);
-      prefixes.push(prefix);
+      const prefix = suite.prefix("rl-metrics");
       // Injected clock: every decision lands in one known minute and hour, wherever the wall clock is.
       const now = Date.now();
       const limiter = createRateLimiter({
-        redis,
+        redis: suite.redis,
         prefix,
         policies: POLICIES,
         analytics: { flushIntervalMs: 60_000 },
@@ -358,19 +341,18 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       ]);
       const minuteKey = metricsMinuteKey(prefix, RATE_LIMIT_METRICS_GROUP, minuteBucket(now));
       expect(minuteKey).toBe(`${prefix}:metrics:ratelimit:${Math.floor(now / 60_000)}`);
-      const raw = await redis.hgetall(minuteKey);
+      const raw = await suite.redis.hgetall(minuteKey);
       expect(raw?.[`burst|${RATE_LIMIT_COUNTERS.blocked}`]).toBe(2);
-      expect(await redis.ttl(minuteKey)).toBeGreaterThan(0);
+      expect(await suite.redis.ttl(minuteKey)).toBeGreaterThan(0);
       const topKey = metricsTopKey(prefix, RATE_LIMIT_METRICS_GROUP, "blocked", hourBucket(now));
-      expect(await redis.zscore(topKey, "alice")).toBe(2);
+      expect(await suite.redis.zscore(topKey, "alice")).toBe(2);
     });
 
     it("flushes inside pending: handed to waitUntil, or awaited before limit() returns", async () => {
       const handed: Promise<unknown>[] = [];
-      const prefix = uniquePrefix(`rl-pending-${transport}`);
-      prefixes.push(prefix);
+      const prefix = suite.prefix("rl-pending");
       const withHook = createRateLimiter({
-        redis,
+        redis: suite.redis,
         prefix,
         policies: POLICIES,
         analytics: { flushIntervalMs: 0 },
@@ -382,7 +364,7 @@ describe.each(TRANSPORTS)("rate limiter over %s", (transport) => {
       expect((await withHook.metrics.getUsage()).wide?.allowed).toBe(1);
 
       const awaited = createRateLimiter({
-        redis,
+        redis: suite.redis,
         prefix,
         policies: POLICIES,
         analytics: { flushIntervalMs: 0 },
