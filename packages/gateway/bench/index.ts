@@ -122,7 +122,7 @@ async function cannon(
 ): Promise<Measurement> {
   const options = {
     url,
-    method: "POST",
+    method: "POST" as const,
     headers: {
       authorization: `Bearer ${token}`,
       "content-type": "application/json",

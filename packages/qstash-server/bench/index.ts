@@ -113,7 +113,7 @@ async function loop(concurrency: number, call: (i: number) => Promise<unknown>):
 }
 
 async function cannon(url: string, headers: Record<string, string>, body: string) {
-  const options = { url, method: "POST", headers, body, connections: CONCURRENCY };
+  const options = { url, method: "POST" as const, headers, body, connections: CONCURRENCY };
   await autocannon({ ...options, duration: WARMUP_MS / 1000 });
   const result = await autocannon({ ...options, duration: DURATION_MS / 1000 });
   if (result.non2xx > 0 || result.errors > 0) {
