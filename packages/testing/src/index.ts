@@ -1,5 +1,10 @@
-export { freePort } from "./ports.ts";
-export { redisAnswers, startRedisServer, type RedisServerHandle } from "./redis-server.ts";
+export { freePort, freeClusterPort } from "./ports.ts";
+export {
+  redisAnswers,
+  startRedisServer,
+  type RedisServerHandle,
+  type StartRedisServerOptions,
+} from "./redis-server.ts";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 export { resolveTestRedis, type TestRedisSource } from "./resolve-redis.ts";
 export {
@@ -9,3 +14,11 @@ export {
   openTestRedis,
   deletePrefix,
 } from "./test-redis.ts";
+export {
+  startRedisCluster,
+  clusterCli,
+  parseClusterNodes,
+  type RedisClusterHandle,
+  type ClusterNodeInfo,
+  type StartRedisClusterOptions,
+} from "./redis-cluster.ts";

@@ -32,12 +32,24 @@ export interface RedisServerHandle {
   start(): Promise<void>;
 }
 
+/** Options of {@link startRedisServer}. */
+export interface StartRedisServerOptions {
+  /** @default a free port */
+  port?: number;
+  /** @default "redis-server" */
+  binary?: string;
+  /** Further server arguments (e.g. `--cluster-enabled yes`). */
+  args?: readonly string[];
+  /** Working directory of the server (where relative `--dir`/config files land). */
+  cwd?: string;
+}
+
 /**
  * Starts `redis-server` on a free port (no persistence) and waits until it answers.
  * @throws Error if redis-server is not installed or does not come up within 10 s.
  */
 export async function startRedisServer(
-  options: { port?: number; binary?: string } = {},
+  options: StartRedisServerOptions = {},
 ): Promise<RedisServerHandle> {
   const port = options.port ?? (await freePort());
   const binary = options.binary ?? "redis-server";
@@ -59,9 +71,11 @@ export async function startRedisServer(
         "no",
         "--loglevel",
         "warning",
+        ...(options.args ?? []),
       ],
       {
         stdio: "ignore",
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       },
     );
     child = proc;
