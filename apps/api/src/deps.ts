@@ -19,6 +19,7 @@ import { listTips } from "./db/tips.ts";
 import type { ApiEnv } from "./env.ts";
 import type { MetricFamily } from "./http/prometheus.ts";
 import { JOBS_WEBHOOK_PATH, createApiJobs, type ApiJobs, type ApiQStash } from "./jobs/api-jobs.ts";
+import { createJobsAdmin } from "./jobs/jobs-admin.ts";
 import { createLeaderboardRebuild } from "./jobs/leaderboard-rebuild.ts";
 import { createTipOutbox } from "./jobs/tip-outbox.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
@@ -236,6 +237,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       enqueueRebuild: jobs ? () => jobs.enqueueRebuild() : undefined,
     },
     jobsWebhook: jobs?.webhook,
+    jobsAdmin: qstash ? createJobsAdmin(qstash.client) : undefined,
   };
   if (jobs) await jobs.ensureSchedules();
   // Without QStash the relay runs here: pending rows are applied inline every relay period.

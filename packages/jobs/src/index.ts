@@ -16,7 +16,13 @@ export {
   type JobFailureReason,
   type JobHandlerOptions,
 } from "./handler.ts";
-export { JOB_COUNTERS, type JobCounter, type JobMetricsSink } from "./metrics.ts";
+export {
+  JOB_COUNTERS,
+  readJobMetrics,
+  type JobCounter,
+  type JobMetricsRow,
+  type JobMetricsSink,
+} from "./metrics.ts";
 export {
   createJobPublisher,
   type BatchItem,

@@ -1,4 +1,5 @@
 import { readCacheMetrics, readIdempotencyMetrics } from "@hotpath/cache";
+import { readJobMetrics } from "@hotpath/jobs";
 import type { RateLimiter } from "@hotpath/ratelimit";
 import type { Redis } from "@upstash/redis";
 import type { MetricsPoint, MetricsReader } from "../trpc/deps.ts";
@@ -16,21 +17,17 @@ export interface MetricsReaderOptions {
 export function createMetricsReader(options: MetricsReaderOptions): MetricsReader {
   const now = options.now ?? Date.now;
   const since = (minutes: number) => now() - minutes * 60_000;
+  const range = (minutes: number) => ({
+    app: options.app,
+    sinceMs: since(minutes),
+    untilMs: now(),
+  });
   return {
     async cache(minutes) {
-      const rows = await readCacheMetrics(options.redis, {
-        app: options.app,
-        sinceMs: since(minutes),
-      });
-      const series: Record<string, MetricsPoint[]> = {};
-      for (const row of rows) {
-        (series[row.namespace] ??= []).push({
-          minute: row.minuteStartMs,
-          counters: { ...row.counters },
-        });
-      }
-      for (const points of Object.values(series)) points.sort((a, b) => a.minute - b.minute);
-      return series;
+      return seriesByLabel(await readCacheMetrics(options.redis, range(minutes)));
+    },
+    async jobs(minutes) {
+      return seriesByLabel(await readJobMetrics(options.redis, range(minutes)));
     },
     async rateLimit(minutes) {
       const timeline = await options.limiter.metrics.getUsageOverTime({ since: since(minutes) });
@@ -82,4 +79,16 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       return totals;
     },
   };
+}
+
+/** Per-label series, each sorted by minute, from metrics rows of one group. */
+function seriesByLabel(
+  rows: readonly { label: string; minuteStartMs: number; counters: Record<string, number> }[],
+): Record<string, MetricsPoint[]> {
+  const series: Record<string, MetricsPoint[]> = {};
+  for (const row of rows) {
+    (series[row.label] ??= []).push({ minute: row.minuteStartMs, counters: { ...row.counters } });
+  }
+  for (const points of Object.values(series)) points.sort((a, b) => a.minute - b.minute);
+  return series;
 }

@@ -59,3 +59,19 @@ export async function countPendingOutbox(db: SqlExecutor): Promise<number> {
   );
   return rows[0]?.n ?? 0;
 }
+
+/** Pending rows and the age of the oldest one in seconds (`null` when none is pending). */
+export async function pendingOutboxSummary(
+  db: SqlExecutor,
+): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
+  const rows = await db.query<{ n: number; oldest: number | null }>(
+    `select count(*)::int as n,
+       extract(epoch from now() - min(created_at))::float8 as oldest
+     from tip_outbox where state = 'pending'`,
+  );
+  const row = rows[0];
+  return {
+    pending: row?.n ?? 0,
+    oldestAgeSeconds: row?.oldest == null ? null : Math.max(0, Math.floor(Number(row.oldest))),
+  };
+}

@@ -1,6 +1,7 @@
 import type { Redis } from "@upstash/redis";
 import type { PasswordHasher } from "../auth/password.ts";
 import type { Database } from "../db/database.ts";
+import type { JobsAdmin } from "../jobs/jobs-admin.ts";
 import type { ReconcileReport } from "../jobs/leaderboard-rebuild.ts";
 import type { Logger } from "../logger.ts";
 
@@ -226,6 +227,8 @@ export interface ApiDeps {
   };
   /** The QStash webhook (`POST /jobs/qstash`); undefined when QStash is not configured. */
   jobsWebhook?: ((request: Request) => Promise<Response>) | undefined;
+  /** Schedules and DLQ of QStash (src/jobs/jobs-admin.ts); undefined without QStash. */
+  jobsAdmin?: JobsAdmin | undefined;
 }
 
 /** A time series point: minute (ms epoch) and counters. */
@@ -247,4 +250,6 @@ export interface MetricsReader {
   ): Promise<{ identifier: string; blocked: number; allowed: number }[]>;
   /** Idempotency first/replay/conflict/mismatch counts per store. */
   idempotency(minutes: number): Promise<Record<string, Record<string, number>>>;
+  /** Jobs published/delivered/retried/failed per job name per minute. */
+  jobs(minutes: number): Promise<Record<string, MetricsPoint[]>>;
 }

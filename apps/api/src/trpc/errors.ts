@@ -9,7 +9,9 @@ export type ApiErrorCode =
   | "FORBIDDEN"
   | "UNAUTHORIZED"
   | "SESSIONS_UNAVAILABLE"
-  | "CONFLICT";
+  | "CONFLICT"
+  | "QSTASH_NOT_CONFIGURED"
+  | "QSTASH_UNAVAILABLE";
 
 const API_CODE_TO_TRPC: Record<ApiErrorCode, TRPC_ERROR_CODE_KEY> = {
   NOT_FOUND: "NOT_FOUND",
@@ -19,6 +21,8 @@ const API_CODE_TO_TRPC: Record<ApiErrorCode, TRPC_ERROR_CODE_KEY> = {
   UNAUTHORIZED: "UNAUTHORIZED",
   SESSIONS_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   CONFLICT: "CONFLICT",
+  QSTASH_NOT_CONFIGURED: "PRECONDITION_FAILED",
+  QSTASH_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 };
 
 /** The one error class of the API's own domain logic (package errors keep their classes). */

@@ -1,14 +1,20 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { adminProcedure } from "../procedures.ts";
+import { jobsAdminRouter } from "./jobs-admin.ts";
 
 const reconcileInput = z.object({
   fix: z.boolean().default(false),
   force: z.boolean().default(false),
 });
 
-/** Background jobs: outbox state, leaderboard reconcile and rebuild (admin only). */
+/**
+ * Background jobs: outbox state, leaderboard reconcile and rebuild, and the Jobs view's overview
+ * and DLQ (admin only).
+ */
 export const jobsRouter = {
+  ...jobsAdminRouter,
+
   /** Outbox rows whose projections are not applied yet. */
   outbox: adminProcedure.query(async ({ ctx }) => ({
     pending: await ctx.deps.outbox.pending(),
