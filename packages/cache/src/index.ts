@@ -41,6 +41,20 @@ export {
   type MetricsRow,
   type ReadMetricsOptions,
 } from "./metrics.ts";
+export {
+  createLatencyRecorder,
+  emptyHistogram,
+  histogramQuantile,
+  mergeHistogram,
+  readLatency,
+  summarizeHistogram,
+  type LatencyHistogram,
+  type LatencyRecorder,
+  type LatencyRecorderOptions,
+  type LatencyRow,
+  type LatencySummary,
+  type ReadLatencyOptions,
+} from "./latency.ts";
 export { canonicalJson, fingerprintPayload } from "./canonical-json.ts";
 export {
   createIdempotencyStore,

@@ -46,6 +46,21 @@ export {
   parseMetricsField,
   type MetricsGroup,
 } from "./metrics-keys.ts";
+export {
+  LATENCY_BUCKET_BOUNDS_US,
+  LATENCY_BUCKET_COUNT,
+  LATENCY_BUCKET_MAX_RATIO,
+  LATENCY_KINDS,
+  LATENCY_SUM_FIELD,
+  REDIS_OPERATION_GROUPS,
+  latencyBucketField,
+  latencyBucketIndex,
+  latencySeries,
+  parseLatencyBucketField,
+  parseLatencySeries,
+  type LatencyKind,
+  type RedisOperationGroup,
+} from "./latency-buckets.ts";
 export { isoWeekOf, isoWeekStamp, utcDayStamp } from "./time-buckets.ts";
 export {
   RATE_LIMIT_ALGORITHMS,

@@ -44,7 +44,14 @@ describe("metrics buckets", () => {
 
 describe("metrics keys", () => {
   it("one scheme for every group: <app>:metrics:<group>:<minute number>", () => {
-    expect(METRICS_GROUPS).toEqual(["cache", "idempotency", "lock", "ratelimit", "jobs"]);
+    expect(METRICS_GROUPS).toEqual([
+      "cache",
+      "idempotency",
+      "lock",
+      "ratelimit",
+      "jobs",
+      "latency",
+    ]);
     for (const group of METRICS_GROUPS) {
       expect(metricsMinuteKey("hotpath", group, minuteBucket(AT))).toBe(
         `hotpath:metrics:${group}:29453761`,

@@ -4,9 +4,16 @@ import { buildKey, keyPattern, KEY_WILDCARD } from "./keys.ts";
 /**
  * The metric groups: one per subsystem, named like the prefix of its counters
  * (`cache_hits_total`, `idempotency_replays_total`, `lock_acquired_total`, `ratelimit_blocked_total`,
- * `jobs_delivered_total`).
+ * `jobs_delivered_total`), plus `latency`: the histogram buckets of ./latency-buckets.ts.
  */
-export const METRICS_GROUPS = ["cache", "idempotency", "lock", "ratelimit", "jobs"] as const;
+export const METRICS_GROUPS = [
+  "cache",
+  "idempotency",
+  "lock",
+  "ratelimit",
+  "jobs",
+  "latency",
+] as const;
 /** One of {@link METRICS_GROUPS}. */
 export type MetricsGroup = (typeof METRICS_GROUPS)[number];
 
