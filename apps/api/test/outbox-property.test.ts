@@ -83,10 +83,14 @@ describe("outbox property: every committed tip is on the leaderboard exactly onc
     // nothing committed: idempotency fails closed) is retried with the same Idempotency-Key.
     // Once the flapper has finished, Redis stays up, so every tip ends with a final answer
     // whatever the random cuts hit.
-    // The first flap is always a cut, so some tips are certainly refused.
+    // Redis starts cut and stays cut until a tip has met the cut, so some tips are certainly
+    // refused however slowly the first requests arrive.
     let flapsLeft = 60;
+    let sawRefusal = () => {};
+    const firstRefusal = new Promise<void>((resolve) => (sawRefusal = resolve));
     proxy.cut();
     const flapper = (async () => {
+      await firstRefusal;
       while (flapsLeft-- > 0) {
         await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
         if (Math.random() < 0.5) proxy.cut();
@@ -105,10 +109,12 @@ describe("outbox property: every committed tip is on the leaderboard exactly onc
           );
           if (response.status !== 503 || Date.now() > deadline) return response.status;
           refusals += 1;
+          sawRefusal();
           await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
         }
       }),
     );
+    sawRefusal(); // no tip met the cut: let the flapper end (the assertion below fails)
     await flapper;
     // The cuts did hit requests (else the test proves nothing), and every tip got a final answer.
     expect(refusals).toBeGreaterThan(0);

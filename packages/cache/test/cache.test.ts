@@ -245,6 +245,10 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
       namespace: "status",
       defaultTtl: 60,
       metrics: false,
+      // What is tested is one refresh behind stale reads, not timeouts: on a loaded machine a
+      // Redis call can exceed the 500 ms default, and the refresh's write would then be dropped
+      // (the failure policy), leaving the stale value in place for good.
+      timeoutMs: 30_000,
     });
     let version = 1;
     let running = 0;
