@@ -20,7 +20,7 @@ import type { ApiEnv } from "./env.ts";
 import type { MetricFamily } from "./http/prometheus.ts";
 import { JOBS_WEBHOOK_PATH, createApiJobs, type ApiJobs, type ApiQStash } from "./jobs/api-jobs.ts";
 import { createJobsAdmin } from "./jobs/jobs-admin.ts";
-import { createLeaderboardRebuild } from "./jobs/leaderboard-rebuild.ts";
+import { createProjectionRebuild } from "./jobs/projection-rebuild.ts";
 import { createTipOutbox } from "./jobs/tip-outbox.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
 import type { ApiDeps, TipOutbox } from "./trpc/deps.ts";
@@ -184,7 +184,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       ? createApiJobs({
           qstash,
           // Called only when a job runs, after the outbox and the deps below exist.
-          targets: () => ({ outbox, leaderboards: deps.leaderboards, logger }),
+          targets: () => ({ outbox, reconciler: deps.reconciler, logger }),
           redis,
           app,
           idempotency: jobsIdempotency,
@@ -201,7 +201,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     ...(options.onTipCommitted ? { onCommitted: options.onTipCommitted } : {}),
   });
 
-  const leaderboardRebuild = createLeaderboardRebuild({ db, redis, app });
+  const projectionRebuild = createProjectionRebuild({ db, redis, app });
 
   const deps: ApiDeps = {
     settings: {
@@ -232,8 +232,8 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     projections,
     metrics: createMetricsReader({ redis, app, limiter }),
     outbox,
-    leaderboards: {
-      reconcile: (o) => leaderboardRebuild.reconcile(o),
+    reconciler: {
+      reconcile: (o) => projectionRebuild.reconcile(o),
       enqueueRebuild: jobs ? () => jobs.enqueueRebuild() : undefined,
     },
     jobsWebhook: jobs?.webhook,

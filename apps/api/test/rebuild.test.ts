@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leaderboardKey } from "../src/adapters/projections.ts";
 import { openTestApi, TEST_ADMIN_TOKEN, type TestApi } from "./helpers/runtime.ts";
 
-describe("leaderboard reconcile and rebuild from PostgreSQL", () => {
+describe("projection reconcile and rebuild from PostgreSQL", () => {
   let t: TestApi;
   const admin = () => t.caller({ authorization: `Bearer ${TEST_ADMIN_TOKEN}` }).api;
   const alltime = (board: "creators" | "tippers") =>
@@ -44,14 +44,23 @@ describe("leaderboard reconcile and rebuild from PostgreSQL", () => {
     expect(report.drift).toEqual(
       expect.arrayContaining([
         {
+          projection: "leaderboard",
           board: "creators",
           period: "alltime",
           member: victim,
           expected: expected[victim!],
           actual: expected[victim!]! + 999,
         },
-        { board: "creators", period: "alltime", member: "424242", expected: 0, actual: 5 },
         {
+          projection: "leaderboard",
+          board: "creators",
+          period: "alltime",
+          member: "424242",
+          expected: 0,
+          actual: 5,
+        },
+        {
+          projection: "leaderboard",
           board: "tippers",
           period: "alltime",
           member: tippers[0]!.member,

@@ -55,6 +55,52 @@ export function leaderboardKey(
 
 /** How long the "applied" marker of a tip is kept: longer than any redelivery or relay. */
 export const APPLIED_MARKER_TTL_SECONDS = 40 * 86_400;
+/** Days the 30-day counter sums (today and the 29 before, UTC). */
+export const COUNTER_DAYS = 30;
+/** Seconds a day bucket of the 30-day counter is kept after its last write. */
+export const COUNTER_TTL_SECONDS = 31 * 86_400;
+
+/** Key of a user's activity feed (`feed:user:<id>`), or of everyone's (`userId` 0: `feed:global`). */
+export function feedKey(app: string, userId: number): string {
+  const keys = createKeyspace(app);
+  return userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId);
+}
+
+/** Key of a creator's day bucket of the 30-day counter: `count:tips:<creator>:<YYYYMMDD>` (hash n, cents). */
+export function tipCounterKey(app: string, creatorId: number, day: string): string {
+  return createKeyspace(app).key("count", "tips", creatorId, day);
+}
+
+/** Key of the marker saying a tip's projections were applied (`count:tip-applied:<id>`). */
+export function tipAppliedKey(app: string, tipId: number): string {
+  return createKeyspace(app).key("count", "tip-applied", tipId);
+}
+
+/** The activity-feed entry of a tip (the JSON text pushed on the feeds; rebuilds write the same). */
+export function feedEntryOf(tip: {
+  id: number;
+  streamId: number;
+  creatorId: number;
+  fromUserId: number;
+  amountCents: number;
+  createdAt: string;
+}): FeedEntry {
+  return {
+    type: "tip",
+    tipId: tip.id,
+    streamId: tip.streamId,
+    creatorId: tip.creatorId,
+    fromUserId: tip.fromUserId,
+    amount: (tip.amountCents / 100).toFixed(2),
+    at: tip.createdAt,
+  };
+}
+
+/** Parses a feed item as read back from Redis (JSON text or already parsed); undefined when invalid. */
+export function parseFeedEntry(item: unknown): FeedEntry | undefined {
+  const parsed = feedEntrySchema.safeParse(typeof item === "string" ? safeJson(item) : item);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /**
  * Applies one tip at most once: the marker (SET NX) and every increment run in ONE script, so a
@@ -98,40 +144,28 @@ export interface TipProjectionsOptions {
  * feeds of the creator, the tipper and everyone. Scores are integer cents (exact).
  */
 export function createTipProjections(options: TipProjectionsOptions): TipProjections {
-  const keys = createKeyspace(options.app);
+  const { app } = options;
   const now = options.now ?? Date.now;
   const boardKey = (board: LeaderboardBoard, period: LeaderboardPeriod, at: number) =>
-    leaderboardKey(options.app, board, period, at);
-  const feedKey = (userId: number) =>
-    userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId);
-  const counterKey = (creatorId: number, day: string) => keys.key("count", "tips", creatorId, day);
-  const appliedKey = (tipId: number) => keys.key("count", "tip-applied", tipId);
+    leaderboardKey(app, board, period, at);
   const applyScript = options.redis.createScript<number>(APPLY_TIP_SCRIPT);
 
   return {
     async apply(tip) {
       const at = Date.parse(tip.createdAt) || now();
-      const entry: FeedEntry = {
-        type: "tip",
-        tipId: tip.id,
-        streamId: tip.streamId,
-        creatorId: tip.creatorId,
-        fromUserId: tip.fromUserId,
-        amount: (tip.amountCents / 100).toFixed(2),
-        at: tip.createdAt,
-      };
+      const entry = feedEntryOf(tip);
       const keysOfScript = [
-        appliedKey(tip.id),
+        tipAppliedKey(app, tip.id),
         boardKey("creators", "daily", at),
         boardKey("creators", "weekly", at),
         boardKey("creators", "alltime", at),
         boardKey("tippers", "daily", at),
         boardKey("tippers", "weekly", at),
         boardKey("tippers", "alltime", at),
-        counterKey(tip.creatorId, dayOf(at)),
-        feedKey(tip.creatorId),
-        feedKey(tip.fromUserId),
-        feedKey(0),
+        tipCounterKey(app, tip.creatorId, dayOf(at)),
+        feedKey(app, tip.creatorId),
+        feedKey(app, tip.fromUserId),
+        feedKey(app, 0),
       ];
       // EVALSHA first (the script text travels only when Redis does not know it yet).
       const applied = await applyScript.exec(keysOfScript, [
@@ -141,7 +175,7 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
         String(tip.fromUserId),
         String(BOARD_TTL_SECONDS.daily),
         String(BOARD_TTL_SECONDS.weekly),
-        String(31 * 86_400),
+        String(COUNTER_TTL_SECONDS),
         JSON.stringify(entry),
         String(FEED_LENGTH),
       ]);
@@ -170,11 +204,11 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
     },
 
     async recent(userId, n) {
-      const items = await options.redis.lrange<unknown>(feedKey(userId), 0, n - 1);
+      const items = await options.redis.lrange<unknown>(feedKey(app, userId), 0, n - 1);
       const entries: FeedEntry[] = [];
       for (const item of items) {
-        const parsed = feedEntrySchema.safeParse(typeof item === "string" ? safeJson(item) : item);
-        if (parsed.success) entries.push(parsed.data);
+        const entry = parseFeedEntry(item);
+        if (entry) entries.push(entry);
       }
       return entries;
     },
@@ -182,8 +216,8 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
     async tips30d(creatorId) {
       const pipeline = options.redis.pipeline();
       const today = now();
-      for (let i = 0; i < 30; i++)
-        pipeline.hmget(counterKey(creatorId, dayOf(today - i * DAY_MS)), "n", "cents");
+      for (let i = 0; i < COUNTER_DAYS; i++)
+        pipeline.hmget(tipCounterKey(app, creatorId, dayOf(today - i * DAY_MS)), "n", "cents");
       const rows = await pipeline.exec<(Record<string, unknown> | null)[]>();
       let count = 0;
       let cents = 0;

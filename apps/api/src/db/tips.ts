@@ -13,7 +13,8 @@ export interface Tip {
   createdAt: string;
 }
 
-interface TipRow {
+/** A tip row as {@link TIP_COLUMNS} selects it. */
+export interface TipRow {
   id: number;
   stream_id: number;
   creator_id: number;
@@ -23,11 +24,13 @@ interface TipRow {
   created_at: string;
 }
 
-const TIP_COLUMNS = `t.id, t.stream_id, s.creator_id, t.from_user_id, t.amount::text as amount,
+/** The columns of a {@link TipRow} (tips `t` joined with streams `s`). */
+export const TIP_COLUMNS = `t.id, t.stream_id, s.creator_id, t.from_user_id, t.amount::text as amount,
   (t.amount * 100)::int as amount_cents,
   to_char(t.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
 
-function toTip(row: TipRow): Tip {
+/** Maps a {@link TipRow} to a {@link Tip}. */
+export function toTip(row: TipRow): Tip {
   return {
     id: row.id,
     streamId: row.stream_id,

@@ -11,7 +11,11 @@ import type { ApiDeps, TipOutbox } from "../trpc/deps.ts";
 export const JOBS_WEBHOOK_PATH = "/jobs/qstash";
 /** Fixed id of the outbox relay schedule (created idempotently at start). */
 export const OUTBOX_RELAY_SCHEDULE_ID = "hotpath-outbox-relay";
-/** Fixed id of the nightly leaderboard reconcile schedule. */
+/**
+ * Fixed id of the nightly reconcile of every tip projection (leaderboards, counters, feeds; the id
+ * and the job name `reconcile-leaderboards` predate the counters and feeds, and stay so a
+ * schedule already created keeps its id and its deliveries keep a known job name).
+ */
 export const RECONCILE_SCHEDULE_ID = "hotpath-reconcile-leaderboards";
 
 /** QStash wiring of the API (absent: no QStash, the relay runs in-process). */
@@ -29,7 +33,7 @@ export interface ApiQStash {
 /** What the API's jobs drive (read lazily: the jobs exist before the deps). */
 export interface ApiJobTargets {
   outbox: TipOutbox;
-  leaderboards: ApiDeps["leaderboards"];
+  reconciler: ApiDeps["reconciler"];
   logger: Logger;
 }
 
@@ -47,8 +51,8 @@ export function apiJobDefinitions(targets: () => ApiJobTargets) {
       "reconcile-leaderboards",
       z.object({ fix: z.boolean(), force: z.boolean().default(false) }),
       async ({ fix, force }) => {
-        const report = await targets().leaderboards.reconcile({ fix, force });
-        targets().logger[report.drift.length > 0 ? "warn" : "info"]("leaderboard reconcile", {
+        const report = await targets().reconciler.reconcile({ fix, force });
+        targets().logger[report.drift.length > 0 ? "warn" : "info"]("projection reconcile", {
           drift: report.drift.length,
           rebuilt: report.rebuilt,
           tips: report.tips,

@@ -2,7 +2,7 @@ import type { Redis } from "@upstash/redis";
 import type { PasswordHasher } from "../auth/password.ts";
 import type { Database } from "../db/database.ts";
 import type { JobsAdmin } from "../jobs/jobs-admin.ts";
-import type { ReconcileReport } from "../jobs/leaderboard-rebuild.ts";
+import type { ReconcileReport } from "../jobs/projection-rebuild.ts";
 import type { Logger } from "../logger.ts";
 
 /** The Redis client the API is given: an `@upstash/redis` client plus health (see @hotpath/redis). */
@@ -218,8 +218,11 @@ export interface ApiDeps {
   projections: TipProjections;
   metrics: MetricsReader;
   outbox: TipOutbox;
-  /** Leaderboards recomputed from PostgreSQL (src/jobs/leaderboard-rebuild.ts). */
-  leaderboards: {
+  /**
+   * Tip projections (leaderboards, 30-day counters, feeds) reconciled with and rebuilt from
+   * PostgreSQL (src/jobs/projection-rebuild.ts).
+   */
+  reconciler: {
     /** Compares with PostgreSQL; `fix` rebuilds and swaps when drifted (`force`: always). */
     reconcile(options: { fix: boolean; force?: boolean }): Promise<ReconcileReport>;
     /** Enqueues a forced rebuild as a job; undefined without QStash (run `reconcile` inline). */

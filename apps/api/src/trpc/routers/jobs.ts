@@ -9,7 +9,7 @@ const reconcileInput = z.object({
 });
 
 /**
- * Background jobs: outbox state, leaderboard reconcile and rebuild, and the Jobs view's overview
+ * Background jobs: outbox state, projection reconcile and rebuild, and the Jobs view's overview
  * and DLQ (admin only).
  */
 export const jobsRouter = {
@@ -21,23 +21,26 @@ export const jobsRouter = {
     qstash: ctx.deps.jobsWebhook !== undefined,
   })),
 
-  /** Compares the leaderboards with PostgreSQL and reports the drift; `fix` rebuilds when drifted. */
+  /**
+   * Compares the tip projections (leaderboards, 30-day counters, feeds) with PostgreSQL and
+   * reports the drift; `fix` rebuilds when drifted (`force`: always).
+   */
   reconcile: adminProcedure
     .input(reconcileInput)
-    .mutation(({ ctx, input }) => ctx.deps.leaderboards.reconcile(input)),
+    .mutation(({ ctx, input }) => ctx.deps.reconciler.reconcile(input)),
 
   /**
-   * Rebuilds the leaderboards from PostgreSQL and swaps them in: enqueued as a job on QStash,
+   * Rebuilds every tip projection from PostgreSQL and swaps them in: enqueued as a job on QStash,
    * or run now (and its report returned) when QStash is not configured.
    */
   rebuild: adminProcedure.mutation(async ({ ctx }) => {
-    if (ctx.deps.leaderboards.enqueueRebuild) {
-      const { messageId } = await ctx.deps.leaderboards.enqueueRebuild();
+    if (ctx.deps.reconciler.enqueueRebuild) {
+      const { messageId } = await ctx.deps.reconciler.enqueueRebuild();
       return { enqueued: true as const, messageId };
     }
     return {
       enqueued: false as const,
-      report: await ctx.deps.leaderboards.reconcile({ fix: true, force: true }),
+      report: await ctx.deps.reconciler.reconcile({ fix: true, force: true }),
     };
   }),
 } satisfies TRPCRouterRecord;
