@@ -3,8 +3,10 @@ import { ConfigError } from "@hotpath/config";
 import { createRateLimiter, type PolicyInput } from "@hotpath/ratelimit";
 import { redisFromEnv, type HotpathRedis } from "@hotpath/redis";
 import { Client, Receiver } from "@upstash/qstash";
+import { createAdminControls } from "./adapters/admin-controls.ts";
 import { createApiCache } from "./adapters/cache.ts";
 import { createApiIdempotency } from "./adapters/idempotency.ts";
+import { createIdentityDirectory } from "./adapters/identity-directory.ts";
 import { createMetricsReader } from "./adapters/metrics.ts";
 import { createTipProjections } from "./adapters/projections.ts";
 import { createApiRateLimiter } from "./adapters/rate-limit.ts";
@@ -236,6 +238,8 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       reconcile: (o) => projectionRebuild.reconcile(o),
       enqueueRebuild: jobs ? () => jobs.enqueueRebuild() : undefined,
     },
+    admin: createAdminControls({ limiter, cache }),
+    identities: createIdentityDirectory({ db }),
     jobsWebhook: jobs?.webhook,
     jobsAdmin: qstash ? createJobsAdmin(qstash.client) : undefined,
   };

@@ -24,6 +24,10 @@ export interface ApiCacheOptions {
 
 /** The API's cache: one @hotpath/cache `createCache` per namespace, created on first use. */
 export function createApiCache(options: ApiCacheOptions): ApiCache & {
+  /** Deletes every entry of a namespace (admin action; errors propagate). */
+  invalidateNamespace(namespace: string): Promise<number>;
+  /** Deletes the entries of a namespace carrying `tag` (admin action; errors propagate). */
+  invalidateTag(namespace: string, tag: string): Promise<number>;
   close(): Promise<void>;
   flushMetrics(): Promise<void>;
   stats(): Record<string, CacheStats>;
@@ -84,6 +88,8 @@ export function createApiCache(options: ApiCacheOptions): ApiCache & {
         tags.map((tag) => cacheOf(namespace).invalidateTag(tag).catch(report("invalidateTag"))),
       );
     },
+    invalidateNamespace: (namespace) => cacheOf(namespace).invalidatePattern("*"),
+    invalidateTag: (namespace, tag) => cacheOf(namespace).invalidateTag(tag),
     stats() {
       return Object.fromEntries(
         [...caches].map(([namespace, cache]) => [namespace, cache.stats()]),

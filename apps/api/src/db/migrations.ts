@@ -59,4 +59,23 @@ export const MIGRATIONS: readonly Migration[] = [
       create index tip_outbox_pending_idx on tip_outbox (created_at) where state = 'pending';
     `,
   },
+  {
+    id: "0003_admin_audit",
+    sql: `
+      -- One row per admin mutation, written before it runs (outcome 'pending') and completed
+      -- after it: an action whose row cannot be written does not run.
+      create table admin_audit (
+        id bigint generated always as identity primary key,
+        at timestamptz not null default now(),
+        actor text not null,
+        action text not null,
+        target text,
+        params jsonb not null default '{}'::jsonb,
+        outcome text not null default 'pending' check (outcome in ('pending', 'ok', 'error')),
+        error text,
+        request_id text,
+        duration_ms integer
+      );
+    `,
+  },
 ];

@@ -86,6 +86,18 @@ export async function listUsers(
   return { items: rows.map(toUser), total: count[0]?.total ?? 0 };
 }
 
+/** Ids and usernames of users with an id above `afterId`, in id order (bounded batches). */
+export async function listUserNamesAfter(
+  db: SqlExecutor,
+  afterId: number,
+  limit: number,
+): Promise<{ id: number; username: string }[]> {
+  return db.query<{ id: number; username: string }>(
+    "select id, username from users where id > $1 order by id limit $2",
+    [afterId, limit],
+  );
+}
+
 /** Fields a user may change about themselves. */
 export interface UserPatch {
   displayName?: string | undefined;

@@ -2,7 +2,7 @@ import type { RateLimitIdentity } from "@hotpath/ratelimit";
 import { secretsEqual } from "../auth/secrets.ts";
 import { isUnavailableError } from "./errors.ts";
 import type { ApiDeps, SessionData } from "./deps.ts";
-import { memoisedIdentity } from "./identity-memo.ts";
+import { ADMIN_RATE_LIMIT_KEY, memoisedIdentity } from "./identity-memo.ts";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "hotpath_session";
@@ -154,7 +154,7 @@ export function createContextInner(options: CreateContextOptions) {
         const who = await getPrincipal();
         return memoisedIdentity({
           userId: who.kind === "user" ? who.userId : undefined,
-          apiKey: who.kind === "admin" ? "admin" : undefined,
+          apiKey: who.kind === "admin" ? ADMIN_RATE_LIMIT_KEY : undefined,
           headers,
           ip: options.peerIp,
           trustedProxyCount: deps.settings.trustedProxyCount,

@@ -1,9 +1,10 @@
-import type { Redis } from "@upstash/redis";
+import type { Redis, Requester } from "@upstash/redis";
 import type { PasswordHasher } from "../auth/password.ts";
 import type { Database } from "../db/database.ts";
 import type { JobsAdmin } from "../jobs/jobs-admin.ts";
 import type { ReconcileReport } from "../jobs/projection-rebuild.ts";
 import type { Logger } from "../logger.ts";
+import type { AdminControls, IdentityDirectory } from "./admin-deps.ts";
 
 /** The Redis client the API is given: an `@upstash/redis` client plus health (see @hotpath/redis). */
 export type ApiRedis = Redis & {
@@ -11,6 +12,8 @@ export type ApiRedis = Redis & {
   readonly transport: string;
   /** PING with latency; never throws. */
   health(): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  /** The transport's requester (raw commands and pipelines the SDK has no method for). */
+  readonly requester: Requester;
 };
 
 /** Settings the router reads (from env, through the composition root). */
@@ -228,6 +231,10 @@ export interface ApiDeps {
     /** Enqueues a forced rebuild as a job; undefined without QStash (run `reconcile` inline). */
     enqueueRebuild?: (() => Promise<{ messageId: string }>) | undefined;
   };
+  /** Admin powers of the packages (rate-limit controls, cache invalidation). */
+  admin: AdminControls;
+  /** Hashed rate-limit identifiers back to known users (admin views only). */
+  identities: IdentityDirectory;
   /** The QStash webhook (`POST /jobs/qstash`); undefined when QStash is not configured. */
   jobsWebhook?: ((request: Request) => Promise<Response>) | undefined;
   /** Schedules and DLQ of QStash (src/jobs/jobs-admin.ts); undefined without QStash. */

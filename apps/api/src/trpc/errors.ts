@@ -11,7 +11,8 @@ export type ApiErrorCode =
   | "SESSIONS_UNAVAILABLE"
   | "CONFLICT"
   | "QSTASH_NOT_CONFIGURED"
-  | "QSTASH_UNAVAILABLE";
+  | "QSTASH_UNAVAILABLE"
+  | "AUDIT_UNAVAILABLE";
 
 const API_CODE_TO_TRPC: Record<ApiErrorCode, TRPC_ERROR_CODE_KEY> = {
   NOT_FOUND: "NOT_FOUND",
@@ -23,6 +24,7 @@ const API_CODE_TO_TRPC: Record<ApiErrorCode, TRPC_ERROR_CODE_KEY> = {
   CONFLICT: "CONFLICT",
   QSTASH_NOT_CONFIGURED: "PRECONDITION_FAILED",
   QSTASH_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  AUDIT_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 };
 
 /** The one error class of the API's own domain logic (package errors keep their classes). */

@@ -6,6 +6,9 @@ import {
 } from "@hotpath/ratelimit";
 
 const MAX_ENTRIES = 10_000;
+
+/** The API key the admin token is rate-limited as (its identifier is `key_<hash of this>`). */
+export const ADMIN_RATE_LIMIT_KEY = "admin";
 const memo = new Map<string, RateLimitIdentity>();
 
 /**

@@ -1,4 +1,5 @@
 import { baseProcedure } from "./init.ts";
+import { auditTrail } from "./middleware/audit.ts";
 import { requireAdmin, requireMetricsAccess, requireUser } from "./middleware/auth.ts";
 import { observe } from "./middleware/observe.ts";
 
@@ -16,8 +17,14 @@ export const publicProcedure = baseProcedure.use(observe);
 /** A procedure that needs a logged-in user (401 otherwise); `ctx.user` is set. */
 export const authedProcedure = publicProcedure.use(requireUser);
 
-/** A procedure that needs the admin bearer token (`ADMIN_TOKEN`). */
-export const adminProcedure = publicProcedure.use(requireAdmin);
+/** A procedure that needs the admin bearer token (`ADMIN_TOKEN`); marked `meta.admin`. */
+export const adminProcedure = publicProcedure.meta({ admin: true }).use(requireAdmin);
+
+/**
+ * An admin mutation with an audit trail: one `admin_audit` row per call, failures and invalid
+ * input included (see middleware/audit.ts); marked `meta.audited`. Put `.input()` after it.
+ */
+export const auditedAdminProcedure = adminProcedure.meta({ audited: true }).use(auditTrail);
 
 /** A metrics read: the admin token unless `METRICS_PUBLIC=true`. */
 export const metricsProcedure = publicProcedure.use(requireMetricsAccess);

@@ -1,5 +1,6 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createCallerFactory, router } from "./init.ts";
+import { adminRouter } from "./routers/admin.ts";
 import { feedRouter } from "./routers/feed.ts";
 import { healthRouter } from "./routers/health.ts";
 import { jobsRouter } from "./routers/jobs.ts";
@@ -21,6 +22,7 @@ export const appRouter = router({
   sessions: sessionsRouter,
   metrics: metricsRouter,
   jobs: jobsRouter,
+  admin: adminRouter,
 });
 
 /** The router's type: import it with `import type { AppRouter } from "@hotpath/api/router"`. */

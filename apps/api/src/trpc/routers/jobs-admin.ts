@@ -4,7 +4,7 @@ import { pendingOutboxSummary } from "../../db/outbox.ts";
 import type { DlqSize, JobsAdmin, ScheduleView } from "../../jobs/jobs-admin.ts";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { adminProcedure } from "../procedures.ts";
+import { adminProcedure, auditedAdminProcedure } from "../procedures.ts";
 
 const overviewInput = z.object({
   minutes: z
@@ -100,13 +100,15 @@ export const jobsAdminRouter = {
     }),
 
     /** Sends a DLQ message back to delivery (new message id) and removes it from the DLQ. */
-    retry: adminProcedure
-      .input(dlqActionInput)
-      .mutation(({ ctx, input }) => requireJobsAdmin(ctx).retryDlq(input.dlqId)),
+    retry: auditedAdminProcedure.input(dlqActionInput).mutation(({ ctx, input }) => {
+      ctx.auditTarget(input.dlqId);
+      return requireJobsAdmin(ctx).retryDlq(input.dlqId);
+    }),
 
     /** Deletes a DLQ message for good. */
-    delete: adminProcedure
-      .input(dlqActionInput)
-      .mutation(({ ctx, input }) => requireJobsAdmin(ctx).deleteDlq(input.dlqId)),
+    delete: auditedAdminProcedure.input(dlqActionInput).mutation(({ ctx, input }) => {
+      ctx.auditTarget(input.dlqId);
+      return requireJobsAdmin(ctx).deleteDlq(input.dlqId);
+    }),
   },
 } satisfies TRPCRouterRecord;

@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { adminProcedure } from "../procedures.ts";
+import { adminProcedure, auditedAdminProcedure } from "../procedures.ts";
 import { jobsAdminRouter } from "./jobs-admin.ts";
 
 const reconcileInput = z.object({
@@ -25,7 +25,7 @@ export const jobsRouter = {
    * Compares the tip projections (leaderboards, 30-day counters, feeds) with PostgreSQL and
    * reports the drift; `fix` rebuilds when drifted (`force`: always).
    */
-  reconcile: adminProcedure
+  reconcile: auditedAdminProcedure
     .input(reconcileInput)
     .mutation(({ ctx, input }) => ctx.deps.reconciler.reconcile(input)),
 
@@ -33,7 +33,7 @@ export const jobsRouter = {
    * Rebuilds every tip projection from PostgreSQL and swaps them in: enqueued as a job on QStash,
    * or run now (and its report returned) when QStash is not configured.
    */
-  rebuild: adminProcedure.mutation(async ({ ctx }) => {
+  rebuild: auditedAdminProcedure.mutation(async ({ ctx }) => {
     if (ctx.deps.reconciler.enqueueRebuild) {
       const { messageId } = await ctx.deps.reconciler.enqueueRebuild();
       return { enqueued: true as const, messageId };

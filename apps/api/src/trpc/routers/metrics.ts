@@ -1,7 +1,6 @@
-import { KEY_AREAS } from "@hotpath/config";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import type { ApiRedis } from "../deps.ts";
+import { sampleKeyDistribution } from "../../adapters/keyspace.ts";
 import {
   adminProcedure,
   cached,
@@ -24,31 +23,6 @@ const distributionInput = z.object({
   /** Upper bound of keys examined (SCAN sampling), so the cost is bounded on any keyspace. */
   sample: z.number().int().min(100).max(20_000).default(5_000),
 });
-
-/** Key counts by area (and by group within the area) from a bounded SCAN sample. */
-export async function sampleKeyDistribution(redis: ApiRedis, app: string, sample: number) {
-  const byArea: Record<string, number> = {};
-  const byGroup: Record<string, number> = {};
-  let cursor = "0";
-  let seen = 0;
-  let rounds = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, { match: `${app}:*`, count: 500 });
-    cursor = String(next);
-    for (const key of keys) {
-      const [, area = "?", group = ""] = key.split(":");
-      const areaName = (KEY_AREAS as readonly string[]).includes(area) ? area : "other";
-      byArea[areaName] = (byArea[areaName] ?? 0) + 1;
-      // Session keys end in the session id: never a group (nor shown anywhere).
-      const groupName =
-        areaName === "session" ? "session" : `${areaName}:${group.replace(/[{}]/g, "") || "-"}`;
-      byGroup[groupName] = (byGroup[groupName] ?? 0) + 1;
-    }
-    seen += keys.length;
-    rounds += 1;
-  } while (cursor !== "0" && seen < sample && rounds < 1000);
-  return { sampled: seen, complete: cursor === "0", byArea, byGroup, at: new Date().toISOString() };
-}
 
 /**
  * The dashboard's read model. Read-only; the series need the admin token unless
@@ -105,18 +79,34 @@ export const metricsRouter = {
       stores: await ctx.deps.metrics.idempotency(input.minutes),
     })),
 
-  /** Identifiers with the most blocked requests (admin only). */
-  topIdentifiers: adminProcedure.input(topIdentifiersInput).query(async ({ ctx, input }) => ({
-    minutes: input.minutes,
-    identifiers: await ctx.deps.metrics.topIdentifiers(input.minutes, input.n),
-  })),
+  /**
+   * Identifiers with the most blocked requests (admin only), each with the known user (or the
+   * admin token) it belongs to, resolved here: the mapping never reaches anyone else.
+   */
+  topIdentifiers: adminProcedure.input(topIdentifiersInput).query(async ({ ctx, input }) => {
+    const identifiers = await ctx.deps.metrics.topIdentifiers(input.minutes, input.n);
+    const known = await ctx.deps.identities.resolve(identifiers.map((row) => row.identifier));
+    return {
+      minutes: input.minutes,
+      identifiers: identifiers.map((row) => ({
+        ...row,
+        principal: known.get(row.identifier) ?? null,
+      })),
+    };
+  }),
 
-  /** Keys by area from a bounded SCAN sample (cached 30 s; admin only: key groups are internal). */
+  /**
+   * Keys by area from a bounded SCAN sample, with memory per area measured by `MEMORY USAGE` on a
+   * sample of each area (or "not available" where the transport refuses it). Cached 30 s; admin
+   * only: key groups are internal.
+   */
   keyDistribution: adminProcedure
     .input(distributionInput)
     .use(cached({ namespace: "metrics", ttl: 30, lock: true }))
     .query(({ ctx, input }) =>
-      ctx.cached(() => sampleKeyDistribution(ctx.deps.redis, ctx.deps.settings.app, input.sample)),
+      ctx.cached(() =>
+        sampleKeyDistribution(ctx.deps.redis, ctx.deps.settings.app, { sample: input.sample }),
+      ),
     ),
 
   /** Redis and database health with latency. */
