@@ -2,6 +2,7 @@ import type { CacheContext } from "./cache-context.ts";
 import type { L1Entry } from "./l1.ts";
 import type { Entry } from "./serializer.ts";
 import { asNumber } from "./wire.ts";
+import { outsideTraces } from "@hotpath/redis/tracing";
 
 /** An invalidation sent to the other instances: keys, a tag, or everything. */
 export interface BusMessage {
@@ -64,7 +65,8 @@ export function createL1Coherence(context: CacheContext): L1Coherence {
   let subscribed: Promise<void> = Promise.resolve();
   if (l1 && l1Options?.bus !== false) {
     try {
-      const subscriber = options.redis.subscribe<BusMessage>([keys.channel]);
+      // Long-lived: not part of the call that happened to create this cache.
+      const subscriber = outsideTraces(() => options.redis.subscribe<BusMessage>([keys.channel]));
       subscribed = new Promise<void>((resolve) => subscriber.on("subscribe", () => resolve()));
       subscriber.on("message", ({ message }) => {
         const parsed =

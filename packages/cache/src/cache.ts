@@ -1,10 +1,22 @@
+import { withSpan } from "@hotpath/redis/tracing";
+import { trace } from "@opentelemetry/api";
 import { createL1Coherence } from "./cache-coherence.ts";
 import { createCacheContext } from "./cache-context.ts";
 import { createLoading } from "./cache-load.ts";
 import { createPlainOperations } from "./cache-plain.ts";
 import { createReadPath } from "./cache-read.ts";
-import type { Cache, CacheOptions, CacheOutcome } from "./cache-types.ts";
+import type {
+  Cache,
+  CacheKey,
+  CacheOptions,
+  CacheOutcome,
+  GetOrSetOptions,
+  Loader,
+} from "./cache-types.ts";
 import { createCacheWrites } from "./cache-writes.ts";
+
+/** Tracer of the cache (instrumentation scope `@hotpath/cache`). */
+const tracer = trace.getTracer("@hotpath/cache");
 
 /**
  * Creates a namespaced cache on an `@upstash/redis` client (REST or TCP, Node or edge).
@@ -20,6 +32,25 @@ export function createCache(options: CacheOptions): Cache {
   const reads = createReadPath(context, coherence, loading);
   const plain = createPlainOperations(context, coherence, reads);
   const { counts, l1, recorder } = context;
+  const spanOptions = { attributes: { "hotpath.cache.namespace": context.namespace } };
+  /**
+   * `getOrSet` in a `cache.getOrSet` span carrying the namespace and `hotpath.cache.outcome`
+   * (hit, stale, negative, miss, coalesced, bypass); its Redis round trips are children. Never the key.
+   */
+  const tracedGetOrSet = <T>(
+    key: CacheKey,
+    loader: Loader<T>,
+    o: GetOrSetOptions<T> | undefined,
+    report: { outcome: CacheOutcome } | undefined,
+  ): Promise<T> =>
+    withSpan(tracer, "cache.getOrSet", spanOptions, (span) => {
+      if (!span) return reads.getOrSet(key, loader, o, report);
+      const seen = report ?? { outcome: "miss" };
+      return reads.getOrSet(key, loader, o, seen).then((value) => {
+        span.setAttribute("hotpath.cache.outcome", seen.outcome);
+        return value;
+      });
+    });
 
   return {
     namespace: context.namespace,
@@ -29,17 +60,18 @@ export function createCache(options: CacheOptions): Cache {
     delete: writes.delete,
     invalidateTag: writes.invalidateTag,
     invalidatePattern: writes.invalidatePattern,
-    getOrSet: reads.getOrSet,
+    getOrSet: (key, loader, o) => tracedGetOrSet(key, loader, o, undefined),
     getOrSetWithOutcome(key, loader, o) {
       const report: { outcome: CacheOutcome } = { outcome: "miss" };
-      return reads
-        .getOrSet(key, loader, o, report)
-        .then((value) => ({ value, outcome: report.outcome }));
+      return tracedGetOrSet(key, loader, o, report).then((value) => ({
+        value,
+        outcome: report.outcome,
+      }));
     },
     decrement: (key, by = 1, o) => plain.increment(key, -by, o),
     cached(fn, o) {
       const { key, ...rest } = o;
-      return (...args) => reads.getOrSet(key(...args), () => fn(...args), rest);
+      return (...args) => tracedGetOrSet(key(...args), () => fn(...args), rest, undefined);
     },
     stats() {
       const reads = counts.hits + counts.staleHits + counts.negativeHits + counts.misses;

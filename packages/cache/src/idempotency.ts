@@ -1,4 +1,6 @@
 import { buildKey } from "@hotpath/config";
+import { withSpan } from "@hotpath/redis/tracing";
+import { trace, type Span } from "@opentelemetry/api";
 import {
   CacheError,
   IdempotencyInFlightError,
@@ -29,6 +31,11 @@ export type {
   IdempotentResult,
   WithIdempotencyOptions,
 } from "./idempotency-types.ts";
+
+/** Tracer of the idempotency store (instrumentation scope `@hotpath/cache`). */
+const tracer = trace.getTracer("@hotpath/cache");
+/** Span attribute: `claimed` (the handler runs), `replayed`, `conflict` (in flight) or `mismatch`. */
+const OUTCOME = "hotpath.idempotency.outcome";
 
 /** Pause between background attempts to write a completion Redis did not take. */
 const COMPLETION_RETRY_MS = 100;
@@ -64,8 +71,25 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     return JSON.parse(text.slice(1)) as StoredOutcome;
   };
 
+  const spanOptions = { attributes: { "hotpath.idempotency.store": name } };
+  /**
+   * {@link claimRunComplete} in an `idempotency` span carrying the store name and the outcome;
+   * the claim, the handler's own spans and the completion are its children. Never the key.
+   */
+  const execute = <T>(
+    key: string,
+    fingerprint: string,
+    principal: string,
+    run: (signal: AbortSignal) => Promise<{ output: T; store: StoredOutcome | null }>,
+    replay: (stored: StoredOutcome) => T,
+  ): Promise<IdempotentResult<T>> =>
+    withSpan(tracer, "idempotency", spanOptions, (span) =>
+      claimRunComplete(span, key, fingerprint, principal, run, replay),
+    );
+
   /** Claims, runs, completes: the shared core of both entry points. */
-  const execute = async <T>(
+  const claimRunComplete = async <T>(
+    span: Span | undefined,
     key: string,
     fingerprint: string,
     principal: string,
@@ -83,9 +107,11 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     if (local) {
       // Completed here, not yet written to Redis: replay it (never run the handler again).
       if (local.fingerprint !== fingerprint) {
+        span?.setAttribute(OUTCOME, "mismatch");
         count("idempotency_mismatches_total");
         throw new IdempotencyMismatchError();
       }
+      span?.setAttribute(OUTCOME, "replayed");
       count("idempotency_replays_total");
       return { value: replay(local.stored), replayed: true };
     }
@@ -106,10 +132,12 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     }
     const state = asString(reply[0]);
     if (state === "mismatch") {
+      span?.setAttribute(OUTCOME, "mismatch");
       count("idempotency_mismatches_total");
       throw new IdempotencyMismatchError();
     }
     if (state === "inflight") {
+      span?.setAttribute(OUTCOME, "conflict");
       count("idempotency_conflicts_total");
       const pttl = asNumber(reply[1], leaseMs);
       const leaseLeft = Math.ceil((pttl > 0 ? pttl : leaseMs) / 1000);
@@ -118,9 +146,11 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       );
     }
     if (state === "done") {
+      span?.setAttribute(OUTCOME, "replayed");
       count("idempotency_replays_total");
       return { value: replay(decodeOutcome(asString(reply[1]) ?? "v")), replayed: true };
     }
+    span?.setAttribute(OUTCOME, "claimed");
     count("idempotency_first_total");
 
     // We own the record: renew the lease while the handler runs (aborting it if that fails).

@@ -64,12 +64,15 @@ const DAY_MS = 86_400_000;
 const MERGED_TTL_MS = 5000;
 
 /** Builds a merged board unless a fresh one exists. KEYS: dest, sources… ARGV: px. */
-const MERGE_SCRIPT = defineScript(`
+const MERGE_SCRIPT = defineScript(
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('ZUNIONSTORE', KEYS[1], #KEYS - 1, unpack(KEYS, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
-`);
+`,
+  "leaderboard.merge",
+);
 
 /** Creates a {@link Leaderboard}. */
 export function createLeaderboard(options: LeaderboardOptions): Leaderboard {

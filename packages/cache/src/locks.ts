@@ -13,7 +13,8 @@ const FENCE_TTL_MS = 7 * 86_400_000;
  * gone it restarts from Redis's clock in microseconds, so tokens keep increasing across expiry.
  * KEYS: lock, fence. ARGV: token, px, fence ttl ms.
  */
-const ACQUIRE_SCRIPT = defineScript(`
+const ACQUIRE_SCRIPT = defineScript(
+  `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   if redis.call('EXISTS', KEYS[2]) == 0 then
     local now = redis.call('TIME')
@@ -24,19 +25,27 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return fence
 end
 return false
-`);
+`,
+  "lock.acquire",
+);
 
 /** Compare-and-delete. KEYS: lock. ARGV: token. */
-const UNLOCK_SCRIPT = defineScript(`
+const UNLOCK_SCRIPT = defineScript(
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`);
+`,
+  "lock.release",
+);
 
 /** Compare-and-pexpire. KEYS: lock. ARGV: token, px. */
-const EXTEND_SCRIPT = defineScript(`
+const EXTEND_SCRIPT = defineScript(
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-`);
+`,
+  "lock.extend",
+);
 
 /** A lock name: one part or several (escaped by the key builder). */
 export type LockName = KeyPart | readonly KeyPart[];

@@ -9,6 +9,7 @@ import {
   type MetricsGroup,
 } from "@hotpath/config";
 import { createWire, type RedisClient, type Wire } from "./wire.ts";
+import { outsideTraces } from "@hotpath/redis/tracing";
 
 /** Counters of the cache engine, per namespace per minute. */
 export const CACHE_COUNTERS = [
@@ -134,7 +135,8 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     }
     const run = inFlight.then(async () => {
       try {
-        const replies = await wire.pipeline(commands);
+        // Batched counts of many calls: not part of whichever call's trace scheduled the flush.
+        const replies = await outsideTraces(() => wire.pipeline(commands));
         const failed = replies.find((reply) => !reply.ok);
         if (failed && !failed.ok) options.onFlushError?.(new Error(failed.error));
       } catch (error) {

@@ -11,7 +11,8 @@ export const VERSION_TTL_MS = 3_600_000;
  * KEYS: entry, lease, generation, version, sweep. ARGV: now (ms), lease ms, token, claim
  * ("0"/"1"/"2"), want generation. Returns { entry|nil, claimed (0/1), generation|nil, version, sweep }.
  */
-export const READ_SCRIPT = defineScript(`
+export const READ_SCRIPT = defineScript(
+  `
 local v = redis.call('GET', KEYS[1])
 local claimed = 0
 if ARGV[4] ~= '0' then
@@ -25,7 +26,9 @@ end
 local gen = false
 if ARGV[5] == '1' then gen = redis.call('GET', KEYS[3]) end
 return {v, claimed, gen, redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[5]) or ''}
-`);
+`,
+  "cache.read",
+);
 
 /**
  * Write an entry with its TTL, release the lease if we hold it, add the entry to its tag sets
@@ -37,7 +40,8 @@ return {v, claimed, gen, redis.call('GET', KEYS[4]) or '', redis.call('GET', KEY
  * (or ""), explicit ("1"/"0"), bus channel (or ""), bus message, expected version, expected sweep,
  * version ttl. Returns the new generation (explicit), 0 (stored) or -1 (refused).
  */
-export const STORE_SCRIPT = defineScript(`
+export const STORE_SCRIPT = defineScript(
+  `
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 if ARGV[4] ~= '1' then
   if (redis.call('GET', KEYS[4]) or '') ~= ARGV[7] or (redis.call('GET', KEYS[5]) or '') ~= ARGV[8] then
@@ -58,14 +62,17 @@ if ARGV[4] == '1' then
   return gen
 end
 return 0
-`);
+`,
+  "cache.store",
+);
 
 /**
  * Delete entries and bump their write versions (a load in flight will not store), bump the
  * generation, publish. KEYS: generation, then entry and version pairs… ARGV: channel (or ""),
  * message, version ttl. Returns { deleted count, new generation }.
  */
-export const DELETE_SCRIPT = defineScript(`
+export const DELETE_SCRIPT = defineScript(
+  `
 local n = 0
 for i = 2, #KEYS, 2 do
   n = n + redis.call('DEL', KEYS[i])
@@ -75,35 +82,49 @@ end
 local gen = redis.call('INCR', KEYS[1])
 if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return {n, gen}
-`);
+`,
+  "cache.delete",
+);
 
 /**
  * Pop up to ARGV[1] members of a tag set and unlink them. KEYS: tag set. Returns the number popped
  * (the caller loops until it is below the batch size).
  */
-export const POP_TAG_SCRIPT = defineScript(`
+export const POP_TAG_SCRIPT = defineScript(
+  `
 local members = redis.call('SPOP', KEYS[1], ARGV[1])
 for i = 1, #members, 500 do
   redis.call('UNLINK', unpack(members, i, math.min(i + 499, #members)))
 end
 return #members
-`);
+`,
+  "cache.pop-tag",
+);
 
 /** Release the lease only if we hold it (compare-and-delete). KEYS: lease. ARGV: token. */
-export const RELEASE_SCRIPT = defineScript(`
+export const RELEASE_SCRIPT = defineScript(
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`);
+`,
+  "cache.release-lease",
+);
 
 /** Renew the lease only if we hold it (compare-and-pexpire). KEYS: lease. ARGV: token, px. */
-export const RENEW_LEASE_SCRIPT = defineScript(`
+export const RENEW_LEASE_SCRIPT = defineScript(
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-`);
+`,
+  "cache.renew-lease",
+);
 
 /** INCRBY with a TTL set when the counter is created. KEYS: counter. ARGV: by, px (or "0"). */
-export const INCREMENT_SCRIPT = defineScript(`
+export const INCREMENT_SCRIPT = defineScript(
+  `
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if ARGV[2] ~= '0' and redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v
-`);
+`,
+  "cache.increment",
+);

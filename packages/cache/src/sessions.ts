@@ -5,19 +5,25 @@ import { defaultSerializer, type Serializer } from "./serializer.ts";
 import { asNumber, createWire, defineScript, type RedisClient } from "./wire.ts";
 
 /** Update fields of an existing session and slide its expiry. KEYS: session. ARGV: px, field, value… */
-const UPDATE_SESSION_SCRIPT = defineScript(`
+const UPDATE_SESSION_SCRIPT = defineScript(
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
-`);
+`,
+  "session.update",
+);
 
 /** Create a session hash and its expiry atomically. KEYS: session. ARGV: px, field, value… */
-const CREATE_SESSION_SCRIPT = defineScript(`
+const CREATE_SESSION_SCRIPT = defineScript(
+  `
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
-`);
+`,
+  "session.create",
+);
 
 /** Options of {@link createSessionStore}. */
 export interface SessionStoreOptions<T extends Record<string, unknown>> {

@@ -1,5 +1,6 @@
 import type { Redis, Requester } from "@upstash/redis";
 import { withTimeout as withDeadline } from "@hotpath/redis/timeout";
+import { nameScript } from "@hotpath/redis/tracing";
 import { RedisUnavailableError } from "./errors.ts";
 
 /**
@@ -21,8 +22,11 @@ export interface LuaScript {
   readonly knownSha: string | undefined;
 }
 
-/** Defines a {@link LuaScript}. */
-export function defineScript(source: string): LuaScript {
+/**
+ * Defines a {@link LuaScript}; `name` is how traces show its round trips (`EVALSHA <name>`).
+ */
+export function defineScript(source: string, name: string): LuaScript {
+  void nameScript(source, name);
   let sha: Promise<string> | undefined;
   let known: string | undefined;
   return {

@@ -7,6 +7,7 @@ import type { Receiver } from "@upstash/qstash";
 
 import { indexJobs, jobEnvelopeSchema, type AnyJobDefinition } from "./definition.ts";
 import type { JobMetricsSink } from "./metrics.ts";
+import { tracedDelivery } from "./tracing.ts";
 
 /**
  * Status answered for a payload that can never succeed. QStash (cloud) moves a message answered
@@ -60,6 +61,8 @@ const PRINCIPAL = "qstash";
  * runs; 489 + `Upstash-NonRetryable-Error` for a payload that can never succeed (recorded once);
  * 200 when the job ran or had already run for this message id; 500 when the handler threw
  * (QStash retries); 503 when the idempotency store cannot be reached or the message is running.
+ * A verified delivery runs in a `process <job>` span continuing the publisher's trace (the
+ * `traceparent` the publisher forwarded).
  */
 export function createJobHandler(
   options: JobHandlerOptions,
@@ -100,82 +103,84 @@ export function createJobHandler(
     const envelope = jobEnvelopeSchema.safeParse(parseJson(body));
     const jobName = envelope.success ? envelope.data.job : "unknown";
     if (retried > 0) count(jobName, "jobs_retried_total");
-
-    let outcome: Outcome;
-    let replayed: boolean;
-    try {
-      ({ value: outcome, replayed } = await options.idempotency.runIdempotent<Outcome>(
-        messageId,
-        messageId,
-        async (signal) => {
-          if (!envelope.success) {
-            await report({
-              messageId,
-              job: jobName,
-              reason: "invalid_payload",
-              retried,
-              error: envelope.error,
-            });
-            return { kind: "rejected", reason: "invalid_payload", job: jobName };
-          }
-          const job = jobs.get(jobName);
-          if (!job) {
-            await report({
-              messageId,
-              job: jobName,
-              reason: "unknown_job",
-              retried,
-              error: new Error(`Unknown job "${jobName}"`),
-            });
-            return { kind: "rejected", reason: "unknown_job", job: jobName };
-          }
-          const payload = job.schema.safeParse(envelope.data.payload);
-          if (!payload.success) {
-            await report({
-              messageId,
-              job: jobName,
-              reason: "invalid_payload",
-              retried,
-              error: payload.error,
-            });
-            return { kind: "rejected", reason: "invalid_payload", job: jobName };
-          }
-          const started = now();
-          try {
-            await job.run(payload.data, { messageId, retried, scheduleId, signal });
-          } finally {
-            count(jobName, "jobs_duration_ms_total", Math.max(0, Math.round(now() - started)));
-          }
-          count(jobName, "jobs_delivered_total");
-          return { kind: "done" };
-        },
-        { principal: PRINCIPAL },
-      ));
-    } catch (error) {
-      if (error instanceof IdempotencyInFlightError) {
+    const attributes = { "messaging.message.id": messageId, "hotpath.jobs.retried": retried };
+    return tracedDelivery(request, jobName, attributes, async () => {
+      let outcome: Outcome;
+      let replayed: boolean;
+      try {
+        ({ value: outcome, replayed } = await options.idempotency.runIdempotent<Outcome>(
+          messageId,
+          messageId,
+          async (signal) => {
+            if (!envelope.success) {
+              await report({
+                messageId,
+                job: jobName,
+                reason: "invalid_payload",
+                retried,
+                error: envelope.error,
+              });
+              return { kind: "rejected", reason: "invalid_payload", job: jobName };
+            }
+            const job = jobs.get(jobName);
+            if (!job) {
+              await report({
+                messageId,
+                job: jobName,
+                reason: "unknown_job",
+                retried,
+                error: new Error(`Unknown job "${jobName}"`),
+              });
+              return { kind: "rejected", reason: "unknown_job", job: jobName };
+            }
+            const payload = job.schema.safeParse(envelope.data.payload);
+            if (!payload.success) {
+              await report({
+                messageId,
+                job: jobName,
+                reason: "invalid_payload",
+                retried,
+                error: payload.error,
+              });
+              return { kind: "rejected", reason: "invalid_payload", job: jobName };
+            }
+            const started = now();
+            try {
+              await job.run(payload.data, { messageId, retried, scheduleId, signal });
+            } finally {
+              count(jobName, "jobs_duration_ms_total", Math.max(0, Math.round(now() - started)));
+            }
+            count(jobName, "jobs_delivered_total");
+            return { kind: "done" };
+          },
+          { principal: PRINCIPAL },
+        ));
+      } catch (error) {
+        if (error instanceof IdempotencyInFlightError) {
+          return json(
+            503,
+            { error: "message is running" },
+            { "retry-after": String(error.retryAfter ?? 1) },
+          );
+        }
+        if (error instanceof IdempotencyUnavailableError) {
+          return json(503, { error: "idempotency store unavailable" }, { "retry-after": "1" });
+        }
+        await report({ messageId, job: jobName, reason: "handler_error", retried, error });
+        return json(500, { error: "job failed", job: jobName });
+      }
+      if (outcome.kind === "rejected") {
         return json(
-          503,
-          { error: "message is running" },
-          { "retry-after": String(error.retryAfter ?? 1) },
+          NON_RETRYABLE_STATUS,
+          {
+            error: outcome.reason === "unknown_job" ? "unknown job" : "invalid payload",
+            job: outcome.job,
+          },
+          { "upstash-nonretryable-error": "true" },
         );
       }
-      if (error instanceof IdempotencyUnavailableError) {
-        return json(503, { error: "idempotency store unavailable" }, { "retry-after": "1" });
-      }
-      await report({ messageId, job: jobName, reason: "handler_error", retried, error });
-      return json(500, { error: "job failed", job: jobName });
-    }
-    if (outcome.kind === "rejected") {
-      return json(
-        NON_RETRYABLE_STATUS,
-        {
-          error: outcome.reason === "unknown_job" ? "unknown job" : "invalid payload",
-          job: outcome.job,
-        },
-        { "upstash-nonretryable-error": "true" },
-      );
-    }
-    return json(200, { ok: true, job: jobName, ...(replayed ? { duplicate: true } : {}) });
+      return json(200, { ok: true, job: jobName, ...(replayed ? { duplicate: true } : {}) });
+    });
   };
 }
 

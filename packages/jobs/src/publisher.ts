@@ -9,6 +9,7 @@ import {
 } from "./definition.ts";
 import { JobsError } from "./errors.ts";
 import type { JobMetricsSink } from "./metrics.ts";
+import { traceHeaders, tracedPublish } from "./tracing.ts";
 
 /** Delivery options of one published job (QStash publish headers). */
 export interface PublishOptions {
@@ -91,9 +92,11 @@ export function createJobPublisher<const TJobs extends readonly AnyJobDefinition
 ): JobPublisher<TJobs> {
   const jobs = indexJobs(options.jobs);
   const { client, url } = options;
-  const request = (envelope: JobEnvelope, o: PublishOptions = {}) => ({
+  // `headers` are forwarded to the delivery (`Upstash-Forward-*`): the trace context goes along.
+  const request = (envelope: JobEnvelope, o: PublishOptions = {}, headers = traceHeaders()) => ({
     url,
     body: envelope,
+    ...(headers !== undefined ? { headers } : {}),
     ...(o.delay !== undefined ? { delay: o.delay } : {}),
     ...(o.notBefore !== undefined ? { notBefore: o.notBefore } : {}),
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
@@ -113,10 +116,11 @@ export function createJobPublisher<const TJobs extends readonly AnyJobDefinition
     async publish(job, payload, o) {
       const envelope = buildEnvelope(jobs, job, payload);
       try {
-        const response =
+        const response = await tracedPublish(job, () =>
           o?.queue !== undefined
-            ? await client.queue({ queueName: o.queue }).enqueueJSON(request(envelope, o))
-            : await client.publishJSON(request(envelope, o));
+            ? client.queue({ queueName: o.queue }).enqueueJSON(request(envelope, o))
+            : client.publishJSON(request(envelope, o)),
+        );
         published(job);
         return { messageId: response.messageId, deduplicated: response.deduplicated === true };
       } catch (error) {

@@ -16,6 +16,7 @@ import { MetricsRecorder, getUsage, getUsageOverTime, topIdentifiers } from "./m
 import { createPolicyRegistry } from "./policies.ts";
 import { createRedisCheck, type RedisCheck } from "./redis-check.ts";
 import { slidingLogRemaining } from "./sliding-log.ts";
+import { tracedLimit } from "./tracing.ts";
 import type {
   PolicyOutcome,
   RateLimitEvent,
@@ -293,7 +294,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
 
   return {
     registry,
-    limit,
+    limit: tracedLimit(limit),
     async getRemaining(identifier, selector) {
       checkIdentifier(identifier);
       const policies =

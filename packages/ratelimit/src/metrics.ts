@@ -14,6 +14,7 @@ import {
 import type { Redis } from "@upstash/redis";
 import { RateLimitError } from "./errors.ts";
 import { isTimeout, withTimeout } from "./guard.ts";
+import { outsideTraces } from "@hotpath/redis/tracing";
 
 /** Counter names (Prometheus style) stored per policy per minute. */
 export const RATE_LIMIT_COUNTERS = {
@@ -171,7 +172,8 @@ export class MetricsRecorder {
     this.#counters = new Map();
     this.#top = new Map();
     this.#topSize = 0;
-    this.#flushing = this.write(counters, top)
+    // Batched counts of many calls: not part of whichever call's trace triggered the flush.
+    this.#flushing = outsideTraces(() => this.write(counters, top))
       .catch((error: unknown) => {
         if (isTimeout(error)) {
           this.#onError(

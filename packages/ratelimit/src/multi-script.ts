@@ -1,3 +1,5 @@
+import { nameScript } from "@hotpath/redis/tracing";
+
 /**
  * One script for a request held to several policies (or to one `slidingWindowLog` policy): it
  * runs the logic of the `@upstash/ratelimit` 2.2.0 algorithms (fixed window, sliding window,
@@ -114,3 +116,6 @@ for i = 1, n do
 end
 return out
 `;
+
+// Traces show its round trips as `EVALSHA ratelimit.multi-policy`.
+void nameScript(MULTI_POLICY_SCRIPT, "ratelimit.multi-policy");

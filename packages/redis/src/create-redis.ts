@@ -3,6 +3,7 @@ import type { BreakerOptions, BreakerState } from "./breaker.ts";
 import { CommandExecutor } from "./executor.ts";
 import { RedisClientError } from "./errors.ts";
 import { GuardedRequester } from "./guarded-requester.ts";
+import { TracedRequester } from "./traced-requester.ts";
 import { RestRequester } from "./rest-requester.ts";
 import { AutoPipelinedRedis } from "./sdk-client.ts";
 import { TcpRequester } from "./tcp-requester.ts";
@@ -44,7 +45,8 @@ export interface HotpathRedisExtras {
   readonly transport: RedisTransport;
   /**
    * The `Requester` (public interface of `@upstash/redis`) this client sends everything through,
-   * breaker included: for code that needs raw replies (no SDK decoding) on the same transport.
+   * breaker and tracing included: for code that needs raw replies (no SDK decoding) on the same
+   * transport.
    */
   readonly requester: Requester;
   /** `"open"` while the circuit breaker refuses calls (always `"closed"` without a breaker). */
@@ -83,13 +85,14 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
       );
     }
     // Reads may be sent again after a lost connection; writes never are (they may have run).
-    const requester = guarded(
+    const { requester, breaker } = wrap(
       new RestRequester({ url: options.url, token: options.token, timeoutMs }),
-      options.breaker,
+      options,
+      "rest",
     );
     const redis =
       (options.autoPipelining ?? true) ? new AutoPipelinedRedis(requester) : new Redis(requester);
-    return extend(redis, "rest", requester, () => Promise.resolve());
+    return extend(redis, "rest", requester, breaker, () => Promise.resolve());
   }
   if (protocol === "redis:" || protocol === "rediss:") {
     const executor = new CommandExecutor({
@@ -97,8 +100,8 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
       timeoutMs,
       connectionName: options.connectionName,
     });
-    const requester = guarded(new TcpRequester(executor), options.breaker);
-    return extend(new Redis(requester), "tcp", requester, () => executor.close());
+    const { requester, breaker } = wrap(new TcpRequester(executor), options, "tcp");
+    return extend(new Redis(requester), "tcp", requester, breaker, () => executor.close());
   }
   throw new RedisClientError(
     "REDIS_CONFIG",
@@ -106,18 +109,31 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
   );
 }
 
-function guarded(requester: Requester, breaker: BreakerOptions | false | undefined): Requester {
-  return breaker === false ? requester : new GuardedRequester(requester, breaker);
+/**
+ * The transport behind its circuit breaker, behind the tracing of each round trip (outermost, so
+ * a call the open breaker refuses shows in the trace too).
+ */
+function wrap(
+  transport: Requester,
+  options: CreateRedisOptions,
+  kind: RedisTransport,
+): { requester: Requester; breaker: GuardedRequester["breaker"] | undefined } {
+  const guarded =
+    options.breaker === false ? undefined : new GuardedRequester(transport, options.breaker);
+  return {
+    requester: new TracedRequester(guarded ?? transport, { transport: kind, url: options.url }),
+    breaker: guarded?.breaker,
+  };
 }
 
 function extend(
   redis: Redis,
   transport: RedisTransport,
   requester: Requester,
+  breaker: GuardedRequester["breaker"] | undefined,
   closeTransport: () => Promise<void>,
 ): HotpathRedis {
   let closed: Promise<void> | undefined;
-  const breaker = requester instanceof GuardedRequester ? requester.breaker : undefined;
   const extras: HotpathRedisExtras = {
     transport,
     requester,

@@ -13,3 +13,4 @@ export {
 } from "./create-redis.ts";
 export { isRedisConnectionFailure, type BreakerOptions, type BreakerState } from "./breaker.ts";
 export { RedisClientError, type RedisErrorCode } from "./errors.ts";
+export { nameScript } from "./tracing.ts";

@@ -1,4 +1,5 @@
 import { createKeyspace, isoWeekStamp, utcDayStamp } from "@hotpath/config";
+import { nameScript } from "@hotpath/redis/tracing";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import type {
@@ -127,6 +128,8 @@ for i = 9, 11 do
 end
 return 1
 `;
+// Traces show its round trips as `EVALSHA tip.apply`.
+void nameScript(APPLY_TIP_SCRIPT, "tip.apply");
 
 /** Options of {@link createTipProjections}. */
 export interface TipProjectionsOptions {

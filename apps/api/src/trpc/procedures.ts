@@ -2,6 +2,7 @@ import { baseProcedure } from "./init.ts";
 import { auditTrail } from "./middleware/audit.ts";
 import { requireAdmin, requireMetricsAccess, requireUser } from "./middleware/auth.ts";
 import { observe } from "./middleware/observe.ts";
+import { traced } from "./middleware/trace.ts";
 
 export { rateLimited } from "./middleware/rate-limit.ts";
 export {
@@ -11,8 +12,11 @@ export {
 } from "./middleware/idempotency.ts";
 export { cached, type CachedOptions } from "./middleware/cache.ts";
 
-/** Every procedure starts here: error mapping, timing and one structured log line per call. */
-export const publicProcedure = baseProcedure.use(observe);
+/**
+ * Every procedure starts here: its trace span (outermost, so it sees the mapped error), then
+ * error mapping, timing and one structured log line per call.
+ */
+export const publicProcedure = baseProcedure.use(traced).use(observe);
 
 /** A procedure that needs a logged-in user (401 otherwise); `ctx.user` is set. */
 export const authedProcedure = publicProcedure.use(requireUser);
