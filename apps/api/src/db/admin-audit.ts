@@ -23,35 +23,16 @@ export interface AuditEntry {
   durationMs: number | null;
 }
 
-interface AuditRow {
-  id: string | number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  params: unknown;
-  outcome: AuditOutcome;
-  error: string | null;
-  request_id: string | null;
-  duration_ms: number | null;
-}
+/** A row as selected: the entry's fields, with the id as the driver returns a bigint. */
+type AuditRow = Omit<AuditEntry, "id"> & { id: string | number };
 
 const AUDIT_COLUMNS = `id, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at,
-  actor, action, target, params, outcome, error, request_id, duration_ms`;
+  actor, action, target, params, outcome, error, request_id as "requestId",
+  duration_ms as "durationMs"`;
 
 function toEntry(row: AuditRow): AuditEntry {
-  return {
-    id: Number(row.id),
-    at: row.at,
-    actor: row.actor,
-    action: row.action,
-    target: row.target,
-    params: typeof row.params === "string" ? (JSON.parse(row.params) as unknown) : row.params,
-    outcome: row.outcome,
-    error: row.error,
-    requestId: row.request_id,
-    durationMs: row.duration_ms,
-  };
+  const params = typeof row.params === "string" ? (JSON.parse(row.params) as unknown) : row.params;
+  return { ...row, id: Number(row.id), params };
 }
 
 /** Records that an admin action starts (outcome `pending`); returns the row id. */
@@ -86,15 +67,10 @@ export async function listAuditEntries(
   db: SqlExecutor,
   page: { limit: number; before?: number | undefined },
 ): Promise<AuditEntry[]> {
-  const rows =
-    page.before === undefined
-      ? await db.query<AuditRow>(
-          `select ${AUDIT_COLUMNS} from admin_audit order by id desc limit $1`,
-          [page.limit],
-        )
-      : await db.query<AuditRow>(
-          `select ${AUDIT_COLUMNS} from admin_audit where id < $2 order by id desc limit $1`,
-          [page.limit, page.before],
-        );
+  const rows = await db.query<AuditRow>(
+    `select ${AUDIT_COLUMNS} from admin_audit where ($2::bigint is null or id < $2)
+     order by id desc limit $1`,
+    [page.limit, page.before ?? null],
+  );
   return rows.map(toEntry);
 }
