@@ -1,8 +1,12 @@
 /** Stable codes of {@link ConfigError}. */
 export type ConfigErrorCode =
-  "CONFIG_INVALID_ENV" | "CONFIG_INVALID_DURATION" | "CONFIG_INVALID_POLICY" | "CONFIG_INVALID_KEY";
+  | "CONFIG_INVALID_ENV"
+  | "CONFIG_INVALID_DURATION"
+  | "CONFIG_INVALID_POLICY"
+  | "CONFIG_INVALID_KEY"
+  | "CONFIG_CROSS_SLOT";
 
-/** The one error class of `@hotpath/config`: bad env, durations, policies or key parts. */
+/** The one error class of `@hotpath/config`: bad env, durations, policies, key parts or key slots. */
 export class ConfigError extends Error {
   override name = "ConfigError";
   /** Stable machine-readable code. */

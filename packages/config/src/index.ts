@@ -22,11 +22,15 @@ export {
   escapeKeyPart,
   unescapeKeyPart,
   createKeyspace,
+  hashTag,
+  isHashTag,
+  type HashTag,
   type KeyArea,
   type KeyPart,
   type CachePrefix,
   type Keyspace,
 } from "./keys.ts";
+export { CLUSTER_SLOT_COUNT, keySlot, guardSlots } from "./slots.ts";
 export {
   METRICS_GROUPS,
   METRICS_MINUTE_MS,

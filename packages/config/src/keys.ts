@@ -72,39 +72,94 @@ export function unescapeKeyPart(part: string): string {
   );
 }
 
+// No braces: a hash tag in the app prefix would put every key of the app in one cluster slot.
 function checkPrefix(app: string): string {
-  if (!/^[A-Za-z0-9_.{}-]+$/.test(app) || app.includes(":")) {
+  if (!/^[A-Za-z0-9_.-]+$/.test(app)) {
     throw new ConfigError(
       "CONFIG_INVALID_KEY",
-      `Invalid app prefix "${app}": use letters, digits, "_", "-", "." (and {…} for a hash tag).`,
+      `Invalid app prefix "${app}": use letters, digits, "_", "-", "." (hash tags go per entity, see hashTag()).`,
     );
   }
   return app;
 }
 
+const HASH_TAG: unique symbol = Symbol("hotpath.key.hashTag");
+
 /**
- * Builds a key `<app>:<area>:<parts…>` with every part escaped.
- * @example buildKey("hotpath", "cache", "user", 42) // "hotpath:cache:user:42"
+ * A Redis Cluster hash tag segment `{<parts…>}` made by {@link hashTag}: every key built with the
+ * same tag lands in the same cluster slot, so one script or MULTI may touch them together.
  */
-export function buildKey(app: string, area: KeyArea, ...parts: readonly KeyPart[]): string {
-  return [checkPrefix(app), area, ...parts.map(escapeKeyPart)].join(":");
+export interface HashTag {
+  /** The escaped parts joined by `:` (what goes between the braces). */
+  readonly [HASH_TAG]: string;
+  /** True when a part is {@link KEY_WILDCARD} (patterns only). */
+  readonly wildcard: boolean;
 }
 
 /**
- * Builds a SCAN/PSUBSCRIBE pattern: literal parts are escaped, {@link KEY_WILDCARD} becomes `*`.
- * A trailing wildcard matches any number of further segments.
+ * A hash tag for one entity (a cache entry, an identifier, a lock…): its parts are escaped, so
+ * user input can never close the tag early; a key may carry at most one tag. Never tag a whole
+ * app or area (that would put all of it on one node).
+ * @example buildKey("hotpath", "lock", hashTag("job", 7)) // "hotpath:lock:{job:7}"
+ */
+export function hashTag(...parts: readonly (KeyPart | typeof KEY_WILDCARD)[]): HashTag {
+  if (parts.length === 0) {
+    throw new ConfigError("CONFIG_INVALID_KEY", "A hash tag needs at least one part.");
+  }
+  return {
+    [HASH_TAG]: parts.map((p) => (p === KEY_WILDCARD ? "*" : escapeKeyPart(p))).join(":"),
+    wildcard: parts.includes(KEY_WILDCARD),
+  };
+}
+
+/** True for a value made by {@link hashTag}. */
+export function isHashTag(value: unknown): value is HashTag {
+  return typeof value === "object" && value !== null && HASH_TAG in value;
+}
+
+function renderParts(
+  parts: readonly (KeyPart | HashTag | typeof KEY_WILDCARD)[],
+  allowWildcards: boolean,
+): string[] {
+  let tags = 0;
+  return parts.map((part) => {
+    if (part === KEY_WILDCARD) return "*";
+    if (!isHashTag(part)) return escapeKeyPart(part);
+    tags += 1;
+    if (tags > 1) {
+      throw new ConfigError("CONFIG_INVALID_KEY", "A key carries at most one hash tag.");
+    }
+    if (part.wildcard && !allowWildcards) {
+      throw new ConfigError("CONFIG_INVALID_KEY", "A wildcard hash tag is for patterns only.");
+    }
+    return `{${part[HASH_TAG]}}`;
+  });
+}
+
+/**
+ * Builds a key `<app>:<area>:<parts…>` with every part escaped; a {@link hashTag} part becomes
+ * `{…}` (the key's cluster slot is then the tag's).
+ * @example buildKey("hotpath", "cache", "user", 42) // "hotpath:cache:user:42"
+ */
+export function buildKey(
+  app: string,
+  area: KeyArea,
+  ...parts: readonly (KeyPart | HashTag)[]
+): string {
+  return [checkPrefix(app), area, ...renderParts(parts, false)].join(":");
+}
+
+/**
+ * Builds a SCAN/PSUBSCRIBE pattern: literal parts are escaped, {@link KEY_WILDCARD} becomes `*`
+ * (also inside a {@link hashTag}). A trailing wildcard matches any number of further segments.
  * @example keyPattern("hotpath", "cache", "user", KEY_WILDCARD) // "hotpath:cache:user:*"
  */
 export function keyPattern(
   app: string,
   area: KeyArea,
-  ...parts: readonly (KeyPart | typeof KEY_WILDCARD)[]
+  ...parts: readonly (KeyPart | HashTag | typeof KEY_WILDCARD)[]
 ): string {
-  return [
-    checkPrefix(app),
-    area,
-    ...parts.map((p) => (p === KEY_WILDCARD ? "*" : escapeKeyPart(p))),
-  ].join(":");
+  return [checkPrefix(app), area, ...renderParts(parts, true)].join(":");
 }
 
 /** A key builder bound to one app prefix. */
@@ -112,9 +167,9 @@ export interface Keyspace {
   /** The app prefix (first segment). */
   readonly app: string;
   /** {@link buildKey} bound to this prefix. */
-  key(area: KeyArea, ...parts: readonly KeyPart[]): string;
+  key(area: KeyArea, ...parts: readonly (KeyPart | HashTag)[]): string;
   /** {@link keyPattern} bound to this prefix. */
-  pattern(area: KeyArea, ...parts: readonly (KeyPart | typeof KEY_WILDCARD)[]): string;
+  pattern(area: KeyArea, ...parts: readonly (KeyPart | HashTag | typeof KEY_WILDCARD)[]): string;
 }
 
 /**

@@ -22,3 +22,9 @@ export {
   type ClusterNodeInfo,
   type StartRedisClusterOptions,
 } from "./redis-cluster.ts";
+export {
+  findLuaScripts,
+  scriptKeyViolations,
+  type FoundScript,
+  type ScriptKeyViolation,
+} from "./script-keys.ts";
