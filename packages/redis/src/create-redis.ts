@@ -5,6 +5,7 @@ import { RedisClientError } from "./errors.ts";
 import { GuardedRequester } from "./guarded-requester.ts";
 import { TracedRequester } from "./traced-requester.ts";
 import { RestRequester } from "./rest-requester.ts";
+import { SlotGuardRequester } from "./slot-guard.ts";
 import { AutoPipelinedRedis } from "./sdk-client.ts";
 import { TcpRequester } from "./tcp-requester.ts";
 
@@ -29,6 +30,12 @@ export interface CreateRedisOptions {
    * so an outage costs nothing per call. `false` turns it off. @default { failureThreshold: 1, probeIntervalMs: 250 }
    */
   breaker?: BreakerOptions | false;
+  /**
+   * Refuse, before sending, a script, MULTI or multi-key command whose keys are in different
+   * Redis Cluster slots (what a cluster answers with CROSSSLOT): for development and tests on a
+   * single Redis. Costs a CRC16 per key. @default false
+   */
+  guardSlots?: boolean;
 }
 
 /** Result of {@link HotpathRedisExtras.ping}. */
@@ -110,8 +117,8 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
 }
 
 /**
- * The transport behind its circuit breaker, behind the tracing of each round trip (outermost, so
- * a call the open breaker refuses shows in the trace too).
+ * The transport behind its circuit breaker, behind the slot guard when asked for, behind the
+ * tracing of each round trip (outermost, so a call the open breaker refuses shows in the trace too).
  */
 function wrap(
   transport: Requester,
@@ -120,8 +127,12 @@ function wrap(
 ): { requester: Requester; breaker: GuardedRequester["breaker"] | undefined } {
   const guarded =
     options.breaker === false ? undefined : new GuardedRequester(transport, options.breaker);
+  const inner = guarded ?? transport;
   return {
-    requester: new TracedRequester(guarded ?? transport, { transport: kind, url: options.url }),
+    requester: new TracedRequester(options.guardSlots ? new SlotGuardRequester(inner) : inner, {
+      transport: kind,
+      url: options.url,
+    }),
     breaker: guarded?.breaker,
   };
 }
