@@ -1,6 +1,7 @@
 import { useMemo, useState, useSyncExternalStore } from "react";
 import { CachePanel } from "./components/CachePanel.tsx";
 import { FeedPanel } from "./components/FeedPanel.tsx";
+import { JobsPanel } from "./components/JobsPanel.tsx";
 import { KeysPanel } from "./components/KeysPanel.tsx";
 import { LeaderboardPanel } from "./components/LeaderboardPanel.tsx";
 import { OverviewCards } from "./components/OverviewCards.tsx";
@@ -9,8 +10,10 @@ import { RangeSelector } from "./components/RangeSelector.tsx";
 import { RateLimitPanel } from "./components/RateLimitPanel.tsx";
 import { TokenForm } from "./components/TokenForm.tsx";
 import { UpdatedAgo } from "./components/UpdatedAgo.tsx";
+import { worstProblem } from "./data/errors.ts";
 import type { TokenStore } from "./data/token-store.ts";
 import { useDashboardData } from "./data/use-dashboard-data.ts";
+import { useJobsData } from "./data/use-jobs-data.ts";
 import { RANGE_LABEL, RANGE_MS, type Period, type RangeKey } from "./model.ts";
 import { windowEndingAt } from "./shaping/time-buckets.ts";
 
@@ -26,6 +29,8 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
   const [range, setRange] = useState<RangeKey>("15m");
   const [period, setPeriod] = useState<Period>("daily");
   const data = useDashboardData({ range, period, pollIntervalMs, enabled: token !== null });
+  const jobs = useJobsData({ range, pollIntervalMs, enabled: token !== null });
+  const problem = worstProblem([data.problem, jobs.problem]);
   const bucketMs = data.model?.bucketMs ?? 60_000;
   const window = useMemo(
     () => windowEndingAt(data.updatedAt || Date.now(), RANGE_MS[range], bucketMs),
@@ -47,7 +52,7 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
     </header>
   );
 
-  if (token === null || data.problem?.kind === "unauthorized") {
+  if (token === null || problem?.kind === "unauthorized") {
     return (
       <>
         {header}
@@ -56,7 +61,7 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
           message={
             token === null
               ? "Enter the admin token (ADMIN_TOKEN of the API) to see metrics."
-              : (data.problem?.message ?? "The admin token was rejected.")
+              : (problem?.message ?? "The admin token was rejected.")
           }
           onSubmit={(value) => tokenStore.set(value)}
         />
@@ -70,9 +75,9 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
         Skip to content
       </a>
       {header}
-      <main id="main" className={data.problem ? "stale" : undefined}>
+      <main id="main" className={problem ? "stale" : undefined}>
         <ProblemBanner
-          problem={data.problem}
+          problem={problem}
           lastGoodAt={data.updatedAt}
           retryEveryMs={pollIntervalMs}
         />
@@ -80,7 +85,7 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
           <OverviewCards
             overview={data.model?.overview}
             rangeLabel={RANGE_LABEL[range]}
-            apiReachable={data.problem?.kind !== "unreachable"}
+            apiReachable={problem?.kind !== "unreachable"}
           />
         </div>
         <CachePanel points={data.model?.cache} window={window} withSeconds={false} />
@@ -93,6 +98,14 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
         />
         <LeaderboardPanel period={period} onPeriodChange={setPeriod} entries={data.leaderboard} />
         <FeedPanel items={data.feed} />
+        <JobsPanel
+          model={jobs.model}
+          dlq={jobs.dlq}
+          dlqTruncated={jobs.dlqTruncated}
+          window={window}
+          withSeconds={false}
+          onDlqAction={jobs.act}
+        />
         <KeysPanel keys={data.model?.keys} />
       </main>
     </>

@@ -116,3 +116,54 @@ export interface DashboardModel {
   topAllowed: IdentifierCount[];
   keys: { areas: KeyAreaUsage[]; sampled: boolean };
 }
+
+/** Job counters of one job name in one time bucket. */
+export interface JobsPoint {
+  t: number;
+  job: string;
+  published: number;
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+/** Outcome of a schedule's last firing, as QStash reports it. */
+export type ScheduleState = "IN_PROGRESS" | "SUCCESS" | "FAIL";
+
+/** One QStash schedule of the API's jobs. */
+export interface JobSchedule {
+  scheduleId: string;
+  /** The job its messages run (`null`: not one of the API's jobs). */
+  job: string | null;
+  cron: string;
+  paused: boolean;
+  lastRunAt: number | null;
+  nextRunAt: number | null;
+  lastState: ScheduleState | null;
+}
+
+/** One dead-lettered message (every retry exhausted). */
+export interface DlqEntry {
+  dlqId: string;
+  messageId: string;
+  job: string | null;
+  createdAt: number;
+  /** Status of the last failed delivery (`null`: no HTTP answer at all). */
+  responseStatus: number | null;
+  responseBody: string | null;
+  payload: string | null;
+}
+
+/** Everything the Jobs view renders for one range. */
+export interface JobsModel {
+  points: JobsPoint[];
+  /** False when the API runs without QStash (no schedules, no DLQ). */
+  qstash: boolean;
+  /** Why QStash could not be asked (schedules and DLQ size unknown), else `null`. */
+  qstashError: string | null;
+  /** `null` when unknown (no QStash, or it did not answer). */
+  schedules: JobSchedule[] | null;
+  /** `more`: the API stopped counting at its limit. `null` when unknown. */
+  dlq: { size: number; more: boolean } | null;
+  outbox: { pending: number; oldestAgeSeconds: number | null };
+}

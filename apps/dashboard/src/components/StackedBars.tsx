@@ -7,6 +7,8 @@ export interface StackSeries<TRow> {
   key: keyof TRow & string;
   label: string;
   color: keyof ChartPalette;
+  /** Series with the same stack share one bar; a different stack draws a bar beside it. @default "stack" */
+  stack?: string;
 }
 
 /** Props of {@link StackedBars}. */
@@ -75,7 +77,7 @@ export function StackedBars<TRow extends { t: number }>({
             key={s.key}
             dataKey={(row: TRow) => row[s.key]}
             name={s.label}
-            stackId="stack"
+            stackId={s.stack ?? "stack"}
             fill={palette[s.color]}
             isAnimationActive={false}
           />

@@ -1,12 +1,15 @@
 /**
- * The one place that knows the API's output shapes: turns `metrics.*`, `leaderboard.top` and
- * `feed.recent` outputs into the dashboard's view model (src/model.ts).
+ * The one place that knows the API's output shapes: turns `metrics.*`, `leaderboard.top`,
+ * `feed.recent` and `jobs.*` outputs into the dashboard's view model (src/model.ts).
  */
 import type {
   CachePoint,
   DependencyHealth,
+  DlqEntry,
   FeedItem,
   IdentifierCount,
+  JobsModel,
+  JobsPoint,
   KeyAreaUsage,
   LeaderboardEntry,
   Overview,
@@ -20,6 +23,8 @@ type TopIdentifiers = ApiOutputs["metrics"]["topIdentifiers"];
 type KeyDistribution = ApiOutputs["metrics"]["keyDistribution"];
 type LeaderboardTop = ApiOutputs["leaderboard"]["top"];
 type FeedRecent = ApiOutputs["feed"]["recent"];
+type JobsOverview = ApiOutputs["jobs"]["overview"];
+type DlqList = ApiOutputs["jobs"]["dlq"]["list"];
 
 /** Approximate bytes per key when the API gives counts only (key + small value + Redis overhead). */
 export const APPROX_BYTES_PER_KEY = 120;
@@ -171,4 +176,44 @@ export function feedItems(data: FeedRecent, names: ReadonlyMap<string, string>):
     text: `${who(e.fromUserId)} tipped ${who(e.creatorId)} (stream ${e.streamId})`,
     amount: Number(e.amount),
   }));
+}
+
+/** The Jobs view from `jobs.overview`: one point per job name per minute, QStash state as reported. */
+export function jobsModel(data: JobsOverview): JobsModel {
+  const points: JobsPoint[] = [];
+  for (const [job, list] of Object.entries(data.series)) {
+    for (const point of list) {
+      points.push({
+        t: point.minute,
+        job,
+        published: n(point.published),
+        delivered: n(point.delivered),
+        retried: n(point.retried),
+        failed: n(point.failed),
+      });
+    }
+  }
+  return {
+    points,
+    qstash: data.qstash,
+    qstashError: data.qstashError,
+    schedules: data.schedules,
+    dlq: data.dlq,
+    outbox: data.outbox,
+  };
+}
+
+/** DLQ rows from `jobs.dlq.list`, newest first. */
+export function dlqEntries(data: DlqList): DlqEntry[] {
+  return data.messages
+    .map((m) => ({
+      dlqId: m.dlqId,
+      messageId: m.messageId,
+      job: m.job,
+      createdAt: m.createdAt,
+      responseStatus: m.responseStatus,
+      responseBody: m.responseBody,
+      payload: m.payload,
+    }))
+    .sort((a, b) => b.createdAt - a.createdAt);
 }

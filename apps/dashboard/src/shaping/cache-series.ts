@@ -1,6 +1,6 @@
 import type { CachePoint } from "../model.ts";
 import { hitRatio } from "./ratios.ts";
-import { bucketOf, bucketStarts, type TimeWindow } from "./time-buckets.ts";
+import { sumByBucket, type TimeWindow } from "./time-buckets.ts";
 
 /** One bar group of the cache chart. */
 export interface CacheChartRow {
@@ -34,19 +34,12 @@ export function cacheChartRows(
   window: TimeWindow,
   namespace: string | null,
 ): CacheChartRow[] {
-  const rows = new Map<number, CacheChartRow>(
-    bucketStarts(window).map((t) => [t, { t, hit: 0, miss: 0, stale: 0 }]),
+  return sumByBucket(
+    points,
+    window,
+    ["hit", "miss", "stale"],
+    (point) => namespace === null || point.namespace === namespace,
   );
-  for (const point of points) {
-    if (namespace !== null && point.namespace !== namespace) continue;
-    const bucket = bucketOf(point.t, window);
-    const row = bucket === null ? undefined : rows.get(bucket);
-    if (!row) continue;
-    row.hit += point.hit;
-    row.miss += point.miss;
-    row.stale += point.stale;
-  }
-  return [...rows.values()];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { RateLimitPoint } from "../model.ts";
-import { bucketOf, bucketStarts, type TimeWindow } from "./time-buckets.ts";
+import { sumByBucket, type TimeWindow } from "./time-buckets.ts";
 
 /** One stacked bar of the rate-limit chart. */
 export interface RateLimitChartRow {
@@ -26,18 +26,12 @@ export function rateLimitChartRows(
   window: TimeWindow,
   policy: string | null,
 ): RateLimitChartRow[] {
-  const rows = new Map<number, RateLimitChartRow>(
-    bucketStarts(window).map((t) => [t, { t, allowed: 0, blocked: 0 }]),
+  return sumByBucket(
+    points,
+    window,
+    ["allowed", "blocked"],
+    (point) => policy === null || point.policy === policy,
   );
-  for (const point of points) {
-    if (policy !== null && point.policy !== policy) continue;
-    const bucket = bucketOf(point.t, window);
-    const row = bucket === null ? undefined : rows.get(bucket);
-    if (!row) continue;
-    row.allowed += point.allowed;
-    row.blocked += point.blocked;
-  }
-  return [...rows.values()];
 }
 
 /** Allowed and blocked totals per policy, most blocked first. */

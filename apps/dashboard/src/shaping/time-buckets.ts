@@ -36,3 +36,33 @@ export function bucketOf(t: number, window: TimeWindow): number | null {
   if (t < window.from || t >= window.to) return null;
   return window.from + Math.floor((t - window.from) / window.stepMs) * window.stepMs;
 }
+
+/**
+ * One row per bucket of the window (zero-filled, so the x axis does not jump between refreshes)
+ * holding the sums of `fields` over the points in that bucket; points outside the window and
+ * points `include` rejects are left out.
+ */
+export function sumByBucket<
+  TField extends string,
+  TPoint extends { t: number } & Record<TField, number>,
+>(
+  points: readonly TPoint[],
+  window: TimeWindow,
+  fields: readonly TField[],
+  include: (point: TPoint) => boolean = () => true,
+): Array<{ t: number } & Record<TField, number>> {
+  const rows = new Map<number, { t: number } & Record<TField, number>>();
+  for (const t of bucketStarts(window)) {
+    const row = { t } as { t: number } & Record<TField, number>;
+    for (const field of fields) (row as Record<TField, number>)[field] = 0;
+    rows.set(t, row);
+  }
+  for (const point of points) {
+    if (!include(point)) continue;
+    const bucket = bucketOf(point.t, window);
+    const row = bucket === null ? undefined : rows.get(bucket);
+    if (!row) continue;
+    for (const field of fields) (row as Record<TField, number>)[field] += point[field];
+  }
+  return [...rows.values()];
+}
