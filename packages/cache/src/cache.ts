@@ -1,4 +1,4 @@
-import { withSpan } from "@hotpath/redis/tracing";
+import { withChildSpan } from "@hotpath/redis/tracing";
 import { trace } from "@opentelemetry/api";
 import { createL1Coherence } from "./cache-coherence.ts";
 import { createCacheContext } from "./cache-context.ts";
@@ -36,6 +36,7 @@ export function createCache(options: CacheOptions): Cache {
   /**
    * `getOrSet` in a `cache.getOrSet` span carrying the namespace and `hotpath.cache.outcome`
    * (hit, stale, negative, miss, coalesced, bypass); its Redis round trips are children. Never the key.
+   * Only inside a recorded trace: a call outside any trace starts no span at all.
    */
   const tracedGetOrSet = <T>(
     key: CacheKey,
@@ -43,7 +44,7 @@ export function createCache(options: CacheOptions): Cache {
     o: GetOrSetOptions<T> | undefined,
     report: { outcome: CacheOutcome } | undefined,
   ): Promise<T> =>
-    withSpan(tracer, "cache.getOrSet", spanOptions, (span) => {
+    withChildSpan(tracer, "cache.getOrSet", spanOptions, (span) => {
       if (!span) return reads.getOrSet(key, loader, o, report);
       const seen = report ?? { outcome: "miss" };
       return reads.getOrSet(key, loader, o, seen).then((value) => {

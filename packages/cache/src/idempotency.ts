@@ -1,5 +1,5 @@
 import { buildKey } from "@hotpath/config";
-import { withSpan } from "@hotpath/redis/tracing";
+import { withChildSpan } from "@hotpath/redis/tracing";
 import { trace, type Span } from "@opentelemetry/api";
 import {
   CacheError,
@@ -75,6 +75,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
   /**
    * {@link claimRunComplete} in an `idempotency` span carrying the store name and the outcome;
    * the claim, the handler's own spans and the completion are its children. Never the key.
+   * Only inside a recorded trace (none outside one).
    */
   const execute = <T>(
     key: string,
@@ -83,7 +84,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     run: (signal: AbortSignal) => Promise<{ output: T; store: StoredOutcome | null }>,
     replay: (stored: StoredOutcome) => T,
   ): Promise<IdempotentResult<T>> =>
-    withSpan(tracer, "idempotency", spanOptions, (span) =>
+    withChildSpan(tracer, "idempotency", spanOptions, (span) =>
       claimRunComplete(span, key, fingerprint, principal, run, replay),
     );
 

@@ -92,6 +92,22 @@ export function withSpan<T>(
 }
 
 /**
+ * {@link withSpan} for an operation that only means something inside a trace (a cache read, a
+ * rate-limit check, an idempotency claim): with no recording span active it calls `run(undefined)`
+ * straight away — no span is started, not even a no-op one — so the hot path pays one
+ * `getActiveSpan()` when tracing is off. Inside a recorded trace it is {@link withSpan}.
+ */
+export function withChildSpan<T>(
+  tracer: Tracer,
+  name: string,
+  options: SpanOptions,
+  run: (span: Span | undefined) => Promise<T>,
+): Promise<T> {
+  if (trace.getActiveSpan()?.isRecording() !== true) return run(undefined);
+  return withSpan(tracer, name, options, run);
+}
+
+/**
  * A `TextMapGetter` over the Fetch API's `Headers`, for `propagation.extract(ctx, headers,
  * fetchHeadersGetter)` (the API's default getter reads plain objects only).
  */
