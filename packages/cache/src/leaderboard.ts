@@ -1,4 +1,4 @@
-import { buildKey, isoWeekStamp, utcDayStamp, type KeyPart } from "@hotpath/config";
+import { buildKey, hashTag, isoWeekStamp, utcDayStamp, type KeyPart } from "@hotpath/config";
 import { CacheError } from "./errors.ts";
 import {
   asNumber,
@@ -81,11 +81,14 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
   const now = options.now ?? Date.now;
   const periods = options.periods ?? [];
   const retention = { daily: 8 * 86_400, weekly: 35 * 86_400, ...options.retentionSeconds };
-  const allKey = buildKey(app, "lb", options.name, "all");
+  // One hash tag per board: its all-time, period and merged sets are in one cluster slot, so the
+  // merge script may read the days it unions.
+  const board = hashTag(options.name);
+  const allKey = buildKey(app, "lb", board, "all");
   const periodKey = (period: LeaderboardPeriod, at: number) =>
     period === "daily"
-      ? buildKey(app, "lb", options.name, "d", utcDayStamp(at))
-      : buildKey(app, "lb", options.name, "w", isoWeekStamp(at));
+      ? buildKey(app, "lb", board, "d", utcDayStamp(at))
+      : buildKey(app, "lb", board, "w", isoWeekStamp(at));
 
   const writeTargets = (): { key: string; ttl?: number }[] => [
     { key: allKey },
@@ -109,7 +112,7 @@ export function createLeaderboard(options: LeaderboardOptions): Leaderboard {
       );
       // One merged board per (N days, today), rebuilt when it has expired: reads within its
       // short life share it instead of each creating a key.
-      const dest = buildKey(app, "lb", options.name, "merged", `${days}d`, utcDayStamp(now()));
+      const dest = buildKey(app, "lb", board, "merged", `${days}d`, utcDayStamp(now()));
       await wire.script(MERGE_SCRIPT, [dest, ...sources], [MERGED_TTL_MS]);
       return dest;
     }

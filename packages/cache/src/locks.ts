@@ -1,4 +1,4 @@
-import { buildKey, type KeyPart } from "@hotpath/config";
+import { buildKey, hashTag, type KeyPart } from "@hotpath/config";
 import { asCommandError, isRedisCommandError, LockError } from "./errors.ts";
 import { createOptionalRecorder, type LockCounter, type MetricsOption } from "./metrics.ts";
 import { keyParts } from "./key-parts.ts";
@@ -185,8 +185,10 @@ export function createLocks(options: LocksOptions): Locks {
   const grantSentAt = new WeakMap<Lock, number>();
 
   const tryAcquireLock = async (name: LockName, o: AcquireOptions = {}): Promise<Lock | null> => {
-    const key = buildKey(app, "lock", "l", ...keyParts(name));
-    const fenceKey = buildKey(app, "lock", "f", ...keyParts(name));
+    // One hash tag per lock: the lock and its fence counter are in one cluster slot.
+    const tag = hashTag(...keyParts(name));
+    const key = buildKey(app, "lock", "l", tag);
+    const fenceKey = buildKey(app, "lock", "f", tag);
     const ttlMs = Math.max(1, ttlToMs(o.ttl ?? 10, "ttl"));
     const waitMs = o.wait === undefined ? 0 : ttlToMs(o.wait, "wait");
     const delay = Math.max(1, o.retry?.delayMs ?? o.retryDelayMs ?? 50);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildKey } from "@hotpath/config";
+import { buildKey, hashTag } from "@hotpath/config";
 import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS } from "@hotpath/testing";
 import { createCache, createIdempotencyStore, createLocks, isCacheError } from "../src/index.ts";
@@ -36,7 +36,7 @@ describe.each(TRANSPORTS)("command errors are bugs, not outages (%s)", (transpor
     ).rejects.toMatchObject({ code: "CACHE_REDIS_ERROR", status: 500 });
     expect(ran).toBe(false);
     const locks = createLocks({ redis, app, metrics: false });
-    await redis.hset(buildKey(app, "lock", "f", "job"), { not: "a counter" });
+    await redis.hset(buildKey(app, "lock", "f", hashTag("job")), { not: "a counter" });
     await expect(locks.acquireLock("job")).rejects.toMatchObject({
       code: "CACHE_REDIS_ERROR",
       status: 500,

@@ -1,27 +1,31 @@
 import type { Requester } from "@upstash/redis";
-import type { HotpathRedis, RedisTransport } from "@hotpath/redis";
+import type { CreateRedisOptions, HotpathRedis, RedisTransport } from "@hotpath/redis";
 import { deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
 import { afterAll, beforeAll } from "vitest";
 
 /**
  * The shared setup of a suite over one transport: registers `beforeAll` (opens a test client and
  * hands it to `onOpen`) and `afterAll` (deletes the keys of every app made by `newApp`, closes the
- * client). Call it at the top of a `describe`.
+ * client). Call it at the top of a `describe`. `options` go to the client (e.g. `guardSlots`);
+ * cleanup runs on a plain client.
  * @example let redis: HotpathRedis; const { newApp } = useTestApps(transport, (c) => (redis = c));
  */
 export function useTestApps(
   transport: RedisTransport,
   onOpen: (redis: HotpathRedis) => void,
+  options: Omit<CreateRedisOptions, "url" | "token"> = {},
 ): { newApp: (label: string) => string } {
   let redis: HotpathRedis | undefined;
   const apps: string[] = [];
   beforeAll(() => {
-    redis = openTestRedis(transport);
+    redis = openTestRedis(transport, options);
     onOpen(redis);
   });
   afterAll(async () => {
     if (!redis) return;
-    for (const app of apps) await deletePrefix(redis, `${app}:`);
+    const cleaner = options.guardSlots ? openTestRedis(transport) : redis;
+    for (const app of apps) await deletePrefix(cleaner, `${app}:`);
+    if (cleaner !== redis) await cleaner.close();
     await redis.close();
   });
   const newApp = (label: string): string => {

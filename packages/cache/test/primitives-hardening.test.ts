@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildKey } from "@hotpath/config";
+import { buildKey, hashTag } from "@hotpath/config";
 import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS } from "@hotpath/testing";
 import { createLeaderboard, createLocks, createSessionStore } from "../src/index.ts";
@@ -31,7 +31,7 @@ describe.each(TRANSPORTS)(
     it("fence counters get a TTL and keep increasing after one expired", async () => {
       const app = newApp("fence-ttl");
       const locks = createLocks({ redis, app, metrics: false });
-      const fence = buildKey(app, "lock", "f", "job");
+      const fence = buildKey(app, "lock", "f", hashTag("job"));
       const first = await locks.acquireLock("job");
       await first.release();
       expect(await redis.pttl(fence)).toBeGreaterThan(0);
@@ -56,7 +56,7 @@ describe.each(TRANSPORTS)(
       let cursor = "0";
       do {
         const [next, keys] = await redis.scan(cursor, {
-          match: `${buildKey(app, "lb", "tips", "merged")}:*`,
+          match: `${buildKey(app, "lb", hashTag("tips"), "merged")}:*`,
           count: 500,
         });
         cursor = String(next);

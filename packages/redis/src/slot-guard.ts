@@ -43,7 +43,8 @@ export function guardRequestSlots(req: UpstashRequest): void {
 /**
  * A `Requester` that refuses, before sending, what Redis Cluster would refuse with CROSSSLOT (see
  * {@link guardRequestSlots}), so a single Redis in development and tests catches it. The refusal
- * reads as the command error a cluster gives (`CROSSSLOT …`), with the config error as its cause.
+ * reads as the command error a cluster gives (`CROSSSLOT …, command was: …`, as the REST and TCP
+ * transports word a command Redis refused), with the config error as its cause.
  */
 export class SlotGuardRequester implements Requester {
   readonly #inner: Requester;
@@ -57,7 +58,10 @@ export class SlotGuardRequester implements Requester {
       guardRequestSlots(req);
     } catch (error) {
       return Promise.reject(
-        new errors.UpstashError(`CROSSSLOT ${(error as Error).message}`, { cause: error }),
+        new errors.UpstashError(
+          `CROSSSLOT ${(error as Error).message}, command was: ${JSON.stringify(req.body)}`,
+          { cause: error },
+        ),
       );
     }
     return this.#inner.request<TResult>(req);
