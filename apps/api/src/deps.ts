@@ -23,6 +23,7 @@ import type { MetricFamily } from "./http/prometheus.ts";
 import { JOBS_WEBHOOK_PATH, createApiJobs, type ApiJobs, type ApiQStash } from "./jobs/api-jobs.ts";
 import { createJobsAdmin } from "./jobs/jobs-admin.ts";
 import { createProjectionRebuild } from "./jobs/projection-rebuild.ts";
+import { createTipFanout } from "./jobs/tip-fanout.ts";
 import { createTipOutbox } from "./jobs/tip-outbox.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
 import type { ApiDeps, TipOutbox } from "./trpc/deps.ts";
@@ -186,7 +187,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       ? createApiJobs({
           qstash,
           // Called only when a job runs, after the outbox and the deps below exist.
-          targets: () => ({ outbox, reconciler: deps.reconciler, logger }),
+          targets: () => ({ outbox, fanout, reconciler: deps.reconciler, logger }),
           redis,
           app,
           idempotency: jobsIdempotency,
@@ -201,6 +202,14 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     enqueue: jobs ? (tipId, attempt) => jobs.enqueueTip(tipId, attempt) : undefined,
     relayAfterSeconds: env.OUTBOX_RELAY_AFTER_SECONDS,
     ...(options.onTipCommitted ? { onCommitted: options.onTipCommitted } : {}),
+  });
+
+  const fanout = createTipFanout({
+    db,
+    logger,
+    publish: jobs
+      ? (tipId, followerIds) => jobs.enqueueFollowerNotifications(tipId, followerIds)
+      : undefined,
   });
 
   const projectionRebuild = createProjectionRebuild({ db, redis, app });
@@ -234,6 +243,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     projections,
     metrics: createMetricsReader({ redis, app, limiter }),
     outbox,
+    fanout,
     reconciler: {
       reconcile: (o) => projectionRebuild.reconcile(o),
       enqueueRebuild: jobs ? () => jobs.enqueueRebuild() : undefined,

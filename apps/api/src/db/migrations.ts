@@ -78,4 +78,28 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: "0004_follows_notifications",
+    sql: `
+      -- Who follows whom: a tip to a creator notifies the creator's followers.
+      create table follows (
+        follower_id integer not null references users(id) on delete cascade,
+        creator_id integer not null references users(id) on delete cascade,
+        created_at timestamptz not null default now(),
+        primary key (follower_id, creator_id),
+        check (follower_id <> creator_id)
+      );
+      create index follows_creator_idx on follows (creator_id, follower_id);
+      -- A follower's notification feed: at most one row per (follower, tip), whatever the
+      -- number of deliveries of its notify-follower job.
+      create table notifications (
+        id bigint generated always as identity primary key,
+        user_id integer not null references users(id) on delete cascade,
+        tip_id integer not null references tips(id) on delete cascade,
+        created_at timestamptz not null default now(),
+        unique (user_id, tip_id)
+      );
+      create index notifications_user_idx on notifications (user_id, id desc);
+    `,
+  },
 ];

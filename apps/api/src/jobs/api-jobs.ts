@@ -5,7 +5,7 @@ import type { Client, Receiver } from "@upstash/qstash";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import type { Logger } from "../logger.ts";
-import type { ApiDeps, TipOutbox } from "../trpc/deps.ts";
+import type { ApiDeps, TipFanout, TipOutbox } from "../trpc/deps.ts";
 
 /** Path of the QStash webhook on the API. */
 export const JOBS_WEBHOOK_PATH = "/jobs/qstash";
@@ -33,6 +33,7 @@ export interface ApiQStash {
 /** What the API's jobs drive (read lazily: the jobs exist before the deps). */
 export interface ApiJobTargets {
   outbox: TipOutbox;
+  fanout: TipFanout;
   reconciler: ApiDeps["reconciler"];
   logger: Logger;
 }
@@ -44,6 +45,13 @@ export function apiJobDefinitions(targets: () => ApiJobTargets) {
     defineJob("apply-tip", z.object({ tipId: z.number().int().positive() }), async ({ tipId }) => {
       await outbox().applyById(tipId);
     }),
+    defineJob(
+      "notify-follower",
+      z.object({ tipId: z.number().int().positive(), followerId: z.number().int().positive() }),
+      async ({ tipId, followerId }) => {
+        await targets().fanout.notify(tipId, followerId);
+      },
+    ),
     defineJob("outbox-relay", z.object({}), async () => {
       await outbox().relay();
     }),
@@ -79,6 +87,11 @@ export interface ApiJobs {
    * deduplication window while the first message may be in the DLQ already.
    */
   enqueueTip(tipId: number, attempt: number): Promise<void>;
+  /**
+   * Publishes `notify-follower` for each follower in ONE batch call, deduplicated per
+   * (tip, follower) so a second fan-out of the same tip sends nothing new.
+   */
+  enqueueFollowerNotifications(tipId: number, followerIds: readonly number[]): Promise<void>;
   /** Creates the schedules under fixed ids (idempotent); never throws (logs). */
   ensureSchedules(): Promise<void>;
 }
@@ -101,6 +114,11 @@ export function createApiJobs(options: {
     flushIntervalMs: options.metricsFlushMs,
   });
   const retries = options.qstash.retries ?? 5;
+  const delivery = (deduplicationId?: string) => ({
+    retries,
+    ...(deduplicationId !== undefined ? { deduplicationId } : {}),
+    ...(options.qstash.retryDelay !== undefined ? { retryDelay: options.qstash.retryDelay } : {}),
+  });
   const publisher = createJobPublisher({
     client: options.qstash.client,
     url: options.qstash.webhookUrl,
@@ -130,13 +148,16 @@ export function createApiJobs(options: {
       await publisher.publish(
         "apply-tip",
         { tipId },
-        {
-          deduplicationId: attempt === 0 ? `tip-${tipId}` : `tip-${tipId}-relay-${attempt}`,
-          retries,
-          ...(options.qstash.retryDelay !== undefined
-            ? { retryDelay: options.qstash.retryDelay }
-            : {}),
-        },
+        delivery(attempt === 0 ? `tip-${tipId}` : `tip-${tipId}-relay-${attempt}`),
+      );
+    },
+    async enqueueFollowerNotifications(tipId, followerIds) {
+      await publisher.batch(
+        followerIds.map((followerId) => ({
+          job: "notify-follower" as const,
+          payload: { tipId, followerId },
+          options: delivery(`notify-${tipId}-${followerId}`),
+        })),
       );
     },
     enqueueRebuild: () =>

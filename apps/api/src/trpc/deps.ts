@@ -204,6 +204,26 @@ export interface TipOutbox {
   pending(): Promise<number>;
 }
 
+/** Notifications of a tip to the followers of its creator (src/jobs/tip-fanout.ts). */
+export interface TipFanout {
+  /** After a tip committed: notifies the creator's followers in the background (logs failures). */
+  afterCommit(
+    tip: { id: number; creatorId: number; fromUserId: number },
+    waitUntil: (promise: Promise<unknown>) => void,
+  ): void;
+  /**
+   * Publishes one `notify-follower` job per follower (but the tipper) in one batch call per page
+   * of followers, or writes the notifications directly without QStash.
+   */
+  fanOut(tip: {
+    id: number;
+    creatorId: number;
+    fromUserId: number;
+  }): Promise<{ followers: number; batches: number }>;
+  /** Writes a tip into a follower's notification feed; false when it was there already. */
+  notify(tipId: number, followerId: number): Promise<boolean>;
+}
+
 /**
  * Everything the router tree needs, built by the composition root (src/deps.ts) and injected:
  * the router never constructs clients and never touches `process` or `node:*`.
@@ -221,6 +241,7 @@ export interface ApiDeps {
   projections: TipProjections;
   metrics: MetricsReader;
   outbox: TipOutbox;
+  fanout: TipFanout;
   /**
    * Tip projections (leaderboards, 30-day counters, feeds) reconciled with and rebuilt from
    * PostgreSQL (src/jobs/projection-rebuild.ts).

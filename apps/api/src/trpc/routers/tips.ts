@@ -24,7 +24,8 @@ export const tipsRouter = {
    * Tips a live stream. Strict rate limit plus the caller's plan quota, idempotent (Idempotency-Key header), the tip row is
    * inserted exactly once in PostgreSQL (unique per sender + key, even if Redis forgot the
    * key) together with its outbox row, then ONE Redis script (at most once per tip) updates the creator/tipper leaderboards (daily, weekly,
-   * all-time), the 30-day counter and the activity feeds; the creator's cached status is dropped.
+   * all-time), the 30-day counter and the activity feeds; the creator's cached status is dropped, and the creator's followers are notified (one batch
+   * of `notify-follower` jobs, in the background).
    */
   quick: authedProcedure
     .use(rateLimited("tips:quick", { plan: true }))
@@ -65,6 +66,8 @@ export const tipsRouter = {
           ctx.deps.cache.invalidate("status", [stream.creatorUsername]),
           ctx.deps.cache.invalidateTags(MY_TIPS_NAMESPACE, [myTipsTag(ctx.user.id)]),
         ]);
+        // Off the critical path: one QStash batch notifies the creator's followers.
+        ctx.deps.fanout.afterCommit(tip, ctx.waitUntil);
       }
       return {
         tip: {

@@ -1,6 +1,8 @@
 import { TTL_MEDIUM, TTL_SHORT } from "@hotpath/config";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { deleteFollow, insertFollow } from "../../db/follows.ts";
+import { listNotifications } from "../../db/notifications.ts";
 import { findUserById, listUsers, updateUser } from "../../db/users.ts";
 import { ApiError } from "../errors.ts";
 import { idSchema } from "../inputs.ts";
@@ -19,7 +21,13 @@ const updateInput = z.object({
   displayName: z.string().trim().min(1, { message: "must not be empty" }).max(64),
 });
 
-/** Users: read-through cached reads, transactional update with invalidation. */
+const followInput = z.object({ creatorId: idSchema });
+const notificationsInput = z.object({ n: z.number().int().min(1).max(100).default(20) });
+
+/**
+ * Users: read-through cached reads, transactional update with invalidation, follows and the
+ * notification feed they fill.
+ */
 export const usersRouter = {
   /** One user by id: cache-aside with stampede protection; unknown ids are cached negatively. */
   byId: publicProcedure
@@ -71,4 +79,34 @@ export const usersRouter = {
       ]);
       return user;
     }),
+
+  /** Follows a user: their tips received land in the caller's notifications. Idempotent. */
+  follow: authedProcedure
+    .use(rateLimited("users:follow"))
+    .input(followInput)
+    .mutation(async ({ ctx, input }) => {
+      if (input.creatorId === ctx.user.id)
+        throw new ApiError("FORBIDDEN", "You cannot follow yourself");
+      if (!(await findUserById(ctx.deps.db, input.creatorId)))
+        throw new ApiError("NOT_FOUND", `User ${input.creatorId} does not exist`);
+      const created = await insertFollow(ctx.deps.db, ctx.user.id, input.creatorId);
+      return { creatorId: input.creatorId, following: true, changed: created };
+    }),
+
+  /** Stops following a user. Idempotent: unfollowing someone not followed changes nothing. */
+  unfollow: authedProcedure
+    .use(rateLimited("users:follow"))
+    .input(followInput)
+    .mutation(async ({ ctx, input }) => {
+      const removed = await deleteFollow(ctx.deps.db, ctx.user.id, input.creatorId);
+      return { creatorId: input.creatorId, following: false, changed: removed };
+    }),
+
+  /** The caller's newest notifications (tips to creators they follow), newest first. */
+  notifications: authedProcedure
+    .use(rateLimited("users:read"))
+    .input(notificationsInput)
+    .query(async ({ ctx, input }) => ({
+      notifications: await listNotifications(ctx.deps.db, ctx.user.id, input.n),
+    })),
 } satisfies TRPCRouterRecord;
