@@ -60,11 +60,17 @@ export interface RateLimitPoint {
   blocked: number;
 }
 
+/** Who a hashed rate-limit identifier belongs to, as the API resolved it for the admin. */
+export type IdentifierOwner =
+  { kind: "user"; userId: number; username: string } | { kind: "admin" };
+
 /** One identifier in the top allowed / top blocked tables. */
 export interface IdentifierCount {
   identifier: string;
   count: number;
   policy?: string;
+  /** The known principal behind the hash; `null` when the API does not know it. */
+  owner?: IdentifierOwner | null;
 }
 
 /** Leaderboard periods. */
@@ -91,11 +97,29 @@ export interface RankedEntry extends LeaderboardEntry {
   change: number | null;
 }
 
-/** Key count and approximate memory of one key area (`cache`, `rl`, `lb`, …). */
+/** Key count and measured memory of one key area (`cache`, `rl`, `lb`, …). */
 export interface KeyAreaUsage {
   area: string;
   keys: number;
-  approxBytes: number;
+  /**
+   * `MEMORY USAGE` of the area's measured keys, extrapolated to its keys in the sample; `null`
+   * when nothing of the area was measured (memory not available, or its keys expired meanwhile).
+   */
+  bytes: number | null;
+  /** Keys of the area measured with `MEMORY USAGE`. */
+  measuredKeys: number;
+}
+
+/** Whether memory per area was measured, or why not (e.g. a REST transport refusing MEMORY USAGE). */
+export type KeyMemory =
+  { available: true; keysPerArea: number } | { available: false; reason: string };
+
+/** The key distribution panel: areas, whether SCAN stopped at its bound, and the memory status. */
+export interface KeyUsage {
+  areas: KeyAreaUsage[];
+  /** True when SCAN stopped at its bound (counts are from a sample). */
+  sampled: boolean;
+  memory: KeyMemory;
 }
 
 /** One event of the recent activity feed. */
@@ -114,7 +138,8 @@ export interface DashboardModel {
   bucketMs: number;
   topBlocked: IdentifierCount[];
   topAllowed: IdentifierCount[];
-  keys: { areas: KeyAreaUsage[]; sampled: boolean };
+  /** Undefined until the key distribution (a slower, cached read) has answered. */
+  keys: KeyUsage | undefined;
 }
 
 /** Job counters of one job name in one time bucket. */

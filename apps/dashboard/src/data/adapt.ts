@@ -8,9 +8,10 @@ import type {
   DlqEntry,
   FeedItem,
   IdentifierCount,
+  IdentifierOwner,
   JobsModel,
   JobsPoint,
-  KeyAreaUsage,
+  KeyUsage,
   LeaderboardEntry,
   Overview,
   RateLimitPoint,
@@ -25,9 +26,6 @@ type LeaderboardTop = ApiOutputs["leaderboard"]["top"];
 type FeedRecent = ApiOutputs["feed"]["recent"];
 type JobsOverview = ApiOutputs["jobs"]["overview"];
 type DlqList = ApiOutputs["jobs"]["dlq"]["list"];
-
-/** Approximate bytes per key when the API gives counts only (key + small value + Redis overhead). */
-export const APPROX_BYTES_PER_KEY = 120;
 
 const n = (value: number | undefined): number =>
   typeof value === "number" && Number.isFinite(value) ? value : 0;
@@ -124,36 +122,62 @@ export function overviewOf(
   };
 }
 
-/** Top blocked and top allowed identifiers (the API merges both kinds in one list). */
+function ownerOf(
+  principal: TopIdentifiers["identifiers"][number]["principal"],
+): IdentifierOwner | null {
+  if (principal === null) return null;
+  return principal.kind === "user"
+    ? { kind: "user", userId: principal.userId, username: principal.username }
+    : { kind: "admin" };
+}
+
+/**
+ * Top blocked and top allowed identifiers (the API merges both kinds in one list), each with the
+ * user (or admin token) the API resolved it to.
+ */
 export function identifierTops(data: TopIdentifiers): {
   blocked: IdentifierCount[];
   allowed: IdentifierCount[];
 } {
   const rows = data.identifiers;
+  const row = (r: (typeof rows)[number], count: number): IdentifierCount => ({
+    identifier: r.identifier,
+    count,
+    owner: ownerOf(r.principal),
+  });
   return {
     blocked: rows
       .filter((r) => r.blocked > 0)
       .sort((a, b) => b.blocked - a.blocked)
-      .map((r) => ({ identifier: r.identifier, count: r.blocked })),
+      .map((r) => row(r, r.blocked)),
     allowed: rows
       .filter((r) => r.allowed > 0)
       .sort((a, b) => b.allowed - a.allowed)
-      .map((r) => ({ identifier: r.identifier, count: r.allowed })),
+      .map((r) => row(r, r.allowed)),
   };
 }
 
 /**
- * Key areas with counts from the SCAN sample; memory is approximated (the API samples counts,
- * not MEMORY USAGE). Areas with no keys are left out.
+ * Key areas with counts from the SCAN sample and memory as the API measured it (`MEMORY USAGE`
+ * on a bounded sample per area). Where the API could not measure, memory stays unknown (`null`)
+ * and the reason is passed on: never an invented number.
  */
-export function keyAreas(data: KeyDistribution): { areas: KeyAreaUsage[]; sampled: boolean } {
+export function keyAreas(data: KeyDistribution): KeyUsage {
+  const memory = data.memory;
   return {
     sampled: !data.complete,
-    areas: Object.entries(data.byArea).map(([area, keys]) => ({
-      area,
-      keys,
-      approxBytes: keys * APPROX_BYTES_PER_KEY,
-    })),
+    memory: memory.available
+      ? { available: true, keysPerArea: memory.keysPerArea }
+      : { available: false, reason: memory.reason },
+    areas: Object.entries(data.byArea).map(([area, keys]) => {
+      const measured = memory.available ? memory.areas[area] : undefined;
+      return {
+        area,
+        keys,
+        bytes: measured && measured.measuredKeys > 0 ? measured.estimatedBytes : null,
+        measuredKeys: measured?.measuredKeys ?? 0,
+      };
+    }),
   };
 }
 

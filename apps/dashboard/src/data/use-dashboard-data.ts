@@ -110,7 +110,7 @@ export function useDashboardData({
       bucketMs: bucketWidth(overview.data.minutes * 60_000, SOURCE_STEP_MS),
       topBlocked: top?.blocked ?? [],
       topAllowed: top?.allowed ?? [],
-      keys: keys.data ? keyAreas(keys.data) : { areas: [], sampled: false },
+      keys: keys.data ? keyAreas(keys.data) : undefined,
     };
   }, [overview.data, tops.data, keys.data]);
 

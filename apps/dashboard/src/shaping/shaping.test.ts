@@ -153,19 +153,31 @@ describe("rank changes", () => {
 });
 
 describe("key areas", () => {
-  it("sorts by memory and computes shares", () => {
+  it("sorts by measured memory and computes shares", () => {
     const rows = keyAreaRows([
-      { area: "rl", keys: 10, approxBytes: 1000 },
-      { area: "cache", keys: 30, approxBytes: 3000 },
-      { area: "lock", keys: 0, approxBytes: 0 },
+      { area: "rl", keys: 10, bytes: 1000, measuredKeys: 10 },
+      { area: "cache", keys: 30, bytes: 3000, measuredKeys: 30 },
+      { area: "lock", keys: 0, bytes: 0, measuredKeys: 0 },
     ]);
     expect(rows.map((r) => r.area)).toEqual(["cache", "rl", "lock"]);
     expect(rows[0]?.memoryShare).toBe(0.75);
     expect(rows[0]?.keyShare).toBe(0.75);
     expect(rows[2]?.memoryShare).toBe(0);
   });
+  it("puts areas of unknown memory after measured ones, by keys, with no memory share", () => {
+    const rows = keyAreaRows([
+      { area: "feed", keys: 50, bytes: null, measuredKeys: 0 },
+      { area: "lb", keys: 90, bytes: null, measuredKeys: 0 },
+      { area: "rl", keys: 1, bytes: 10, measuredKeys: 1 },
+    ]);
+    expect(rows.map((r) => [r.area, r.memoryShare])).toEqual([
+      ["rl", 1],
+      ["lb", 0],
+      ["feed", 0],
+    ]);
+  });
   it("has zero shares when nothing was sampled", () => {
-    expect(keyAreaRows([{ area: "cache", keys: 0, approxBytes: 0 }])[0]).toMatchObject({
+    expect(keyAreaRows([{ area: "cache", keys: 0, bytes: 0, measuredKeys: 0 }])[0]).toMatchObject({
       keyShare: 0,
       memoryShare: 0,
     });
