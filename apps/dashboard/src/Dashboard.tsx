@@ -1,4 +1,6 @@
 import { useMemo, useState, useSyncExternalStore } from "react";
+import { AdminPanel } from "./components/AdminPanel.tsx";
+import { AuditPanel } from "./components/AuditPanel.tsx";
 import { CachePanel } from "./components/CachePanel.tsx";
 import { FeedPanel } from "./components/FeedPanel.tsx";
 import { JobsPanel } from "./components/JobsPanel.tsx";
@@ -12,6 +14,7 @@ import { TokenForm } from "./components/TokenForm.tsx";
 import { UpdatedAgo } from "./components/UpdatedAgo.tsx";
 import { worstProblem } from "./data/errors.ts";
 import type { TokenStore } from "./data/token-store.ts";
+import { useAdminData } from "./data/use-admin-data.ts";
 import { useDashboardData } from "./data/use-dashboard-data.ts";
 import { useJobsData } from "./data/use-jobs-data.ts";
 import { RANGE_LABEL, RANGE_MS, type Period, type RangeKey } from "./model.ts";
@@ -30,7 +33,16 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
   const [period, setPeriod] = useState<Period>("daily");
   const data = useDashboardData({ range, period, pollIntervalMs, enabled: token !== null });
   const jobs = useJobsData({ range, pollIntervalMs, enabled: token !== null });
-  const problem = worstProblem([data.problem, jobs.problem]);
+  // The identifier the admin actions act on, and the one whose quota is shown.
+  const [identifier, setIdentifier] = useState("");
+  const [quotaFor, setQuotaFor] = useState<string | null>(null);
+  const admin = useAdminData({ pollIntervalMs, enabled: token !== null, quotaFor });
+  const actOn = (picked: string) => {
+    setIdentifier(picked);
+    setQuotaFor(picked);
+    document.getElementById("admin")?.scrollIntoView?.({ block: "start" });
+  };
+  const problem = worstProblem([data.problem, jobs.problem, admin.problem]);
   const bucketMs = data.model?.bucketMs ?? 60_000;
   const window = useMemo(
     () => windowEndingAt(data.updatedAt || Date.now(), RANGE_MS[range], bucketMs),
@@ -95,6 +107,7 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
           topAllowed={data.model?.topAllowed}
           window={window}
           withSeconds={false}
+          onSelectIdentifier={actOn}
         />
         <LeaderboardPanel period={period} onPeriodChange={setPeriod} entries={data.leaderboard} />
         <FeedPanel items={data.feed} />
@@ -107,6 +120,17 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
           onDlqAction={jobs.act}
         />
         <KeysPanel keys={data.model?.keys} />
+        <AdminPanel
+          identifier={identifier}
+          onIdentifierChange={setIdentifier}
+          onLookup={() => setQuotaFor(identifier.trim())}
+          quotaFor={quotaFor}
+          quota={admin.quota}
+          quotaError={admin.quotaError}
+          controls={admin.controls}
+          run={admin.run}
+        />
+        <AuditPanel rows={admin.audit} />
       </main>
     </>
   );

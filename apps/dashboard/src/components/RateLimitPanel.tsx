@@ -26,6 +26,8 @@ export interface RateLimitPanelProps {
   topAllowed: readonly IdentifierCount[] | undefined;
   window: TimeWindow;
   withSeconds: boolean;
+  /** Picks an identifier for the admin actions ("Act on" in the identifier tables). */
+  onSelectIdentifier?: ((identifier: string) => void) | undefined;
 }
 
 /** Allowed vs blocked over time per policy (stacked), per-policy totals, top blocked and allowed identifiers. */
@@ -35,6 +37,7 @@ export function RateLimitPanel({
   topAllowed,
   window,
   withSeconds,
+  onSelectIdentifier,
 }: RateLimitPanelProps) {
   const palette = useChartPalette();
   const [policy, setPolicy] = useState<string | null>(null);
@@ -101,12 +104,14 @@ export function RateLimitPanel({
           caption="Top blocked identifiers"
           rows={topBlocked ?? []}
           countLabel="Blocked"
+          onSelect={onSelectIdentifier}
         />
         <IdentifierTable
           id="top-allowed"
           caption="Top allowed identifiers"
           rows={topAllowed ?? []}
           countLabel="Allowed"
+          onSelect={onSelectIdentifier}
         />
       </div>
     </Panel>

@@ -3,7 +3,7 @@ import { createTRPCContext } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "./api-types.ts";
 
 /** tRPC + TanStack Query bindings typed against the API's router (types only, no server code). */
-export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
 /**
  * The dashboard's tRPC client: one batched HTTP request per refresh, the admin token sent as
