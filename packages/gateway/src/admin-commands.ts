@@ -19,7 +19,9 @@ const ADMIN_COMMANDS: ReadonlySet<string> = new Set([
   "swapdb",
 ]);
 
-// CLUSTER subcommands that only read; every other form changes the cluster.
+// Commands whose read forms pass and whose other forms are admin: CLUSTER subcommands that only
+// read (every other form changes the cluster); MEMORY forms that only measure (USAGE is what the
+// API's memory per key area needs; PURGE makes the allocator release memory on the server).
 const CLUSTER_READS: ReadonlySet<string> = new Set([
   "info",
   "nodes",
@@ -37,17 +39,31 @@ const CLUSTER_READS: ReadonlySet<string> = new Set([
   "help",
 ]);
 
+const MEMORY_READS: ReadonlySet<string> = new Set([
+  "usage",
+  "stats",
+  "doctor",
+  "malloc-stats",
+  "help",
+]);
+
+const READ_FORMS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ["cluster", CLUSTER_READS],
+  ["memory", MEMORY_READS],
+]);
+
 /**
- * The name of the admin command `command` is (e.g. `CONFIG` or `CLUSTER RESET`), or undefined
+ * The name of the admin command `command` is (e.g. `CONFIG`, `CLUSTER RESET` or `MEMORY PURGE`), or undefined
  * for every other command (malformed ones are left to the command checks that follow).
  */
 export function adminCommandName(command: unknown): string | undefined {
   if (!Array.isArray(command) || typeof command[0] !== "string") return undefined;
   const name = command[0].toLowerCase();
   if (ADMIN_COMMANDS.has(name)) return name.toUpperCase();
-  if (name !== "cluster") return undefined;
+  const reads = READ_FORMS.get(name);
+  if (reads === undefined) return undefined;
   const sub = typeof command[1] === "string" ? command[1].toLowerCase() : "";
-  return CLUSTER_READS.has(sub) ? undefined : `CLUSTER ${sub.toUpperCase()}`.trim();
+  return reads.has(sub) ? undefined : `${name.toUpperCase()} ${sub.toUpperCase()}`.trim();
 }
 
 /** The first admin command among `commands`, if any. */

@@ -19,7 +19,8 @@ Options (environment variable in brackets):
   --max-subscriptions-per-token <n>
                           open SSE subscriptions per token, 429 above (default 100)
   --allow-admin-commands  pass on CONFIG, DEBUG, MODULE, SHUTDOWN, SAVE, BGSAVE, BGREWRITEAOF, ACL,
-                          REPLICAOF, SLAVEOF, FAILOVER, MIGRATE, SWAPDB and CLUSTER write forms
+                          REPLICAOF, SLAVEOF, FAILOVER, MIGRATE, SWAPDB, CLUSTER write forms and
+                          MEMORY PURGE
                           (refused by default: they give a token control of the server)
   --help                  this text`;
 

@@ -43,6 +43,7 @@ describe("commands that give control of the server are refused by default", () =
     [["cluster", "addslots", "1"]],
     [["cluster", "reset"]],
     [["swapdb", "0", "1"]],
+    [["memory", "purge"]],
   ])("%j: 400 naming the flag that allows it", async (command) => {
     const answer = await post("/", command, target());
     expect(answer.status).toBe(400);
@@ -102,6 +103,27 @@ describe("commands that give control of the server are refused by default", () =
     expect(info.json).toEqual({
       error: expect.stringMatching(/cluster support disabled/) as unknown,
     });
+  });
+});
+
+describe("MEMORY: measuring passes, purging is admin", () => {
+  it("MEMORY USAGE answers bytes in a pipeline by default (the API's memory per key area)", async () => {
+    await admin.set("sd:mem", "x".repeat(1000));
+    const answer = await post(
+      "/pipeline",
+      [
+        ["memory", "usage", "sd:mem"],
+        ["MEMORY", "USAGE", "sd:missing"],
+        ["memory", "stats"],
+      ],
+      target(),
+    );
+    expect(answer.status).toBe(200);
+    const [usage, missing, stats] = answer.json as { result?: unknown; error?: string }[];
+    expect(usage?.result).toBeGreaterThanOrEqual(1000);
+    expect(missing).toEqual({ result: null });
+    expect(stats?.error).toBeUndefined();
+    await admin.del("sd:mem");
   });
 });
 
