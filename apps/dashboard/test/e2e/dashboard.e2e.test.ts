@@ -7,7 +7,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { formatCount, formatMoney, formatRatio } from "../../src/format.ts";
 import { runTraffic } from "../../scripts/traffic.ts";
-import { startApiProcess, type ApiProcess } from "./harness/api-process.ts";
+import { startApiProcess, testApiEnv, type ApiProcess } from "./harness/api-process.ts";
 import { launchChromium, type BrowserHandle } from "./harness/browser.ts";
 import { buildAndPreview, type DashboardServer } from "./harness/dashboard-server.ts";
 
@@ -74,16 +74,7 @@ beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "hotpath-dash-dist-"));
   api = await startApiProcess({
     port: await freePort(),
-    env: {
-      NODE_ENV: "test",
-      REDIS_URL: inject("redisUrl"),
-      HOTPATH_APP: app,
-      ADMIN_TOKEN,
-      DATA_DIR: dataDir,
-      SEED: "true",
-      LOG_LEVEL: "warn",
-      PASSWORD_ITERATIONS: "10000",
-    },
+    env: testApiEnv({ redisUrl: inject("redisUrl"), app, adminToken: ADMIN_TOKEN, dataDir }),
   });
   dashboard = await buildAndPreview({ apiUrl: api.url, port: await freePort(), outDir });
   page = await browser.context.newPage();

@@ -43,15 +43,15 @@ export async function startApiProcess(options: {
     });
     child = proc;
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `API not ready after ${options.readyTimeoutMs ?? 90_000} ms:\n${log.slice(-4000)}`,
-            ),
+      const timer = setTimeout(() => {
+        // Never leave a half-started API behind (it would hold the port and the data dir).
+        proc.kill("SIGKILL");
+        reject(
+          new Error(
+            `API not ready after ${options.readyTimeoutMs ?? 90_000} ms:\n${log.slice(-4000)}`,
           ),
-        options.readyTimeoutMs ?? 90_000,
-      );
+        );
+      }, options.readyTimeoutMs ?? 90_000);
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
         if (log.includes(`HOTPATH_API_READY ${url}`)) {
@@ -86,4 +86,26 @@ export async function startApiProcess(options: {
 
   await start();
   return { url, stop, start, output: () => log };
+}
+
+/**
+ * The environment the browser tests start the API with: test mode, the seeded demo data (fast
+ * password hashing), its own app prefix on the shared Redis and its own data directory.
+ */
+export function testApiEnv(options: {
+  redisUrl: string;
+  app: string;
+  adminToken: string;
+  dataDir: string;
+}): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    REDIS_URL: options.redisUrl,
+    HOTPATH_APP: options.app,
+    ADMIN_TOKEN: options.adminToken,
+    DATA_DIR: options.dataDir,
+    SEED: "true",
+    LOG_LEVEL: "warn",
+    PASSWORD_ITERATIONS: "10000",
+  };
 }
