@@ -1,7 +1,9 @@
 /**
  * Realistic, bounded load through the API's typed client, so the dashboard has something true to
  * show: cache hits and misses (repeated and unknown ids, stream status), bursts that trip the
- * strict `tips:quick` limit, and duplicate idempotent tips (replays). Loopback only.
+ * strict `tips:quick` limit, duplicate idempotent tips (replays), and background jobs: the viewers
+ * follow the creators, so every tip fans out to their followers through QStash (`notify-follower`
+ * jobs in one batch) and the Jobs view moves; viewers read their notifications. Loopback only.
  */
 import { createHotpathClient, isHotpathClientError, type HotpathClient } from "@hotpath/api/client";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -24,6 +26,8 @@ export interface TrafficOptions {
   pauseMs?: number;
   /** Demo login (seeded by the API). */
   viewers?: readonly { username: string; password: string }[];
+  /** Viewers follow the creators (tips then fan out as jobs). @default true */
+  follow?: boolean;
   /** Creators whose streams get status reads and tips. */
   creators?: readonly string[];
   /** Progress lines (stderr in the CLI). */
@@ -44,6 +48,10 @@ export interface TrafficReport {
   tipsSent: number;
   /** Repeats of a tip with the same Idempotency-Key. */
   duplicateTips: number;
+  /** Follows made (a viewer following a creator), so tips fan out as jobs. */
+  follows: number;
+  /** Reads of a viewer's notifications (written by the fan-out jobs). */
+  notificationReads: number;
   /** Idempotency conflicts (409: first request still in flight). */
   conflicts: number;
   /** Other errors, by tRPC code. */
@@ -93,6 +101,8 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficReport
     unknownIdReads: 0,
     tipsSent: 0,
     duplicateTips: 0,
+    follows: 0,
+    notificationReads: 0,
     conflicts: 0,
     errors: {},
     elapsedMs: 0,
@@ -119,23 +129,37 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficReport
 
   const anonymous = createHotpathClient({ url: trpcUrl });
   const viewers: HotpathClient[] = [];
+  const viewerIds: number[] = [];
   for (const viewer of options.viewers ?? DEFAULT_VIEWERS) {
     const session = await call(() => anonymous.sessions.login.mutate(viewer));
-    if (session)
+    if (session) {
+      viewerIds.push(session.user.id);
       viewers.push(
         createHotpathClient({
           url: trpcUrl,
           headers: { authorization: `Bearer ${session.token}` },
         }),
       );
+    }
   }
   const liveStreams: number[] = [];
+  const creatorIds: number[] = [];
   for (const username of creators) {
     const status = await call(() => anonymous.streams.status.query({ username }));
+    if (status) creatorIds.push(status.creator.id);
     if (status?.live && status.stream) liveStreams.push(status.stream.id);
   }
+  // Follows are idempotent: a second run changes nothing. Nobody follows themselves.
+  if (options.follow ?? true) {
+    for (const [i, viewer] of viewers.entries()) {
+      for (const creatorId of creatorIds) {
+        if (creatorId === viewerIds[i] || !budgetLeft()) continue;
+        if (await call(() => viewer.users.follow.mutate({ creatorId }))) report.follows += 1;
+      }
+    }
+  }
   log(
-    `demo traffic: ${viewers.length} viewer session(s), live streams ${liveStreams.join(", ") || "none"}`,
+    `demo traffic: ${viewers.length} viewer session(s), live streams ${liveStreams.join(", ") || "none"}, ${report.follows} follow(s)`,
   );
 
   // The stream follows from the key, so a repeated key always repeats the same payload (a replay, not a 422).
@@ -168,6 +192,10 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficReport
     const creator = creators[round % creators.length];
     if (creator) reads.push(call(() => anonymous.streams.status.query({ username: creator })));
     if (round % 3 === 0) reads.push(call(() => reader.users.list.query({ page: 1 + (round % 2) })));
+    if (round % 5 === 0 && reader !== anonymous) {
+      report.notificationReads += 1;
+      reads.push(call(() => reader.users.notifications.query({ n: 10 })));
+    }
     report.cacheReads += reads.length;
     await Promise.all(reads);
 

@@ -13,6 +13,7 @@ import { Client } from "@upstash/qstash";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
+import { runTraffic } from "../../scripts/traffic.ts";
 import { startApiProcess, testApiEnv, type ApiProcess } from "./harness/api-process.ts";
 import { launchChromium, type BrowserHandle } from "./harness/browser.ts";
 import { buildAndPreview, type DashboardServer } from "./harness/dashboard-server.ts";
@@ -168,5 +169,33 @@ describe("Jobs view in Chromium against the API and the local QStash server", ()
     await jobs.getByLabel("Job").selectOption("apply-tip");
     await expect.poll(() => number("jobs-delivered-value"), { timeout: 30_000 }).toBe(1);
     await page.screenshot({ path: join(artifacts, "jobs-retried.png"), fullPage: true });
+  });
+
+  it("moves with the demo traffic: tips fan out to followers as notify-follower jobs", async () => {
+    const traffic = await runTraffic({
+      apiUrl: api.url,
+      durationMs: 8000,
+      maxRequests: 400,
+      pauseMs: 250,
+      // Logins within the AUTH policy's 5 per minute per IP.
+      viewers: ["dave", "erin"].map((username) => ({ username, password: "hotpath-demo" })),
+    });
+    expect(traffic.follows, JSON.stringify(traffic)).toBeGreaterThan(0);
+    expect(traffic.tipsSent).toBeGreaterThan(0);
+    await waitFor("notify-follower jobs delivered", async () => {
+      return (await deliveredOf("notify-follower")) > 0;
+    });
+    const jobs = page.getByTestId("jobs");
+    await jobs.getByLabel("Job").selectOption("notify-follower");
+    await expect
+      .poll(
+        async () =>
+          Number(
+            (await jobs.getByTestId("jobs-delivered-value").textContent())?.replace(/\D/g, ""),
+          ),
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
+    await page.screenshot({ path: join(artifacts, "jobs-traffic.png"), fullPage: true });
   });
 });
