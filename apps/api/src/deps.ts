@@ -25,6 +25,8 @@ import { createJobsAdmin } from "./jobs/jobs-admin.ts";
 import { createProjectionRebuild } from "./jobs/projection-rebuild.ts";
 import { createTipFanout } from "./jobs/tip-fanout.ts";
 import { createTipOutbox } from "./jobs/tip-outbox.ts";
+import { createApiLatency } from "./latency/api-latency.ts";
+import { timedDatabase, timedRedis } from "./latency/timed-clients.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
 import type { ApiDeps, TipOutbox } from "./trpc/deps.ts";
 
@@ -129,16 +131,29 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     background.add(tracked);
     void tracked.finally(() => background.delete(tracked));
   };
-  const redis =
+  const sharedRedis =
     options.redis ??
     redisFromEnv(env, { timeoutMs: env.REDIS_TIMEOUT_MS, connectionName: "hotpath-api" });
-  const db = options.db ?? (await openDatabase(env));
-  await migrate(db);
+  const sharedDb = options.db ?? (await openDatabase(env));
+  await migrate(sharedDb);
   const passwords = createPbkdf2Hasher({ iterations: env.PASSWORD_ITERATIONS });
   const shouldSeed = options.seed ?? env.SEED === "true";
-  const seed = shouldSeed ? await seedDatabase(db, passwords) : undefined;
+  const seed = shouldSeed ? await seedDatabase(sharedDb, passwords) : undefined;
   const app = env.HOTPATH_APP;
   const flushIntervalMs = options.metricsFlushMs ?? 1000;
+  const latency =
+    env.LATENCY_HISTOGRAMS === "true"
+      ? createApiLatency({
+          redis: sharedRedis,
+          app,
+          flushIntervalMs,
+          onFlushError: (error) =>
+            logger.warn("latency metrics flush failed", { error: String(error) }),
+        })
+      : undefined;
+  // Everything below uses the clients that charge each round trip to the running call.
+  const redis = latency ? timedRedis(sharedRedis, latency.scope) : sharedRedis;
+  const db = latency ? timedDatabase(sharedDb, latency.scope) : sharedDb;
 
   const limiter = createRateLimiter({
     redis,
@@ -159,6 +174,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
     logger,
     timeoutMs: env.REDIS_TIMEOUT_MS,
     metricsFlushMs: flushIntervalMs,
+    latency,
   });
   const idempotencyStore = createIdempotencyStore({
     redis,
@@ -193,6 +209,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
           idempotency: jobsIdempotency,
           logger,
           metricsFlushMs: flushIntervalMs,
+          latency,
         })
       : undefined;
   const outbox: TipOutbox = createTipOutbox({
@@ -222,6 +239,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       metricsPublic: env.METRICS_PUBLIC === "true",
       trustedProxyCount: env.TRUSTED_PROXY_COUNT,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+      procedureDelays: env.TEST_PROCEDURE_DELAY,
     },
     db,
     redis,
@@ -238,8 +256,8 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       ttlSeconds: env.SESSION_TTL_SECONDS,
     }),
     cache,
-    rateLimiter: createApiRateLimiter(limiter),
-    idempotency: createApiIdempotency(idempotencyStore),
+    rateLimiter: createApiRateLimiter(limiter, latency),
+    idempotency: createApiIdempotency(idempotencyStore, latency),
     projections,
     metrics: createMetricsReader({ redis, app, limiter }),
     outbox,
@@ -249,6 +267,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       enqueueRebuild: jobs ? () => jobs.enqueueRebuild() : undefined,
     },
     admin: createAdminControls({ limiter, cache }),
+    latency,
     identities: createIdentityDirectory({ db }),
     jobsWebhook: jobs?.webhook,
     jobsAdmin: qstash ? createJobsAdmin(qstash.client) : undefined,
@@ -329,6 +348,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
           limiter.metrics.flush(),
           jobs?.metrics.close(),
           jobsIdempotency?.close(),
+          latency?.close(),
         ]);
         if (!options.redis) await redis.close();
         if (!options.db) await db.close();

@@ -50,6 +50,14 @@ export {
   type HotpathClientOptions,
   type HotpathCallContext,
 } from "./client.ts";
+export type {
+  LatencyPoint,
+  LatencyReport,
+  LatencyShare,
+  LatencyStats,
+  OperationLatency,
+  ProcedureLatency,
+} from "./latency/report.ts";
 export type { Database, DatabaseHealth, DatabaseKind, SqlExecutor } from "./db/database.ts";
 export { openPgliteDatabase, type PgliteOptions } from "./db/pglite.ts";
 export { openPostgresDatabase, type PostgresOptions } from "./db/postgres.ts";

@@ -42,10 +42,12 @@ export {
   type ReadMetricsOptions,
 } from "./metrics.ts";
 export {
+  addToHistogram,
   createLatencyRecorder,
   emptyHistogram,
   histogramQuantile,
   mergeHistogram,
+  histogramOf,
   readLatency,
   summarizeHistogram,
   type LatencyHistogram,

@@ -38,6 +38,23 @@ export function emptyHistogram(): LatencyHistogram {
   return { buckets: new Array<number>(LATENCY_BUCKET_COUNT).fill(0), sumMs: 0, count: 0 };
 }
 
+/** Adds one duration (ms; negative counts as 0) to `histogram` and returns it. */
+export function addToHistogram(histogram: LatencyHistogram, durationMs: number): LatencyHistogram {
+  const ms = durationMs > 0 ? durationMs : 0;
+  const index = latencyBucketIndex(ms);
+  histogram.buckets[index] = (histogram.buckets[index] ?? 0) + 1;
+  histogram.sumMs += ms;
+  histogram.count += 1;
+  return histogram;
+}
+
+/** A {@link LatencyHistogram} of the given durations (ms). */
+export function histogramOf(durationsMs: Iterable<number>): LatencyHistogram {
+  const histogram = emptyHistogram();
+  for (const ms of durationsMs) addToHistogram(histogram, ms);
+  return histogram;
+}
+
 /** Adds `from` into `into` (bucket by bucket) and returns `into`. */
 export function mergeHistogram(into: LatencyHistogram, from: LatencyHistogram): LatencyHistogram {
   for (let i = 0; i < LATENCY_BUCKET_COUNT; i += 1)
@@ -111,14 +128,11 @@ export function createLatencyRecorder(options: LatencyRecorderOptions): LatencyR
   return {
     observe(series, durationMs) {
       const ms = durationMs > 0 ? durationMs : 0;
-      const index = latencyBucketIndex(ms);
-      recorder.count(series, latencyBucketField(index));
+      recorder.count(series, latencyBucketField(latencyBucketIndex(ms)));
       recorder.count(series, LATENCY_SUM_FIELD, Math.round(ms * 1000));
       let histogram = local.get(series);
       if (!histogram) local.set(series, (histogram = emptyHistogram()));
-      histogram.buckets[index] = (histogram.buckets[index] ?? 0) + 1;
-      histogram.sumMs += ms;
-      histogram.count += 1;
+      addToHistogram(histogram, ms);
     },
     snapshot: () =>
       new Map([...local].map(([series, h]) => [series, mergeHistogram(emptyHistogram(), h)])),

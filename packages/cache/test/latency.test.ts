@@ -1,9 +1,4 @@
-import {
-  LATENCY_BUCKET_COUNT,
-  LATENCY_BUCKET_MAX_RATIO,
-  latencyBucketIndex,
-  latencySeries,
-} from "@hotpath/config";
+import { LATENCY_BUCKET_COUNT, LATENCY_BUCKET_MAX_RATIO, latencySeries } from "@hotpath/config";
 import type { HotpathRedis } from "@hotpath/redis";
 import { testTargets, TRANSPORTS } from "@hotpath/testing";
 import fc from "fast-check";
@@ -11,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   createLatencyRecorder,
   emptyHistogram,
+  histogramOf,
   histogramQuantile,
   mergeHistogram,
   readLatency,
@@ -31,17 +27,6 @@ function logNormalSamples(seed: number, n: number, medianMs: number, sigma: numb
     const normal = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
     return Math.min(31_000, Math.max(0.11, medianMs * Math.exp(sigma * normal)));
   });
-}
-
-function histogramOf(samples: readonly number[]): LatencyHistogram {
-  const histogram = emptyHistogram();
-  for (const ms of samples) {
-    const index = latencyBucketIndex(ms);
-    histogram.buckets[index] = (histogram.buckets[index] ?? 0) + 1;
-    histogram.sumMs += ms;
-    histogram.count += 1;
-  }
-  return histogram;
 }
 
 describe("latency histogram math", () => {

@@ -173,6 +173,29 @@ function extend(
   return Object.assign(redis, extras);
 }
 
+/**
+ * A client over the same connection whose round trips go through `wrap(requester)` (e.g. to time
+ * or account them): transport, breaker, health and `close` are `redis`'s own, and a REST client
+ * keeps its auto-pipelining. Nothing is added to the wire unless `wrap` adds it.
+ * @example const timed = withRequester(redis, (inner) => ({ request: (req) => time(() => inner.request(req)) }));
+ */
+export function withRequester(
+  redis: HotpathRedis,
+  wrap: (requester: Requester) => Requester,
+): HotpathRedis {
+  const requester = wrap(redis.requester);
+  const client =
+    redis instanceof AutoPipelinedRedis ? new AutoPipelinedRedis(requester) : new Redis(requester);
+  const extras: HotpathRedisExtras = {
+    transport: redis.transport,
+    requester,
+    circuit: () => redis.circuit(),
+    health: () => redis.health(),
+    close: () => redis.close(),
+  };
+  return Object.assign(client, extras);
+}
+
 /** Hides the password of a URL in messages. */
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):([^@/]*)@/, "//$1:***@");

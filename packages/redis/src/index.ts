@@ -3,6 +3,7 @@
 export {
   createRedis,
   redisFromEnv,
+  withRequester,
   redact,
   type CreateRedisOptions,
   type HotpathRedis,

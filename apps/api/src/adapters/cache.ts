@@ -1,7 +1,8 @@
 import { createCache, type Cache, type CacheEvent, type CacheStats } from "@hotpath/cache";
 import type { Redis } from "@upstash/redis";
+import { measureOperation } from "../latency/api-latency.ts";
 import type { Logger } from "../logger.ts";
-import type { ApiCache } from "../trpc/deps.ts";
+import type { ApiCache, ApiLatency } from "../trpc/deps.ts";
 
 /** Options of {@link createApiCache}. */
 export interface ApiCacheOptions {
@@ -20,6 +21,8 @@ export interface ApiCacheOptions {
    * @default { status: 1000 }
    */
   l1?: Readonly<Record<string, number>>;
+  /** Records each read-through call's cache read (until it hands over to the loader). */
+  latency?: Pick<ApiLatency, "operation"> | undefined;
 }
 
 /** The API's cache: one @hotpath/cache `createCache` per namespace, created on first use. */
@@ -72,13 +75,22 @@ export function createApiCache(options: ApiCacheOptions): ApiCache & {
   return {
     getOrSet(namespace, key, load, loadOptions) {
       // The outcome (hit, stale, negative, miss, coalesced, bypass) comes from the cache itself.
-      return cacheOf(namespace).getOrSetWithOutcome(key, load, {
-        ttl: loadOptions.ttlSeconds,
-        staleWhileRevalidate: loadOptions.staleWhileRevalidateSeconds ?? false,
-        lock: loadOptions.lock ?? false,
-        negativeTtl: loadOptions.negativeTtlSeconds ?? 0,
-        ...(loadOptions.tags ? { tags: loadOptions.tags } : {}),
-      });
+      return measureOperation(options.latency, "cache_read", (done) =>
+        cacheOf(namespace).getOrSetWithOutcome(
+          key,
+          () => {
+            done();
+            return load();
+          },
+          {
+            ttl: loadOptions.ttlSeconds,
+            staleWhileRevalidate: loadOptions.staleWhileRevalidateSeconds ?? false,
+            lock: loadOptions.lock ?? false,
+            negativeTtl: loadOptions.negativeTtlSeconds ?? 0,
+            ...(loadOptions.tags ? { tags: loadOptions.tags } : {}),
+          },
+        ),
+      );
     },
     async invalidate(namespace, keys) {
       await Promise.all(keys.map((key) => cacheOf(namespace).delete(key).catch(report("delete"))));

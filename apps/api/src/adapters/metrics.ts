@@ -1,4 +1,4 @@
-import { readCacheMetrics, readIdempotencyMetrics } from "@hotpath/cache";
+import { readCacheMetrics, readIdempotencyMetrics, readLatency } from "@hotpath/cache";
 import { readJobMetrics } from "@hotpath/jobs";
 import type { RateLimiter } from "@hotpath/ratelimit";
 import type { Redis } from "@upstash/redis";
@@ -64,6 +64,11 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       return [...merged.values()]
         .sort((a, b) => b.blocked - a.blocked || b.allowed - a.allowed)
         .slice(0, n);
+    },
+    async latency(minutes) {
+      const { sinceMs, untilMs } = range(minutes);
+      const rows = await readLatency(options.redis, { app: options.app, sinceMs, untilMs });
+      return { rows, sinceMs, untilMs };
     },
     async idempotency(minutes) {
       const rows = await readIdempotencyMetrics(options.redis, {

@@ -4,8 +4,9 @@ import { createJobHandler, createJobPublisher, defineJob, type JobPublisher } fr
 import type { Client, Receiver } from "@upstash/qstash";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
+import { measureOperation } from "../latency/api-latency.ts";
 import type { Logger } from "../logger.ts";
-import type { ApiDeps, TipFanout, TipOutbox } from "../trpc/deps.ts";
+import type { ApiDeps, ApiLatency, TipFanout, TipOutbox } from "../trpc/deps.ts";
 
 /** Path of the QStash webhook on the API. */
 export const JOBS_WEBHOOK_PATH = "/jobs/qstash";
@@ -105,6 +106,8 @@ export function createApiJobs(options: {
   idempotency: IdempotencyStore;
   logger: Logger;
   metricsFlushMs: number;
+  /** Times each delivery (verification, claim, the job, the reply) as `job_delivery`. */
+  latency?: Pick<ApiLatency, "operation"> | undefined;
 }): ApiJobs {
   const jobs = apiJobDefinitions(options.targets);
   const metrics = createMetricsRecorder({
@@ -125,7 +128,7 @@ export function createApiJobs(options: {
     jobs,
     metrics,
   });
-  const webhook = createJobHandler({
+  const handle = createJobHandler({
     jobs,
     receiver: options.qstash.receiver,
     url: options.qstash.webhookUrl,
@@ -140,6 +143,8 @@ export function createApiJobs(options: {
         error: String(failure.error),
       }),
   });
+  const webhook = (request: Request) =>
+    measureOperation(options.latency, "job_delivery", () => handle(request));
   return {
     publisher,
     webhook,

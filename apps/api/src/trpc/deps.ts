@@ -1,3 +1,5 @@
+import type { LatencyRow } from "@hotpath/cache";
+import type { RedisOperationGroup } from "@hotpath/config";
 import type { Redis, Requester } from "@upstash/redis";
 import type { PasswordHasher } from "../auth/password.ts";
 import type { Database } from "../db/database.ts";
@@ -30,6 +32,11 @@ export interface ApiSettings {
   trustedProxyCount: number;
   /** Session lifetime in seconds (sliding). */
   sessionTtlSeconds: number;
+  /**
+   * Test only (`TEST_PROCEDURE_DELAY`, refused in production): ms each call of a procedure path
+   * waits before running, to make it slow on purpose.
+   */
+  procedureDelays?: ReadonlyMap<string, number> | undefined;
 }
 
 /** What a session stores (ids only, no PII beyond the username shown by `me`). */
@@ -254,12 +261,28 @@ export interface ApiDeps {
   };
   /** Admin powers of the packages (rate-limit controls, cache invalidation). */
   admin: AdminControls;
+  /** Latency histograms; undefined when turned off (`LATENCY_HISTOGRAMS=false`). */
+  latency?: ApiLatency | undefined;
   /** Hashed rate-limit identifiers back to known users (admin views only). */
   identities: IdentityDirectory;
   /** The QStash webhook (`POST /jobs/qstash`); undefined when QStash is not configured. */
   jobsWebhook?: ((request: Request) => Promise<Response>) | undefined;
   /** Schedules and DLQ of QStash (src/jobs/jobs-admin.ts); undefined without QStash. */
   jobsAdmin?: JobsAdmin | undefined;
+}
+
+/**
+ * Latency histograms of the API (src/latency/api-latency.ts): recorded without I/O, written to
+ * the shared per-minute metrics off the request path.
+ */
+export interface ApiLatency {
+  /**
+   * Runs one call of `procedure` and records its duration and how long it waited on Redis and on
+   * the database (the round trips made under it, charged by the timed clients).
+   */
+  call<T>(procedure: string, run: () => Promise<T>): Promise<T>;
+  /** Records one duration (ms) of a Redis operation group. */
+  operation(group: RedisOperationGroup, durationMs: number): void;
 }
 
 /** A time series point: minute (ms epoch) and counters. */
@@ -283,4 +306,6 @@ export interface MetricsReader {
   idempotency(minutes: number): Promise<Record<string, Record<string, number>>>;
   /** Jobs published/delivered/retried/failed per job name per minute. */
   jobs(minutes: number): Promise<Record<string, MetricsPoint[]>>;
+  /** Latency histograms of every series per minute over the last `minutes`, and the range read. */
+  latency(minutes: number): Promise<{ rows: LatencyRow[]; sinceMs: number; untilMs: number }>;
 }

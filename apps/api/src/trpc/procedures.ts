@@ -1,6 +1,7 @@
 import { baseProcedure } from "./init.ts";
 import { auditTrail } from "./middleware/audit.ts";
 import { requireAdmin, requireMetricsAccess, requireUser } from "./middleware/auth.ts";
+import { timed } from "./middleware/latency.ts";
 import { observe } from "./middleware/observe.ts";
 import { traced } from "./middleware/trace.ts";
 
@@ -14,9 +15,9 @@ export { cached, type CachedOptions } from "./middleware/cache.ts";
 
 /**
  * Every procedure starts here: its trace span (outermost, so it sees the mapped error), then
- * error mapping, timing and one structured log line per call.
+ * error mapping, timing and one structured log line per call, then its latency histograms.
  */
-export const publicProcedure = baseProcedure.use(traced).use(observe);
+export const publicProcedure = baseProcedure.use(traced).use(observe).use(timed);
 
 /** A procedure that needs a logged-in user (401 otherwise); `ctx.user` is set. */
 export const authedProcedure = publicProcedure.use(requireUser);

@@ -1,7 +1,22 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const API_DIR = fileURLToPath(new URL("../..", import.meta.url));
+/** The API's folder (the working directory of an API process). */
+export const API_DIR = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Command line of an API process: Node with tsx as a hook, running `src/main.ts`. */
+export const API_PROCESS_ARGS = ["--import", "tsx", "src/main.ts"];
+
+/** The environment of an API process: PATH, HOME, PORT 0 and warn-level logs, then `env`. */
+export function apiProcessEnv(env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    ...env,
+  };
+}
 
 /** An API started as its own process (`node --import tsx src/main.ts`). */
 export interface ApiProcess {
@@ -22,15 +37,9 @@ export async function startApiProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ApiProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, API_PROCESS_ARGS, {
     cwd: API_DIR,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      PORT: "0",
-      LOG_LEVEL: "warn",
-      ...env,
-    },
+    env: apiProcessEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -39,8 +39,8 @@ export interface TestApiOptions {
   rateLimitPolicies?: Record<string, PolicyInput>;
   env?: Record<string, string>;
   db?: Database;
-  /** QStash wiring and test hooks passed to the runtime. */
-  runtime?: Pick<CreateRuntimeOptions, "qstash" | "onTipCommitted">;
+  /** QStash wiring, test hooks and the metrics flush interval (100 ms unless given) of the runtime. */
+  runtime?: Pick<CreateRuntimeOptions, "qstash" | "onTipCommitted" | "metricsFlushMs">;
 }
 
 /** Builds a {@link TestApi}. */

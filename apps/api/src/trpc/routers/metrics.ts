@@ -1,6 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { sampleKeyDistribution } from "../../adapters/keyspace.ts";
+import { buildLatencyReport, type LatencyReport } from "../../latency/report.ts";
 import {
   adminProcedure,
   cached,
@@ -69,6 +70,19 @@ export const metricsRouter = {
       minutes: input.minutes,
       series: await ctx.deps.metrics.rateLimit(input.minutes),
     })),
+
+  /**
+   * Latency over the last `minutes`, all API instances added up: per procedure p50/p95/p99 and
+   * mean, per-minute series, its share of time waiting on Redis vs the database, slowest first;
+   * and the Redis operation groups (cache read, rate-limit check, idempotency claim, job delivery).
+   */
+  latency: metricsProcedure
+    .use(rateLimited("metrics:read"))
+    .input(windowInput)
+    .query(async ({ ctx, input }): Promise<LatencyReport> => {
+      const { rows, sinceMs, untilMs } = await ctx.deps.metrics.latency(input.minutes);
+      return buildLatencyReport(rows, { minutes: input.minutes, sinceMs, untilMs });
+    }),
 
   /** Idempotency first/replay/conflict/mismatch counts. */
   idempotency: metricsProcedure
