@@ -21,6 +21,8 @@ import { listTips } from "./db/tips.ts";
 import type { ApiEnv } from "./env.ts";
 import type { MetricFamily } from "./http/prometheus.ts";
 import { JOBS_WEBHOOK_PATH, createApiJobs, type ApiJobs, type ApiQStash } from "./jobs/api-jobs.ts";
+import { createCacheWarmup } from "./jobs/cache-warmup.ts";
+import { createDailyReportJob } from "./jobs/daily-report.ts";
 import { createJobsAdmin } from "./jobs/jobs-admin.ts";
 import { createProjectionRebuild } from "./jobs/projection-rebuild.ts";
 import { createTipFanout } from "./jobs/tip-fanout.ts";
@@ -203,7 +205,14 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       ? createApiJobs({
           qstash,
           // Called only when a job runs, after the outbox and the deps below exist.
-          targets: () => ({ outbox, fanout, reconciler: deps.reconciler, logger }),
+          targets: () => ({
+            outbox,
+            fanout,
+            reconciler: deps.reconciler,
+            dailyReport,
+            warmup,
+            logger,
+          }),
           redis,
           app,
           idempotency: jobsIdempotency,
@@ -228,6 +237,9 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
       ? (tipId, followerIds) => jobs.enqueueFollowerNotifications(tipId, followerIds)
       : undefined,
   });
+
+  const dailyReport = createDailyReportJob({ db, logger });
+  const warmup = createCacheWarmup({ db, cache, projections });
 
   const projectionRebuild = createProjectionRebuild({ db, redis, app });
 

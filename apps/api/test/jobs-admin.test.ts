@@ -19,6 +19,7 @@ import {
   openTestApi,
   TEST_ADMIN_TOKEN,
   trpcMutation,
+  trpcQuery,
   type TestApi,
 } from "./helpers/runtime.ts";
 import { serveLazily } from "./helpers/serve.ts";
@@ -29,13 +30,6 @@ const receiver = () =>
     currentSigningKey: DEV_CREDENTIALS.currentSigningKey,
     nextSigningKey: DEV_CREDENTIALS.nextSigningKey,
   });
-
-function trpcQuery(path: string, input: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(
-    `http://api.test/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`,
-    { headers },
-  );
-}
 
 describe("the Jobs view's procedures against the local QStash server", () => {
   let qstash: RunningQStashServer;

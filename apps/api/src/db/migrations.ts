@@ -102,4 +102,25 @@ export const MIGRATIONS: readonly Migration[] = [
       create index notifications_user_idx on notifications (user_id, id desc);
     `,
   },
+  {
+    id: "0005_daily_tip_report",
+    sql: `
+      -- The daily report: one row per computed UTC day, and its tips per creator. Recomputing a
+      -- day replaces its rows (the daily-report job runs on a fixed-id schedule).
+      create table daily_report_days (
+        day date primary key,
+        tips integer not null,
+        cents bigint not null,
+        computed_at timestamptz not null default now()
+      );
+      create table daily_report_creators (
+        day date not null references daily_report_days(day) on delete cascade,
+        creator_id integer not null references users(id) on delete cascade,
+        tips integer not null,
+        cents bigint not null,
+        primary key (day, creator_id)
+      );
+      create index tips_created_idx on tips (created_at);
+    `,
+  },
 ];

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from "./database.ts";
+import { findUserByUsername } from "./users.ts";
 
 /** A stream as the API returns it. */
 export interface Stream {
@@ -96,4 +97,17 @@ export async function insertStream(
   const found = id === undefined ? null : await findStreamById(db, id);
   if (!found) throw new Error("insert into streams returned no row");
   return found;
+}
+
+/** A creator's status as `streams.status` caches it (`null`: no such user). */
+export async function loadCreatorStatus(db: SqlExecutor, username: string) {
+  const creator = await findUserByUsername(db, username);
+  if (!creator) return null;
+  const stream = await findLatestStreamOfCreator(db, creator.id);
+  return {
+    creator: { id: creator.id, username: creator.username, displayName: creator.displayName },
+    stream,
+    live: stream?.live ?? false,
+    computedAt: new Date().toISOString(),
+  };
 }

@@ -6,6 +6,7 @@ import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import { measureOperation } from "../latency/api-latency.ts";
 import type { Logger } from "../logger.ts";
+import type { WarmupReport } from "./cache-warmup.ts";
 import type { ApiDeps, ApiLatency, TipFanout, TipOutbox } from "../trpc/deps.ts";
 
 /** Path of the QStash webhook on the API. */
@@ -18,6 +19,17 @@ export const OUTBOX_RELAY_SCHEDULE_ID = "hotpath-outbox-relay";
  * schedule already created keeps its id and its deliveries keep a known job name).
  */
 export const RECONCILE_SCHEDULE_ID = "hotpath-reconcile-leaderboards";
+/** Fixed id of the daily report schedule (00:10 UTC: the day before, complete). */
+export const DAILY_REPORT_SCHEDULE_ID = "hotpath-daily-report";
+/** Fixed id of the cache warm-up schedule (every minute). */
+export const CACHE_WARMUP_SCHEDULE_ID = "hotpath-cache-warmup";
+/** Every schedule the API creates at start: one per id, whatever the number of starts. */
+export const API_SCHEDULE_IDS = [
+  OUTBOX_RELAY_SCHEDULE_ID,
+  RECONCILE_SCHEDULE_ID,
+  DAILY_REPORT_SCHEDULE_ID,
+  CACHE_WARMUP_SCHEDULE_ID,
+] as const;
 
 /** QStash wiring of the API (absent: no QStash, the relay runs in-process). */
 export interface ApiQStash {
@@ -36,6 +48,9 @@ export interface ApiJobTargets {
   outbox: TipOutbox;
   fanout: TipFanout;
   reconciler: ApiDeps["reconciler"];
+  /** Computes the daily report of `day` (default: the last complete UTC day). */
+  dailyReport: (day?: string) => Promise<unknown>;
+  warmup: { warm(): Promise<WarmupReport> };
   logger: Logger;
 }
 
@@ -53,6 +68,13 @@ export function apiJobDefinitions(targets: () => ApiJobTargets) {
         await targets().fanout.notify(tipId, followerId);
       },
     ),
+    defineJob("daily-report", z.object({ day: z.iso.date().optional() }), async ({ day }) => {
+      await targets().dailyReport(day);
+    }),
+    defineJob("warm-cache", z.object({}), async () => {
+      const report = await targets().warmup.warm();
+      targets().logger.info("cache warmed", { ...report });
+    }),
     defineJob("outbox-relay", z.object({}), async () => {
       await outbox().relay();
     }),
@@ -183,6 +205,18 @@ export function createApiJobs(options: {
             scheduleId: OUTBOX_RELAY_SCHEDULE_ID,
             retries: 0,
           },
+        );
+        await publisher.schedule(
+          "daily-report",
+          "10 0 * * *",
+          {},
+          { scheduleId: DAILY_REPORT_SCHEDULE_ID },
+        );
+        await publisher.schedule(
+          "warm-cache",
+          "* * * * *",
+          {},
+          { scheduleId: CACHE_WARMUP_SCHEDULE_ID, retries: 0 },
         );
       } catch (error) {
         options.logger.warn("job schedules not created", { error: String(error) });

@@ -125,6 +125,18 @@ export function trpcMutation(
   });
 }
 
+/** A tRPC query request for the fetch handler (GET with the input in the query string). */
+export function trpcQuery(
+  path: string,
+  input: unknown,
+  headers: Record<string, string> = {},
+): Request {
+  return new Request(
+    `http://api.test/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`,
+    { headers },
+  );
+}
+
 /** A `tips.quick` request from `token` with an Idempotency-Key. */
 export function tipRequest(
   token: string,

@@ -27,6 +27,21 @@ export interface CachedOptions {
   negativeTtl?: number;
 }
 
+/**
+ * The cache options of a {@link cached} procedure as the cache takes them: whoever fills the
+ * same entry outside a request (the warm-up job) stores it exactly as the procedure would.
+ */
+export function loadOptionsOf(options: CachedOptions): CacheLoadOptions {
+  return {
+    ttlSeconds: options.ttl,
+    ...(options.staleWhileRevalidate !== undefined
+      ? { staleWhileRevalidateSeconds: options.staleWhileRevalidate }
+      : {}),
+    ...(options.lock !== undefined ? { lock: options.lock } : {}),
+    ...(options.negativeTtl !== undefined ? { negativeTtlSeconds: options.negativeTtl } : {}),
+  };
+}
+
 /** Canonical JSON (keys sorted at every depth): `{a,b}` and `{b,a}` share a key. One copy, from the cache. */
 export { canonicalJson };
 
@@ -56,14 +71,7 @@ export function cached(options: CachedOptions) {
     ctx.cachePolicy.cachedCalls += 1;
     ctx.cachePolicy.maxAgeSeconds = Math.min(ctx.cachePolicy.maxAgeSeconds, options.ttl);
     const key = `${options.key ? options.key(input) : `${path}|${canonicalJson(input)}`}${userPart}`;
-    const loadOptions: CacheLoadOptions = {
-      ttlSeconds: options.ttl,
-      ...(options.staleWhileRevalidate !== undefined
-        ? { staleWhileRevalidateSeconds: options.staleWhileRevalidate }
-        : {}),
-      ...(options.lock !== undefined ? { lock: options.lock } : {}),
-      ...(options.negativeTtl !== undefined ? { negativeTtlSeconds: options.negativeTtl } : {}),
-    };
+    const loadOptions = loadOptionsOf(options);
     const outcomes: CacheOutcome[] = [];
     const cachedLoad = async <T>(
       load: () => Promise<T>,

@@ -1,7 +1,13 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { readDailyReport } from "../../db/daily-report.ts";
 import { adminProcedure, auditedAdminProcedure } from "../procedures.ts";
 import { jobsAdminRouter } from "./jobs-admin.ts";
+
+const dailyReportInput = z.object({
+  /** The UTC day, `YYYY-MM-DD`. */
+  day: z.iso.date({ message: "expected a day as YYYY-MM-DD" }),
+});
 
 const reconcileInput = z.object({
   fix: z.boolean().default(false),
@@ -19,6 +25,16 @@ export const jobsRouter = {
   outbox: adminProcedure.query(async ({ ctx }) => ({
     pending: await ctx.deps.outbox.pending(),
     qstash: ctx.deps.jobsWebhook !== undefined,
+  })),
+
+  /**
+   * The daily report of a UTC day: tips and cents per creator, as the `daily-report` job stored
+   * it (on its fixed-id schedule, 00:10 UTC for the day before); `report: null` when that day was
+   * never computed.
+   */
+  dailyReport: adminProcedure.input(dailyReportInput).query(async ({ ctx, input }) => ({
+    day: input.day,
+    report: await readDailyReport(ctx.deps.db, input.day),
   })),
 
   /**

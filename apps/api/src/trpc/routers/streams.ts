@@ -1,11 +1,16 @@
 import { TTL_REALTIME } from "@hotpath/config";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { findLatestStreamOfCreator, startStream, stopStream } from "../../db/streams.ts";
-import { findUserByUsername } from "../../db/users.ts";
+import { loadCreatorStatus, startStream, stopStream } from "../../db/streams.ts";
 import { ApiError } from "../errors.ts";
 import { usernameSchema } from "../inputs.ts";
-import { authedProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
+import {
+  authedProcedure,
+  cached,
+  publicProcedure,
+  rateLimited,
+  type CachedOptions,
+} from "../procedures.ts";
 
 const statusInput = z.object({ username: usernameSchema });
 const startInput = z.object({
@@ -14,6 +19,16 @@ const startInput = z.object({
 
 /** Seconds a stale status may be served while one caller refreshes it. */
 export const STATUS_STALE_SECONDS = 30;
+
+/** How `streams.status` is cached: entry `status:<username>` (the warm-up job fills the same). */
+export const STATUS_CACHE = {
+  namespace: "status",
+  ttl: TTL_REALTIME,
+  staleWhileRevalidate: STATUS_STALE_SECONDS,
+  lock: true,
+  negativeTtl: TTL_REALTIME,
+  key: (input: unknown) => (input as { username: string }).username,
+} satisfies CachedOptions;
 
 /** Streams: the hot `status` query and the creator's start/stop. */
 export const streamsRouter = {
@@ -25,28 +40,9 @@ export const streamsRouter = {
   status: publicProcedure
     .use(rateLimited("streams:status"))
     .input(statusInput)
-    .use(
-      cached({
-        namespace: "status",
-        ttl: TTL_REALTIME,
-        staleWhileRevalidate: STATUS_STALE_SECONDS,
-        lock: true,
-        negativeTtl: TTL_REALTIME,
-        key: (input) => (input as { username: string }).username,
-      }),
-    )
+    .use(cached(STATUS_CACHE))
     .query(async ({ ctx, input }) => {
-      const status = await ctx.cached(async () => {
-        const creator = await findUserByUsername(ctx.deps.db, input.username);
-        if (!creator) return null;
-        const stream = await findLatestStreamOfCreator(ctx.deps.db, creator.id);
-        return {
-          creator: { id: creator.id, username: creator.username, displayName: creator.displayName },
-          stream,
-          live: stream?.live ?? false,
-          computedAt: new Date().toISOString(),
-        };
-      });
+      const status = await ctx.cached(() => loadCreatorStatus(ctx.deps.db, input.username));
       if (!status) throw new ApiError("NOT_FOUND", `No creator named "${input.username}"`);
       // Per-viewer access check: never cached, evaluated for this caller only.
       const principal = ctx.sessionToken ? await ctx.principal() : ({ kind: "anonymous" } as const);

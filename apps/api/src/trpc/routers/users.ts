@@ -6,10 +6,25 @@ import { listNotifications } from "../../db/notifications.ts";
 import { findUserById, listUsers, updateUser } from "../../db/users.ts";
 import { ApiError } from "../errors.ts";
 import { idSchema } from "../inputs.ts";
-import { authedProcedure, cached, publicProcedure, rateLimited } from "../procedures.ts";
+import {
+  authedProcedure,
+  cached,
+  publicProcedure,
+  rateLimited,
+  type CachedOptions,
+} from "../procedures.ts";
 
 /** Tag carried by every cached page of `users.list`. */
 export const USERS_LIST_TAG = "users:list";
+
+/** How `users.byId` is cached: entry `user:<id>` (the warm-up job fills the same). */
+export const USER_CACHE = {
+  namespace: "user",
+  ttl: TTL_MEDIUM,
+  lock: true,
+  negativeTtl: 30,
+  key: (input: unknown) => String((input as { id: number }).id),
+} satisfies CachedOptions;
 
 const byIdInput = z.object({ id: idSchema });
 const listInput = z.object({
@@ -33,15 +48,7 @@ export const usersRouter = {
   byId: publicProcedure
     .use(rateLimited("users:read"))
     .input(byIdInput)
-    .use(
-      cached({
-        namespace: "user",
-        ttl: TTL_MEDIUM,
-        lock: true,
-        negativeTtl: 30,
-        key: (input) => String((input as { id: number }).id),
-      }),
-    )
+    .use(cached(USER_CACHE))
     .query(async ({ ctx, input }) => {
       const user = await ctx.cached(() => findUserById(ctx.deps.db, input.id));
       if (!user) throw new ApiError("NOT_FOUND", `User ${input.id} does not exist`);
