@@ -46,7 +46,7 @@ describe("createRedis", () => {
     ["", /Invalid Redis URL/],
     [
       "ftp://example.com",
-      /Unsupported Redis URL scheme "ftp:".*https:\/\/, http:\/\/, redis:\/\/ or rediss:\/\//,
+      /Unsupported Redis URL scheme "ftp:".*https:\/\/, http:\/\/, redis:\/\/, rediss:\/\/ or redis\+cluster:\/\//,
     ],
     ["unix:///tmp/redis.sock", /Unsupported Redis URL scheme "unix:"/],
     ["https://eu1.upstash.io", /A token is required for the REST URL https:\/\/eu1.upstash.io/],

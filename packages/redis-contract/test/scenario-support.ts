@@ -25,6 +25,16 @@ export async function settle<T>(call: Promise<T>): Promise<{ result: T } | { err
 }
 
 /** The arguments as an array (keeps expected results readable). */
+/** The error `run` rejects with (fails the test when it resolves). */
+export async function rejection(run: () => Promise<unknown>): Promise<Error> {
+  try {
+    await run();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
 export const list = (...items: unknown[]): unknown[] => items;
 /** True when `value` lies in [min, max]. */
 export const within = (value: number, min: number, max: number) => value >= min && value <= max;

@@ -2,17 +2,9 @@ import { ConfigError, buildKey, hashTag, keySlot } from "@hotpath/config";
 import { TRANSPORTS, deletePrefix, openTestRedis, uniquePrefix } from "@hotpath/testing";
 import type { HotpathRedis } from "@hotpath/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rejection } from "./scenario-support.ts";
 
 const SCRIPT = "redis.call('SET', KEYS[1], ARGV[1]); redis.call('SET', KEYS[2], ARGV[1]); return 1";
-
-async function refusal(run: () => Promise<unknown>): Promise<Error> {
-  try {
-    await run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a CROSSSLOT refusal");
-}
 
 describe.each(TRANSPORTS)(
   "guardSlots over %s: what a cluster refuses is refused before sending",
@@ -38,7 +30,7 @@ describe.each(TRANSPORTS)(
     });
 
     it("a script over keys of two slots is refused with a CROSSSLOT error naming the keys, and nothing runs", async () => {
-      const error = await refusal(() => redis.eval(SCRIPT, [a, other], ["x"]));
+      const error = await rejection(() => redis.eval(SCRIPT, [a, other], ["x"]));
       expect(error.message).toMatch(/^CROSSSLOT /);
       expect(error.message).toContain(a);
       expect(error.message).toContain(other);
@@ -53,7 +45,7 @@ describe.each(TRANSPORTS)(
       const tx = redis.multi();
       tx.set(a, "1");
       tx.set(other, "1");
-      expect((await refusal(() => tx.exec())).message).toMatch(/^CROSSSLOT MULTI \(set, set\)/);
+      expect((await rejection(() => tx.exec())).message).toMatch(/^CROSSSLOT MULTI \(set, set\)/);
       const ok = redis.multi();
       ok.set(a, "2");
       ok.set(fence, "3");
@@ -65,8 +57,8 @@ describe.each(TRANSPORTS)(
     });
 
     it("multi-key commands: MGET and DEL over two slots are refused, over one tag they run", async () => {
-      expect((await refusal(() => redis.mget(a, other))).message).toMatch(/^CROSSSLOT mget/);
-      expect((await refusal(() => redis.del(a, other))).message).toMatch(/^CROSSSLOT del/);
+      expect((await rejection(() => redis.mget(a, other))).message).toMatch(/^CROSSSLOT mget/);
+      expect((await rejection(() => redis.del(a, other))).message).toMatch(/^CROSSSLOT del/);
       expect(await redis.mget(a, fence)).toEqual([2, 3]);
     });
 

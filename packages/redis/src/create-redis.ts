@@ -8,13 +8,17 @@ import { RestRequester } from "./rest-requester.ts";
 import { SlotGuardRequester } from "./slot-guard.ts";
 import { AutoPipelinedRedis } from "./sdk-client.ts";
 import { TcpRequester } from "./tcp-requester.ts";
+import { clusterUrlOfNodes, isClusterUrl, parseClusterUrl } from "./cluster-url.ts";
 
 /** Which wire a client uses. */
 export type RedisTransport = "rest" | "tcp";
 
 /** Options of {@link createRedis}. */
 export interface CreateRedisOptions {
-  /** `https://` / `http://` (Upstash REST, needs `token`) or `redis://` / `rediss://` (TCP). */
+  /**
+   * `https://` / `http://` (Upstash REST, needs `token`), `redis://` / `rediss://` (TCP), or
+   * `redis+cluster://h1:p1,h2:p2` / `rediss+cluster://…` (TCP to a Redis Cluster, any nodes as seeds).
+   */
   url: string;
   /** Bearer token of the REST API. */
   token?: string;
@@ -76,6 +80,11 @@ export type HotpathRedis = Redis & HotpathRedisExtras;
  */
 export function createRedis(options: CreateRedisOptions): HotpathRedis {
   const timeoutMs = options.timeoutMs ?? 1000;
+  if (isClusterUrl(options.url)) {
+    // Spans name the first seed as the server (a cluster has no one address).
+    const seed = parseClusterUrl(options.url).seeds[0];
+    return createTcpRedis(options, timeoutMs, `redis://${seed?.host}:${seed?.port}`);
+  }
   let protocol: string;
   try {
     protocol = new URL(options.url).protocol;
@@ -101,19 +110,25 @@ export function createRedis(options: CreateRedisOptions): HotpathRedis {
       (options.autoPipelining ?? true) ? new AutoPipelinedRedis(requester) : new Redis(requester);
     return extend(redis, "rest", requester, breaker, () => Promise.resolve());
   }
-  if (protocol === "redis:" || protocol === "rediss:") {
-    const executor = new CommandExecutor({
-      url: options.url,
-      timeoutMs,
-      connectionName: options.connectionName,
-    });
-    const { requester, breaker } = wrap(new TcpRequester(executor), options, "tcp");
-    return extend(new Redis(requester), "tcp", requester, breaker, () => executor.close());
-  }
+  if (protocol === "redis:" || protocol === "rediss:") return createTcpRedis(options, timeoutMs);
   throw new RedisClientError(
     "REDIS_CONFIG",
-    `Unsupported Redis URL scheme "${protocol}" in ${redact(options.url)}: use https://, http://, redis:// or rediss://`,
+    `Unsupported Redis URL scheme "${protocol}" in ${redact(options.url)}: use https://, http://, redis://, rediss:// or redis+cluster://`,
   );
+}
+
+function createTcpRedis(
+  options: CreateRedisOptions,
+  timeoutMs: number,
+  traceUrl = options.url,
+): HotpathRedis {
+  const executor = new CommandExecutor({
+    url: options.url,
+    timeoutMs,
+    connectionName: options.connectionName,
+  });
+  const { requester, breaker } = wrap(new TcpRequester(executor), options, "tcp", traceUrl);
+  return extend(new Redis(requester), "tcp", requester, breaker, () => executor.close());
 }
 
 /**
@@ -124,6 +139,7 @@ function wrap(
   transport: Requester,
   options: CreateRedisOptions,
   kind: RedisTransport,
+  traceUrl = options.url,
 ): { requester: Requester; breaker: GuardedRequester["breaker"] | undefined } {
   const guarded =
     options.breaker === false ? undefined : new GuardedRequester(transport, options.breaker);
@@ -131,7 +147,7 @@ function wrap(
   return {
     requester: new TracedRequester(options.guardSlots ? new SlotGuardRequester(inner) : inner, {
       transport: kind,
-      url: options.url,
+      url: traceUrl,
     }),
     breaker: guarded?.breaker,
   };
@@ -206,10 +222,13 @@ export interface RedisEnv {
   UPSTASH_REDIS_REST_URL?: string | undefined;
   UPSTASH_REDIS_REST_TOKEN?: string | undefined;
   REDIS_URL?: string | undefined;
+  /** `h1:p1,h2:p2,…`: seeds of a Redis Cluster (instead of `REDIS_URL`). */
+  REDIS_CLUSTER_NODES?: string | undefined;
 }
 
 /**
- * Creates a client from environment values: the Upstash REST pair when set, else `REDIS_URL`.
+ * Creates a client from environment values: the Upstash REST pair when set, else `REDIS_URL`, else
+ * `REDIS_CLUSTER_NODES`.
  * @throws RedisClientError REDIS_CONFIG naming both options when neither is set.
  */
 export function redisFromEnv(
@@ -230,8 +249,11 @@ export function redisFromEnv(
     });
   }
   if (env.REDIS_URL) return createRedis({ ...options, url: env.REDIS_URL });
+  if (env.REDIS_CLUSTER_NODES) {
+    return createRedis({ ...options, url: clusterUrlOfNodes(env.REDIS_CLUSTER_NODES) });
+  }
   throw new RedisClientError(
     "REDIS_CONFIG",
-    "No Redis configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (Upstash REST), or REDIS_URL (redis://… over TCP)",
+    "No Redis configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (Upstash REST), REDIS_URL (redis://… over TCP), or REDIS_CLUSTER_NODES (host:port,… of a Redis Cluster)",
   );
 }

@@ -1,5 +1,13 @@
 import { Buffer } from "node:buffer";
-import { Command, Redis as IORedis, ReplyError, type RedisOptions } from "ioredis";
+import { Cluster, Redis as IORedis, ReplyError, type RedisOptions } from "ioredis";
+import {
+  clusterClient,
+  clusterMultiExec,
+  clusterPipeline,
+  rawCommand,
+  withLoadAnswer,
+} from "./cluster-exec.ts";
+import { isClusterUrl, parseClusterUrl, type ClusterUrl } from "./cluster-url.ts";
 import { normaliseCommand } from "./command.ts";
 import { CoalescingWriter } from "./coalescing-writer.ts";
 import { RedisClientError } from "./errors.ts";
@@ -8,7 +16,11 @@ import { ScriptNormaliser, rewriteScriptCommand } from "./script-normaliser.ts";
 
 /** Options of {@link CommandExecutor}. */
 export interface CommandExecutorOptions {
-  /** `redis://` or `rediss://` URL of the server. */
+  /**
+   * `redis://` or `rediss://` URL of the server, or `redis+cluster://h1:p1,h2:p2` (`rediss+…`)
+   * for a Redis Cluster: commands go to the node of their slot, a pipeline's commands each to
+   * theirs (replies in request order), a MULTI to the node of its one slot.
+   */
   url: string;
   /** Per-command timeout in ms (0 disables). @default 5000 */
   timeoutMs?: number;
@@ -47,18 +59,28 @@ export function isRedisReplyError(error: unknown): error is Error {
  * so single commands, pipelines, MULTI/EXEC and script normalisation are written once.
  */
 export class CommandExecutor {
-  readonly #client: IORedis;
-  readonly #transactions: IORedis;
+  readonly #client: IORedis | Cluster;
+  /** A dedicated MULTI/EXEC connection (single server only; a cluster uses the slot's node). */
+  readonly #transactions: IORedis | undefined;
+  readonly #cluster: ClusterUrl | undefined;
   readonly #scripts = new ScriptNormaliser();
   readonly #options: CommandExecutorOptions;
-  readonly #subscribers = new Set<IORedis>();
-  readonly #writers = new Map<IORedis, CoalescingWriter>();
+  readonly #subscribers = new Set<IORedis | Cluster>();
+  readonly #writers = new Map<IORedis | Cluster, CoalescingWriter>();
 
   constructor(options: CommandExecutorOptions) {
     this.#options = options;
+    this.#cluster = isClusterUrl(options.url) ? parseClusterUrl(options.url) : undefined;
     this.#client = this.connect(options.connectionName ?? "hotpath");
     // A dedicated connection for MULTI/EXEC: the whole block is written in one go on it.
-    this.#transactions = this.connect(`${options.connectionName ?? "hotpath"}:tx`);
+    this.#transactions = this.#cluster
+      ? undefined
+      : (this.connect(`${options.connectionName ?? "hotpath"}:tx`) as IORedis);
+  }
+
+  /** True when this executor talks to a Redis Cluster. */
+  get isCluster(): boolean {
+    return this.#cluster !== undefined;
   }
 
   /** `"ready"` when commands go straight to Redis; anything else means reconnecting or closed. */
@@ -102,6 +124,19 @@ export class CommandExecutor {
   /** Runs commands in order on the shared connection; one command's error does not stop the rest. */
   async pipeline(inputs: readonly (readonly unknown[])[]): Promise<ItemReply[]> {
     const prepared = inputs.map((input) => this.prepare(input));
+    if (this.#client instanceof Cluster) {
+      const outcomes = await clusterPipeline(this.#client, prepared, upperCaseName).catch(
+        (error: unknown) => {
+          throw this.wrapFailure(error);
+        },
+      );
+      return outcomes.map(([error, reply], index) => {
+        if (error && !isRedisReplyError(error)) throw this.wrapFailure(error);
+        return (
+          error ?? (withLoadAnswer(toRawReply(reply), prepared[index]?.loadAnswer) as RawReply)
+        );
+      });
+    }
     const settled = await Promise.allSettled(
       this.sendAll(
         this.#client,
@@ -118,6 +153,23 @@ export class CommandExecutor {
   async multiExec(inputs: readonly (readonly unknown[])[]): Promise<ItemReply[]> {
     const prepared = inputs.map((input) => this.prepare(input));
     const conn = this.#transactions;
+    if (conn === undefined) {
+      const replies = await clusterMultiExec(
+        this.#client as Cluster,
+        prepared,
+        upperCaseName,
+      ).catch((error: unknown) => {
+        throw isRedisReplyError(error) ? error : this.wrapFailure(error);
+      });
+      if (replies === null) {
+        throw new RedisClientError("REDIS_TRANSACTION_ABORTED", "EXECABORT Transaction discarded");
+      }
+      return replies.map(([error, reply], index) =>
+        error
+          ? error
+          : (withLoadAnswer(toRawReply(reply), prepared[index]?.loadAnswer) as RawReply),
+      );
+    }
     // Written synchronously, so nothing else can interleave on this connection.
     const sent = this.sendAll(conn, [["MULTI"], ...prepared.map(({ args }) => args), ["EXEC"]]);
     const multi = sent[0] as Promise<RawReply>;
@@ -148,11 +200,11 @@ export class CommandExecutor {
     target: string,
     onEvent: (event: PubSubEvent) => void,
   ): Promise<Subscription> {
-    const subscriber = this.#client.duplicate({
-      enableOfflineQueue: true,
-      commandTimeout: undefined,
-      lazyConnect: true,
-    });
+    const subscriber = this.connect(
+      `${this.#options.connectionName ?? "hotpath"}:sub`,
+      { enableOfflineQueue: true, commandTimeout: undefined, lazyConnect: true },
+      false,
+    );
     this.#subscribers.add(subscriber);
     const close = async () => {
       if (!this.#subscribers.delete(subscriber)) return;
@@ -183,21 +235,27 @@ export class CommandExecutor {
   /** Closes every connection (waits for replies already asked for). */
   async close(): Promise<void> {
     await Promise.all(
-      [this.#client, this.#transactions, ...this.#subscribers].map(async (conn) => {
-        try {
-          // Commands still waiting for the end of the tick go out before QUIT.
-          this.#writers.get(conn)?.flush();
-          if (conn.status === "ready") await conn.quit();
-          else conn.disconnect();
-        } catch {
-          conn.disconnect();
-        }
-      }),
+      [this.#client, ...(this.#transactions ? [this.#transactions] : []), ...this.#subscribers].map(
+        async (conn) => {
+          try {
+            // Commands still waiting for the end of the tick go out before QUIT.
+            this.#writers.get(conn)?.flush();
+            if (conn.status === "ready") await conn.quit();
+            else conn.disconnect();
+          } catch {
+            conn.disconnect();
+          }
+        },
+      ),
     );
     this.#subscribers.clear();
   }
 
-  private connect(connectionName: string): IORedis {
+  private connect(
+    connectionName: string,
+    overrides: RedisOptions = {},
+    coalesce = true,
+  ): IORedis | Cluster {
     const options: RedisOptions = {
       connectionName,
       stringNumbers: true,
@@ -208,9 +266,15 @@ export class CommandExecutor {
       // Back within half a second of Redis returning (the breaker's probe then closes at once).
       retryStrategy: (times) => Math.min(50 * 2 ** times, 500),
       reconnectOnError: () => false,
+      ...overrides,
     };
-    const client = new IORedis(this.#options.url, options);
-    this.#writers.set(client, new CoalescingWriter(client));
+    const client = this.#cluster
+      ? clusterClient(this.#cluster, options)
+      : new IORedis(this.#options.url, options);
+    // A cluster routes each command to its node's connection itself: no shared write hook.
+    if (coalesce && client instanceof IORedis) {
+      this.#writers.set(client, new CoalescingWriter(client));
+    }
     // Connection errors surface on the commands; without a listener ioredis would log them.
     client.on("error", () => undefined);
     return client;
@@ -220,18 +284,16 @@ export class CommandExecutor {
     return rewriteScriptCommand(this.#scripts, normaliseCommand(input));
   }
 
-  private send(conn: IORedis, args: readonly string[]): Promise<RawReply> {
+  private send(conn: IORedis | Cluster, args: readonly string[]): Promise<RawReply> {
     return this.sent(conn, args).then(toRawReply, (error: unknown) => {
       throw isRedisReplyError(error) ? error : this.wrapFailure(error);
     });
   }
 
   /** Hands one command to ioredis; resolves with its raw (untransformed) reply. */
-  private sent(conn: IORedis, args: readonly string[]): Promise<unknown> {
-    // Upper-case names never match ioredis's (lower-case) reply transformers: replies stay raw.
-    const command = new Command(upperCaseName(args[0] ?? ""), args.slice(1), {
-      replyEncoding: null,
-    });
+  private sent(conn: IORedis | Cluster, args: readonly string[]): Promise<unknown> {
+    const command = rawCommand(args, upperCaseName(args[0] ?? ""));
+    if (conn instanceof Cluster) return conn.sendCommand(command) as Promise<unknown>;
     // Every write goes through the connection's coalescing writer (ioredis's stream hook).
     const writer = this.#writers.get(conn) as unknown as Parameters<IORedis["sendCommand"]>[1];
     // ioredis types sendCommand's result as unknown; it is the command's promise.
@@ -242,7 +304,10 @@ export class CommandExecutor {
    * Sends several commands in order; the connection's {@link CoalescingWriter} puts them (and
    * whatever else this tick sends) into one socket write.
    */
-  private sendAll(conn: IORedis, argsList: readonly (readonly string[])[]): Promise<RawReply>[] {
+  private sendAll(
+    conn: IORedis | Cluster,
+    argsList: readonly (readonly string[])[],
+  ): Promise<RawReply>[] {
     return argsList.map((args) => this.send(conn, args));
   }
 

@@ -1,0 +1,117 @@
+import { Buffer } from "node:buffer";
+import { keySlot } from "@hotpath/config";
+import { Cluster, Command, ReplyError, type Pipeline, type RedisOptions } from "ioredis";
+import type { ClusterUrl } from "./cluster-url.ts";
+import { commandKeys } from "./slot-guard.ts";
+
+/** A command ready to send, and the answer SCRIPT LOAD must give instead of Redis's (if any). */
+export interface PreparedCommand {
+  args: string[];
+  loadAnswer?: string;
+}
+
+/** One outcome per command: the raw reply, or the error Redis gave it. */
+type Outcome = [Error | null, unknown];
+
+// ioredis types its ReplyError class as any.
+const RedisReplyError = ReplyError as new (message: string) => Error;
+
+/** An ioredis command whose reply stays raw: upper-case names never match its reply transformers. */
+export function rawCommand(args: readonly string[], name: string): Command {
+  return new Command(name, args.slice(1), { replyEncoding: null });
+}
+
+/** An ioredis Cluster over the seeds of a cluster URL, each node connection with `options`. */
+export function clusterClient(url: ClusterUrl, options: RedisOptions): Cluster {
+  const { enableOfflineQueue, lazyConnect, ...nodeOptions } = options;
+  return new Cluster(url.seeds, {
+    enableOfflineQueue,
+    lazyConnect,
+    scaleReads: "master",
+    // Slots move on failover: follow MOVED/ASK, and retry while the cluster says it is down.
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    clusterRetryStrategy: (times) => Math.min(50 * 2 ** times, 500),
+    redisOptions: {
+      ...nodeOptions,
+      username: url.username,
+      password: url.password,
+      ...(url.tls ? { tls: {} } : {}),
+    },
+  });
+}
+
+function slotOf(args: readonly string[]): number | undefined {
+  const keys = commandKeys(args);
+  return keys[0] === undefined ? undefined : keySlot(keys[0]);
+}
+
+async function runBatch(
+  cluster: Cluster,
+  batch: readonly PreparedCommand[],
+  name: (command: string) => string,
+  transaction: boolean,
+): Promise<Outcome[] | null> {
+  // ioredis types pipeline()/multi() as its chainable commands; both are a Pipeline.
+  const pipe = (transaction ? cluster.multi() : cluster.pipeline()) as unknown as Pipeline;
+  for (const { args } of batch) pipe.sendCommand(rawCommand(args, name(args[0] ?? "")));
+  return (await pipe.exec());
+}
+
+/**
+ * A pipeline on a cluster: the commands of each slot go as one ioredis pipeline to that slot's
+ * node (in request order, re-sent together on MOVED), slots in parallel; replies come back in
+ * request order. Commands without keys go to any node.
+ */
+export async function clusterPipeline(
+  cluster: Cluster,
+  prepared: readonly PreparedCommand[],
+  name: (command: string) => string,
+): Promise<Outcome[]> {
+  const groups = new Map<number | undefined, number[]>();
+  prepared.forEach(({ args }, index) => {
+    const slot = slotOf(args);
+    const group = groups.get(slot);
+    if (group) group.push(index);
+    else groups.set(slot, [index]);
+  });
+  const outcomes: Outcome[] = new Array<Outcome>(prepared.length);
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      const replies = await runBatch(
+        cluster,
+        indexes.map((i) => prepared[i] as PreparedCommand),
+        name,
+        false,
+      );
+      indexes.forEach((i, n) => (outcomes[i] = replies?.[n] ?? [null, null]));
+    }),
+  );
+  return outcomes;
+}
+
+/**
+ * A transaction on a cluster: MULTI … EXEC on the node of the commands' one slot. Keys of several
+ * slots are refused before sending with the CROSSSLOT reply Redis gives (ioredis would throw a
+ * plain Error, read as an outage). `null` when the transaction was discarded.
+ */
+export async function clusterMultiExec(
+  cluster: Cluster,
+  prepared: readonly PreparedCommand[],
+  name: (command: string) => string,
+): Promise<Outcome[] | null> {
+  const slots = new Set(prepared.map(({ args }) => slotOf(args)));
+  slots.delete(undefined);
+  const keys = prepared.flatMap(({ args }) => commandKeys(args));
+  if (slots.size > 1 || new Set(keys.map(keySlot)).size > 1) {
+    throw new RedisReplyError("CROSSSLOT Keys in request don't hash to the same slot");
+  }
+  return runBatch(cluster, prepared, name, true);
+}
+
+/** A reply as the executor returns it: the SCRIPT LOAD answer when one is set. */
+export function withLoadAnswer(reply: unknown, loadAnswer: string | undefined): unknown {
+  return loadAnswer === undefined ? reply : Buffer.from(loadAnswer);
+}
