@@ -57,7 +57,7 @@ async function runBatch(
   // ioredis types pipeline()/multi() as its chainable commands; both are a Pipeline.
   const pipe = (transaction ? cluster.multi() : cluster.pipeline()) as unknown as Pipeline;
   for (const { args } of batch) pipe.sendCommand(rawCommand(args, name(args[0] ?? "")));
-  return (await pipe.exec());
+  return await pipe.exec();
 }
 
 /**
