@@ -4,7 +4,8 @@
  * started here, embedded PGlite in a temp folder with 100k users):
  *   (a) health.ping — a bare tRPC query, no middleware, no I/O;
  *   (b) streams.status — rate limit (EVALSHA) + cache hit;
- *   (c) users.byId — cache miss each request (unique ids), read from PostgreSQL (PGlite).
+ *   (c) users.byId — cache miss each request (unique ids), read from PostgreSQL (PGlite);
+ * then the outbox's cost on `tips.quick` (bench/outbox.ts).
  * Redis commands per request come from INFO commandstats deltas on our own redis-server.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -18,6 +19,7 @@ import { migrate } from "../src/db/migrate.ts";
 import { openPgliteDatabase } from "../src/db/pglite.ts";
 import { seedDatabase } from "../src/db/seed.ts";
 import { createPbkdf2Hasher } from "../src/auth/password.ts";
+import { outboxLatencySection } from "./outbox.ts";
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -357,9 +359,14 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `[bench api] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+main()
+  .then(async () => {
+    // Its own redis-server and in-process API, after the API process above has stopped.
+    process.stdout.write(`${await outboxLatencySection()}\n`);
+  })
+  .catch((error: unknown) => {
+    process.stderr.write(
+      `[bench api] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
