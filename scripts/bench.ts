@@ -46,7 +46,7 @@ for (const workspace of order) {
   const entry = join(root, workspace, "bench", "index.ts");
   if (!existsSync(entry)) continue;
   process.stderr.write(`\n[bench] ${workspace}\n`);
-  const result = spawnSync("tsx", [entry], {
+  const result = spawnSync("tsx", ["--conditions=@hotpath/source", entry], {
     cwd: join(root, workspace),
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],

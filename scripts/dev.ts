@@ -19,7 +19,13 @@ import {
   startQStashServer,
   type RunningQStashServer,
 } from "@hotpath/qstash-server";
-import { freePort, redisAnswers, startRedisServer, type RedisServerHandle } from "@hotpath/testing";
+import {
+  TS_ENTRY_ARGS,
+  freePort,
+  redisAnswers,
+  startRedisServer,
+  type RedisServerHandle,
+} from "@hotpath/testing";
 
 const root = join(import.meta.dirname, "..");
 const env = process.env;
@@ -56,7 +62,11 @@ async function portOr(preferred: number): Promise<number> {
 async function resolveRedis(): Promise<string> {
   if (env.REDIS_URL) return env.REDIS_URL;
   if (await redisAnswers("127.0.0.1", 6379)) return "redis://127.0.0.1:6379";
-  const tools = spawnSync("tsx", [join(root, "scripts/ensure-tools.ts")], { stdio: "inherit" });
+  const tools = spawnSync(
+    "tsx",
+    ["--conditions=@hotpath/source", join(root, "scripts/ensure-tools.ts")],
+    { stdio: "inherit" },
+  );
   if (tools.status !== 0)
     throw new Error("redis-server is needed: install it and run pnpm dev again");
   redisServer = await startRedisServer();
@@ -196,7 +206,7 @@ try {
       : { UPSTASH_REDIS_REST_URL: gateway.url, UPSTASH_REDIS_REST_TOKEN: gateway.token };
 
   // Node loads tsx as a hook (no tsx CLI in between): the API itself gets SIGTERM and drains.
-  api = start("api", process.execPath, ["--import", "tsx", "src/main.ts", "--dev"], {
+  api = start("api", process.execPath, [...TS_ENTRY_ARGS, "src/main.ts", "--dev"], {
     cwd: join(root, "apps", "api"),
     env: {
       ...apiRedisEnv,

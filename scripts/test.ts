@@ -28,10 +28,14 @@ function hasTestScript(workspace: string): boolean {
   return typeof scripts?.test === "string";
 }
 
-const tools = spawnSync("tsx", ["scripts/ensure-tools.ts", "--chromium", "--postgres"], {
-  cwd: root,
-  stdio: "inherit",
-});
+const tools = spawnSync(
+  "tsx",
+  ["--conditions=@hotpath/source", "scripts/ensure-tools.ts", "--chromium", "--postgres"],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
 if (tools.status !== 0) process.exit(tools.status ?? 1);
 
 const postgres = await ensureTestPostgres(process.env, {

@@ -1,5 +1,6 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig, type ProxyOptions } from "vite";
+import { sourceCondition } from "../../source-condition.ts";
 
 /** Where the dev server and `vite preview` forward API calls (set by `pnpm dev`). */
 const apiUrl = process.env.HOTPATH_API_URL ?? "http://127.0.0.1:3000";
@@ -13,7 +14,8 @@ export function apiProxy(target: string): Record<string, ProxyOptions> {
 export default defineConfig({
   // Production: the API serves dist/ at /dashboard/ (same origin as /trpc).
   base: "/dashboard/",
-  plugins: [react()],
+  // @hotpath/* from source: the build needs no build of the packages first.
+  plugins: [react(), sourceCondition()],
   server: { host: "127.0.0.1", proxy: apiProxy(apiUrl) },
   preview: { host: "127.0.0.1", proxy: apiProxy(apiUrl) },
   build: {

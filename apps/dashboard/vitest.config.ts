@@ -1,6 +1,7 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
 import { redisTest, reportOptions, sharedTest } from "../../vitest.shared.ts";
+import { sourceCondition } from "../../source-condition.ts";
 
 export default defineConfig({
   test: {
@@ -9,7 +10,7 @@ export default defineConfig({
     ...reportOptions,
     projects: [
       {
-        plugins: [react()],
+        plugins: [react(), sourceCondition()],
         test: {
           ...sharedTest,
           name: "unit",
@@ -18,6 +19,7 @@ export default defineConfig({
         },
       },
       {
+        plugins: [sourceCondition()],
         test: {
           ...redisTest,
           name: "e2e",

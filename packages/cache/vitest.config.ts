@@ -1,4 +1,5 @@
 import { defineProject } from "vitest/config";
 import { redisTest } from "../../vitest.shared.ts";
+import { sourceCondition } from "../../source-condition.ts";
 
-export default defineProject({ test: { ...redisTest } });
+export default defineProject({ plugins: [sourceCondition()], test: { ...redisTest } });

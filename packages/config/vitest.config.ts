@@ -1,4 +1,5 @@
 import { defineProject } from "vitest/config";
 import { sharedTest } from "../../vitest.shared.ts";
+import { sourceCondition } from "../../source-condition.ts";
 
-export default defineProject({ test: { ...sharedTest } });
+export default defineProject({ plugins: [sourceCondition()], test: { ...sharedTest } });

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { deletePrefix, freePort, openTestRedis, testTargets, uniquePrefix } from "@hotpath/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "./helpers/wait.ts";
+import { TS_ENTRY_ARGS } from "@hotpath/testing";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -22,7 +23,7 @@ describe("the dev stack (scripts/dev.ts)", () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "hotpath-dev-stack-"));
     apiPort = await freePort();
-    dev = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
+    dev = spawn(process.execPath, [...TS_ENTRY_ARGS, "scripts/dev.ts"], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Requester } from "@upstash/redis";
 import { startGateway } from "@hotpath/gateway";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import { startRedisServer } from "@hotpath/testing";
+import { TS_ENTRY_ARGS, startRedisServer } from "@hotpath/testing";
 import { Redis as IORedis } from "ioredis";
 import { createCache } from "../src/index.ts";
 import { bentoMemory, bentoRedis, cachified, cachifiedRedisAdapter } from "./peers.ts";
@@ -147,8 +147,7 @@ async function stampede(
     spawn(
       process.execPath,
       [
-        "--import",
-        "tsx",
+        ...TS_ENTRY_ARGS,
         join(import.meta.dirname, "stampede-child.ts"),
         JSON.stringify({
           lib,

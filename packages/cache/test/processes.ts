@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { TS_ENTRY_ARGS } from "@hotpath/testing";
 
 /** Runs `count` copies of a tsx script with one JSON argument; resolves their last stdout line (parsed). */
 export async function runChildren<T>(
@@ -14,7 +15,7 @@ export async function runChildren<T>(
   for (let i = 0; i < count; i += 1) {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", join(import.meta.dirname, script), JSON.stringify(arg)],
+      [...TS_ENTRY_ARGS, join(import.meta.dirname, script), JSON.stringify(arg)],
       {
         cwd: join(import.meta.dirname, ".."),
         stdio: ["pipe", "pipe", "pipe"],

@@ -3,7 +3,12 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { resolveTestRedis, startRedisServer, type RedisServerHandle } from "@hotpath/testing";
+import {
+  TS_ENTRY_ARGS,
+  resolveTestRedis,
+  startRedisServer,
+  type RedisServerHandle,
+} from "@hotpath/testing";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import autocannon from "autocannon";
 import { Redis as IORedis } from "ioredis";
@@ -33,10 +38,10 @@ interface GatewayProcess {
 
 async function startGatewayProcess(redisUrl: string): Promise<GatewayProcess> {
   const token = randomBytes(24).toString("base64url");
-  const bin = fileURLToPath(new URL("../bin/hotpath-gateway.mjs", import.meta.url));
+  const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
   const child = spawn(
     process.execPath,
-    [bin, "--redis", redisUrl, "--port", "0", "--token", token],
+    [...TS_ENTRY_ARGS, cli, "--redis", redisUrl, "--port", "0", "--token", token],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

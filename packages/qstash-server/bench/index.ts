@@ -5,7 +5,12 @@ import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { resolveTestRedis, startRedisServer, type RedisServerHandle } from "@hotpath/testing";
+import {
+  TS_ENTRY_ARGS,
+  resolveTestRedis,
+  startRedisServer,
+  type RedisServerHandle,
+} from "@hotpath/testing";
 import { Client, Receiver } from "@upstash/qstash";
 import autocannon from "autocannon";
 import { Queue, Worker } from "bullmq";
@@ -38,7 +43,9 @@ interface ChildServer {
 
 async function startChild(bin: string, args: string[], pattern: RegExp): Promise<ChildServer> {
   const path = fileURLToPath(new URL(bin, import.meta.url));
-  const child = spawn(process.execPath, [path, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...TS_ENTRY_ARGS, path, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`${bin} did not start within 20 s`)), 20_000);
@@ -185,13 +192,13 @@ async function main(): Promise<void> {
   const redis = await benchRedis();
   const prefix = `bench-qstash-${randomBytes(4).toString("hex")}`;
   const qstash = await startChild(
-    "../bin/hotpath-qstash.mjs",
+    "../src/cli.ts",
     ["--redis", redis.url, "--port", "0", "--prefix", prefix],
     /running at (\S+)/,
   );
   const gatewayToken = randomBytes(24).toString("base64url");
   const gateway = await startChild(
-    "../../gateway/bin/hotpath-gateway.mjs",
+    "../../gateway/src/cli.ts",
     ["--redis", redis.url, "--port", "0", "--token", gatewayToken],
     /listening on (\S+)/,
   );

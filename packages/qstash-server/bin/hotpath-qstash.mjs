@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader (the package is consumed from source).
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/cli.ts");
+// The built CLI (`pnpm build` writes dist/): plain Node, no TypeScript loader.
+import "../dist/cli.js";

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TS_ENTRY_ARGS } from "@hotpath/testing";
 
 /** A `hotpath-qstash` CLI process started by a test (stopped by its own pid). */
 export interface ServerProcess {
@@ -9,11 +10,12 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const bin = fileURLToPath(new URL("../bin/hotpath-qstash.mjs", import.meta.url));
+/** The CLI from source (the bin runs the built dist/cli.js; tests need no build). */
+const cli = [...TS_ENTRY_ARGS, fileURLToPath(new URL("../src/cli.ts", import.meta.url))];
 
 /** Runs the CLI with `args` and waits for its "running at <url>" line (20 s at most). */
 export async function startServerProcess(args: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -51,7 +53,7 @@ export async function startServerProcess(args: string[]): Promise<ServerProcess>
 export async function runCli(
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

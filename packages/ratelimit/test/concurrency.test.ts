@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreateRateLimiterOptions } from "../src/index.ts";
 import { sleep } from "./helpers.ts";
+import { TS_ENTRY_ARGS } from "@hotpath/testing";
 
 const CHILD = fileURLToPath(new URL("./fixtures/concurrent-child.ts", import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -36,7 +37,7 @@ interface Tally {
 /** Runs 4 processes x 250 concurrent checks for one identifier and sums their tallies. */
 async function runProcesses(args: Record<string, unknown>): Promise<Tally> {
   const children = Array.from({ length: PROCESSES }, () =>
-    spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(args)], {
+    spawn(process.execPath, [...TS_ENTRY_ARGS, CHILD, JSON.stringify(args)], {
       cwd: PACKAGE_DIR,
       stdio: ["pipe", "pipe", "pipe"],
     }),

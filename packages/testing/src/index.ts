@@ -28,3 +28,4 @@ export {
   type FoundScript,
   type ScriptKeyViolation,
 } from "./script-keys.ts";
+export { TS_ENTRY_ARGS } from "./ts-entry.ts";

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TS_ENTRY_ARGS } from "@hotpath/testing";
 
 /** The API's folder (the working directory of an API process). */
 export const API_DIR = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Command line of an API process: Node with tsx as a hook, running `src/main.ts`. */
-export const API_PROCESS_ARGS = ["--import", "tsx", "src/main.ts"];
+/** Command line of an API process: Node with tsx as a hook (packages from source), running `src/main.ts`. */
+export const API_PROCESS_ARGS = [...TS_ENTRY_ARGS, "src/main.ts"];
 
 /** The environment of an API process: PATH, HOME, PORT 0 and warn-level logs, then `env`. */
 export function apiProcessEnv(env: Record<string, string>): Record<string, string> {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
+import { TS_ENTRY_ARGS } from "@hotpath/testing";
 
 const apiRoot = join(import.meta.dirname, "..", "..", "..", "..", "api");
 
@@ -36,7 +37,7 @@ export async function startApiProcess(options: {
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const proc = spawn(process.execPath, [...TS_ENTRY_ARGS, "src/main.ts"], {
       cwd: apiRoot,
       env,
       stdio: ["ignore", "pipe", "pipe"],
