@@ -1,12 +1,7 @@
-import {
-  DEV_CREDENTIALS,
-  startQStashServer,
-  type RunningQStashServer,
-} from "@hotpath/qstash-server";
-import { createRedis } from "@hotpath/redis";
-import { deletePrefix, freePort, uniquePrefix } from "@hotpath/testing";
+import { DEV_CREDENTIALS } from "@hotpath/qstash-server";
+import { freePort } from "@hotpath/testing";
 import { Client, Receiver } from "@upstash/qstash";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   JOBS_WEBHOOK_PATH,
   OUTBOX_RELAY_SCHEDULE_ID,
@@ -22,6 +17,7 @@ import {
   trpcQuery,
   type TestApi,
 } from "./helpers/runtime.ts";
+import { startLocalQStash, type LocalQStash } from "./helpers/qstash.ts";
 import { serveLazily } from "./helpers/serve.ts";
 import { waitUntil } from "./helpers/wait.ts";
 
@@ -32,8 +28,7 @@ const receiver = () =>
   });
 
 describe("the Jobs view's procedures against the local QStash server", () => {
-  let qstash: RunningQStashServer;
-  const qstashPrefix = uniquePrefix("jobs-admin-qstash");
+  let qstash: LocalQStash;
   let http: Awaited<ReturnType<typeof serveLazily>>;
   let t: TestApi;
   /** Tip ids whose apply-tip deliveries the webhook refuses (the API "down" for those). */
@@ -43,22 +38,9 @@ describe("the Jobs view's procedures against the local QStash server", () => {
   const admin = () => t.caller(bearer(TEST_ADMIN_TOKEN)).api;
 
   beforeAll(async () => {
-    qstash = await startQStashServer({
-      redisUrl: inject("redisUrl"),
-      port: 0,
-      prefix: qstashPrefix,
-      retryDelayScale: 0.001,
-    });
+    qstash = await startLocalQStash("jobs-admin-qstash");
     http = await serveLazily();
-    t = await openTestApi({
-      runtime: {
-        qstash: {
-          client: new Client({ baseUrl: qstash.url, token: DEV_CREDENTIALS.token }),
-          receiver: receiver(),
-          webhookUrl: `http://127.0.0.1:${http.port}${JOBS_WEBHOOK_PATH}`,
-        },
-      },
-    });
+    t = await openTestApi({ runtime: { qstash: qstash.wiring(http.port) } });
     http.serve(async (request) => {
       const body = (await request
         .clone()
@@ -81,9 +63,6 @@ describe("the Jobs view's procedures against the local QStash server", () => {
     await t?.close();
     await http?.close();
     await qstash?.close();
-    const shared = createRedis({ url: inject("redisUrl") });
-    await deletePrefix(shared, qstashPrefix).catch(() => undefined);
-    await shared.close();
   });
 
   /** Publishes an apply-tip the webhook refuses (no retries) and waits for it in the DLQ. */

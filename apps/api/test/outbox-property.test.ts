@@ -1,21 +1,8 @@
-import {
-  DEV_CREDENTIALS,
-  startQStashServer,
-  type RunningQStashServer,
-} from "@hotpath/qstash-server";
-import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import {
-  deletePrefix,
-  startRedisServer,
-  startTcpProxy,
-  uniquePrefix,
-  type RedisServerHandle,
-  type TcpProxy,
-} from "@hotpath/testing";
-import { Client, Receiver } from "@upstash/qstash";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { TcpProxy } from "@hotpath/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countPendingOutbox } from "../src/db/outbox.ts";
-import { JOBS_WEBHOOK_PATH } from "../src/jobs/api-jobs.ts";
+import { openCuttableRedis, type CuttableRedis } from "./helpers/cuttable-redis.ts";
+import { startLocalQStash, type LocalQStash } from "./helpers/qstash.ts";
 import { liveStreamOf, openTestApi, tipRequest, type TestApi } from "./helpers/runtime.ts";
 import { serveLazily } from "./helpers/serve.ts";
 import { waitUntil } from "./helpers/wait.ts";
@@ -23,41 +10,22 @@ import { waitUntil } from "./helpers/wait.ts";
 const TIPS = 100;
 
 describe("outbox property: every committed tip is on the leaderboard exactly once", () => {
-  let redisServer: RedisServerHandle;
+  let cuttable: CuttableRedis;
   let proxy: TcpProxy;
-  let redis: HotpathRedis;
-  let qstash: RunningQStashServer;
-  const qstashPrefix = uniquePrefix("outbox-prop-qstash");
+  let qstash: LocalQStash;
   let http: Awaited<ReturnType<typeof serveLazily>>;
   let t: TestApi;
 
   beforeAll(async () => {
-    redisServer = await startRedisServer();
-    proxy = await startTcpProxy(redisServer.port);
-    redis = createRedis({ url: proxy.url, timeoutMs: 500 });
-    qstash = await startQStashServer({
-      redisUrl: inject("redisUrl"),
-      port: 0,
-      prefix: qstashPrefix,
-      retryDelayScale: 0.001,
-    });
+    cuttable = await openCuttableRedis(500);
+    proxy = cuttable.proxy;
+    qstash = await startLocalQStash("outbox-prop-qstash");
     http = await serveLazily();
     t = await openTestApi({
-      redis,
+      redis: cuttable.redis,
       rateLimitPolicies: { strict: "100000/1m", "plan:free": "100000/1m" },
       env: { REDIS_TIMEOUT_MS: "500", OUTBOX_RELAY_AFTER_SECONDS: "1" },
-      runtime: {
-        qstash: {
-          client: new Client({ baseUrl: qstash.url, token: DEV_CREDENTIALS.token }),
-          receiver: new Receiver({
-            currentSigningKey: DEV_CREDENTIALS.currentSigningKey,
-            nextSigningKey: DEV_CREDENTIALS.nextSigningKey,
-          }),
-          webhookUrl: `http://127.0.0.1:${http.port}${JOBS_WEBHOOK_PATH}`,
-          retries: 100,
-          retryDelay: "200000",
-        },
-      },
+      runtime: { qstash: qstash.wiring(http.port, { retries: 100, retryDelay: "200000" }) },
     });
     http.serve((request) => t.handler(request));
   });
@@ -67,12 +35,7 @@ describe("outbox property: every committed tip is on the leaderboard exactly onc
     await t?.close();
     await http?.close();
     await qstash?.close();
-    const shared = createRedis({ url: inject("redisUrl") });
-    await deletePrefix(shared, qstashPrefix).catch(() => undefined);
-    await shared.close();
-    await redis?.close();
-    await proxy?.close();
-    await redisServer?.stop();
+    await cuttable?.close();
   });
 
   it(`${TIPS} concurrent tips with random Redis cuts: leaderboard total = PostgreSQL sum`, async () => {

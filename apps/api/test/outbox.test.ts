@@ -1,22 +1,10 @@
-import {
-  DEV_CREDENTIALS,
-  startQStashServer,
-  type RunningQStashServer,
-} from "@hotpath/qstash-server";
-import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import {
-  deletePrefix,
-  startRedisServer,
-  startTcpProxy,
-  uniquePrefix,
-  type RedisServerHandle,
-  type TcpProxy,
-} from "@hotpath/testing";
-import { Client, Receiver } from "@upstash/qstash";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { HotpathRedis } from "@hotpath/redis";
+import type { TcpProxy } from "@hotpath/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countPendingOutbox } from "../src/db/outbox.ts";
 import { findTipById } from "../src/db/tips.ts";
-import { JOBS_WEBHOOK_PATH } from "../src/jobs/api-jobs.ts";
+import { openCuttableRedis, type CuttableRedis } from "./helpers/cuttable-redis.ts";
+import { startLocalQStash, type LocalQStash } from "./helpers/qstash.ts";
 import { liveStreamOf, openTestApi, tipRequest, type TestApi } from "./helpers/runtime.ts";
 import { serveLazily } from "./helpers/serve.ts";
 import { waitUntil } from "./helpers/wait.ts";
@@ -24,51 +12,31 @@ import { waitUntil } from "./helpers/wait.ts";
 const REDIS_TIMEOUT_MS = 500;
 
 describe("the tip outbox under faults (own redis-server behind a proxy, local QStash)", () => {
-  let redisServer: RedisServerHandle;
+  let cuttable: CuttableRedis;
   let proxy: TcpProxy;
   let redis: HotpathRedis;
-  let qstash: RunningQStashServer;
-  let qstashPort: number;
-  const qstashPrefix = uniquePrefix("outbox-qstash");
+  let qstash: LocalQStash;
   let http: Awaited<ReturnType<typeof serveLazily>>;
   let t: TestApi;
   let token: string;
   let stream: { streamId: number; creatorId: number };
   let cutAfterNextCommit = false;
 
-  const startQStash = (port: number) =>
-    startQStashServer({
-      redisUrl: inject("redisUrl"),
-      port,
-      prefix: qstashPrefix,
-      retryDelayScale: 0.001,
-    });
   const creatorScore = async () =>
     (await t.runtime.deps.projections.rank("creators", "alltime", String(stream.creatorId)))
       ?.score ?? 0;
 
   beforeAll(async () => {
-    redisServer = await startRedisServer();
-    proxy = await startTcpProxy(redisServer.port);
-    redis = createRedis({ url: proxy.url, timeoutMs: REDIS_TIMEOUT_MS });
-    qstash = await startQStash(0);
-    qstashPort = qstash.port;
+    cuttable = await openCuttableRedis(REDIS_TIMEOUT_MS);
+    ({ redis, proxy } = cuttable);
+    qstash = await startLocalQStash("outbox-qstash");
     http = await serveLazily();
     t = await openTestApi({
       redis,
       env: { REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS), OUTBOX_RELAY_AFTER_SECONDS: "1" },
       runtime: {
-        qstash: {
-          client: new Client({ baseUrl: qstash.url, token: DEV_CREDENTIALS.token }),
-          receiver: new Receiver({
-            currentSigningKey: DEV_CREDENTIALS.currentSigningKey,
-            nextSigningKey: DEV_CREDENTIALS.nextSigningKey,
-          }),
-          webhookUrl: `http://127.0.0.1:${http.port}${JOBS_WEBHOOK_PATH}`,
-          // Retries every 200 ms (the server scales delays by 0.001), up to 100 times (its maximum).
-          retries: 100,
-          retryDelay: "200000",
-        },
+        // Retries every 200 ms (the server scales delays by 0.001), up to 100 times (its maximum).
+        qstash: qstash.wiring(http.port, { retries: 100, retryDelay: "200000" }),
         onTipCommitted: () => {
           if (!cutAfterNextCommit) return;
           cutAfterNextCommit = false;
@@ -86,12 +54,7 @@ describe("the tip outbox under faults (own redis-server behind a proxy, local QS
     await t?.close();
     await http?.close();
     await qstash?.close();
-    const shared = createRedis({ url: inject("redisUrl") });
-    await deletePrefix(shared, qstashPrefix).catch(() => undefined);
-    await shared.close();
-    await redis?.close();
-    await proxy?.close();
-    await redisServer?.stop();
+    await cuttable?.close();
   });
 
   it("a tip committed while Redis is cut answers projected:false and reaches the leaderboard exactly once after Redis returns", async () => {
@@ -137,7 +100,7 @@ describe("the tip outbox under faults (own redis-server behind a proxy, local QS
 
   it("QStash stopped at tip time: the relay publishes the pending row once QStash is back", async () => {
     const before = await creatorScore();
-    await qstash.close();
+    await qstash.stop();
     cutAfterNextCommit = true;
     const response = await t.handler(
       tipRequest(token, `outbox-noqstash-${Date.now()}`, {
@@ -159,7 +122,7 @@ describe("the tip outbox under faults (own redis-server behind a proxy, local QS
     // Pending until the relay runs (a timed-out apply may still land once Redis returns: the
     // marker keeps it single, and the row stays pending until a delivery confirms it).
     expect(await countPendingOutbox(t.db)).toBe(1);
-    qstash = await startQStash(qstashPort);
+    await qstash.restart();
     await waitUntil(
       async () => {
         await t.runtime.deps.outbox.relay();

@@ -1,23 +1,10 @@
-import {
-  DEV_CREDENTIALS,
-  startQStashServer,
-  type RunningQStashServer,
-} from "@hotpath/qstash-server";
-import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import {
-  deletePrefix,
-  startRedisServer,
-  startTcpProxy,
-  uniquePrefix,
-  type RedisServerHandle,
-  type TcpProxy,
-} from "@hotpath/testing";
+import type { TcpProxy } from "@hotpath/testing";
 import { recordSpans, type ReadableSpan, type SpanRecorder } from "@hotpath/testing/tracing";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { Client, Receiver } from "@upstash/qstash";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countPendingOutbox } from "../src/db/outbox.ts";
-import { JOBS_WEBHOOK_PATH } from "../src/jobs/api-jobs.ts";
+import { openCuttableRedis, type CuttableRedis } from "./helpers/cuttable-redis.ts";
+import { startLocalQStash, type LocalQStash } from "./helpers/qstash.ts";
 import { bearer, liveStreamOf, openTestApi, tipRequest, type TestApi } from "./helpers/runtime.ts";
 import { serveLazily } from "./helpers/serve.ts";
 import { waitUntil } from "./helpers/wait.ts";
@@ -26,11 +13,9 @@ const REDIS_TIMEOUT_MS = 500;
 
 describe("traces (OpenTelemetry SDK, in-memory exporter; own redis-server behind a proxy, local QStash)", () => {
   let recorder: SpanRecorder;
-  let redisServer: RedisServerHandle;
+  let cuttable: CuttableRedis;
   let proxy: TcpProxy;
-  let redis: HotpathRedis;
-  let qstash: RunningQStashServer;
-  const qstashPrefix = uniquePrefix("traces-qstash");
+  let qstash: LocalQStash;
   let http: Awaited<ReturnType<typeof serveLazily>>;
   let t: TestApi;
   let token: string;
@@ -76,31 +61,16 @@ describe("traces (OpenTelemetry SDK, in-memory exporter; own redis-server behind
   beforeAll(async () => {
     // Registered first, as an application registers its SDK before serving anything.
     recorder = recordSpans();
-    redisServer = await startRedisServer();
-    proxy = await startTcpProxy(redisServer.port);
-    redis = createRedis({ url: proxy.url, timeoutMs: REDIS_TIMEOUT_MS });
-    qstash = await startQStashServer({
-      redisUrl: inject("redisUrl"),
-      port: 0,
-      prefix: qstashPrefix,
-      retryDelayScale: 0.001,
-    });
+    cuttable = await openCuttableRedis(REDIS_TIMEOUT_MS);
+    proxy = cuttable.proxy;
+    qstash = await startLocalQStash("traces-qstash");
     http = await serveLazily();
     t = await openTestApi({
-      redis,
+      redis: cuttable.redis,
       env: { REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS) },
       runtime: {
-        qstash: {
-          client: new Client({ baseUrl: qstash.url, token: DEV_CREDENTIALS.token }),
-          receiver: new Receiver({
-            currentSigningKey: DEV_CREDENTIALS.currentSigningKey,
-            nextSigningKey: DEV_CREDENTIALS.nextSigningKey,
-          }),
-          webhookUrl: `http://127.0.0.1:${http.port}${JOBS_WEBHOOK_PATH}`,
-          // Retries every 200 ms (the server scales delays by 0.001).
-          retries: 100,
-          retryDelay: "200000",
-        },
+        // Retries every 200 ms (the server scales delays by 0.001).
+        qstash: qstash.wiring(http.port, { retries: 100, retryDelay: "200000" }),
         onTipCommitted: () => {
           if (!cutAfterNextCommit) return;
           cutAfterNextCommit = false;
@@ -118,12 +88,7 @@ describe("traces (OpenTelemetry SDK, in-memory exporter; own redis-server behind
     await t?.close();
     await http?.close();
     await qstash?.close();
-    const shared = createRedis({ url: inject("redisUrl") });
-    await deletePrefix(shared, qstashPrefix).catch(() => undefined);
-    await shared.close();
-    await redis?.close();
-    await proxy?.close();
-    await redisServer?.stop();
+    await cuttable?.close();
     await recorder?.stop();
   });
 

@@ -239,6 +239,8 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   });
 
   it("stale-while-revalidate: serves stale in one round trip while one refresh runs", async () => {
+    // What the cache reported besides hits: a refresh that never lands says why (refused, error).
+    const events: string[] = [];
     const cache = createCache({
       redis,
       app: newApp("swr"),
@@ -249,6 +251,9 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
       // Redis call can exceed the 500 ms default, and the refresh's write would then be dropped
       // (the failure policy), leaving the stale value in place for good.
       timeoutMs: 30_000,
+      onEvent: (event) => {
+        if (event.type !== "hit" && event.type !== "stale_hit") events.push(event.type);
+      },
     });
     let version = 1;
     let running = 0;
@@ -275,7 +280,13 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     ]);
     await eventually(() => running === 1);
     release.open();
-    await eventually(async () => (await cache.get("s", { allowStale: true })) === 2);
+    await eventually(async () => (await cache.get("s", { allowStale: true })) === 2, 20_000).catch(
+      (error: unknown) => {
+        throw new Error(`the refresh did not land; cache events: ${events.join(", ")}`, {
+          cause: error,
+        });
+      },
+    );
     expect(maxRunning).toBe(1);
     expect(version).toBe(2);
     expect(cache.stats().staleHits).toBeGreaterThanOrEqual(1);
