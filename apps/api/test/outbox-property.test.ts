@@ -43,7 +43,8 @@ describe("outbox property: every committed tip is on the leaderboard exactly onc
     const { streamId, creatorId } = await liveStreamOf(t.db, "alice");
     // The flapper cuts and restores Redis at random for a bounded number of flaps while the tips
     // are in flight. Each tip behaves as a real client does: a 503 (refused while Redis was cut,
-    // nothing committed: idempotency fails closed) is retried with the same Idempotency-Key.
+    // nothing committed: idempotency fails closed) is retried with the same Idempotency-Key after
+    // its Retry-After (retrying at once, 100 clients would flood the API on a loaded machine).
     // Once the flapper has finished, Redis stays up, so every tip ends with a final answer
     // whatever the random cuts hit.
     // Redis starts cut and stays cut until a tip has met the cut, so some tips are certainly
@@ -81,7 +82,9 @@ describe("outbox property: every committed tip is on the leaderboard exactly onc
           }
           refusals += 1;
           sawRefusal();
-          await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+          // As a real client: after the Retry-After the answer names, with jitter.
+          const retryAfterMs = Number(response.headers.get("retry-after") ?? "0.2") * 1000;
+          await new Promise((resolve) => setTimeout(resolve, retryAfterMs * (0.5 + Math.random())));
         }
       }),
     );
@@ -113,5 +116,6 @@ describe("outbox property: every committed tip is on the leaderboard exactly onc
       { timeoutMs: 45_000, intervalMs: 200, what: "every committed tip on the leaderboard" },
     );
     expect(await boardSum()).toBe(await pgSum());
-  });
+    // Its own deadlines (60 s of retried tips, 45 s for the leaderboard) bound it, not vitest's.
+  }, 120_000);
 });

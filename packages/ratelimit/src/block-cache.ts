@@ -28,8 +28,9 @@ export class BlockCache {
     return entry;
   }
 
-  /** Remembers a block until `reset` (ms epoch). */
+  /** Remembers a block until `reset` (ms epoch); a reset that is not a finite time is not remembered. */
   block(key: string, reset: number, policies: readonly PolicyOutcome[]): void {
+    if (!Number.isFinite(reset)) return;
     this.#entries.delete(key);
     if (this.#entries.size >= this.#maxEntries) {
       const now = Date.now();

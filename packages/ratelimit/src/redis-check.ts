@@ -3,6 +3,7 @@ import { withTimeout } from "./guard.ts";
 import { policyKeys } from "./keys.ts";
 import { MULTI_POLICY_SCRIPT } from "./multi-script.ts";
 import { nextRequestId } from "./sliding-log.ts";
+import { RateLimitError } from "./errors.ts";
 import type { PolicyOutcome, ResolvedPolicy } from "./types.ts";
 import type { UpstashLimiters } from "./upstash-limiters.ts";
 
@@ -40,7 +41,12 @@ export function createRedisCheck(
   const multiScript = redis.createScript<number[]>(MULTI_POLICY_SCRIPT);
 
   /** The upstream algorithm's answer as an outcome (+ the cached-window sync as a task). */
-  const singleOutcome = (policy: ResolvedPolicy, response: UpstreamResponse): RedisCheck => ({
+  const singleOutcome = (policy: ResolvedPolicy, response: UpstreamResponse): RedisCheck => {
+    if (!Number.isFinite(response.remaining) || !Number.isFinite(response.reset))
+      throw unexpectedReply("limit", response);
+    return singleCheck(policy, response);
+  };
+  const singleCheck = (policy: ResolvedPolicy, response: UpstreamResponse): RedisCheck => ({
     outcomes: [
       {
         policy: policy.name,
@@ -84,14 +90,7 @@ export function createRedisCheck(
       timeoutMs,
       "limit (multi-policy)",
     );
-    const outcomes = policies.map((policy, index): PolicyOutcome => ({
-      policy: policy.name,
-      success: Number(reply[1 + index * 3]) === 1,
-      limit: policy.limit,
-      remaining: Math.max(0, Number(reply[2 + index * 3])),
-      reset: Number(reply[3 + index * 3]),
-      windowSeconds: windowSecondsOf(policy),
-    }));
+    const outcomes = multiPolicyOutcomes(policies, reply);
     return { outcomes, task: undefined };
   };
 
@@ -105,4 +104,43 @@ export function createRedisCheck(
     }
     return checkMulti(keyId, policies, cost);
   };
+}
+
+/**
+ * The outcomes in the multi-policy script's reply: `[_, success, remaining, reset]` per policy,
+ * all integers. Anything else (a reply meant for another command, a truncated table) is an error
+ * of the store — the limiter then applies its failure policy — never a decision: a reset that is
+ * not a number would block the identifier with no end.
+ * @throws RateLimitError RATELIMIT_STORE_ERROR on a reply of another shape.
+ */
+export function multiPolicyOutcomes(
+  policies: readonly ResolvedPolicy[],
+  reply: unknown,
+): PolicyOutcome[] {
+  if (!Array.isArray(reply) || reply.length < 1 + policies.length * 3)
+    throw unexpectedReply("limit (multi-policy)", reply);
+  return policies.map((policy, index): PolicyOutcome => {
+    const success = Number(reply[1 + index * 3]);
+    const remaining = Number(reply[2 + index * 3]);
+    const reset = Number(reply[3 + index * 3]);
+    if ((success !== 0 && success !== 1) || !Number.isFinite(remaining) || !Number.isFinite(reset))
+      throw unexpectedReply("limit (multi-policy)", reply);
+    return {
+      policy: policy.name,
+      success: success === 1,
+      limit: policy.limit,
+      remaining: Math.max(0, remaining),
+      reset,
+      windowSeconds: windowSecondsOf(policy),
+    };
+  });
+}
+
+/** The error of a reply that is not what the script returns (its kind only, never its data). */
+function unexpectedReply(label: string, reply: unknown): RateLimitError {
+  const kind = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
+  return new RateLimitError(
+    "RATELIMIT_STORE_ERROR",
+    `${label}: unexpected reply from Redis (${kind})`,
+  );
 }

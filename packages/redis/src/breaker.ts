@@ -37,6 +37,8 @@ export class CircuitBreaker {
   #timer: ReturnType<typeof setInterval> | undefined;
   #probing = false;
   #stopped = false;
+  /** How many times the breaker has opened (the epoch a call is sent in). */
+  #openedBefore = 0;
 
   /** `probe` is a cheap call that bypasses the breaker (e.g. PING on the underlying transport). */
   constructor(probe: () => Promise<unknown>, options: BreakerOptions = {}) {
@@ -59,16 +61,18 @@ export class CircuitBreaker {
     const pending = call();
     // The outcome is recorded on a side branch: the caller gets the call's own promise (no extra
     // promise step on the hot path), and the branch never rejects.
-    pending.then(this.#onSuccess, this.#onFailure);
+    // A call's failure counts only if the breaker has not opened since the call was sent: a call
+    // sent before an outage was seen (its timeout still running when a probe closed the breaker
+    // again) says nothing about Redis now and must not open it again.
+    const epoch = this.#openedBefore;
+    pending.then(this.#onSuccess, (error: unknown) => {
+      if (epoch === this.#openedBefore) this.record(error);
+    });
     return pending;
   }
 
   readonly #onSuccess = (): void => {
     this.#failures = 0;
-  };
-
-  readonly #onFailure = (error: unknown): void => {
-    this.record(error);
   };
 
   /** Stops probing for good (the client is closed); later calls are not refused by the breaker. */
@@ -85,6 +89,7 @@ export class CircuitBreaker {
     this.#failures += 1;
     this.#lastFailure = error.message;
     if (this.#failures >= this.#threshold && this.#timer === undefined && !this.#stopped) {
+      this.#openedBefore += 1;
       this.#timer = setInterval(() => this.probeOnce(), this.#intervalMs);
       this.#timer.unref?.();
     }

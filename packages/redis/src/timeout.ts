@@ -50,6 +50,7 @@ export class DeadlineSweeper {
   readonly #maxEvery: number;
   #timer: ReturnType<typeof setInterval> | undefined;
   #every = Number.POSITIVE_INFINITY;
+  #firing = false;
 
   constructor(options: DeadlineSweeperOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -103,9 +104,30 @@ export class DeadlineSweeper {
     }
   }
 
-  /** Fires every deadline that is due now (the timer calls it; tests with an injected clock may too). */
+  /**
+   * Fires every deadline that is due now, one event-loop turn later (the timer calls it; tests
+   * with an injected clock may too). The turn lets the I/O already received be read first: when
+   * the process was busy (event-loop lag), a reply can be sitting in the socket when the timer
+   * runs, and that call has not timed out — Redis answered, the process was late to look.
+   */
   sweep(): void {
     const now = this.#now();
+    let due = false;
+    for (const deadline of this.#deadlines) {
+      if (deadline.at <= now) {
+        due = true;
+        break;
+      }
+    }
+    if (due && !this.#firing) {
+      this.#firing = true;
+      afterIo(() => this.#fireDue(now));
+    }
+  }
+
+  /** Fires the deadlines due at `now` that are still pending (their calls did not settle). */
+  #fireDue(now: number): void {
+    this.#firing = false;
     for (const deadline of this.#deadlines) {
       if (deadline.at <= now) {
         this.#deadlines.delete(deadline);
@@ -119,6 +141,12 @@ export class DeadlineSweeper {
     }
   }
 }
+
+/** Runs `fn` after the I/O events already received (Node's check phase; elsewhere a 0 ms timer). */
+const afterIo: (fn: () => void) => void =
+  typeof setImmediate === "function"
+    ? (fn) => void setImmediate(fn)
+    : (fn) => void setTimeout(fn, 0);
 
 /** Options of {@link withTimeout}. */
 export interface WithTimeoutOptions {

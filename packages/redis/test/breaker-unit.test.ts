@@ -96,6 +96,31 @@ describe("CircuitBreaker", () => {
     breaker.stop();
   });
 
+  it("a call sent before the outage, failing after a probe closed the breaker, does not open it again", async () => {
+    let redisUp = false;
+    const breaker = new CircuitBreaker(
+      () => (redisUp ? Promise.resolve("PONG") : Promise.reject(down())),
+      {
+        probeIntervalMs: 2,
+      },
+    );
+    // Sent while closed; its timeout is still running when the outage is seen and when it ends.
+    let failLate: (error: unknown) => void = () => undefined;
+    const late = breaker.run(() => new Promise((_, reject) => (failLate = reject)));
+    late.catch(() => undefined);
+    await breaker.run(() => Promise.reject(down())).catch(() => undefined);
+    expect(breaker.state).toBe("open");
+    redisUp = true;
+    await until(() => breaker.state === "closed", "closed after a successful probe");
+    failLate(slow());
+    await expect(late).rejects.toMatchObject({ code: "REDIS_TIMEOUT" });
+    expect(breaker.state).toBe("closed");
+    // A call sent after the close still counts.
+    await breaker.run(() => Promise.reject(down())).catch(() => undefined);
+    expect(breaker.state).toBe("open");
+    breaker.stop();
+  });
+
   it("a probe answered with a command error means Redis is reachable: closes", async () => {
     const breaker = new CircuitBreaker(() => Promise.reject(commandError()), {
       probeIntervalMs: 2,

@@ -53,8 +53,11 @@ describe("withTimeout", () => {
   });
 });
 
+/** Resolves after the event loop has gone through its I/O phase once. */
+const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe("DeadlineSweeper (injected clock)", () => {
-  it("fires exactly the due deadlines, and stops its timer when nothing is pending", () => {
+  it("fires exactly the due deadlines, one I/O turn later, and stops its timer when nothing is pending", async () => {
     let now = 1000;
     const sweeper = new DeadlineSweeper({ now: () => now });
     const fired: string[] = [];
@@ -64,20 +67,40 @@ describe("DeadlineSweeper (injected clock)", () => {
     expect(sweeper.running).toBe(true);
     now = 1099;
     sweeper.sweep();
+    await ioTurn();
     expect(fired).toEqual([]);
     now = 1100;
     sweeper.sweep();
+    expect(fired).toEqual([]);
+    await ioTurn();
     expect(fired).toEqual(["a"]);
     cancelB();
     now = 1250;
     sweeper.sweep();
+    await ioTurn();
     expect(fired).toEqual(["a"]);
     expect(sweeper.pending).toBe(1);
     now = 1300;
     sweeper.sweep();
+    await ioTurn();
     expect(fired).toEqual(["a", "c"]);
     expect(sweeper.pending).toBe(0);
     expect(sweeper.running).toBe(false);
+  });
+
+  it("a reply already received when an overdue deadline is swept wins over the timeout (event-loop lag)", async () => {
+    let now = 0;
+    const sweeper = new DeadlineSweeper({ now: () => now });
+    let answer: (value: string) => void = () => undefined;
+    const outcome = withTimeout(new Promise<string>((resolve) => (answer = resolve)), 500, {
+      sweeper,
+    });
+    // The process was busy past the deadline; the reply came in meanwhile and is read in the
+    // same event-loop turn as the sweep.
+    now = 800;
+    sweeper.sweep();
+    answer("PONG");
+    await expect(outcome).resolves.toBe("PONG");
   });
 
   it("withTimeout on its own sweeper: rejects when the injected clock passes the deadline", async () => {
