@@ -28,6 +28,7 @@ import { createProjectionRebuild } from "./jobs/projection-rebuild.ts";
 import { createTipFanout } from "./jobs/tip-fanout.ts";
 import { createTipOutbox } from "./jobs/tip-outbox.ts";
 import { createApiLatency } from "./latency/api-latency.ts";
+import { latencyFamilies } from "./latency/prometheus-latency.ts";
 import { timedDatabase, timedRedis } from "./latency/timed-clients.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
 import type { ApiDeps, TipOutbox } from "./trpc/deps.ts";
@@ -341,6 +342,20 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
           value,
         })),
       },
+      {
+        name: "hotpath_jobs_events_total",
+        help: "Job messages in this process by job and event (published, delivered, retried, failed…).",
+        type: "counter",
+        samples: Object.entries(jobs?.metrics.totals() ?? {}).flatMap(([job, counters]) =>
+          Object.entries(counters)
+            .filter(([counter]) => counter !== "jobs_duration_ms_total")
+            .map(([counter, value]) => ({
+              labels: { job, event: counter.replace(/^jobs_/, "").replace(/_total$/, "") },
+              value,
+            })),
+        ),
+      },
+      ...(latency ? latencyFamilies(latency.snapshot()) : []),
     ];
   };
 

@@ -3,6 +3,7 @@ import { latencySeries } from "@hotpath/config";
 import { withRequester, type HotpathRedis } from "@hotpath/redis";
 import { openTestRedis } from "@hotpath/testing";
 import type { UpstashRequest } from "@upstash/redis";
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LatencyReport } from "../src/latency/report.ts";
 import {
@@ -13,9 +14,11 @@ import {
   tipRequest,
   type TestApi,
 } from "./helpers/runtime.ts";
+import { parseExposition } from "./helpers/prometheus.ts";
 import { waitUntil } from "./helpers/wait.ts";
 
 const DELAY_MS = 200;
+const GRAFANA_BOARD = new URL("../../../deploy/grafana/hotpath.json", import.meta.url);
 
 /** A GET of a tRPC query through the fetch handler. */
 function query(t: TestApi, path: string, input: unknown): Promise<Response> {
@@ -58,7 +61,7 @@ describe("latency histograms of the API (real Redis, PGlite)", () => {
       },
       { what: "the latency histograms in Redis" },
     );
-  }, 90_000);
+  }, 240_000);
   afterAll(() => t?.close());
 
   it("shows the procedure made slow on purpose at its delay, ahead of the fast ones", () => {
@@ -106,6 +109,67 @@ describe("latency histograms of the API (real Redis, PGlite)", () => {
     // streams.status never reads PostgreSQL on a cache hit, so its database time is at most the first load's.
     const status = of("streams.status");
     expect(status?.redisMeanMs).toBeGreaterThan(0);
+  });
+
+  it("/metrics exposes them as Prometheus histograms (buckets in seconds, _sum, _count)", async () => {
+    const response = await t.handler(
+      new Request("http://api.test/metrics", { headers: bearer(TEST_ADMIN_TOKEN) }),
+    );
+    expect(response.status).toBe(200);
+    const { samples, types } = parseExposition(await response.text());
+    const family = "hotpath_procedure_duration_seconds";
+    expect(types.get(family)).toBe("histogram");
+    expect(types.get("hotpath_redis_operation_duration_seconds")).toBe("histogram");
+    expect(types.get("hotpath_procedure_db_seconds")).toBe("histogram");
+    const of = (name: string, procedure: string) =>
+      samples.filter((s) => s.name === name && s.labels.procedure === procedure);
+    const buckets = of(`${family}_bucket`, "users.byId");
+    const count = of(`${family}_count`, "users.byId")[0]?.value;
+    expect(count).toBe(3);
+    // Cumulative, ending at +Inf with the count; nothing at or under 0.2 s (each call was delayed 0.2 s).
+    const values = buckets.map((b) => b.value);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(buckets.at(-1)?.labels.le).toBe("+Inf");
+    expect(buckets.at(-1)?.value).toBe(count);
+    expect(buckets.find((b) => b.labels.le === "0.2")?.value).toBe(0);
+    expect(of(`${family}_sum`, "users.byId")[0]?.value).toBeGreaterThanOrEqual(
+      3 * (DELAY_MS / 1000),
+    );
+    expect(of(`${family}_count`, "streams.status")[0]?.value).toBe(5);
+    const claims = samples.find(
+      (s) =>
+        s.name === "hotpath_redis_operation_duration_seconds_count" &&
+        s.labels.operation === "idempotency_claim",
+    );
+    expect(claims?.value).toBe(1);
+  });
+
+  it("the Grafana board (deploy/grafana/hotpath.json) queries only metrics /metrics exports", async () => {
+    const board = JSON.parse(await readFile(GRAFANA_BOARD, "utf8")) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const response = await t.handler(
+      new Request("http://api.test/metrics", { headers: bearer(TEST_ADMIN_TOKEN) }),
+    );
+    const { samples, types } = parseExposition(await response.text());
+    const exported = (name: string): boolean => {
+      if (types.has(name) || samples.some((sample) => sample.name === name)) return true;
+      const family = name.replace(/_(bucket|sum|count)$/, "");
+      return family !== name && types.get(family) === "histogram";
+    };
+    const queried = board.panels.flatMap((panel) =>
+      panel.targets.flatMap((target) => target.expr.match(/\bhotpath_[a-z0-9_]+/g) ?? []),
+    );
+    expect(board.panels.length).toBeGreaterThan(0);
+    expect(queried).toEqual(
+      expect.arrayContaining([
+        "hotpath_procedure_duration_seconds_bucket",
+        "hotpath_cache_hits_total",
+        "hotpath_ratelimit_events_total",
+        "hotpath_jobs_events_total",
+      ]),
+    );
+    expect(queried.filter((name) => !exported(name))).toEqual([]);
   });
 
   it("times the Redis operation groups", () => {
@@ -169,7 +233,7 @@ describe("Redis commands on the caller's path: the same with latency histograms 
       });
       apis.push({ t, counter, token: await t.login("bob") });
     }
-  }, 90_000);
+  }, 240_000);
   afterAll(async () => {
     for (const { t, counter } of apis) {
       await t.close();

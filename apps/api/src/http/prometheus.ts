@@ -4,13 +4,19 @@ export interface MetricSample {
   value: number;
 }
 
-/** A metric family for {@link HttpMetrics.render}. */
-export interface MetricFamily {
-  name: string;
-  help: string;
-  type: "counter" | "gauge";
-  samples: MetricSample[];
+/** One labelled histogram: cumulative counts per upper bound (seconds), sum and count. */
+export interface HistogramSample {
+  labels: Record<string, string>;
+  /** Ascending finite upper bounds with the count of observations `<=` each (cumulative). */
+  buckets: { le: number; count: number }[];
+  sum: number;
+  count: number;
 }
+
+/** A metric family for {@link HttpMetrics.render}: counters and gauges, or histograms. */
+export type MetricFamily =
+  | { name: string; help: string; type: "counter" | "gauge"; samples: MetricSample[] }
+  | { name: string; help: string; type: "histogram"; samples: HistogramSample[] };
 
 /** In-process request counters rendered in the Prometheus text format (one registry per process). */
 export interface HttpMetrics {
@@ -47,41 +53,52 @@ export function createHttpMetrics(): HttpMetrics {
       durations.set(route, histogram);
     },
     render(families = []) {
-      const lines: string[] = [
-        "# HELP hotpath_api_requests_total HTTP requests handled by this API process.",
-        "# TYPE hotpath_api_requests_total counter",
+      const own: MetricFamily[] = [
+        {
+          name: "hotpath_api_requests_total",
+          help: "HTTP requests handled by this API process.",
+          type: "counter",
+          samples: [...requests.values()].map((row) => ({
+            labels: { route: row.route, status: row.status },
+            value: row.count,
+          })),
+        },
+        {
+          name: "hotpath_api_request_duration_seconds",
+          help: "Request duration in seconds.",
+          type: "histogram",
+          samples: [...durations].map(([route, histogram]) => ({
+            labels: { route },
+            buckets: BUCKETS.map((le, index) => ({ le, count: histogram.buckets[index] ?? 0 })),
+            sum: histogram.sum,
+            count: histogram.count,
+          })),
+        },
       ];
-      for (const row of requests.values()) {
-        lines.push(
-          `hotpath_api_requests_total${labelText({ route: row.route, status: row.status })} ${row.count}`,
-        );
-      }
-      lines.push(
-        "# HELP hotpath_api_request_duration_seconds Request duration in seconds.",
-        "# TYPE hotpath_api_request_duration_seconds histogram",
-      );
-      for (const [route, histogram] of durations) {
-        BUCKETS.forEach((bound, index) => {
-          lines.push(
-            `hotpath_api_request_duration_seconds_bucket${labelText({ route, le: String(bound) })} ${histogram.buckets[index] ?? 0}`,
-          );
-        });
-        lines.push(
-          `hotpath_api_request_duration_seconds_bucket${labelText({ route, le: "+Inf" })} ${histogram.count}`,
-        );
-        lines.push(
-          `hotpath_api_request_duration_seconds_sum${labelText({ route })} ${histogram.sum}`,
-        );
-        lines.push(
-          `hotpath_api_request_duration_seconds_count${labelText({ route })} ${histogram.count}`,
-        );
-      }
-      for (const family of families) {
-        lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
-        for (const sample of family.samples)
-          lines.push(`${family.name}${labelText(sample.labels)} ${sample.value}`);
-      }
-      return `${lines.join("\n")}\n`;
+      return `${[...own, ...families].flatMap(familyLines).join("\n")}\n`;
     },
   };
+}
+
+/** The exposition lines of one family (`_bucket{le}`, `_sum`, `_count` for a histogram). */
+function familyLines(family: MetricFamily): string[] {
+  const lines = [`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`];
+  if (family.type !== "histogram") {
+    for (const sample of family.samples)
+      lines.push(`${family.name}${labelText(sample.labels)} ${sample.value}`);
+    return lines;
+  }
+  for (const sample of family.samples) {
+    for (const bucket of sample.buckets) {
+      lines.push(
+        `${family.name}_bucket${labelText({ ...sample.labels, le: String(bucket.le) })} ${bucket.count}`,
+      );
+    }
+    lines.push(
+      `${family.name}_bucket${labelText({ ...sample.labels, le: "+Inf" })} ${sample.count}`,
+      `${family.name}_sum${labelText(sample.labels)} ${sample.sum}`,
+      `${family.name}_count${labelText(sample.labels)} ${sample.count}`,
+    );
+  }
+  return lines;
 }
