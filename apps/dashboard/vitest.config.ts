@@ -28,7 +28,8 @@ export default defineConfig({
           // One browser, one stack: never run e2e files in parallel on the 2-core machine.
           fileParallelism: false,
           testTimeout: 120_000,
-          hookTimeout: 180_000,
+          // Building the bundle and starting the API on a loaded 2-core machine.
+          hookTimeout: 300_000,
         },
       },
     ],

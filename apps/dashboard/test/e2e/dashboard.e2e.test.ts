@@ -1,15 +1,14 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createHotpathClient } from "@hotpath/api/client";
-import { deletePrefix, freePort, openTestRedis, uniquePrefix } from "@hotpath/testing";
+import { uniquePrefix } from "@hotpath/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { formatCount, formatMoney, formatRatio } from "../../src/format.ts";
+import { formatBytes, formatCount, formatMoney, formatRatio } from "../../src/format.ts";
 import { runTraffic } from "../../scripts/traffic.ts";
-import { startApiProcess, testApiEnv, type ApiProcess } from "./harness/api-process.ts";
+import type { ApiProcess } from "./harness/api-process.ts";
 import { launchChromium, type BrowserHandle } from "./harness/browser.ts";
-import { buildAndPreview, type DashboardServer } from "./harness/dashboard-server.ts";
+import { startDashboardStack, type DashboardStack } from "./harness/stack.ts";
 
 const appDir = join(import.meta.dirname, "..", "..");
 const artifacts = join(appDir, "test-artifacts");
@@ -17,20 +16,17 @@ const LOCALE = "en-US";
 const ADMIN_TOKEN = `e2e-admin-${Math.random().toString(36).slice(2)}-token`;
 const app = uniquePrefix("dash").replace(/[^A-Za-z0-9_.-]/g, "_");
 
+let stack: DashboardStack;
 let api: ApiProcess;
-let dashboard: DashboardServer;
 let browser: BrowserHandle;
 let page: Page;
 let outDir: string;
-let dataDir: string;
+
+const adminClient = () => stack.adminClient();
 
 /** The API's own totals, computed here from its raw counters (not with the dashboard's code). */
 async function apiTotals() {
-  const client = createHotpathClient({
-    url: `${api.url}/trpc`,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const overview = await client.metrics.overview.query({ minutes: 15 });
+  const overview = await adminClient().metrics.overview.query({ minutes: 15 });
   let served = 0;
   let lookups = 0;
   for (const points of Object.values(overview.cache)) {
@@ -70,24 +66,18 @@ beforeAll(async () => {
     missingBrowser = error instanceof Error ? error : new Error(String(error));
     return;
   }
-  dataDir = await mkdtemp(join(tmpdir(), "hotpath-dash-api-"));
-  outDir = await mkdtemp(join(tmpdir(), "hotpath-dash-dist-"));
-  api = await startApiProcess({
-    port: await freePort(),
-    env: testApiEnv({ redisUrl: inject("redisUrl"), app, adminToken: ADMIN_TOKEN, dataDir }),
+  stack = await startDashboardStack({
+    browser,
+    redisUrl: inject("redisUrl"),
+    app,
+    adminToken: ADMIN_TOKEN,
   });
-  dashboard = await buildAndPreview({ apiUrl: api.url, port: await freePort(), outDir });
-  page = await browser.context.newPage();
+  ({ api, page, outDir } = stack);
 });
 
 afterAll(async () => {
+  await stack?.close();
   await browser?.close();
-  await dashboard?.close();
-  await api?.stop();
-  const redis = openTestRedis("tcp");
-  await deletePrefix(redis, `${app}:`).finally(() => redis.close());
-  if (outDir) await rm(outDir, { recursive: true, force: true });
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe("dashboard in Chromium against the real stack", () => {
@@ -129,7 +119,7 @@ describe("dashboard in Chromium against the real stack", () => {
     expect(traffic.rateLimited, JSON.stringify(traffic)).toBeGreaterThan(0);
     expect(traffic.cacheReads).toBeGreaterThan(0);
 
-    await page.goto(dashboard.url);
+    await page.goto(stack.dashboard.url);
     expect(page.url()).not.toContain("token");
     await page.getByLabel("Token").fill("definitely-not-the-admin-token");
     await page.getByRole("button", { name: "Open dashboard" }).click();
@@ -169,6 +159,35 @@ describe("dashboard in Chromium against the real stack", () => {
     await expect
       .poll(() => page.locator('[data-testid="top-blocked"] tbody th').count())
       .toBeGreaterThan(0);
+    // The burst came from a logged-in viewer: its hashed identifier is shown with the user.
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('[data-testid="top-blocked"] [data-testid="identifier-owner"]')
+            .allTextContents(),
+        { timeout: 30_000 },
+      )
+      .toContainEqual(expect.stringMatching(/^(dave|erin) \(user \d+\)$/));
+
+    // Memory per area is what the API measured with MEMORY USAGE (TCP allows it), not an estimate.
+    // The API caches the sample 30 s: compare with a fresh read until both show one sample.
+    const apiCacheMemory = async () => {
+      const distribution = await adminClient().metrics.keyDistribution.query({});
+      if (!distribution.memory.available) return `not available: ${distribution.memory.reason}`;
+      const bytes = distribution.memory.areas.cache?.estimatedBytes ?? 0;
+      return bytes > 0 ? formatBytes(bytes, LOCALE) : "nothing measured";
+    };
+    await expect
+      .poll(
+        async () => {
+          const shown = await page.getByTestId("memory-cache").textContent();
+          return shown === (await apiCacheMemory()) ? "same" : shown;
+        },
+        { timeout: 60_000, interval: 2000 },
+      )
+      .toBe("same");
+    expect(await apiCacheMemory()).toMatch(/^[\d.,]+ (byte|kB|MB)$/);
 
     // Keyboard: from the top of the page, Tab reaches the range radios, the series selects, both
     // charts (Recharts' accessibility layer), the leaderboard tabs and the buttons.
@@ -282,9 +301,23 @@ describe("dashboard in Chromium against the real stack", () => {
         { timeout: 30_000 },
       )
       .toBe("1");
-    expect(await row.textContent()).toContain(
-      formatMoney((entry?.cents ?? 0) / 100, "USD", LOCALE),
-    );
+    // Shown == reported, against a fresh read: a tip of the traffic still in the outbox may land
+    // between the read above and the page's next poll.
+    await expect
+      .poll(
+        async () => {
+          const now = await anonymous.leaderboard.top.query({
+            board: "creators",
+            period: "daily",
+            n: 10,
+          });
+          const cents = now.entries.find((e) => e.userId === target.creator.id)?.cents ?? 0;
+          const shown = (await row.textContent()) ?? "";
+          return shown.includes(formatMoney(cents / 100, "USD", LOCALE)) || shown;
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBe(true);
     const wasRank = before.entries.find((e) => e.userId === target.creator.id)?.rank;
     if (wasRank !== undefined && wasRank > 1) {
       expect(await row.locator("td.change").textContent()).toBe(`▲ ${wasRank - 1}`);
