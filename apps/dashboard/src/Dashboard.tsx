@@ -5,6 +5,7 @@ import { CachePanel } from "./components/CachePanel.tsx";
 import { FeedPanel } from "./components/FeedPanel.tsx";
 import { JobsPanel } from "./components/JobsPanel.tsx";
 import { KeysPanel } from "./components/KeysPanel.tsx";
+import { LatencyPanel } from "./components/LatencyPanel.tsx";
 import { LeaderboardPanel } from "./components/LeaderboardPanel.tsx";
 import { OverviewCards } from "./components/OverviewCards.tsx";
 import { ProblemBanner } from "./components/ProblemBanner.tsx";
@@ -17,6 +18,7 @@ import type { TokenStore } from "./data/token-store.ts";
 import { useAdminData } from "./data/use-admin-data.ts";
 import { useDashboardData } from "./data/use-dashboard-data.ts";
 import { useJobsData } from "./data/use-jobs-data.ts";
+import { useLatencyData } from "./data/use-latency-data.ts";
 import { RANGE_LABEL, RANGE_MS, type Period, type RangeKey } from "./model.ts";
 import { windowEndingAt } from "./shaping/time-buckets.ts";
 
@@ -42,7 +44,8 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
     setQuotaFor(picked);
     document.getElementById("admin")?.scrollIntoView?.({ block: "start" });
   };
-  const problem = worstProblem([data.problem, jobs.problem, admin.problem]);
+  const latency = useLatencyData({ range, pollIntervalMs, enabled: token !== null });
+  const problem = worstProblem([data.problem, jobs.problem, admin.problem, latency.problem]);
   const bucketMs = data.model?.bucketMs ?? 60_000;
   const window = useMemo(
     () => windowEndingAt(data.updatedAt || Date.now(), RANGE_MS[range], bucketMs),
@@ -109,6 +112,7 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
           withSeconds={false}
           onSelectIdentifier={actOn}
         />
+        <LatencyPanel procedures={latency.procedures} withSeconds={false} />
         <LeaderboardPanel period={period} onPeriodChange={setPeriod} entries={data.leaderboard} />
         <FeedPanel items={data.feed} />
         <JobsPanel
