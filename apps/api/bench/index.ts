@@ -19,6 +19,7 @@ import { migrate } from "../src/db/migrate.ts";
 import { openPgliteDatabase } from "../src/db/pglite.ts";
 import { seedDatabase } from "../src/db/seed.ts";
 import { createPbkdf2Hasher } from "../src/auth/password.ts";
+import { latencyCostSection } from "./latency-cost.ts";
 import { outboxLatencySection } from "./outbox.ts";
 
 interface AutocannonResult {
@@ -363,6 +364,7 @@ main()
   .then(async () => {
     // Its own redis-server and in-process API, after the API process above has stopped.
     process.stdout.write(`${await outboxLatencySection()}\n`);
+    process.stdout.write(`${await latencyCostSection()}\n`);
   })
   .catch((error: unknown) => {
     process.stderr.write(
