@@ -70,8 +70,9 @@ async function gatewaySubscriberCount(): Promise<number> {
   const list = await admin.client("LIST");
   return String(list)
     .split("\n")
-    .filter((line) => / name=hotpath-gateway /.test(line) && / sub=[1-9]| psub=[1-9]/.test(line))
-    .length;
+    .filter(
+      (line) => / name=hotpath-gateway:sub /.test(line) && / sub=[1-9]| psub=[1-9]/.test(line),
+    ).length;
 }
 
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
