@@ -1,7 +1,31 @@
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { UserConfig } from "tsdown";
 
+/** One subpath of a package's `exports`: its source (our condition) and its built file. */
+type ExportTarget = { "@hotpath/source"?: string; default?: string } | string;
+
 /**
- * tsdown options of a publishable Hotpath library: ESM + `.d.ts` per entry in `dist/`,
+ * The entry points of a package, read from its `exports` so the two cannot drift apart: every
+ * subpath with a `@hotpath/source` file builds to the `default` file it names (`./dist/x.js` ←
+ * `./src/x.ts`).
+ */
+function entriesOfExports(cwd: string): Record<string, string> {
+  const manifest = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as {
+    exports?: Record<string, ExportTarget>;
+  };
+  const entries: Record<string, string> = {};
+  for (const target of Object.values(manifest.exports ?? {})) {
+    if (typeof target === "string") continue;
+    const source = target["@hotpath/source"];
+    const built = target.default;
+    if (source !== undefined && built !== undefined) entries[basename(built, ".js")] = source;
+  }
+  return entries;
+}
+
+/**
+ * tsdown options of a publishable Hotpath library: ESM + `.d.ts` per `exports` entry in `dist/`,
  * dependencies left external, no minification (readable stack traces for the teams using it).
  * `platform: "neutral"` for the runtime-agnostic packages (they must bundle for edge runtimes);
  * `"node"` for the servers.
@@ -9,13 +33,13 @@ import type { UserConfig } from "tsdown";
 export function libraryBuild(options: {
   /** Directory of the package (the config file's `import.meta.dirname`). */
   cwd: string;
-  /** Entry points, e.g. `{ index: "src/index.ts" }` (one per `exports` subpath). */
-  entry: Record<string, string>;
+  /** Entry points beyond the `exports` subpaths (e.g. `{ cli: "src/cli.ts" }` behind a bin). */
+  extraEntries?: Record<string, string>;
   platform: "neutral" | "node";
 }): UserConfig {
   return {
     cwd: options.cwd,
-    entry: options.entry,
+    entry: { ...entriesOfExports(options.cwd), ...options.extraEntries },
     platform: options.platform,
     format: "esm",
     dts: true,

@@ -4,10 +4,6 @@ import { libraryBuild } from "../../tsdown.shared.ts";
 export default defineConfig(
   libraryBuild({
     cwd: import.meta.dirname,
-    entry: {
-      index: "src/index.ts",
-      internal: "src/internal.ts",
-    },
     platform: "neutral",
   }),
 );

@@ -4,9 +4,6 @@ import { libraryBuild } from "../../tsdown.shared.ts";
 export default defineConfig(
   libraryBuild({
     cwd: import.meta.dirname,
-    entry: {
-      index: "src/index.ts",
-    },
     platform: "neutral",
   }),
 );

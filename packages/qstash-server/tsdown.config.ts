@@ -4,10 +4,8 @@ import { libraryBuild } from "../../tsdown.shared.ts";
 export default defineConfig(
   libraryBuild({
     cwd: import.meta.dirname,
-    entry: {
-      index: "src/index.ts",
-      cli: "src/cli.ts",
-    },
     platform: "node",
+    // The bin runs the built CLI.
+    extraEntries: { cli: "src/cli.ts" },
   }),
 );
