@@ -1,7 +1,8 @@
 import { useMemo, useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
-import { formatClock, formatCount, formatDateTime, formatLatency, formatRatio } from "../format.ts";
+import { formatCount, formatDateTime, formatLatency, formatRatio } from "../format.ts";
 import type { ProcedureLatencyView } from "../latency-model.ts";
+import { CHART_MARGIN, timeAxisProps, valueAxisProps } from "./chart-axes.ts";
 import { Panel } from "./Panel.tsx";
 import { SeriesSelect } from "./SeriesSelect.tsx";
 import { useChartPalette } from "./use-color-scheme.ts";
@@ -77,22 +78,11 @@ export function LatencyPanel({ procedures, withSeconds }: LatencyPanelProps) {
               style={{ width: "100%", height: "100%" }}
               accessibilityLayer
               desc={`p50 and p99 latency over time of ${selected.procedure}.`}
-              margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+              margin={CHART_MARGIN}
             >
               <CartesianGrid stroke={palette.grid} vertical={false} />
-              <XAxis
-                dataKey="t"
-                tickFormatter={(t: number) => formatClock(t, undefined, withSeconds)}
-                stroke={palette.text}
-                tick={{ fill: palette.text, fontSize: 12 }}
-                minTickGap={24}
-              />
-              <YAxis
-                tickFormatter={(v: number) => formatLatency(v)}
-                stroke={palette.text}
-                tick={{ fill: palette.text, fontSize: 12 }}
-                width={64}
-              />
+              <XAxis {...timeAxisProps(palette, withSeconds)} />
+              <YAxis {...valueAxisProps(palette, formatLatency, 64)} />
               <Tooltip
                 labelFormatter={(t) => formatDateTime(Number(t))}
                 formatter={(value) => formatLatency(Number(value))}

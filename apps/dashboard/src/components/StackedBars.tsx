@@ -1,5 +1,6 @@
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
-import { formatClock, formatCompact, formatCount, formatDateTime } from "../format.ts";
+import { formatCompact, formatCount, formatDateTime } from "../format.ts";
+import { CHART_MARGIN, timeAxisProps, valueAxisProps } from "./chart-axes.ts";
 import type { ChartPalette } from "./use-color-scheme.ts";
 
 /** One stacked series: a numeric field of the rows, its legend label and palette colour. */
@@ -43,24 +44,12 @@ export function StackedBars<TRow extends { t: number }>({
         style={{ width: "100%", height: "100%" }}
         accessibilityLayer
         desc={description}
-        margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+        margin={CHART_MARGIN}
         barCategoryGap={1}
       >
         <CartesianGrid stroke={palette.grid} vertical={false} />
-        <XAxis
-          dataKey="t"
-          tickFormatter={(t: number) => formatClock(t, undefined, withSeconds)}
-          stroke={palette.text}
-          tick={{ fill: palette.text, fontSize: 12 }}
-          minTickGap={24}
-        />
-        <YAxis
-          allowDecimals={false}
-          tickFormatter={(v: number) => formatCompact(v)}
-          stroke={palette.text}
-          tick={{ fill: palette.text, fontSize: 12 }}
-          width={48}
-        />
+        <XAxis {...timeAxisProps(palette, withSeconds)} />
+        <YAxis allowDecimals={false} {...valueAxisProps(palette, formatCompact, 48)} />
         <Tooltip
           cursor={{ fill: palette.cursor }}
           labelFormatter={(t) => (typeof t === "number" ? formatDateTime(t) : "")}
