@@ -170,7 +170,7 @@ export class CommandExecutor {
           : (withLoadAnswer(toRawReply(reply), prepared[index]?.loadAnswer) as RawReply),
       );
     }
-    // Written synchronously, so nothing else can interleave on this connection.
+    // Queued in one go: the writer hands them to ioredis together, so nothing interleaves.
     const sent = this.sendAll(conn, [["MULTI"], ...prepared.map(({ args }) => args), ["EXEC"]]);
     const multi = sent[0] as Promise<RawReply>;
     const queued = sent.slice(1, -1);
@@ -294,10 +294,10 @@ export class CommandExecutor {
   private sent(conn: IORedis | Cluster, args: readonly string[]): Promise<unknown> {
     const command = rawCommand(args, upperCaseName(args[0] ?? ""));
     if (conn instanceof Cluster) return conn.sendCommand(command) as Promise<unknown>;
-    // Every write goes through the connection's coalescing writer (ioredis's stream hook).
-    const writer = this.#writers.get(conn) as unknown as Parameters<IORedis["sendCommand"]>[1];
+    // Every command of the executor goes through the connection's coalescing writer.
+    const writer = this.#writers.get(conn);
     // ioredis types sendCommand's result as unknown; it is the command's promise.
-    return conn.sendCommand(command, writer) as Promise<unknown>;
+    return writer ? writer.send(command) : (conn.sendCommand(command) as Promise<unknown>);
   }
 
   /**

@@ -24,3 +24,4 @@ export {
 } from "./timeout.ts";
 export { RedisClientError, type RedisErrorCode } from "./errors.ts";
 export { AutoPipelinedRedis } from "./sdk-client.ts";
+export { CoalescingWriter } from "./coalescing-writer.ts";
