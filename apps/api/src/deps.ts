@@ -222,21 +222,23 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiR
           latency,
         })
       : undefined;
-  const outbox: TipOutbox = createTipOutbox({
-    db,
-    projections,
-    logger,
-    enqueue: jobs ? (tipId, attempt) => jobs.enqueueTip(tipId, attempt) : undefined,
-    relayAfterSeconds: env.OUTBOX_RELAY_AFTER_SECONDS,
-    ...(options.onTipCommitted ? { onCommitted: options.onTipCommitted } : {}),
-  });
-
   const fanout = createTipFanout({
     db,
     logger,
     publish: jobs
       ? (tipId, followerIds) => jobs.enqueueFollowerNotifications(tipId, followerIds)
       : undefined,
+    relayAfterSeconds: env.OUTBOX_RELAY_AFTER_SECONDS,
+  });
+
+  const outbox: TipOutbox = createTipOutbox({
+    db,
+    projections,
+    logger,
+    enqueue: jobs ? (tipId, attempt) => jobs.enqueueTip(tipId, attempt) : undefined,
+    relayAfterSeconds: env.OUTBOX_RELAY_AFTER_SECONDS,
+    fanout,
+    ...(options.onTipCommitted ? { onCommitted: options.onTipCommitted } : {}),
   });
 
   const dailyReport = createDailyReportJob({ db, logger });

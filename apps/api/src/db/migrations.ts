@@ -123,4 +123,17 @@ export const MIGRATIONS: readonly Migration[] = [
       create index tips_created_idx on tips (created_at);
     `,
   },
+  {
+    id: "0006_tip_outbox_fanout",
+    sql: `
+      -- A tip's outbox row also stands for its fan-out (the notify-follower batch): null while it
+      -- is pending, set once the batch was published (or, without QStash, the notifications
+      -- written); the relay re-runs the fan-outs left pending. Rows older than this migration are
+      -- taken as fanned out (their fan-out ran, or was lost, before it was tracked).
+      alter table tip_outbox add column fanout_done_at timestamptz;
+      update tip_outbox set fanout_done_at = coalesce(done_at, created_at);
+      create index tip_outbox_fanout_pending_idx on tip_outbox (created_at)
+        where fanout_done_at is null;
+    `,
+  },
 ];

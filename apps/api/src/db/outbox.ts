@@ -31,6 +31,43 @@ export async function markOutboxPublished(db: SqlExecutor, tipId: number): Promi
   );
 }
 
+/** A tip whose fan-out (the notify-follower batch) is not done yet. */
+export interface PendingFanoutRow {
+  id: number;
+  creatorId: number;
+  fromUserId: number;
+}
+
+/** Marks a tip's fan-out done; true when this call changed the row. */
+export async function markFanoutDone(db: SqlExecutor, tipId: number): Promise<boolean> {
+  const rows = await db.query<{ tip_id: number }>(
+    `update tip_outbox set fanout_done_at = now()
+     where tip_id = $1 and fanout_done_at is null returning tip_id`,
+    [tipId],
+  );
+  return rows.length > 0;
+}
+
+/** Tips whose fan-out is pending, committed at least `olderThanSeconds` ago, oldest first. */
+export async function listPendingFanout(
+  db: SqlExecutor,
+  olderThanSeconds: number,
+  limit: number,
+): Promise<PendingFanoutRow[]> {
+  const rows = await db.query<{ tip_id: number; creator_id: number; from_user_id: number }>(
+    `select o.tip_id, s.creator_id, t.from_user_id
+     from tip_outbox o join tips t on t.id = o.tip_id join streams s on s.id = t.stream_id
+     where o.fanout_done_at is null and o.created_at <= now() - ($1::int * interval '1 second')
+     order by o.created_at limit $2`,
+    [olderThanSeconds, limit],
+  );
+  return rows.map((row) => ({
+    id: row.tip_id,
+    creatorId: row.creator_id,
+    fromUserId: row.from_user_id,
+  }));
+}
+
 /** Pending rows created at least `olderThanSeconds` ago, oldest first. */
 export async function listPendingOutbox(
   db: SqlExecutor,

@@ -7,7 +7,7 @@ import {
 } from "../db/outbox.ts";
 import type { SqlExecutor } from "../db/database.ts";
 import type { Logger } from "../logger.ts";
-import type { TipOutbox, TipProjections } from "../trpc/deps.ts";
+import type { TipFanout, TipOutbox, TipProjections } from "../trpc/deps.ts";
 
 /** Options of {@link createTipOutbox}. */
 export interface TipOutboxOptions {
@@ -23,6 +23,11 @@ export interface TipOutboxOptions {
   relayAfterSeconds?: number;
   /** Rows per relay run. @default 500 */
   relayBatch?: number;
+  /**
+   * The fan-out of the tips, which their outbox rows also stand for: each relay run re-runs the
+   * fan-outs left pending too.
+   */
+  fanout?: Pick<TipFanout, "relay">;
   /** Runs after the commit, before the inline apply (fault tests cut Redis here). */
   onCommitted?: (tipId: number) => void | Promise<void>;
 }
@@ -30,7 +35,8 @@ export interface TipOutboxOptions {
 /**
  * The outbox of tip projections: the tip and its row commit together; the projections are
  * applied inline, else by the `apply-tip` job, else by the relay; the apply is idempotent per tip
- * id, so every committed tip reaches the leaderboard exactly once, eventually.
+ * id, so every committed tip reaches the leaderboard exactly once, eventually. The relay also
+ * re-runs the tips' pending fan-outs (`fanout`).
  */
 export function createTipOutbox(options: TipOutboxOptions): TipOutbox {
   const { db, projections, logger } = options;
@@ -96,7 +102,8 @@ export function createTipOutbox(options: TipOutboxOptions): TipOutbox {
           logger.warn("outbox relay failed for a tip", { tipId: row.tipId, error: String(error) });
         }
       }
-      return { published, applied, failed };
+      const fanout = options.fanout ? await options.fanout.relay() : { fannedOut: 0, failed: 0 };
+      return { published, applied, failed: failed + fanout.failed, fannedOut: fanout.fannedOut };
     },
 
     pending: () => countPendingOutbox(db),

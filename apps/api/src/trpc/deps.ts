@@ -205,15 +205,21 @@ export interface TipOutbox {
   ): Promise<boolean>;
   /** Applies a tip from PostgreSQL (at most once in Redis) and marks its row done. */
   applyById(tipId: number): Promise<"applied" | "already-applied" | "missing">;
-  /** Re-publishes (or, without QStash, applies) rows pending longer than the relay delay. */
-  relay(): Promise<{ published: number; applied: number; failed: number }>;
+  /**
+   * Re-publishes (or, without QStash, applies) rows pending longer than the relay delay, and
+   * re-runs the fan-outs left pending as long (`fannedOut`); `failed` counts both kinds.
+   */
+  relay(): Promise<{ published: number; applied: number; failed: number; fannedOut: number }>;
   /** Rows still pending. */
   pending(): Promise<number>;
 }
 
 /** Notifications of a tip to the followers of its creator (src/jobs/tip-fanout.ts). */
 export interface TipFanout {
-  /** After a tip committed: notifies the creator's followers in the background (logs failures). */
+  /**
+   * After a tip committed: notifies the creator's followers in the background and marks the
+   * tip's fan-out done; on failure it stays pending for {@link TipFanout.relay} (logged).
+   */
   afterCommit(
     tip: { id: number; creatorId: number; fromUserId: number },
     waitUntil: (promise: Promise<unknown>) => void,
@@ -229,6 +235,8 @@ export interface TipFanout {
   }): Promise<{ followers: number; batches: number }>;
   /** Writes a tip into a follower's notification feed; false when it was there already. */
   notify(tipId: number, followerId: number): Promise<boolean>;
+  /** Re-runs the fan-outs pending longer than the relay delay (run by the outbox relay). */
+  relay(): Promise<{ fannedOut: number; failed: number }>;
 }
 
 /**

@@ -66,7 +66,8 @@ export const tipsRouter = {
           ctx.deps.cache.invalidate("status", [stream.creatorUsername]),
           ctx.deps.cache.invalidateTags(MY_TIPS_NAMESPACE, [myTipsTag(ctx.user.id)]),
         ]);
-        // Off the critical path: one QStash batch notifies the creator's followers.
+        // Off the critical path: one QStash batch notifies the creator's followers; until it is
+        // published the fan-out stays pending in the outbox row, and the relay re-runs it.
         ctx.deps.fanout.afterCommit(tip, ctx.waitUntil);
       }
       return {
