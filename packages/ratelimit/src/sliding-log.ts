@@ -33,13 +33,16 @@ export async function slidingLogRemaining(
   };
 }
 
-const processTag = (() => {
+// Drawn on first use, not at import: edge runtimes (workerd) refuse random values in global scope.
+let processTag: string | undefined;
+let sequence = 0;
+
+function randomTag(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));
   let hex = "";
   for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
   return hex;
-})();
-let sequence = 0;
+}
 
 /**
  * A request id unique across processes (random per process + a counter): the sliding window
@@ -47,5 +50,6 @@ let sequence = 0;
  */
 export function nextRequestId(): string {
   sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
+  processTag ??= randomTag();
   return `${processTag}${sequence.toString(36)}`;
 }

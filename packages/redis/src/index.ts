@@ -1,8 +1,7 @@
 // The front door: what a user of @hotpath/redis needs. The building blocks the gateway and the
 // other packages share (command executor, reply conversion, timeouts) are in ./internal.ts.
+export { createRedis, redisFromEnv } from "./create-redis.ts";
 export {
-  createRedis,
-  redisFromEnv,
   withRequester,
   redact,
   type CreateRedisOptions,
@@ -11,7 +10,7 @@ export {
   type RedisEnv,
   type RedisHealth,
   type RedisTransport,
-} from "./create-redis.ts";
+} from "./client.ts";
 export { isRedisConnectionFailure, type BreakerOptions, type BreakerState } from "./breaker.ts";
 export { RedisClientError, type RedisErrorCode } from "./errors.ts";
 export { nameScript } from "./tracing.ts";

@@ -1,4 +1,3 @@
-import { Buffer } from "node:buffer";
 import { errors, type Requester, type UpstashRequest, type UpstashResponse } from "@upstash/redis";
 import { RedisClientError } from "./errors.ts";
 import { isReadOnlyRequest } from "./read-only.ts";
@@ -20,10 +19,25 @@ export interface RestRequesterOptions {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+// Node's Buffer when the runtime has one (fastest there); elsewhere (workerd, browsers) the web
+// platform's atob + TextDecoder, so this module imports nothing from node:*.
+const nodeBuffer = (
+  globalThis as {
+    Buffer?: { from(value: string, encoding: "base64"): { toString(encoding: "utf8"): string } };
+  }
+).Buffer;
+const utf8 = new TextDecoder();
+
+function decodeBase64(value: string): string {
+  if (nodeBuffer) return nodeBuffer.from(value, "base64").toString("utf8");
+  const binary = atob(value);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return utf8.decode(bytes);
+}
+
 function fromBase64(value: string): string {
-  return value.length % 4 === 0 && BASE64.test(value)
-    ? Buffer.from(value, "base64").toString("utf8")
-    : value;
+  return value.length % 4 === 0 && BASE64.test(value) ? decodeBase64(value) : value;
 }
 
 /** Decodes a base64-encoded REST result as the SDK's own HTTP client does (top-level `OK` is plain). */
