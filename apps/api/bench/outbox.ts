@@ -135,13 +135,13 @@ export async function outboxLatencySection(): Promise<string> {
       `One process, its fetch handler called in sequence (no HTTP), own redis-server over TCP, in-memory PGlite;`,
       `${ROUNDS} interleaved rounds × ${TIPS_PER_ROUND} tips per path (after ${WARMUP} warm-up tips), same run.`,
       "Pre-outbox = the same code with the `tip_outbox` insert (in the tip's transaction) and the",
-      "`done` update (off the critical path) skipped at the database; the per-tip applied marker lives in",
+      "`done` and fan-out-done updates (off the critical path) skipped at the database; the per-tip applied marker lives in",
       "the same Lua script as the increments, so both paths pay it.",
       "",
       "| path | tips | p50 ms | p99 ms |",
       "|---|---:|---:|---:|",
       `| pre-outbox (tip row + inline apply) | ${samples.inline.length} | ${p50.inline.toFixed(2)} | ${p99.inline.toFixed(2)} |`,
-      `| outbox (tip row + outbox row in one transaction, inline apply, row marked done) | ${samples.outbox.length} | ${p50.outbox.toFixed(2)} | ${p99.outbox.toFixed(2)} |`,
+      `| outbox (tip row + outbox row in one transaction, inline apply, row marked done, fan-out marked done) | ${samples.outbox.length} | ${p50.outbox.toFixed(2)} | ${p99.outbox.toFixed(2)} |`,
       "",
       `p50 outbox / pre-outbox over all tips: **${ratio.toFixed(2)}x** (target ≤ 1.1x); median of the per-round` +
         ` ratios ${medianRatio.toFixed(2)}x (quartiles ${quartiles.join(" / ")}).` +
