@@ -63,6 +63,8 @@ describe("the hot path in workerd (Cloudflare's Workers runtime) on the built pa
       dir,
       address: `127.0.0.1:${port}`,
       entrypoint: "hotpath",
+      // No Node.js APIs at all: the packages need only what every edge runtime has.
+      compatibilityFlags: ["no_nodejs_compat", "no_nodejs_compat_v2"],
       bindings: {
         UPSTASH_REDIS_REST_URL: gatewayUrl,
         UPSTASH_REDIS_REST_TOKEN: gatewayToken,
@@ -97,12 +99,12 @@ describe("the hot path in workerd (Cloudflare's Workers runtime) on the built pa
       body: JSON.stringify(body),
     });
 
-  it("bundles the REST-only build of @hotpath/redis: no TCP client, no node: import", async () => {
+  it("bundles the REST-only build of @hotpath/redis (no TCP client) and runs without nodejs_compat", async () => {
     expect(bundle.inputs.some((input) => input.includes("/ioredis/"))).toBe(false);
     expect(bundle.inputs.some((input) => input.endsWith("redis/dist/rest.js"))).toBe(true);
     expect(bundle.inputs.some((input) => input.includes("/tcp-requester"))).toBe(false);
     const health = (await (await call("/health")).json()) as { ok: boolean; transport: string };
-    expect(health).toMatchObject({ ok: true, transport: "rest" });
+    expect(health).toMatchObject({ ok: true, transport: "rest", nodeBuffer: false });
   });
 
   it("caches: a miss that loads, then a hit from Redis", async () => {

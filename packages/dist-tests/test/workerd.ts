@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { builtinModules } from "node:module";
 import { build } from "esbuild";
 
 // The `workerd` package (CommonJS, no types): the path of the binary that its platform package
@@ -24,14 +25,32 @@ export interface WorkerBundle {
   inputs: string[];
 }
 
+// With Node built-ins, CommonJS code (node-postgres) calls require("events"): in an ES module the
+// bundle's require comes from node:module, which workerd provides under nodejs_compat.
+const NODE_REQUIRE_BANNER = `import { createRequire as __hotpathCreateRequire } from "node:module";
+const require = __hotpathCreateRequire(import.meta.url);`;
+
 /**
  * Bundles `entry` into `outDir/worker.js` with esbuild as a Workers bundler does: platform neutral,
  * ES module, the "workerd" / "worker" / "browser" export conditions (so packages pick their edge
  * builds), dependencies resolved to their BUILT files (no `@hotpath/source` condition here).
+ * Without `node`, a Node built-in anywhere in the graph fails the build; with it, built-ins and
+ * `cloudflare:*` stay imports for workerd's nodejs_compat to serve.
  */
-export async function bundleWorker(entry: string, outDir: string): Promise<WorkerBundle> {
+export async function bundleWorker(
+  entry: string,
+  outDir: string,
+  options: { node?: boolean } = {},
+): Promise<WorkerBundle> {
   const file = join(outDir, "worker.js");
+  const runtimeModules = options.node
+    ? {
+        external: ["node:*", "cloudflare:*", ...builtinModules],
+        banner: { js: NODE_REQUIRE_BANNER },
+      }
+    : {};
   const result = await build({
+    ...runtimeModules,
     entryPoints: [entry],
     outfile: file,
     bundle: true,
@@ -63,6 +82,8 @@ export interface WorkerdConfigOptions {
   entrypoint: string;
   /** Text bindings: `env.<name>` in the Worker. */
   bindings: Record<string, string>;
+  /** Compatibility flags, e.g. `no_nodejs_compat` (Node APIs are on by default at this date). */
+  compatibilityFlags?: string[];
 }
 
 const capnpText = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
@@ -93,6 +114,7 @@ const config :Workerd.Config = (
 const hotpathWorker :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
   compatibilityDate = ${capnpText(workerdPackage.compatibilityDate)},
+  compatibilityFlags = [${(options.compatibilityFlags ?? []).map(capnpText).join(", ")}],
   bindings = [
 ${bindings}
   ],
