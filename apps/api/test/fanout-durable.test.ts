@@ -9,7 +9,14 @@ import { insertTipOnce } from "../src/db/tips.ts";
 import { findUserByUsername, insertUser } from "../src/db/users.ts";
 import { TEST_POSTGRES_URL } from "./helpers/postgres.ts";
 import { startLocalQStash, type LocalQStash } from "./helpers/qstash.ts";
-import { liveStreamOf, openTestApi, tipRequest, type TestApi } from "./helpers/runtime.ts";
+import {
+  bearer,
+  liveStreamOf,
+  openTestApi,
+  TEST_ADMIN_TOKEN,
+  tipRequest,
+  type TestApi,
+} from "./helpers/runtime.ts";
 import { serveLazily } from "./helpers/serve.ts";
 import { waitUntil } from "./helpers/wait.ts";
 
@@ -44,6 +51,10 @@ describe("the fan-out of a tip survives QStash being down (real PostgreSQL, loca
         [tipId],
       )
     )[0]?.done;
+  /** Tips whose fan-out is pending, as the Jobs view's overview reports them. */
+  const fanoutPending = async () =>
+    (await t.caller(bearer(TEST_ADMIN_TOKEN)).api.jobs.overview({ minutes: 5 })).outbox
+      .fanoutPending;
   /** Runs the relay until every follower holds the tip's notification. */
   const relayUntilNotified = (tipId: number) =>
     waitUntil(
@@ -108,6 +119,7 @@ describe("the fan-out of a tip survives QStash being down (real PostgreSQL, loca
     );
     expect(await notificationCounts(tipId)).toEqual(followerIds.map(() => 0));
     expect(await fanoutDone(tipId)).toBe(false);
+    expect(await fanoutPending()).toBe(1);
 
     await qstash.restart();
     await relayUntilNotified(tipId);
@@ -120,6 +132,7 @@ describe("the fan-out of a tip survives QStash being down (real PostgreSQL, loca
       expect(await t.runtime.deps.outbox.relay()).toMatchObject({ fannedOut: 0, failed: 0 });
     }
     expect(await notificationCounts(tipId)).toEqual(followerIds.map(() => 1));
+    expect(await fanoutPending()).toBe(0);
   });
 
   it("a tip whose process died right after the commit (no fan-out attempted) is fanned out by the relay, once", async () => {

@@ -92,7 +92,7 @@ describe("the Jobs view's procedures against the local QStash server", () => {
     expect(overview.qstash).toBe(true);
     expect(overview.qstashError).toBeNull();
     expect(overview.dlq).toEqual({ size: 0, more: false });
-    expect(overview.outbox).toEqual({ pending: 0, oldestAgeSeconds: null });
+    expect(overview.outbox).toEqual({ pending: 0, oldestAgeSeconds: null, fanoutPending: 0 });
     const byId = Object.fromEntries((overview.schedules ?? []).map((s) => [s.scheduleId, s]));
     expect(byId[OUTBOX_RELAY_SCHEDULE_ID]).toMatchObject({
       job: "outbox-relay",

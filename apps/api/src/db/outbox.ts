@@ -97,18 +97,23 @@ export async function countPendingOutbox(db: SqlExecutor): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** Pending rows and the age of the oldest one in seconds (`null` when none is pending). */
+/**
+ * Rows whose projections are pending and the age of the oldest one in seconds (`null` when none
+ * is pending), and the tips whose fan-out is pending (`fanoutPending`), in one statement.
+ */
 export async function pendingOutboxSummary(
   db: SqlExecutor,
-): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
-  const rows = await db.query<{ n: number; oldest: number | null }>(
-    `select count(*)::int as n,
-       extract(epoch from now() - min(created_at))::float8 as oldest
-     from tip_outbox where state = 'pending'`,
+): Promise<{ pending: number; oldestAgeSeconds: number | null; fanoutPending: number }> {
+  const rows = await db.query<{ n: number; oldest: number | null; fanout: number }>(
+    `select count(*) filter (where state = 'pending')::int as n,
+       extract(epoch from now() - min(created_at) filter (where state = 'pending'))::float8 as oldest,
+       count(*) filter (where fanout_done_at is null)::int as fanout
+     from tip_outbox where state = 'pending' or fanout_done_at is null`,
   );
   const row = rows[0];
   return {
     pending: row?.n ?? 0,
     oldestAgeSeconds: row?.oldest == null ? null : Math.max(0, Math.floor(Number(row.oldest))),
+    fanoutPending: row?.fanout ?? 0,
   };
 }

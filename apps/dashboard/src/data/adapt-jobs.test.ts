@@ -15,7 +15,7 @@ describe("jobs adapters", () => {
           { minute: T0 + 60_000, published: 0, delivered: 1, retried: 1, failed: 0 },
         ],
       },
-      outbox: { pending: 3, oldestAgeSeconds: 42 },
+      outbox: { pending: 3, oldestAgeSeconds: 42, fanoutPending: 1 },
       schedules: [
         {
           scheduleId: "hotpath-outbox-relay",

@@ -62,7 +62,8 @@ async function qstashState(admin: JobsAdmin | undefined): Promise<{
 export const jobsAdminRouter = {
   /**
    * Jobs per minute per job name (published / delivered / retried / failed) over the last
-   * `minutes`, the outbox rows pending, and from QStash the schedules and the DLQ size.
+   * `minutes`, the outbox rows pending (projections, and `fanoutPending`: tips whose followers
+   * are not notified yet), and from QStash the schedules and the DLQ size.
    * `qstash: false` when QStash is not configured; `qstashError` when it did not answer (the
    * rest is still served).
    */
