@@ -56,3 +56,30 @@ export function libraryBuild(options: {
     logLevel: "warn",
   };
 }
+
+/**
+ * tsdown options of a deployable Hotpath app (the API): the named entries to ESM in `dist/`,
+ * dependencies left external so they resolve at run time (our libraries through their built
+ * `default` export), no declarations (nobody imports an app's build), unminified.
+ */
+export function appBuild(options: {
+  /** Directory of the app (the config file's `import.meta.dirname`). */
+  cwd: string;
+  /** Entry points, e.g. `{ main: "src/main.ts" }` → `dist/main.js`. */
+  entries: Record<string, string>;
+}): UserConfig {
+  return {
+    cwd: options.cwd,
+    entry: options.entries,
+    platform: "node",
+    format: "esm",
+    dts: false,
+    sourcemap: false,
+    clean: true,
+    outDir: "dist",
+    fixedExtension: false,
+    checks: { pluginTimings: false },
+    tsconfig: "tsconfig.json",
+    logLevel: "warn",
+  };
+}

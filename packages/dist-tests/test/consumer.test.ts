@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deletePrefix, openTestRedis, testTargets, uniquePrefix } from "@hotpath/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CURRENT_NODE_MAJOR, nodeOfMajor, SECOND_NODE_MAJOR } from "./node-major.ts";
 import { libraryPackages, packPackage, runTool } from "./packages.ts";
 
 /** What fixtures/consumer/use.mjs prints. */
@@ -87,14 +88,22 @@ describe("a consumer outside the workspace (plain npm install of the packed tarb
     await expect(lstat(join(project, "node_modules", "tsx"))).rejects.toThrow(/ENOENT/);
   });
 
-  it.each(["tcp", "rest"] as const)(
-    "runs the plain-JavaScript script over %s: cache miss then hit, a 429 with headers, an idempotent replay",
-    async (transport) => {
+  // The machine's Node over both transports, and the second supported major over TCP.
+  const runs: [transport: "tcp" | "rest", runtime: string, node: () => Promise<string>][] = [
+    ["tcp", `Node ${CURRENT_NODE_MAJOR}`, () => Promise.resolve(process.execPath)],
+    ["rest", `Node ${CURRENT_NODE_MAJOR}`, () => Promise.resolve(process.execPath)],
+    ["tcp", `Node ${SECOND_NODE_MAJOR}`, () => nodeOfMajor(SECOND_NODE_MAJOR)],
+  ];
+
+  it.each(runs)(
+    "runs the plain-JavaScript script over %s on %s: cache miss then hit, a 429 with headers, an idempotent replay",
+    async (transport, _, nodeBinary) => {
+      const node = await nodeBinary();
       const { redisUrl, gatewayUrl, gatewayToken } = testTargets();
       const app = uniquePrefix(`consumer-${transport}`);
       apps.push(app);
       const args = transport === "tcp" ? [redisUrl, "", app] : [gatewayUrl, gatewayToken, app];
-      const output = await runTool("node", ["use.mjs", ...args], {
+      const output = await runTool(node, ["use.mjs", ...args], {
         cwd: project,
         timeoutMs: 60_000,
         // Nothing of the workspace leaks in: no NODE_OPTIONS, no loader.
