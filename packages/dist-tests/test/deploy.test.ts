@@ -1,54 +1,18 @@
 import { existsSync } from "node:fs";
-import { cp, lstat, mkdtemp, readdir, realpath, rm } from "node:fs/promises";
+import { cp, mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deletePrefix, openTestRedis, testTargets, uniquePrefix } from "@hotpath/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pollUntil, startBuiltApi, type BuiltApi } from "./api-process.ts";
+import { pollUntil, startBuiltProcess, type BuiltProcess } from "./built-process.ts";
+import { deployPackage, devToolsIn, installedNames } from "./deployed.ts";
 import { nodeOfMajor, SECOND_NODE_MAJOR } from "./node-major.ts";
-import { ROOT, runTool } from "./packages.ts";
-
-/** Development tools (the API's devDependencies and the workspace's) that must not be deployed. */
-const DEV_TOOLS = [
-  "tsx",
-  "typescript",
-  "vitest",
-  "vite",
-  "tsdown",
-  "esbuild",
-  "@types/node",
-  "autocannon",
-  "@hotpath/testing",
-  "@hotpath/qstash-server",
-];
+import { ROOT } from "./packages.ts";
 
 /** The PostgreSQL the tests use (trust auth, database `test`); `pnpm test` makes sure one runs. */
 const TEST_POSTGRES_URL =
   process.env.HOTPATH_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** Bytes under `dir`, symlinks counted as links (the deployed folder has no link out of it). */
-async function sizeOf(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    total += entry.isDirectory() ? await sizeOf(path) : (await lstat(path)).size;
-  }
-  return total;
-}
-
-/** The names in the deployed `node_modules` and in its `.pnpm` store (as `name@version…`). */
-async function installedNames(deployed: string): Promise<{ linked: string[]; store: string[] }> {
-  const modules = join(deployed, "node_modules");
-  const linked: string[] = [];
-  for (const entry of await readdir(modules)) {
-    if (entry.startsWith(".")) continue;
-    if (entry.startsWith("@"))
-      for (const scoped of await readdir(join(modules, entry))) linked.push(`${entry}/${scoped}`);
-    else linked.push(entry);
-  }
-  return { linked, store: await readdir(join(modules, ".pnpm")) };
-}
 
 describe("the API deployed without dev tools (pnpm deploy --prod, then plain node)", () => {
   let work: string;
@@ -62,20 +26,14 @@ describe("the API deployed without dev tools (pnpm deploy --prod, then plain nod
       if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm build\` first`);
     work = await mkdtemp(join(tmpdir(), "hotpath-deploy-"));
     deployed = join(work, "api");
-    const started = performance.now();
-    await runTool("pnpm", ["--filter", "@hotpath/api", "deploy", "--prod", deployed], {
-      cwd: ROOT,
-      timeoutMs: 300_000,
-    });
+    const { seconds, bytes } = await deployPackage("@hotpath/api", deployed);
+    console.info(
+      `pnpm deploy --prod of @hotpath/api: ${seconds.toFixed(1)} s, ${(bytes / 1e6).toFixed(1)} MB`,
+    );
     // The dashboard the API serves at /dashboard/ travels next to it (DASHBOARD_DIR).
     await cp(join(ROOT, "apps", "dashboard", "dist"), join(deployed, "dashboard"), {
       recursive: true,
     });
-    const seconds = (performance.now() - started) / 1000;
-    const megabytes = (await sizeOf(deployed)) / 1e6;
-    console.info(
-      `pnpm deploy --prod of @hotpath/api: ${seconds.toFixed(1)} s, ${megabytes.toFixed(1)} MB deployed`,
-    );
   });
 
   afterAll(async () => {
@@ -102,15 +60,9 @@ describe("the API deployed without dev tools (pnpm deploy --prod, then plain nod
   it("holds the built JavaScript and production dependencies only, as copies", async () => {
     expect(existsSync(join(deployed, "dist", "main.js"))).toBe(true);
     expect(existsSync(join(deployed, "src"))).toBe(false);
-    const { linked, store } = await installedNames(deployed);
+    const { linked } = await installedNames(deployed);
     expect(linked).toEqual(expect.arrayContaining(["@hotpath/cache", "@trpc/server", "pg"]));
-    for (const tool of DEV_TOOLS) {
-      expect(linked, tool).not.toContain(tool);
-      expect(
-        store.filter((entry) => entry.startsWith(`${tool.replace("/", "+")}@`)),
-        tool,
-      ).toEqual([]);
-    }
+    expect(await devToolsIn(deployed, ["@hotpath/qstash-server"])).toEqual([]);
     // Our libraries are copied in (their dist/), not linked back into the workspace.
     const cache = await realpath(join(deployed, "node_modules", "@hotpath", "cache"));
     expect(cache.startsWith(await realpath(deployed))).toBe(true);
@@ -153,10 +105,11 @@ describe("the API deployed without dev tools (pnpm deploy --prod, then plain nod
       const node = await runtime.node();
       const app = uniquePrefix("deployed-api");
       apps.push(app);
-      const api: BuiltApi = await startBuiltApi({
+      const api: BuiltProcess = await startBuiltProcess({
         node,
-        entry: "dist/main.js",
+        args: ["dist/main.js"],
         cwd: deployed,
+        ready: /HOTPATH_API_READY (\S+)/,
         env: {
           PATH: process.env.PATH ?? "",
           PORT: "0",

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 
-/** A built API started as its own process on plain Node. */
-export interface BuiltApi {
-  /** Base URL from the API's `HOTPATH_API_READY <url>` line. */
+/** A built server (the API, a bin) started as its own process on plain Node. */
+export interface BuiltProcess {
+  /** Base URL, the first group of the `ready` pattern in its output. */
   readonly url: string;
   /** Output so far (stdout + stderr), for failure messages. */
   output(): string;
@@ -20,18 +20,21 @@ function within<T>(promise: Promise<T>, timeoutMs: number, what: () => string): 
 }
 
 /**
- * Starts `node <entry>` in `cwd` with exactly `env` (nothing of the test process leaks in: no
- * NODE_OPTIONS, no loader) and waits for its `HOTPATH_API_READY <url>` line.
+ * Starts `node <args>` in `cwd` with exactly `env` (nothing of the test process leaks in: no
+ * NODE_OPTIONS, no loader) and waits for a line of its standard output to match `ready`, whose
+ * first group is the server's URL (the API prints `HOTPATH_API_READY <url>`).
  * @throws Error with the output when it exits first or is not ready within `timeoutMs`.
  */
-export async function startBuiltApi(options: {
+export async function startBuiltProcess(options: {
   node: string;
-  entry: string;
+  args: string[];
   cwd: string;
   env: Record<string, string>;
+  ready: RegExp;
   timeoutMs?: number;
-}): Promise<BuiltApi> {
-  const child = spawn(options.node, [options.entry], {
+}): Promise<BuiltProcess> {
+  const name = options.args.join(" ");
+  const child = spawn(options.node, options.args, {
     cwd: options.cwd,
     env: options.env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -43,13 +46,13 @@ export async function startBuiltApi(options: {
   const ready = new Promise<string>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /HOTPATH_API_READY (\S+)/.exec(output);
+      const match = options.ready.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.once("error", reject);
     void exited.then((code) =>
-      reject(new Error(`the API exited with ${String(code)} before it was ready:\n${output}`)),
+      reject(new Error(`node ${name} exited with ${String(code)} before it was ready:\n${output}`)),
     );
   });
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -58,7 +61,7 @@ export async function startBuiltApi(options: {
     url = await within(
       ready,
       timeoutMs,
-      () => `the API was not ready within ${timeoutMs} ms:\n${output}`,
+      () => `node ${name} was not ready within ${timeoutMs} ms:\n${output}`,
     );
   } catch (error) {
     child.kill("SIGKILL");
@@ -74,7 +77,7 @@ export async function startBuiltApi(options: {
         return await within(
           exited,
           stopTimeoutMs,
-          () => `the API did not exit within ${stopTimeoutMs} ms of SIGTERM:\n${output}`,
+          () => `node ${name} did not exit within ${stopTimeoutMs} ms of SIGTERM:\n${output}`,
         );
       } catch (error) {
         child.kill("SIGKILL");
