@@ -110,6 +110,9 @@ describe("the API deployed without dev tools (pnpm deploy --prod, then plain nod
         args: ["dist/main.js"],
         cwd: deployed,
         ready: /HOTPATH_API_READY (\S+)/,
+        // PGlite compiles its WebAssembly and creates its cluster at start: 12-27 s measured on
+        // this 2-core machine depending on load.
+        timeoutMs: 120_000,
         env: {
           PATH: process.env.PATH ?? "",
           PORT: "0",
