@@ -190,5 +190,9 @@ export interface JobsModel {
   schedules: JobSchedule[] | null;
   /** `more`: the API stopped counting at its limit. `null` when unknown. */
   dlq: { size: number; more: boolean } | null;
-  outbox: { pending: number; oldestAgeSeconds: number | null };
+  /**
+   * `pending`: outbox rows whose projections are not applied yet (`oldestAgeSeconds` of the
+   * oldest, `null` when none); `fanoutPending`: tips whose followers are not notified yet.
+   */
+  outbox: { pending: number; oldestAgeSeconds: number | null; fanoutPending: number };
 }

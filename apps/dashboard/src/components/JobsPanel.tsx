@@ -61,9 +61,20 @@ function outboxStat(outbox: JobsModel["outbox"]): Stat {
   };
 }
 
+function fanoutStat(outbox: JobsModel["outbox"]): Stat {
+  return {
+    id: "fanout",
+    label: "Fan-out pending",
+    value: formatCount(outbox.fanoutPending),
+    detail: outbox.fanoutPending === 0 ? "followers notified" : "tips, followers not notified yet",
+    tone: outbox.fanoutPending === 0 ? "good" : "neutral",
+  };
+}
+
 /**
  * The Jobs view: published / delivered / failed / retried over time per job, totals, DLQ size and
- * outbox rows pending, the QStash schedules, and the DLQ with Retry and Delete.
+ * outbox rows pending (projections, and tips whose fan-out to followers is pending), the QStash
+ * schedules, and the DLQ with Retry and Delete.
  */
 export function JobsPanel({
   model,
@@ -96,6 +107,7 @@ export function JobsPanel({
         },
         dlqStat(model.dlq),
         outboxStat(model.outbox),
+        fanoutStat(model.outbox),
       ]
     : [];
   return (

@@ -39,7 +39,7 @@ const model: JobsModel = {
     },
   ],
   dlq: { size: 1, more: false },
-  outbox: { pending: 2, oldestAgeSeconds: 90 },
+  outbox: { pending: 2, oldestAgeSeconds: 90, fanoutPending: 3 },
 };
 
 const entry: DlqEntry = {
@@ -78,6 +78,12 @@ describe("JobsPanel", () => {
     expect(screen.getByTestId("jobs-dlq-value").textContent).toBe("1");
     expect(screen.getByTestId("jobs-outbox-value").textContent).toBe("2");
     expect(screen.getByTestId("jobs-outbox").textContent).toContain("oldest 1 minute ago");
+    // Beside it, the tips whose followers are not notified yet.
+    const fanout = screen.getByTestId("jobs-fanout");
+    expect(fanout.previousElementSibling).toBe(screen.getByTestId("jobs-outbox"));
+    expect(fanout.querySelector("dt")?.textContent).toBe("Fan-out pending");
+    expect(screen.getByTestId("jobs-fanout-value").textContent).toBe("3");
+    expect(fanout.textContent).toContain("followers not notified yet");
     const schedules = within(screen.getByTestId("job-schedules")).getAllByRole("row").slice(1);
     // The failed one first.
     expect(schedules.map((r) => r.getAttribute("data-schedule"))).toEqual([

@@ -39,7 +39,7 @@ describe("jobs adapters", () => {
       qstash: true,
       qstashError: null,
       dlq: { size: 1, more: false },
-      outbox: { pending: 3, oldestAgeSeconds: 42 },
+      outbox: { pending: 3, oldestAgeSeconds: 42, fanoutPending: 1 },
     });
     expect(model.schedules?.[0]?.lastState).toBe("SUCCESS");
   });

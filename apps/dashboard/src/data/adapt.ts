@@ -223,7 +223,11 @@ export function jobsModel(data: JobsOverview): JobsModel {
     qstashError: data.qstashError,
     schedules: data.schedules,
     dlq: data.dlq,
-    outbox: data.outbox,
+    outbox: {
+      pending: n(data.outbox.pending),
+      oldestAgeSeconds: data.outbox.oldestAgeSeconds,
+      fanoutPending: n(data.outbox.fanoutPending),
+    },
   };
 }
 
