@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { clusterUrlOfNodes } from "@hotpath/redis/internal";
 import { z } from "zod";
 import { GatewayError } from "./errors.ts";
 import type { GatewayOptions } from "./options.ts";
@@ -9,7 +10,8 @@ export const CLI_USAGE = `Usage: hotpath-gateway --redis redis://127.0.0.1:6379 
                        [--max-subscriptions-per-token N] [--allow-admin-commands]
 
 Options (environment variable in brackets):
-  --redis <url>           Redis behind --token [REDIS_URL]
+  --redis <url>           Redis behind --token [REDIS_URL]; a cluster as redis+cluster://h1:p1,h2:p2
+                          [or REDIS_CLUSTER_NODES=h1:p1,h2:p2]
   --port <n>              port to listen on, 0 = any free port [PORT] (default 8079)
   --host <address>        address to bind [HOST] (default 127.0.0.1; others need an explicit token)
   --token <token>         bearer token for --redis [HOTPATH_GATEWAY_TOKEN] (default: random, printed)
@@ -38,8 +40,9 @@ const cliSchema = z.object({
   token: z.string().optional(),
   "token-map": z
     .array(
-      z.string().regex(/^[^=]+=rediss?:\/\/\S+$/, {
-        message: "--token-map must look like <token>=redis://host:port/db",
+      z.string().regex(/^[^=]+=rediss?(\+cluster)?:\/\/\S+$/, {
+        message:
+          "--token-map must look like <token>=redis://host:port/db (or <token>=redis+cluster://host:port,host:port)",
       }),
     )
     .optional(),
@@ -49,6 +52,12 @@ const cliSchema = z.object({
   "allow-admin-commands": z.boolean().optional(),
   help: z.boolean().optional(),
 });
+
+/** `REDIS_URL`, else the cluster of `REDIS_CLUSTER_NODES` (`h1:p1,h2:p2`), else undefined. */
+function redisOfEnv(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.REDIS_URL) return env.REDIS_URL;
+  return env.REDIS_CLUSTER_NODES ? clusterUrlOfNodes(env.REDIS_CLUSTER_NODES) : undefined;
+}
 
 /** What the CLI should do: print the usage, or start a gateway with these options. */
 export type CliCommand = { kind: "help" } | { kind: "start"; options: GatewayOptions };
@@ -88,7 +97,7 @@ export function parseCliArgs(
   }
   const parsed = cliSchema.safeParse({
     ...values,
-    redis: values.redis ?? (env.REDIS_URL || undefined),
+    redis: values.redis ?? redisOfEnv(env),
     port: values.port ?? (env.PORT || undefined),
     host: values.host ?? (env.HOST || undefined),
     token: values.token ?? (env.HOTPATH_GATEWAY_TOKEN || undefined),

@@ -1,11 +1,24 @@
+import { isClusterUrl, parseClusterUrl } from "@hotpath/redis/internal";
 import { z } from "zod";
 import { GatewayError } from "./errors.ts";
 
-const redisUrl = z
-  .string({ message: "expected a redis:// or rediss:// URL" })
-  .refine((value) => /^rediss?:\/\/\S+$/.test(value) && URL.canParse(value), {
-    message: "expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0",
-  });
+/** True for a URL the executor opens: `redis://`, `rediss://` or a valid `redis+cluster://` list. */
+function isRedisUrl(value: string): boolean {
+  if (isClusterUrl(value)) {
+    try {
+      parseClusterUrl(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return /^rediss?:\/\/\S+$/.test(value) && URL.canParse(value);
+}
+
+const redisUrl = z.string({ message: "expected a redis:// or rediss:// URL" }).refine(isRedisUrl, {
+  message:
+    "expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0, or a cluster's redis+cluster://host:port,host:port",
+});
 
 const token = z
   .string({ message: "expected a string" })

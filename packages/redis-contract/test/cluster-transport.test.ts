@@ -47,6 +47,19 @@ describe("createRedis on a real local Redis Cluster (3 masters + 3 replicas)", (
     expect(replies).toEqual([...keys.map((_, i) => i + 1), ...keys.map((_, i) => i + 1)]);
   });
 
+  it("a pipeline item over two slots answers CROSSSLOT alone; the items around it still run", async () => {
+    const [a, b] = [keys[0] as string, keys[1] as string];
+    expect(keySlot(a)).not.toBe(keySlot(b));
+    const pipe = redis.pipeline();
+    pipe.get(a);
+    pipe.mget(a, b);
+    pipe.get(b);
+    const replies = await pipe.exec({ keepErrors: true });
+    expect(replies.map((item) => item.result)).toEqual([1, undefined, 2]);
+    expect(String(replies[1]?.error)).toMatch(/CROSSSLOT/);
+    expect(redis.circuit()).toBe("closed");
+  });
+
   it("MULTI on one hash tag runs atomically; across slots it is refused as Redis does (CROSSSLOT)", async () => {
     const lock = buildKey(app, "lock", "l", hashTag("job"));
     const fence = buildKey(app, "lock", "f", hashTag("job"));

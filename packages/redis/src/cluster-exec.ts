@@ -43,9 +43,20 @@ export function clusterClient(url: ClusterUrl, options: RedisOptions): Cluster {
   });
 }
 
+/** The reply Redis Cluster gives a command or transaction whose keys hash to several slots. */
+const CROSSSLOT_MESSAGE = "CROSSSLOT Keys in request don't hash to the same slot";
+
 function slotOf(args: readonly string[]): number | undefined {
   const keys = commandKeys(args);
   return keys[0] === undefined ? undefined : keySlot(keys[0]);
+}
+
+/** True when one command's own keys hash to more than one slot (MGET a b of two slots). */
+function spansSlots(args: readonly string[]): boolean {
+  const keys = commandKeys(args);
+  if (keys.length < 2) return false;
+  const first = keySlot(keys[0] as string);
+  return keys.some((key) => keySlot(key) !== first);
 }
 
 async function runBatch(
@@ -63,7 +74,8 @@ async function runBatch(
 /**
  * A pipeline on a cluster: the commands of each slot go as one ioredis pipeline to that slot's
  * node (in request order, re-sent together on MOVED), slots in parallel; replies come back in
- * request order. Commands without keys go to any node.
+ * request order. Commands without keys go to any node; a command whose own keys span slots gets
+ * the CROSSSLOT error Redis gives it, the others still run.
  */
 export async function clusterPipeline(
   cluster: Cluster,
@@ -71,13 +83,18 @@ export async function clusterPipeline(
   name: (command: string) => string,
 ): Promise<Outcome[]> {
   const groups = new Map<number | undefined, number[]>();
+  const outcomes: Outcome[] = new Array<Outcome>(prepared.length);
   prepared.forEach(({ args }, index) => {
+    // ioredis would fail the whole pipeline for it: answer that one command as Redis does.
+    if (spansSlots(args)) {
+      outcomes[index] = [new RedisReplyError(CROSSSLOT_MESSAGE), null];
+      return;
+    }
     const slot = slotOf(args);
     const group = groups.get(slot);
     if (group) group.push(index);
     else groups.set(slot, [index]);
   });
-  const outcomes: Outcome[] = new Array<Outcome>(prepared.length);
   await Promise.all(
     [...groups.values()].map(async (indexes) => {
       const replies = await runBatch(
@@ -106,7 +123,7 @@ export async function clusterMultiExec(
   slots.delete(undefined);
   const keys = prepared.flatMap(({ args }) => commandKeys(args));
   if (slots.size > 1 || new Set(keys.map(keySlot)).size > 1) {
-    throw new RedisReplyError("CROSSSLOT Keys in request don't hash to the same slot");
+    throw new RedisReplyError(CROSSSLOT_MESSAGE);
   }
   return runBatch(cluster, prepared, name, true);
 }

@@ -10,6 +10,13 @@ export {
   type Subscription,
 } from "./executor.ts";
 export { TcpRequester, formatPubSubEvent } from "./tcp-requester.ts";
+export {
+  clusterUrlOfNodes,
+  isClusterUrl,
+  parseClusterUrl,
+  type ClusterSeed,
+  type ClusterUrl,
+} from "./cluster-url.ts";
 export { RestRequester, type RestRequesterOptions } from "./rest-requester.ts";
 export { IntegerReply, replyToJson, replyToValue, type RawReply } from "./reply.ts";
 export { ScriptNormaliser, rewriteScriptCommand, scriptSha1 } from "./script-normaliser.ts";
