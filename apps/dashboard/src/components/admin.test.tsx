@@ -64,6 +64,18 @@ describe("ConfirmButton", () => {
 });
 
 describe("AdminPanel", () => {
+  it("gives every form control an accessible name", () => {
+    const { container } = render(<Harness answer="ok" />);
+    const controls = container.querySelectorAll("input, select, textarea");
+    expect(controls.length).toBeGreaterThan(0);
+    // By role, as assistive technology finds them: each one named (by its label), none left out.
+    const roles = ["textbox", "combobox", "spinbutton", "checkbox", "radio", "listbox"] as const;
+    const all = roles.flatMap((role) => screen.queryAllByRole(role));
+    const named = roles.flatMap((role) => screen.queryAllByRole(role, { name: /\S/ }));
+    expect(all.length).toBe(controls.length);
+    expect(named).toEqual(all);
+    expect(screen.getByRole("combobox", { name: "Policy" }).tagName).toBe("SELECT");
+  });
   it("asks before each action and sends what was typed", async () => {
     render(<Harness answer="Reset user_x: its next request starts a fresh window." />);
     const reset = screen.getByRole<HTMLButtonElement>("button", { name: "Reset limits" });

@@ -190,31 +190,49 @@ describe("dashboard in Chromium against the real stack", () => {
     expect(await apiCacheMemory()).toMatch(/^[\d.,]+ (byte|kB|MB)$/);
 
     // Keyboard: from the top of the page, Tab reaches the range radios, the series selects, both
-    // charts (Recharts' accessibility layer), the leaderboard tabs and the buttons.
+    // charts (Recharts' accessibility layer), the leaderboard tabs and the buttons; every form
+    // control reached has an accessible name, as the browser's accessibility tree computes it
+    // (Playwright's aria snapshot: `- combobox "Policy"`), whatever the markup of its label.
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     const reached = new Set<string>();
+    const unnamed: string[] = [];
     for (let i = 0; i < 40; i++) {
       await page.keyboard.press("Tab");
-      reached.add(
-        await page.evaluate(() => {
-          const el = document.activeElement;
-          if (!el || el === document.body) return "body";
-          if (el.getAttribute("role") === "tab") return `tab:${el.textContent}`;
-          if (el instanceof HTMLInputElement) return `input:${el.name}`;
-          if (el instanceof HTMLSelectElement)
-            return `select:${el.labels?.[0]?.querySelector("span")?.textContent ?? ""}`;
-          if (el.closest(".recharts-wrapper"))
-            return `chart:${el.closest("section")?.dataset.testid ?? ""}`;
-          return `${el.tagName.toLowerCase()}:${el.textContent?.trim().slice(0, 40) ?? ""}`;
-        }),
-      );
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return { text: "body", control: false };
+        if (el.getAttribute("role") === "tab")
+          return { text: `tab:${el.textContent}`, control: false };
+        const control = el instanceof HTMLInputElement || el instanceof HTMLSelectElement;
+        if (el instanceof HTMLInputElement) return { text: `input:${el.name}`, control };
+        if (el instanceof HTMLSelectElement) {
+          const section = el.closest("section")?.dataset.testid ?? "";
+          return { text: `select:${section}`, control };
+        }
+        if (el.closest(".recharts-wrapper"))
+          return { text: `chart:${el.closest("section")?.dataset.testid ?? ""}`, control };
+        return {
+          text: `${el.tagName.toLowerCase()}:${el.textContent?.trim().slice(0, 40) ?? ""}`,
+          control,
+        };
+      });
+      let text = focused.text;
+      if (focused.control) {
+        const snapshot = await page.locator(":focus").ariaSnapshot();
+        const name = /^- [\w-]+ "(.*?)"/.exec(snapshot)?.[1] ?? "";
+        if (name === "") unnamed.push(`${text} ${snapshot.split("\n")[0] ?? ""}`);
+        if (text.startsWith("select:")) text = `select:${name}@${text.slice("select:".length)}`;
+      }
+      reached.add(text);
     }
     process.stderr.write(`[dashboard e2e] reached with Tab: ${[...reached].join(", ")}\n`);
+    expect(unnamed).toEqual([]);
     expect([...reached]).toEqual(
       expect.arrayContaining([
         "input:range",
-        "select:Namespace",
-        "select:Policy",
+        "select:Namespace@cache",
+        "select:Policy@ratelimit",
+        "select:Policy@admin",
         "chart:cache",
         "chart:ratelimit",
         "tab:Daily",
