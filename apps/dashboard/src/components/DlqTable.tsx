@@ -2,6 +2,7 @@ import { useState } from "react";
 import { formatDateTime, NO_VALUE } from "../format.ts";
 import type { DlqEntry } from "../model.ts";
 import type { DlqAction } from "../data/use-jobs-data.ts";
+import { ConfirmButton } from "./ConfirmButton.tsx";
 
 /** Props of {@link DlqTable}. */
 export interface DlqTableProps {
@@ -14,10 +15,13 @@ export interface DlqTableProps {
 
 const ACTION_LABEL: Record<DlqAction, string> = { retry: "Retry", delete: "Delete" };
 
-type RowState =
-  | { step: "idle"; error?: string }
-  | { step: "confirm"; action: DlqAction }
-  | { step: "busy"; action: DlqAction };
+type RowState = { step: "idle"; error?: string } | { step: "busy"; action: DlqAction };
+
+/** What each action asks before it runs (`what`: job and message id). */
+const QUESTION: Record<DlqAction, (what: string) => string> = {
+  retry: (what) => `Send ${what} back to delivery?`,
+  delete: (what) => `Delete ${what} from the dead-letter queue for good?`,
+};
 
 function DlqRow({ entry, onAction }: { entry: DlqEntry; onAction: DlqTableProps["onAction"] }) {
   const [state, setState] = useState<RowState>({ step: "idle" });
@@ -32,46 +36,29 @@ function DlqRow({ entry, onAction }: { entry: DlqEntry; onAction: DlqTableProps[
     }
   };
   const what = `${entry.job ?? "message"} ${entry.messageId}`;
-  let actions;
-  if (state.step === "confirm") {
-    actions = (
-      <span role="group" aria-label={`Confirm ${ACTION_LABEL[state.action].toLowerCase()}`}>
-        <button
-          type="button"
-          className={state.action === "delete" ? "danger" : undefined}
-          onClick={() => void run(state.action)}
-          aria-label={`Confirm ${ACTION_LABEL[state.action].toLowerCase()} of ${what}`}
-        >
-          Confirm {ACTION_LABEL[state.action].toLowerCase()}
-        </button>{" "}
-        <button type="button" onClick={() => setState({ step: "idle" })}>
-          Cancel
-        </button>
-      </span>
-    );
-  } else if (state.step === "busy") {
-    actions = <span role="status">{state.action === "retry" ? "Retrying…" : "Deleting…"}</span>;
-  } else {
-    actions = (
-      <>
-        {(["retry", "delete"] as const).map((action) => (
-          <button
-            key={action}
-            type="button"
-            onClick={() => setState({ step: "confirm", action })}
-            aria-label={`${ACTION_LABEL[action]} ${what}`}
-          >
-            {ACTION_LABEL[action]}
-          </button>
-        ))}
-        {state.error ? (
-          <span className="action-error" role="alert">
-            {state.error}
-          </span>
-        ) : null}
-      </>
-    );
-  }
+  const actions = (
+    <>
+      {(["retry", "delete"] as const).map((action) => (
+        <ConfirmButton
+          key={action}
+          label={ACTION_LABEL[action]}
+          ariaLabel={`${ACTION_LABEL[action]} ${what}`}
+          question={QUESTION[action](what)}
+          danger={action === "delete"}
+          disabled={state.step === "busy"}
+          onConfirm={() => void run(action)}
+        />
+      ))}
+      {state.step === "busy" ? (
+        <span role="status">{state.action === "retry" ? "Retrying…" : "Deleting…"}</span>
+      ) : null}
+      {state.step === "idle" && state.error ? (
+        <span className="action-error" role="alert">
+          {state.error}
+        </span>
+      ) : null}
+    </>
+  );
   return (
     <tr data-dlq-id={entry.dlqId}>
       <th scope="row">{entry.job ?? NO_VALUE}</th>
@@ -86,7 +73,10 @@ function DlqRow({ entry, onAction }: { entry: DlqEntry; onAction: DlqTableProps[
   );
 }
 
-/** The dead-letter queue: each message with Retry and Delete, each asking for confirmation. */
+/**
+ * The dead-letter queue: each message with Retry and Delete, each a {@link ConfirmButton} (asks
+ * first, runs on Confirm only).
+ */
 export function DlqTable({ entries, truncated, onAction }: DlqTableProps) {
   return (
     <table className="data-table" data-testid="dlq-table">

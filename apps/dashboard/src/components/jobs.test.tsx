@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DlqEntry, JobsModel } from "../model.ts";
 import { windowEndingAt } from "../shaping/time-buckets.ts";
@@ -121,21 +121,41 @@ describe("JobsPanel", () => {
 });
 
 describe("DlqTable", () => {
-  it("runs Retry and Delete only once confirmed", async () => {
+  it("runs Retry and Delete only once confirmed, with the app's one confirm pattern", async () => {
     const onAction = vi.fn(() => Promise.resolve());
     render(<DlqTable entries={[entry]} truncated={false} onAction={onAction} />);
+    const row = () => within(screen.getByTestId("dlq-table").querySelector("tbody") as HTMLElement);
     fireEvent.click(screen.getByRole("button", { name: "Retry apply-tip msg_1" }));
     expect(onAction).not.toHaveBeenCalled();
-    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    // The ConfirmButton dialog: named by its question, Confirm focused, Cancel and Escape back out.
+    const retryDialog = screen.getByRole("alertdialog", {
+      name: "Send apply-tip msg_1 back to delivery?",
+    });
+    expect(document.activeElement).toBe(
+      within(retryDialog).getByRole("button", { name: "Confirm" }),
+    );
+    fireEvent.click(within(retryDialog).getByRole("button", { name: "Cancel" }));
+    expect(onAction).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole("button", { name: "Delete apply-tip msg_1" }));
+    fireEvent.keyDown(screen.getByRole("alertdialog"), { key: "Escape" });
+    expect(screen.queryByRole("alertdialog")).toBeNull();
     expect(onAction).not.toHaveBeenCalled();
 
     fireEvent.click(screen.getByRole("button", { name: "Delete apply-tip msg_1" }));
-    fireEvent.click(screen.getByRole("button", { name: "Confirm delete of apply-tip msg_1" }));
+    const deleteDialog = screen.getByRole("alertdialog", {
+      name: "Delete apply-tip msg_1 from the dead-letter queue for good?",
+    });
+    fireEvent.click(within(deleteDialog).getByRole("button", { name: "Confirm" }));
     expect(onAction).toHaveBeenCalledWith("delete", "dlq_1");
+    // Both buttons wait while the action runs.
+    expect(row().getByRole("status").textContent).toBe("Deleting…");
+    expect(
+      row().getByRole<HTMLButtonElement>("button", { name: "Retry apply-tip msg_1" }).disabled,
+    ).toBe(true);
 
-    await screen.findByRole("button", { name: "Retry apply-tip msg_1" });
+    await waitFor(() => expect(row().queryByRole("status")).toBeNull());
     fireEvent.click(screen.getByRole("button", { name: "Retry apply-tip msg_1" }));
-    fireEvent.click(screen.getByRole("button", { name: "Confirm retry of apply-tip msg_1" }));
+    fireEvent.click(row().getByRole("button", { name: "Confirm" }));
     expect(onAction).toHaveBeenLastCalledWith("retry", "dlq_1");
     expect(onAction).toHaveBeenCalledTimes(2);
   });
@@ -143,9 +163,11 @@ describe("DlqTable", () => {
     const onAction = vi.fn(() => Promise.reject(new Error("DLQ message dlq_1 not found")));
     render(<DlqTable entries={[entry]} truncated={false} onAction={onAction} />);
     fireEvent.click(screen.getByRole("button", { name: "Retry apply-tip msg_1" }));
-    fireEvent.click(screen.getByRole("button", { name: "Confirm retry of apply-tip msg_1" }));
+    fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
     expect((await screen.findByRole("alert")).textContent).toBe("DLQ message dlq_1 not found");
-    expect(screen.getByRole("button", { name: "Retry apply-tip msg_1" })).toBeTruthy();
+    expect(
+      screen.getByRole<HTMLButtonElement>("button", { name: "Retry apply-tip msg_1" }).disabled,
+    ).toBe(false);
   });
   it("says when it is empty or shows only the first page", () => {
     const { rerender } = render(<DlqTable entries={[]} truncated={false} onAction={vi.fn()} />);

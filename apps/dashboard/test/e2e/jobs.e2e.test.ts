@@ -152,7 +152,10 @@ describe("Jobs view in Chromium against the API and the local QStash server", ()
     // Retry asks for confirmation first, then sends the message back to delivery.
     await dead.getByRole("button", { name: `Retry apply-tip ${deadMessageId}` }).click();
     expect(await jobs.getByTestId("jobs-dlq-value").textContent()).toBe("1");
-    await dead.getByRole("button", { name: `Confirm retry of apply-tip ${deadMessageId}` }).click();
+    const confirm = dead.getByRole("alertdialog", {
+      name: `Send apply-tip ${deadMessageId} back to delivery?`,
+    });
+    await confirm.getByRole("button", { name: "Confirm" }).click();
 
     await dead.waitFor({ state: "detached", timeout: 30_000 });
     await expect
