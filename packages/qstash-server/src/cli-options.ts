@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { clusterUrlOfNodes } from "@hotpath/redis/internal";
 import { z } from "zod";
 import { QStashServerError } from "./errors.ts";
 import type { QStashServerOptions } from "./options.ts";
@@ -9,7 +10,8 @@ export const CLI_USAGE = `Usage: hotpath-qstash --redis redis://127.0.0.1:6379 [
                       [--allow-host <host>]... [--max-body-bytes N] [--prefix <redis key prefix>]
 
 Options (environment variable in brackets):
-  --redis <url>              Redis that holds the messages and runs BullMQ [REDIS_URL]
+  --redis <url>              Redis that holds the messages and runs BullMQ [REDIS_URL]; a cluster
+                             as redis+cluster://h1:p1,h2:p2 [or REDIS_CLUSTER_NODES=h1:p1,h2:p2]
   --port <n>                 port to listen on, 0 = any free port [PORT] (default 8181)
   --host <address>           address to bind [HOST] (default 127.0.0.1)
   --tenant <t>,<cur>,<next>  one more token with its current and next signing keys, an isolated
@@ -18,9 +20,16 @@ Options (environment variable in brackets):
   --allow-host <host>        a host besides loopback that deliveries may go to; *.example.com
                              for subdomains (repeatable) [QSTASH_ALLOWED_HOSTS, comma-separated]
   --max-body-bytes <n>       largest request body, 413 above (default 1048576)
-  --prefix <prefix>          prefix of every Redis key (default hotpath-qstash)
+  --prefix <prefix>          prefix of every Redis key (default hotpath-qstash; hash-tagged per
+                             tenant and per queue on a cluster)
   --concurrency <n>          deliveries in flight per process (default 50)
   --help                     this text`;
+
+/** `REDIS_URL`, else the cluster of `REDIS_CLUSTER_NODES` (`h1:p1,h2:p2`), else undefined. */
+function redisOfEnv(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.REDIS_URL) return env.REDIS_URL;
+  return env.REDIS_CLUSTER_NODES ? clusterUrlOfNodes(env.REDIS_CLUSTER_NODES) : undefined;
+}
 
 const integer = (flag: string, min: number, max: number) =>
   z
@@ -95,7 +104,7 @@ export function parseCliArgs(
     value ? value.split(separator).filter(Boolean) : undefined;
   const parsed = cliSchema.safeParse({
     ...values,
-    redis: values.redis ?? (env.REDIS_URL || undefined),
+    redis: values.redis ?? redisOfEnv(env),
     port: values.port ?? (env.PORT || undefined),
     host: values.host ?? (env.HOST || undefined),
     tenant: values.tenant ?? envList(env.QSTASH_TENANTS, /\s+/),
@@ -112,7 +121,10 @@ export function parseCliArgs(
   const flags = parsed.data;
   if (flags.help) return { kind: "help" };
   if (flags.redis === undefined) {
-    throw new QStashServerError("QSTASH_CONFIG", `Missing --redis (or REDIS_URL)\n\n${CLI_USAGE}`);
+    throw new QStashServerError(
+      "QSTASH_CONFIG",
+      `Missing --redis (or REDIS_URL, or REDIS_CLUSTER_NODES)\n\n${CLI_USAGE}`,
+    );
   }
   return {
     kind: "start",

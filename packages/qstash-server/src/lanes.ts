@@ -1,5 +1,6 @@
 import { Queue, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
+import type { KeyLayout } from "./key-layout.ts";
+import { openRedis, type RedisConnection } from "./redis-connection.ts";
 
 /** What a delivery job carries (the message itself stays in the store). */
 export interface DeliveryJobData {
@@ -28,27 +29,27 @@ export const SCHEDULE_LANE = "schedules";
  */
 export class Lanes {
   readonly #redisUrl: string;
-  readonly #prefix: string;
+  readonly #layout: KeyLayout;
   readonly #registryKey: string;
   readonly #concurrency: number;
   readonly #processor: LaneProcessor;
-  readonly #connection: Redis;
+  readonly #connection: RedisConnection;
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
   readonly #concurrencies = new Map<string, number>();
-  readonly #workerConnections: Redis[] = [];
+  readonly #workerConnections: RedisConnection[] = [];
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(input: {
     redisUrl: string;
-    prefix: string;
+    layout: KeyLayout;
     concurrency: number;
     processor: LaneProcessor;
   }) {
     this.#redisUrl = input.redisUrl;
-    this.#prefix = `${input.prefix}:bull`;
-    this.#registryKey = `${input.prefix}:lanes`;
+    this.#layout = input.layout;
+    this.#registryKey = input.layout.lanesKey;
     this.#concurrency = input.concurrency;
     this.#processor = input.processor;
     // Its own connection: BullMQ defines its scripts on it, which makes every ioredis pipeline
@@ -56,13 +57,11 @@ export class Lanes {
     this.#connection = this.#newConnection();
   }
 
-  #newConnection(): Redis {
-    const connection = new Redis(this.#redisUrl, {
-      maxRetriesPerRequest: null,
-      retryStrategy: (times) => Math.min(1000, 50 * times),
+  #newConnection(): RedisConnection {
+    // BullMQ needs maxRetriesPerRequest: null (on every node connection of a cluster).
+    return openRedis(this.#redisUrl, {
+      node: { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(1000, 50 * times) },
     });
-    connection.on("error", () => undefined);
-    return connection;
   }
 
   /** Starts workers for every known lane and keeps watching for new ones. */
@@ -83,7 +82,10 @@ export class Lanes {
   queue(name: string): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.#connection, prefix: this.#prefix });
+      queue = new Queue(name, {
+        connection: this.#connection,
+        prefix: this.#layout.bullPrefix(name),
+      });
       queue.on("error", () => undefined);
       this.#queues.set(name, queue);
     }
@@ -140,7 +142,7 @@ export class Lanes {
     this.#workerConnections.push(connection);
     const worker = new Worker(name, (job) => this.#processor(job), {
       connection,
-      prefix: this.#prefix,
+      prefix: this.#layout.bullPrefix(name),
       concurrency: wanted,
       settings: {
         backoffStrategy: (_attempts, _type, error) =>

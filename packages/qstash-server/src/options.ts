@@ -1,13 +1,26 @@
+import { isClusterUrl, parseClusterUrl } from "@hotpath/redis/internal";
 import { z } from "zod";
 import { DEV_CREDENTIALS, type TenantCredentials } from "./dev-credentials.ts";
 import { isLoopbackHost } from "./destination.ts";
 import { QStashServerError } from "./errors.ts";
 
-const redisUrl = z
-  .string({ message: "expected a redis:// or rediss:// URL" })
-  .refine((value) => /^rediss?:\/\/\S+$/.test(value) && URL.canParse(value), {
-    message: "expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0",
-  });
+/** True for `redis://`, `rediss://`, or a valid `redis+cluster://h1:p1,h2:p2` seed list. */
+function isRedisUrl(value: string): boolean {
+  if (isClusterUrl(value)) {
+    try {
+      parseClusterUrl(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return /^rediss?:\/\/\S+$/.test(value) && URL.canParse(value);
+}
+
+const redisUrl = z.string({ message: "expected a redis:// or rediss:// URL" }).refine(isRedisUrl, {
+  message:
+    "expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0, or a cluster's redis+cluster://host:port,host:port",
+});
 
 const signingKey = z
   .string({ message: "expected a string" })
@@ -25,7 +38,10 @@ const tenantSchema = z
 /** Options of {@link startQStashServer} as accepted (validated with zod). */
 export const qstashServerOptionsSchema = z
   .object({
-    /** Redis that holds every message, schedule and queue (BullMQ runs on it). */
+    /**
+     * Redis that holds every message, schedule and queue (BullMQ runs on it): `redis://…`, or
+     * `redis+cluster://h1:p1,h2:p2` for a Redis Cluster (keys hash-tagged, see `KeyLayout`).
+     */
     redisUrl,
     /** TCP port; 0 picks a free one. @default 8181 */
     port: z.number({ message: "expected a port number" }).int().min(0).max(65_535).default(8181),
@@ -63,7 +79,13 @@ export const qstashServerOptionsSchema = z
     /** Clock (ms since epoch); tests may inject one. @default Date.now */
     now: z.custom<() => number>((value) => typeof value === "function").default(() => Date.now),
   })
-  .strict();
+  .strict()
+  // Redis Cluster hashes a key whole when its first "{" is followed by "}": no key would share a slot.
+  .refine((value) => !isClusterUrl(value.redisUrl) || !/^[^{]*\{\}/.test(value.prefix), {
+    message:
+      'on a Redis Cluster the first "{" of the prefix must not be followed by "}" (an empty hash tag)',
+    path: ["prefix"],
+  });
 
 /** Options of {@link startQStashServer} (before defaults). */
 export type QStashServerOptions = z.input<typeof qstashServerOptionsSchema>;

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { Redis } from "ioredis";
 import { QStashServerError } from "./errors.ts";
 import { readBody, sendJson, type RequestContext, type Route } from "./http-context.ts";
 import { tenantIdOf } from "./ids.ts";
 import { allTenants, parseQStashServerOptions, type QStashServerOptions } from "./options.ts";
+import { KeyLayout } from "./key-layout.ts";
+import { isClusterRedisUrl, openRedis } from "./redis-connection.ts";
 import { allRoutes } from "./routes/index.ts";
 import { Schedules } from "./schedules.ts";
 import { QStashService, type Tenant } from "./service.ts";
@@ -41,17 +42,17 @@ export async function startQStashServer(input: QStashServerOptions): Promise<Run
   }));
   const byToken = new Map(tenants.map((tenant) => [tenant.token, tenant]));
   const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
-  const redis = new Redis(options.redisUrl, {
-    maxRetriesPerRequest: 2,
+  const redis = openRedis(options.redisUrl, {
+    node: { maxRetriesPerRequest: 2, retryStrategy: (times) => Math.min(1000, 50 * times) },
     // Commands of concurrent requests and deliveries go out in one socket write per tick.
-    enableAutoPipelining: true,
-    retryStrategy: (times) => Math.min(1000, 50 * times),
+    autoPipelining: true,
   });
-  redis.on("error", () => undefined);
-  const store = new Store(redis, options.prefix, options.maxEvents);
+  const layout = new KeyLayout(options.prefix, isClusterRedisUrl(options.redisUrl));
+  const store = new Store(redis, layout, options.maxEvents);
   const service: QStashService = new QStashService({
     options,
     store,
+    layout,
     tenants: byId,
     // Jobs only arrive after service.start(), when `schedules` is set.
     onSchedule: (job): Promise<void> => schedules.fire(job),

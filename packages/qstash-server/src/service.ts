@@ -5,6 +5,7 @@ import type { Destination } from "./destination.ts";
 import type { TenantCredentials } from "./dev-credentials.ts";
 import { notFound } from "./errors.ts";
 import { newId, sha256Hex } from "./ids.ts";
+import type { KeyLayout } from "./key-layout.ts";
 import { DEFAULT_LANE, Lanes, type DeliveryJobData } from "./lanes.ts";
 import type { DlqRecord, MessageRecord } from "./message.ts";
 import type { ResolvedQStashServerOptions } from "./options.ts";
@@ -93,6 +94,7 @@ export class QStashService {
   constructor(input: {
     options: ResolvedQStashServerOptions;
     store: Store;
+    layout: KeyLayout;
     tenants: Map<string, Tenant>;
     onSchedule: (job: Job) => Promise<void>;
   }) {
@@ -102,7 +104,7 @@ export class QStashService {
     this.#onSchedule = input.onSchedule;
     this.lanes = new Lanes({
       redisUrl: input.options.redisUrl,
-      prefix: input.options.prefix,
+      layout: input.layout,
       concurrency: input.options.deliveryConcurrency,
       processor: (job) =>
         job.queueName === "schedules" ? this.#onSchedule(job) : this.#process(job),

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { KeyLayout } from "./key-layout.ts";
 import type { DlqRecord, MessageRecord } from "./message.ts";
+import type { RedisConnection } from "./redis-connection.ts";
 
 /** One entry of the events log. */
 export interface EventRecord {
@@ -36,7 +37,11 @@ class LuaScript {
     this.#sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  async run(
+    redis: RedisConnection,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {
@@ -74,22 +79,23 @@ return 1`);
 
 /**
  * The server's own records in Redis (messages, DLQ, events, schedules, queues, URL groups,
- * flow-control keys, dedup ids), every key under `<prefix>:t:<tenant>:`.
+ * flow-control keys, dedup ids), every key in its tenant's space (see {@link KeyLayout}: on a
+ * cluster a tenant's keys share one slot, so the scripts and transactions below stay on one node).
  */
 export class Store {
-  readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #redis: RedisConnection;
+  readonly #layout: KeyLayout;
   readonly #maxEvents: number;
 
-  constructor(redis: Redis, prefix: string, maxEvents: number) {
+  constructor(redis: RedisConnection, layout: KeyLayout, maxEvents: number) {
     this.#redis = redis;
-    this.#prefix = prefix;
+    this.#layout = layout;
     this.#maxEvents = maxEvents;
   }
 
   /** The key of `name` in `tenant`'s space. */
   key(tenant: string, name: string): string {
-    return `${this.#prefix}:t:${tenant}:${name}`;
+    return this.#layout.tenantKey(tenant, name);
   }
 
   /** Stores a pending message, indexes it (score = creation time) and logs `event`, in one transaction. */
