@@ -134,7 +134,7 @@ export function Dashboard({ tokenStore, pollIntervalMs }: DashboardProps) {
           controls={admin.controls}
           run={admin.run}
         />
-        <AuditPanel rows={admin.audit} />
+        <AuditPanel rows={admin.audit} paging={admin.auditPaging} />
       </main>
     </>
   );

@@ -43,6 +43,18 @@ export interface AuditRow {
   durationMs: number | null;
 }
 
+/** Where the audit trail view is, and how to move through its pages. */
+export interface AuditPaging {
+  /** 1 for the newest rows. */
+  page: number;
+  /** The API has rows older than this page (it gave a `nextBefore`). */
+  hasOlder: boolean;
+  /** True while the page asked for is read (the previous one stays shown). */
+  loading: boolean;
+  onOlder: () => void;
+  onNewer: () => void;
+}
+
 /** An action the admin panel can run; each one is confirmed first and audited by the API. */
 export type AdminAction =
   | { kind: "reset"; identifier: string }

@@ -1,4 +1,4 @@
-import type { AuditRow } from "../admin-model.ts";
+import type { AuditPaging, AuditRow } from "../admin-model.ts";
 import { formatDateTime, formatLatency } from "../format.ts";
 import { Panel } from "./Panel.tsx";
 
@@ -11,19 +11,49 @@ const OUTCOME_LABEL: Record<AuditRow["outcome"], string> = {
 /** Props of {@link AuditPanel}. */
 export interface AuditPanelProps {
   rows: readonly AuditRow[] | undefined;
+  paging: AuditPaging;
 }
 
-/** The admin audit trail as the API keeps it in PostgreSQL (`admin.audit`), newest first. */
-export function AuditPanel({ rows }: AuditPanelProps) {
+/** "Newer" / "Older" through the trail's pages, shown once there is more than one page. */
+function AuditPager({ paging }: { paging: AuditPaging }) {
+  if (paging.page === 1 && !paging.hasOlder) return null;
+  return (
+    <nav className="pager" aria-label="Audit trail pages">
+      <button type="button" onClick={paging.onNewer} disabled={paging.page === 1 || paging.loading}>
+        Newer
+      </button>
+      <span className="pager-page" data-testid="audit-page" aria-live="polite">
+        Page {paging.page}
+      </span>
+      <button type="button" onClick={paging.onOlder} disabled={!paging.hasOlder || paging.loading}>
+        Older
+      </button>
+    </nav>
+  );
+}
+
+/**
+ * The admin audit trail as the API keeps it in PostgreSQL (`admin.audit`), newest first, a page
+ * at a time: "Older" and "Newer" move through it with the API's cursor.
+ */
+export function AuditPanel({ rows, paging }: AuditPanelProps) {
   return (
     <Panel
       id="audit"
       title="Audit trail"
       loading={rows === undefined}
-      empty={rows !== undefined && rows.length === 0 && "No admin action recorded yet."}
+      actions={<AuditPager paging={paging} />}
+      empty={
+        rows !== undefined &&
+        rows.length === 0 &&
+        (paging.page === 1 ? "No admin action recorded yet." : "No older admin action.")
+      }
     >
       <table className="data-table" data-testid="audit-table">
-        <caption>Every admin action, recorded before it runs (newest first)</caption>
+        <caption>
+          Every admin action, recorded before it runs (newest first
+          {paging.page > 1 ? `, page ${paging.page}` : ""})
+        </caption>
         <thead>
           <tr>
             <th scope="col">When</th>

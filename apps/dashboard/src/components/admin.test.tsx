@@ -1,7 +1,14 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { useState } from "react";
-import { afterEach, describe, expect, it } from "vitest";
-import type { AdminAction, AdminControlsView, AuditRow } from "../admin-model.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AdminAction, AdminControlsView, AuditPaging, AuditRow } from "../admin-model.ts";
+import {
+  auditPageNumber,
+  NEWEST_AUDIT_PAGE,
+  newerAuditPage,
+  olderAuditPage,
+  type AuditPage,
+} from "../data/audit-paging.ts";
 import { AdminPanel } from "./AdminPanel.tsx";
 import { AuditPanel } from "./AuditPanel.tsx";
 import { ConfirmButton } from "./ConfirmButton.tsx";
@@ -151,6 +158,57 @@ describe("AdminPanel", () => {
   });
 });
 
+const auditRow = (id: number): AuditRow => ({
+  id,
+  at: Date.UTC(2026, 0, 1, 10, 0, id),
+  actor: "admin",
+  action: "admin.resetIdentifier",
+  target: `user_${id}`,
+  outcome: "ok",
+  error: null,
+  durationMs: 1,
+});
+
+const onePage: AuditPaging = {
+  page: 1,
+  hasOlder: false,
+  loading: false,
+  onOlder: () => undefined,
+  onNewer: () => undefined,
+};
+
+/**
+ * The panel over `total` rows (ids 1..total) paged as the API pages them (`before`, `nextBefore`
+ * when a page is full), moving with the dashboard's paging steps.
+ */
+function PagedAudit({ total, size }: { total: number; size: number }) {
+  const [page, setPage] = useState<AuditPage>(NEWEST_AUDIT_PAGE);
+  const top = page.before ?? total + 1;
+  const rows = Array.from({ length: Math.min(size, top - 1) }, (_, i) => auditRow(top - 1 - i));
+  const last = rows.at(-1);
+  const nextBefore = rows.length === size && last ? last.id : null;
+  return (
+    <AuditPanel
+      rows={rows}
+      paging={{
+        page: auditPageNumber(page),
+        hasOlder: nextBefore !== null,
+        loading: false,
+        onOlder: () => {
+          if (nextBefore !== null) setPage(olderAuditPage(page, nextBefore));
+        },
+        onNewer: () => setPage(newerAuditPage(page)),
+      }}
+    />
+  );
+}
+
+const shownIds = () =>
+  within(screen.getByTestId("audit-table"))
+    .getAllByRole("row")
+    .slice(1)
+    .map((r) => Number(r.getAttribute("data-audit-id")));
+
 describe("AuditPanel", () => {
   it("lists the audit rows newest first with outcome and error", () => {
     const rows: AuditRow[] = [
@@ -175,15 +233,62 @@ describe("AuditPanel", () => {
         durationMs: 1.5,
       },
     ];
-    render(<AuditPanel rows={rows} />);
+    render(<AuditPanel rows={rows} paging={onePage} />);
     const body = within(screen.getByTestId("audit-table")).getAllByRole("row").slice(1);
     expect(body.map((r) => r.getAttribute("data-audit-id"))).toEqual(["2", "1"]);
     expect(body[0]?.textContent).toContain("Failed: limits.nope: unknown policy");
     expect(body[1]?.textContent).toContain("admin.resetIdentifier");
     expect(body[1]?.textContent).toContain("Done");
+    // One page only: no pager.
+    expect(screen.queryByRole("navigation", { name: "Audit trail pages" })).toBeNull();
   });
   it("says so when nothing was recorded yet", () => {
-    render(<AuditPanel rows={[]} />);
+    render(<AuditPanel rows={[]} paging={onePage} />);
     expect(screen.getByText("No admin action recorded yet.")).toBeTruthy();
+  });
+  it("pages back with Older and forward with Newer, beyond the newest 25 rows", () => {
+    render(<PagedAudit total={60} size={25} />);
+    const button = (name: string) => screen.getByRole<HTMLButtonElement>("button", { name });
+    expect(shownIds()).toHaveLength(25);
+    expect(shownIds()[0]).toBe(60);
+    expect(button("Newer").disabled).toBe(true);
+    fireEvent.click(button("Older"));
+    expect(shownIds()).toEqual(Array.from({ length: 25 }, (_, i) => 35 - i));
+    expect(screen.getByTestId("audit-page").textContent).toBe("Page 2");
+    expect(screen.getByTestId("audit-table").querySelector("caption")?.textContent).toContain(
+      "page 2",
+    );
+    fireEvent.click(button("Older"));
+    // The oldest rows: nothing older.
+    expect(shownIds()).toEqual(Array.from({ length: 10 }, (_, i) => 10 - i));
+    expect(button("Older").disabled).toBe(true);
+    fireEvent.click(button("Newer"));
+    expect(shownIds()[0]).toBe(35);
+    fireEvent.click(button("Newer"));
+    expect(shownIds()[0]).toBe(60);
+    expect(screen.getByTestId("audit-page").textContent).toBe("Page 1");
+  });
+  it("waits while a page loads, and says when an older page is empty", () => {
+    const onOlder = vi.fn();
+    const onNewer = vi.fn();
+    const { rerender } = render(
+      <AuditPanel
+        rows={[auditRow(3)]}
+        paging={{ page: 2, hasOlder: true, loading: true, onOlder, onNewer }}
+      />,
+    );
+    const older = screen.getByRole<HTMLButtonElement>("button", { name: "Older" });
+    expect(older.disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Newer" }).disabled).toBe(true);
+    rerender(
+      <AuditPanel
+        rows={[]}
+        paging={{ page: 2, hasOlder: false, loading: false, onOlder, onNewer }}
+      />,
+    );
+    expect(screen.getByText("No older admin action.")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Newer" }));
+    expect(onNewer).toHaveBeenCalledTimes(1);
+    expect(onOlder).not.toHaveBeenCalled();
   });
 });

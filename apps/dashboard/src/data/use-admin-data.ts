@@ -1,12 +1,25 @@
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useMemo } from "react";
-import type { AdminAction, AdminControlsView, AuditRow, QuotaRow } from "../admin-model.ts";
+import { useCallback, useMemo, useState } from "react";
+import type {
+  AdminAction,
+  AdminControlsView,
+  AuditPaging,
+  AuditRow,
+  QuotaRow,
+} from "../admin-model.ts";
 import { doneMessage } from "./admin-actions.ts";
 import { adminControls, auditRows, quotaRows } from "./adapt-admin.ts";
+import {
+  auditPageNumber,
+  NEWEST_AUDIT_PAGE,
+  newerAuditPage,
+  olderAuditPage,
+  type AuditPage,
+} from "./audit-paging.ts";
 import { classifyError, worstProblem, type Problem } from "./errors.ts";
 import { useTRPC, useTRPCClient } from "./trpc.ts";
 
-/** Audit rows shown on the page (the newest). */
+/** Audit rows shown per page (the first page: the newest). */
 export const AUDIT_PAGE_SIZE = 25;
 
 /** Options of {@link useAdminData}. */
@@ -21,7 +34,9 @@ export interface AdminDataOptions {
 /** The admin views' data and the one way to run an action. */
 export interface AdminData {
   controls: AdminControlsView | undefined;
+  /** The audit rows of the page shown. */
   audit: AuditRow[] | undefined;
+  auditPaging: AuditPaging;
   quota: QuotaRow[] | undefined;
   /** Why the quota could not be read (e.g. a 400 naming the identifier). */
   quotaError: string | null;
@@ -41,10 +56,31 @@ export function useAdminData({ pollIntervalMs, enabled, quotaFor }: AdminDataOpt
   const queryClient = useQueryClient();
   const live = { enabled, refetchInterval: pollIntervalMs, placeholderData: keepPreviousData };
   const controls = useQuery({ ...trpc.admin.controls.queryOptions(), ...live });
+  const [auditPage, setAuditPage] = useState<AuditPage>(NEWEST_AUDIT_PAGE);
   const audit = useQuery({
-    ...trpc.admin.audit.queryOptions({ limit: AUDIT_PAGE_SIZE }),
+    ...trpc.admin.audit.queryOptions(
+      auditPage.before === null
+        ? { limit: AUDIT_PAGE_SIZE }
+        : { limit: AUDIT_PAGE_SIZE, before: auditPage.before },
+    ),
     ...live,
   });
+  // While the next page loads the previous one stays shown, with its cursor: no paging meanwhile.
+  const auditLoading = audit.isPlaceholderData;
+  const nextBefore = audit.data?.nextBefore ?? null;
+  const auditPaging = useMemo<AuditPaging>(
+    () => ({
+      page: auditPageNumber(auditPage),
+      hasOlder: nextBefore !== null,
+      loading: auditLoading,
+      onOlder: () => {
+        if (nextBefore !== null && !auditLoading)
+          setAuditPage((page) => olderAuditPage(page, nextBefore));
+      },
+      onNewer: () => setAuditPage(newerAuditPage),
+    }),
+    [auditPage, nextBefore, auditLoading],
+  );
   const quota = useQuery({
     ...trpc.admin.quota.queryOptions({ identifier: quotaFor ?? "" }),
     ...live,
@@ -60,7 +96,8 @@ export function useAdminData({ pollIntervalMs, enabled, quotaFor }: AdminDataOpt
       } catch (error) {
         throw new Error(classifyError(error).message, { cause: error });
       } finally {
-        // Refused or done: the audit trail has a row either way.
+        // Refused or done: the audit trail has a row either way, on its newest page.
+        setAuditPage(NEWEST_AUDIT_PAGE);
         await Promise.all([
           queryClient.invalidateQueries(trpc.admin.pathFilter()),
           queryClient.invalidateQueries(trpc.metrics.topIdentifiers.pathFilter()),
@@ -78,6 +115,7 @@ export function useAdminData({ pollIntervalMs, enabled, quotaFor }: AdminDataOpt
       [controls.data],
     ),
     audit: useMemo(() => (audit.data ? auditRows(audit.data) : undefined), [audit.data]),
+    auditPaging,
     quota: useMemo(
       () => (quota.data && quotaFor !== null ? quotaRows(quota.data) : undefined),
       [quota.data, quotaFor],

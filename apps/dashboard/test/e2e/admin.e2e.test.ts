@@ -212,6 +212,37 @@ describe("admin actions in Chromium against the real API", () => {
     await page.screenshot({ path: join(artifacts, "dashboard-admin.png"), fullPage: true });
   });
 
+  it("pages the audit trail beyond its newest 25 rows with Older and Newer", async () => {
+    const admin = stack.adminClient();
+    for (let i = 0; i < 30; i++)
+      await admin.admin.resetIdentifier.mutate({ identifier: `user_audit_page_${i}` });
+    // The API's own pages, read with its cursor.
+    const first = await admin.admin.audit.query({ limit: 25 });
+    expect(first.nextBefore).not.toBeNull();
+    const second = await admin.admin.audit.query({ limit: 25, before: first.nextBefore ?? 0 });
+    const audit = page.getByTestId("audit");
+    const shownIds = () =>
+      audit
+        .locator("tbody tr")
+        .evaluateAll((rows) => rows.map((row) => Number(row.getAttribute("data-audit-id"))));
+    await expect
+      .poll(shownIds, { timeout: 30_000 })
+      .toEqual(first.entries.map((entry) => entry.id));
+
+    await audit.getByRole("button", { name: "Older" }).click();
+    await expect
+      .poll(shownIds, { timeout: 30_000 })
+      .toEqual(second.entries.map((entry) => entry.id));
+    expect(await audit.getByTestId("audit-page").textContent()).toBe("Page 2");
+    await page.screenshot({ path: join(artifacts, "dashboard-audit-older.png"), fullPage: true });
+
+    await audit.getByRole("button", { name: "Newer" }).click();
+    await expect
+      .poll(shownIds, { timeout: 30_000 })
+      .toEqual(first.entries.map((entry) => entry.id));
+    expect(await audit.getByTestId("audit-page").textContent()).toBe("Page 1");
+  });
+
   it("refuses a user's token: the page shows the 403 and every admin action answers 403", async () => {
     const newest = (await stack.adminClient().admin.audit.query({ limit: 1 })).entries[0]?.id;
     await page.getByRole("button", { name: "Forget token" }).click();
