@@ -40,7 +40,13 @@ const SERVERS: Server[] = [
     pkg: "@hotpath/qstash-server",
     bin: "bin/hotpath-qstash.mjs",
     ready: /hotpath-qstash running at (\S+)/,
-    args: (app) => ["--prefix", app, "--no-dev-credentials", "--tenant", `${TOKEN},sig_current_key,sig_next_key`],
+    args: (app) => [
+      "--prefix",
+      app,
+      "--no-dev-credentials",
+      "--tenant",
+      `${TOKEN},sig_current_key,sig_next_key`,
+    ],
     check: async (url) => {
       const response = await fetch(`${url}/v2/queues`, {
         headers: { authorization: `Bearer ${TOKEN}` },
