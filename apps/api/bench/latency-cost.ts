@@ -2,9 +2,9 @@
  * Cost of latency histograms and tracing on `streams.status` (`tsx bench/latency-cost.ts`, also a
  * section of `pnpm bench api`): two in-process APIs on one redis-server started here, one with
  * `LATENCY_HISTOGRAMS=false` and no tracer provider, one with histograms on and the OpenTelemetry
- * SDK registered (AsyncLocalStorage context manager, every span recorded). Short interleaved
- * rounds of concurrent calls through the fetch handler; the ratio is on / off req/s, median of the
- * per-round ratios (target >= 0.95).
+ * SDK registered (AsyncLocalStorage context manager, every span recorded), and each alone. Short
+ * interleaved rounds of concurrent calls through the fetch handler; each ratio is the mode's req/s
+ * over off's in the same round, median of the per-round ratios (target for both on >= 0.95).
  */
 import { pathToFileURL } from "node:url";
 import { createRedis } from "@hotpath/redis";
@@ -67,53 +67,84 @@ export async function latencyCostSection(): Promise<string> {
       return createFetchHandler({ deps: runtime.deps, waitUntil: runtime.waitUntil });
     };
     const handlers = { off: await open("false"), on: await open("true") };
-    const tracing = (on: boolean) => {
-      if (on && !spans) spans = recordSpans();
-      if (!on && spans) {
-        const stopping = spans.stop();
+    /** Registers the SDK recording `ratio` of the traces (0: none registered). */
+    let registered = 0;
+    const tracing = async (ratio: number) => {
+      if (spans && registered !== ratio) {
+        await spans.stop();
         spans = undefined;
-        return stopping;
       }
+      if (ratio > 0 && !spans) spans = recordSpans({ ratio });
+      registered = ratio;
       spans?.reset();
-      return Promise.resolve();
     };
-    for (const mode of ["off", "on"] as const) {
-      await tracing(mode === "on");
-      await round(handlers[mode]);
+    // Each mode is a handler (histograms on or off) with the SDK registered or not.
+    const modes = {
+      off: { handler: handlers.off, traced: 0 },
+      histograms: { handler: handlers.on, traced: 0 },
+      tracing: { handler: handlers.off, traced: 1 },
+      both: { handler: handlers.on, traced: 1 },
+      "both, 10% sampled": { handler: handlers.on, traced: 0.1 },
+    } as const;
+    type Mode = keyof typeof modes;
+    const names = Object.keys(modes) as Mode[];
+    for (const mode of names) {
+      await tracing(modes[mode].traced);
+      await round(modes[mode].handler);
     }
-    const rps = { off: [] as number[], on: [] as number[] };
-    const ratios: number[] = [];
+    const rps = Object.fromEntries(names.map((mode) => [mode, [] as number[]])) as Record<
+      Mode,
+      number[]
+    >;
+    const ratios = Object.fromEntries(names.map((mode) => [mode, [] as number[]])) as Record<
+      Mode,
+      number[]
+    >;
     for (let i = 1; i <= ROUNDS; i++) {
-      const order = i % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const);
+      // The order rotates so that no mode always runs first or last in a round.
+      const order = names.map((_, k) => names[(k + i) % names.length] as Mode);
       for (const mode of order) {
-        await tracing(mode === "on");
-        rps[mode].push(await round(handlers[mode]));
+        await tracing(modes[mode].traced);
+        rps[mode].push(await round(modes[mode].handler));
       }
-      ratios.push((rps.on.at(-1) ?? 0) / Math.max(1, rps.off.at(-1) ?? 0));
+      const off = Math.max(1, rps.off.at(-1) ?? 0);
+      for (const mode of names) ratios[mode].push((rps[mode].at(-1) ?? 0) / off);
       if (i % 5 === 0) log(`round ${i}/${ROUNDS}`);
     }
-    await tracing(false);
-    return [
-      "## API: cost of latency histograms and tracing",
-      "",
-      `\`streams.status\` (rate limit + cache hit) through the fetch handler in-process, ${CONCURRENCY} concurrent loops,`,
-      `${ROUNDS} interleaved rounds of ${ROUND_MS} ms per mode, same run, own redis-server.`,
-      "off = `LATENCY_HISTOGRAMS=false`, no tracer provider; on = histograms + OpenTelemetry SDK registered (AsyncLocalStorage context manager, in-memory exporter, every span recorded).",
-      "",
-      "| mode | req/s (median round) |",
-      "|---|---:|",
-      `| off | ${Math.round(median(rps.off)).toLocaleString("en")} |`,
-      `| on | ${Math.round(median(rps.on)).toLocaleString("en")} |`,
-      "",
-      `Ratio on/off, median of the per-round ratios: **${median(ratios).toFixed(2)}** (target ≥ 0.95; quartiles ${[
-        ...ratios,
-      ]
+    await tracing(0);
+    const quartiles = (values: number[]) =>
+      [...values]
         .sort((x, y) => x - y)
         .filter(
           (_, i, all) => i === Math.floor(all.length / 4) || i === Math.floor((3 * all.length) / 4),
         )
         .map((r) => r.toFixed(2))
-        .join(" / ")}).`,
+        .join(" / ");
+    const describe: Record<Mode, string> = {
+      off: "`LATENCY_HISTOGRAMS=false`, no tracer provider",
+      histograms: "histograms on (AsyncLocalStorage call scope), no tracer provider",
+      tracing: "histograms off, OpenTelemetry SDK registered (every span recorded in memory)",
+      both: "histograms on + OpenTelemetry SDK registered",
+      "both, 10% sampled":
+        "histograms on + the SDK recording 10% of traces (parent-based ratio sampler, as in production)",
+    };
+    return [
+      "## API: cost of latency histograms and tracing",
+      "",
+      `\`streams.status\` (rate limit + cache hit) through the fetch handler in-process, ${CONCURRENCY} concurrent loops,`,
+      `${ROUNDS} rounds of ${ROUND_MS} ms per mode (order rotated each round), same run, own redis-server.`,
+      "Ratio = the mode's req/s / off's in the same round; median of the per-round ratios (target ≥ 0.95 with both on).",
+      "",
+      "| mode | what runs | req/s (median round) | vs off (quartiles) |",
+      "|---|---|---:|---:|",
+      ...names.map(
+        (mode) =>
+          `| ${mode} | ${describe[mode]} | ${Math.round(median(rps[mode])).toLocaleString("en")} | ${
+            mode === "off"
+              ? "1.00"
+              : `**${median(ratios[mode]).toFixed(2)}** (${quartiles(ratios[mode])})`
+          } |`,
+      ),
       "",
     ].join("\n");
   } finally {

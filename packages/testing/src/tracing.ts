@@ -6,7 +6,9 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
+  ParentBasedSampler,
   SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
   type ReadableSpan,
 } from "@opentelemetry/sdk-trace-base";
 
@@ -26,15 +28,27 @@ export interface SpanRecorder {
   stop(): Promise<void>;
 }
 
+/** Options of {@link recordSpans}. */
+export interface RecordSpansOptions {
+  /**
+   * Share of new traces recorded (0..1; a child follows its parent's decision), as a production
+   * sampler would (benchmarks). @default 1 (every trace)
+   */
+  ratio?: number;
+}
+
 /**
  * Registers a tracer provider exporting to memory, the AsyncLocalStorage context manager and the
  * W3C trace-context propagator as the globals of `@opentelemetry/api` (call it before the code
  * under test starts its first span; one recorder per test file).
  */
-export function recordSpans(): SpanRecorder {
+export function recordSpans(options: RecordSpansOptions = {}): SpanRecorder {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     spanProcessors: [new SimpleSpanProcessor(exporter)],
+    ...(options.ratio === undefined
+      ? {}
+      : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.ratio) }) }),
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
