@@ -1,19 +1,6 @@
-import { isClusterUrl, parseClusterUrl } from "@hotpath/redis/internal";
+import { isRedisUrl } from "@hotpath/redis/internal";
 import { z } from "zod";
 import { GatewayError } from "./errors.ts";
-
-/** True for a URL the executor opens: `redis://`, `rediss://` or a valid `redis+cluster://` list. */
-function isRedisUrl(value: string): boolean {
-  if (isClusterUrl(value)) {
-    try {
-      parseClusterUrl(value);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return /^rediss?:\/\/\S+$/.test(value) && URL.canParse(value);
-}
 
 const redisUrl = z.string({ message: "expected a redis:// or rediss:// URL" }).refine(isRedisUrl, {
   message:

@@ -1,21 +1,8 @@
-import { isClusterUrl, parseClusterUrl } from "@hotpath/redis/internal";
+import { isClusterUrl, isRedisUrl } from "@hotpath/redis/internal";
 import { z } from "zod";
 import { DEV_CREDENTIALS, type TenantCredentials } from "./dev-credentials.ts";
 import { isLoopbackHost } from "./destination.ts";
 import { QStashServerError } from "./errors.ts";
-
-/** True for `redis://`, `rediss://`, or a valid `redis+cluster://h1:p1,h2:p2` seed list. */
-function isRedisUrl(value: string): boolean {
-  if (isClusterUrl(value)) {
-    try {
-      parseClusterUrl(value);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return /^rediss?:\/\/\S+$/.test(value) && URL.canParse(value);
-}
 
 const redisUrl = z.string({ message: "expected a redis:// or rediss:// URL" }).refine(isRedisUrl, {
   message:

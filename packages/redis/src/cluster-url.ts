@@ -65,3 +65,19 @@ export function parseClusterUrl(url: string): ClusterUrl {
 export function clusterUrlOfNodes(nodes: string): string {
   return `redis+cluster://${nodes.replace(/\s+/g, "")}`;
 }
+
+/**
+ * True for a URL the TCP executor opens: `redis://`, `rediss://`, or a valid
+ * `redis+cluster://h1:p1,h2:p2` seed list (the servers' option schemas refine with it).
+ */
+export function isRedisUrl(value: string): boolean {
+  if (isClusterUrl(value)) {
+    try {
+      parseClusterUrl(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return /^rediss?:\/\/\S+$/.test(value) && URL.canParse(value);
+}

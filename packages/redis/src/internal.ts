@@ -13,6 +13,7 @@ export { TcpRequester, formatPubSubEvent } from "./tcp-requester.ts";
 export {
   clusterUrlOfNodes,
   isClusterUrl,
+  isRedisUrl,
   parseClusterUrl,
   type ClusterSeed,
   type ClusterUrl,
