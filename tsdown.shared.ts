@@ -24,6 +24,22 @@ function entriesOfExports(cwd: string): Record<string, string> {
   return entries;
 }
 
+/** What every Hotpath build shares: ESM in `dist/`, no source maps, quiet. */
+const SHARED_OPTIONS = {
+  format: "esm",
+  sourcemap: false,
+  clean: true,
+  outDir: "dist",
+  // `.js`/`.d.ts` on every platform: the packages are `"type": "module"`.
+  fixedExtension: false,
+  // Declaration generation dominates build time by design; no per-build report of it.
+  checks: { pluginTimings: false },
+  // The tsconfig resolves our own packages through their source condition; the declarations
+  // then import them by package name (external), as the JavaScript does.
+  tsconfig: "tsconfig.json",
+  logLevel: "warn",
+} as const satisfies UserConfig;
+
 /**
  * tsdown options of a publishable Hotpath library: ESM + `.d.ts` per `exports` entry in `dist/`,
  * dependencies left external, no minification (readable stack traces for the teams using it).
@@ -41,19 +57,8 @@ export function libraryBuild(options: {
     cwd: options.cwd,
     entry: { ...entriesOfExports(options.cwd), ...options.extraEntries },
     platform: options.platform,
-    format: "esm",
     dts: true,
-    sourcemap: false,
-    clean: true,
-    outDir: "dist",
-    // `.js`/`.d.ts` on every platform: the packages are `"type": "module"`.
-    fixedExtension: false,
-    // Declaration generation dominates build time by design; no per-build report of it.
-    checks: { pluginTimings: false },
-    // The tsconfig resolves our own packages through their source condition; the declarations
-    // then import them by package name (external), as the JavaScript does.
-    tsconfig: "tsconfig.json",
-    logLevel: "warn",
+    ...SHARED_OPTIONS,
   };
 }
 
@@ -72,14 +77,7 @@ export function appBuild(options: {
     cwd: options.cwd,
     entry: options.entries,
     platform: "node",
-    format: "esm",
     dts: false,
-    sourcemap: false,
-    clean: true,
-    outDir: "dist",
-    fixedExtension: false,
-    checks: { pluginTimings: false },
-    tsconfig: "tsconfig.json",
-    logLevel: "warn",
+    ...SHARED_OPTIONS,
   };
 }
