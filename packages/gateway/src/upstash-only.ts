@@ -1,15 +1,11 @@
-/**
+import { SCAN_WITH_TYPE_SCRIPT } from "@hotpath/redis/internal";
+
+/*
  * Emulation of Upstash-only command options that real Redis rejects. Today: `SCAN … WITHTYPE`,
  * which Upstash answers as `[cursor, [key1, type1, key2, type2, …]]` (the SDK's
- * `scan(cursor, { withType: true })`). It runs as one Lua script: SCAN, then TYPE per key.
+ * `scan(cursor, { withType: true })`). It runs as one Lua script, SCAN then TYPE per key
+ * (SCAN_WITH_TYPE_SCRIPT, which the cluster executor also recognises to scan every master).
  */
-const SCAN_WITH_TYPE = `local page = redis.call('SCAN', unpack(ARGV))
-local out = {}
-for _, key in ipairs(page[2]) do
-  out[#out + 1] = key
-  out[#out + 1] = redis.call('TYPE', key).ok
-end
-return {page[1], out}`;
 
 function isScan(name: unknown): boolean {
   return typeof name === "string" && name.length === 4 && name.toLowerCase() === "scan";
@@ -17,7 +13,7 @@ function isScan(name: unknown): boolean {
 
 /**
  * Returns the command Redis should run for an Upstash REST command: the same array, or a
- * rewrite for an Upstash-only option (see {@link SCAN_WITH_TYPE}). Cheap for every other command.
+ * rewrite for an Upstash-only option (see {@link SCAN_WITH_TYPE_SCRIPT}). Cheap for every other command.
  */
 export function emulateUpstashOnly(command: unknown[]): unknown[] {
   if (!isScan(command[0]) || command.length < 3) return command;
@@ -32,7 +28,7 @@ export function emulateUpstashOnly(command: unknown[]): unknown[] {
       i += 1;
     } else kept.push(arg);
   }
-  return withType ? ["eval", SCAN_WITH_TYPE, 0, command[1], ...kept] : command;
+  return withType ? ["eval", SCAN_WITH_TYPE_SCRIPT, 0, command[1], ...kept] : command;
 }
 
 /** Applies {@link emulateUpstashOnly} to every command of a pipeline or transaction. */

@@ -1,5 +1,11 @@
 import { buildKey, hashTag, keySlot } from "@hotpath/config";
-import { startRedisCluster, uniquePrefix, type RedisClusterHandle } from "@hotpath/testing";
+import {
+  scanAll,
+  startRedisCluster,
+  uniquePrefix,
+  writeScanKeys,
+  type RedisClusterHandle,
+} from "@hotpath/testing";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCliArgs } from "../src/cli-options.ts";
@@ -106,6 +112,80 @@ describe("the gateway in front of a Redis Cluster (redis+cluster:// URL)", () =>
     tx.set(b, "tx");
     await expect(tx.exec()).rejects.toThrow(/CROSSSLOT/);
     expect([await redis.get(a), await redis.get(b)]).toEqual([1, 2]);
+  });
+
+  it("SCAN over REST pages through every master: MATCH, TYPE, WITHTYPE and pipelines see every key", async () => {
+    const scanApp = uniquePrefix("gwscan");
+    const inside = Array.from({ length: 300 }, (_, i) =>
+      buildKey(scanApp, "count", hashTag("s", i)),
+    );
+    const outside = Array.from({ length: 30 }, (_, i) => buildKey(scanApp, "lb", hashTag("o", i)));
+    // Distinct hash tags put the keys on every master.
+    const keys = { strings: inside, hashes: outside };
+    const perMaster = await writeScanKeys(redis, cluster, keys, keySlot);
+    expect(perMaster.size).toBe(3);
+    expect(Math.min(...perMaster.values())).toBeGreaterThan(50);
+    const sorted = (keys: Iterable<string>) => [...new Set(keys)].sort();
+
+    const match = `${scanApp}:count:*`;
+    const plain = await scanAll((cursor) => redis.scan(cursor, { match, count: 50 }));
+    expect(plain.items.every((key) => key.startsWith(`${scanApp}:count:`))).toBe(true);
+    expect(sorted(plain.items)).toEqual(sorted(inside));
+
+    const hashes = await scanAll((cursor) =>
+      redis.scan(cursor, { match: `${scanApp}:*`, type: "hash", count: 50 }),
+    );
+    expect(sorted(hashes.items)).toEqual(sorted(outside));
+
+    // WITHTYPE is emulated by a keyless EVAL: it pages through every master too.
+    const typed = await scanAll((cursor) =>
+      redis.scan(cursor, { match: `${scanApp}:*`, count: 50, withType: true }),
+    );
+    const types = new Map(typed.items.map(({ key, type }) => [key, type]));
+    expect(sorted(types.keys())).toEqual(sorted([...inside, ...outside]));
+    for (const key of inside) expect(types.get(key)).toBe("string");
+    for (const key of outside) expect(types.get(key)).toBe("hash");
+
+    // In /pipeline, next to another command (the gateway batches single commands this way too).
+    const viaPipeline = (withType: boolean) =>
+      scanAll(async (cursor) => {
+        const options = ["match", match, "count", "100", ...(withType ? ["withtype"] : [])];
+        const { json } = await call("/pipeline", [["ping"], ["scan", cursor, ...options]]);
+        const [pong, page] = json as [{ result: string }, { result: [string, string[]] }];
+        expect(pong.result).toBe("PONG");
+        const [next, found] = page.result;
+        return [next, withType ? found.filter((_, i) => i % 2 === 0) : found] as const;
+      });
+    expect(sorted((await viaPipeline(false)).items)).toEqual(sorted(inside));
+    expect(sorted((await viaPipeline(true)).items)).toEqual(sorted(inside));
+  });
+
+  it("a SCAN cursor that does not decode answers Redis's invalid-cursor error, with or without WITHTYPE", async () => {
+    const beyond = (7n * 2n ** 64n).toString();
+    for (const body of [
+      ["scan", "bogus"],
+      ["scan", beyond, "match", "*"],
+      ["scan", "bogus", "withtype"],
+    ]) {
+      const alone = await call("/", body);
+      expect(alone.status).toBe(400);
+      expect(alone.json).toEqual({ error: "ERR invalid cursor" });
+    }
+    const piped = await call("/pipeline", [["scan", "-1"], ["ping"]]);
+    expect(piped.status).toBe(200);
+    expect(piped.json).toEqual([{ error: "ERR invalid cursor" }, { result: "PONG" }]);
+    await expect(redis.scan("bogus")).rejects.toThrow(/ERR invalid cursor/);
+  });
+
+  it("/multi-exec refuses SCAN on a cluster (one node's page would miss the other masters)", async () => {
+    for (const scan of [
+      ["scan", "0"],
+      ["scan", "0", "withtype"],
+    ]) {
+      const raw = await call("/multi-exec", [["get", keys[0]], scan]);
+      expect(raw.status).toBe(400);
+      expect((raw.json as { error: string }).error).toMatch(/^ERR SCAN cannot run inside MULTI/);
+    }
   });
 
   it("/subscribe streams what PUBLISH sends through the gateway on the cluster", async () => {

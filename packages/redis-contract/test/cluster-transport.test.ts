@@ -1,5 +1,11 @@
 import { buildKey, hashTag, keySlot } from "@hotpath/config";
-import { startRedisCluster, uniquePrefix, type RedisClusterHandle } from "@hotpath/testing";
+import {
+  scanAll,
+  startRedisCluster,
+  uniquePrefix,
+  writeScanKeys,
+  type RedisClusterHandle,
+} from "@hotpath/testing";
 import { RedisClientError, createRedis, redisFromEnv, type HotpathRedis } from "@hotpath/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rejection } from "./scenario-support.ts";
@@ -87,6 +93,54 @@ describe("createRedis on a real local Redis Cluster (3 masters + 3 replicas)", (
       redis.eval(script, [keys[0] as string, keys[1] as string], []),
     );
     expect(error.message).toMatch(/CROSSSLOT/);
+  });
+
+  it("SCAN pages through every master with one cursor: MATCH, TYPE and pipelines see every key", async () => {
+    const scanApp = uniquePrefix("clscan");
+    const inside = Array.from({ length: 300 }, (_, i) =>
+      buildKey(scanApp, "count", hashTag("s", i)),
+    );
+    const outside = Array.from({ length: 30 }, (_, i) => buildKey(scanApp, "lb", hashTag("o", i)));
+    // Distinct hash tags put the keys on every master.
+    const keys = { strings: inside, hashes: outside };
+    const perMaster = await writeScanKeys(redis, cluster, keys, keySlot);
+    expect(perMaster.size).toBe(3);
+    expect(Math.min(...perMaster.values())).toBeGreaterThan(50);
+
+    const match = `${scanApp}:count:*`;
+    const { items, cursors } = await scanAll((cursor) => redis.scan(cursor, { match, count: 50 }));
+    expect(items.every((key) => key.startsWith(`${scanApp}:count:`))).toBe(true);
+    expect([...new Set(items)].sort()).toEqual([...inside].sort());
+    // Cursors of the second and third masters exceed 2^53 and come back exact.
+    expect(cursors.some((cursor) => BigInt(cursor) >= 2n ** 64n)).toBe(true);
+
+    const hashes = await scanAll((cursor) =>
+      redis.scan(cursor, { match: `${scanApp}:*`, type: "hash", count: 50 }),
+    );
+    expect([...new Set(hashes.items)].sort()).toEqual([...outside].sort());
+
+    const piped = await scanAll(async (cursor) => {
+      const pipe = redis.pipeline();
+      pipe.scan(cursor, { match, count: 100 });
+      pipe.get(inside[0] as string);
+      const [page, value] = await pipe.exec<[[string, string[]], number]>();
+      expect(value).toBe(1);
+      return page;
+    });
+    expect([...new Set(piped.items)].sort()).toEqual([...inside].sort());
+  });
+
+  it("a SCAN cursor that does not decode is Redis's invalid-cursor error, never a restart", async () => {
+    for (const bogus of ["not-a-cursor", "-1", (5n * 2n ** 64n).toString()]) {
+      expect((await rejection(() => redis.scan(bogus))).message).toMatch(/ERR invalid cursor/);
+    }
+    // In a pipeline too (the SDK cannot keep a SCAN's error: it deserialises the missing page).
+    const pipe = redis.pipeline();
+    pipe.ping();
+    pipe.scan("bogus");
+    expect((await rejection(() => pipe.exec())).message).toMatch(/ERR invalid cursor/);
+    // A command error, not an outage.
+    expect(redis.circuit()).toBe("closed");
   });
 
   it("pub/sub works on the cluster (a PUBLISH reaches a subscriber on any node)", async () => {

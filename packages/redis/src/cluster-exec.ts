@@ -1,7 +1,9 @@
 import { Buffer } from "node:buffer";
 import { keySlot } from "@hotpath/config";
-import { Cluster, Command, ReplyError, type Pipeline, type RedisOptions } from "ioredis";
+import { Cluster, type Pipeline, type RedisOptions } from "ioredis";
+import { clusterScan, scanCursorIndex } from "./cluster-scan.ts";
 import type { ClusterUrl } from "./cluster-url.ts";
+import { rawCommand, replyError } from "./raw-command.ts";
 import { commandKeys } from "./slot-guard.ts";
 
 /** A command ready to send, and the answer SCRIPT LOAD must give instead of Redis's (if any). */
@@ -12,14 +14,6 @@ export interface PreparedCommand {
 
 /** One outcome per command: the raw reply, or the error Redis gave it. */
 type Outcome = [Error | null, unknown];
-
-// ioredis types its ReplyError class as any.
-const RedisReplyError = ReplyError as new (message: string) => Error;
-
-/** An ioredis command whose reply stays raw: upper-case names never match its reply transformers. */
-export function rawCommand(args: readonly string[], name: string): Command {
-  return new Command(name, args.slice(1), { replyEncoding: null });
-}
 
 /** An ioredis Cluster over the seeds of a cluster URL, each node connection with `options`. */
 export function clusterClient(url: ClusterUrl, options: RedisOptions): Cluster {
@@ -45,6 +39,10 @@ export function clusterClient(url: ClusterUrl, options: RedisOptions): Cluster {
 
 /** The reply Redis Cluster gives a command or transaction whose keys hash to several slots. */
 const CROSSSLOT_MESSAGE = "CROSSSLOT Keys in request don't hash to the same slot";
+
+/** The refusal of SCAN inside MULTI on a cluster (see {@link clusterMultiExec}). */
+const SCAN_IN_MULTI_MESSAGE =
+  "ERR SCAN cannot run inside MULTI on a Redis Cluster: its cursor pages through every master, run it outside the transaction";
 
 function slotOf(args: readonly string[]): number | undefined {
   const keys = commandKeys(args);
@@ -74,8 +72,9 @@ async function runBatch(
 /**
  * A pipeline on a cluster: the commands of each slot go as one ioredis pipeline to that slot's
  * node (in request order, re-sent together on MOVED), slots in parallel; replies come back in
- * request order. Commands without keys go to any node; a command whose own keys span slots gets
- * the CROSSSLOT error Redis gives it, the others still run.
+ * request order. Commands without keys go to any node, except SCAN, which pages through every
+ * master (see cluster-scan.ts); a command whose own keys span slots gets the CROSSSLOT error
+ * Redis gives it, the others still run.
  */
 export async function clusterPipeline(
   cluster: Cluster,
@@ -84,10 +83,21 @@ export async function clusterPipeline(
 ): Promise<Outcome[]> {
   const groups = new Map<number | undefined, number[]>();
   const outcomes: Outcome[] = new Array<Outcome>(prepared.length);
+  const scans: Promise<void>[] = [];
   prepared.forEach(({ args }, index) => {
+    const cursorAt = scanCursorIndex(args);
+    if (cursorAt !== undefined) {
+      scans.push(
+        clusterScan(cluster, args, cursorAt, name(args[0] ?? "")).then(
+          (reply) => void (outcomes[index] = [null, reply]),
+          (error: unknown) => void (outcomes[index] = [asError(error), null]),
+        ),
+      );
+      return;
+    }
     // ioredis would fail the whole pipeline for it: answer that one command as Redis does.
     if (spansSlots(args)) {
-      outcomes[index] = [new RedisReplyError(CROSSSLOT_MESSAGE), null];
+      outcomes[index] = [replyError(CROSSSLOT_MESSAGE), null];
       return;
     }
     const slot = slotOf(args);
@@ -95,8 +105,9 @@ export async function clusterPipeline(
     if (group) group.push(index);
     else groups.set(slot, [index]);
   });
-  await Promise.all(
-    [...groups.values()].map(async (indexes) => {
+  await Promise.all([
+    ...scans,
+    ...[...groups.values()].map(async (indexes) => {
       const replies = await runBatch(
         cluster,
         indexes.map((i) => prepared[i] as PreparedCommand),
@@ -105,27 +116,35 @@ export async function clusterPipeline(
       );
       indexes.forEach((i, n) => (outcomes[i] = replies?.[n] ?? [null, null]));
     }),
-  );
+  ]);
   return outcomes;
 }
 
 /**
  * A transaction on a cluster: MULTI … EXEC on the node of the commands' one slot. Keys of several
  * slots are refused before sending with the CROSSSLOT reply Redis gives (ioredis would throw a
- * plain Error, read as an outage). `null` when the transaction was discarded.
+ * plain Error, read as an outage); so is SCAN, whose cursor spans every master (one node's page
+ * inside a transaction would silently miss the others). `null` when the transaction was discarded.
  */
 export async function clusterMultiExec(
   cluster: Cluster,
   prepared: readonly PreparedCommand[],
   name: (command: string) => string,
 ): Promise<Outcome[] | null> {
+  if (prepared.some(({ args }) => scanCursorIndex(args) !== undefined)) {
+    throw replyError(SCAN_IN_MULTI_MESSAGE);
+  }
   const slots = new Set(prepared.map(({ args }) => slotOf(args)));
   slots.delete(undefined);
   const keys = prepared.flatMap(({ args }) => commandKeys(args));
   if (slots.size > 1 || new Set(keys.map(keySlot)).size > 1) {
-    throw new RedisReplyError(CROSSSLOT_MESSAGE);
+    throw replyError(CROSSSLOT_MESSAGE);
   }
   return runBatch(cluster, prepared, name, true);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** A reply as the executor returns it: the SCRIPT LOAD answer when one is set. */

@@ -4,13 +4,14 @@ import {
   clusterClient,
   clusterMultiExec,
   clusterPipeline,
-  rawCommand,
   withLoadAnswer,
 } from "./cluster-exec.ts";
+import { clusterScan, scanCursorIndex } from "./cluster-scan.ts";
 import { isClusterUrl, parseClusterUrl, type ClusterUrl } from "./cluster-url.ts";
 import { normaliseCommand } from "./command.ts";
 import { CoalescingWriter } from "./coalescing-writer.ts";
 import { RedisClientError } from "./errors.ts";
+import { rawCommand } from "./raw-command.ts";
 import { IntegerReply, type RawReply } from "./reply.ts";
 import { ScriptNormaliser, rewriteScriptCommand } from "./script-normaliser.ts";
 
@@ -292,8 +293,14 @@ export class CommandExecutor {
 
   /** Hands one command to ioredis; resolves with its raw (untransformed) reply. */
   private sent(conn: IORedis | Cluster, args: readonly string[]): Promise<unknown> {
-    const command = rawCommand(args, upperCaseName(args[0] ?? ""));
-    if (conn instanceof Cluster) return conn.sendCommand(command) as Promise<unknown>;
+    const name = upperCaseName(args[0] ?? "");
+    if (conn instanceof Cluster) {
+      // SCAN pages through every master with one composite cursor (see cluster-scan.ts).
+      const cursorAt = scanCursorIndex(args);
+      if (cursorAt !== undefined) return clusterScan(conn, args, cursorAt, name);
+      return conn.sendCommand(rawCommand(args, name)) as Promise<unknown>;
+    }
+    const command = rawCommand(args, name);
     // Every command of the executor goes through the connection's coalescing writer.
     const writer = this.#writers.get(conn);
     // ioredis types sendCommand's result as unknown; it is the command's promise.

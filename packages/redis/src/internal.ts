@@ -21,6 +21,7 @@ export {
 export { RestRequester, type RestRequesterOptions } from "./rest-requester.ts";
 export { IntegerReply, replyToJson, replyToValue, type RawReply } from "./reply.ts";
 export { ScriptNormaliser, rewriteScriptCommand, scriptSha1 } from "./script-normaliser.ts";
+export { SCAN_WITH_TYPE_SCRIPT } from "./scan-with-type.ts";
 export { normaliseCommand, type CommandArgs } from "./command.ts";
 export { isReadOnlyCommand, isReadOnlyRequest } from "./read-only.ts";
 export { CircuitBreaker } from "./breaker.ts";

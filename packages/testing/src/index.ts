@@ -18,6 +18,8 @@ export {
   startRedisCluster,
   clusterCli,
   parseClusterNodes,
+  masterPortOfSlot,
+  keysPerMaster,
   type RedisClusterHandle,
   type ClusterNodeInfo,
   type StartRedisClusterOptions,
@@ -28,4 +30,5 @@ export {
   type FoundScript,
   type ScriptKeyViolation,
 } from "./script-keys.ts";
+export { scanAll, writeScanKeys, type ScanPage } from "./scan.ts";
 export { TS_ENTRY_ARGS } from "./ts-entry.ts";

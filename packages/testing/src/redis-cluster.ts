@@ -90,6 +90,36 @@ export function parseClusterNodes(text: string): ClusterNodeInfo[] {
     });
 }
 
+/** The port of the master that serves `slot` in a topology, or `undefined` when none does. */
+export function masterPortOfSlot(
+  topology: readonly ClusterNodeInfo[],
+  slot: number,
+): number | undefined {
+  return topology.find(
+    (node) =>
+      node.role === "master" &&
+      !node.failed &&
+      node.slots.some(([start, end]) => slot >= start && slot <= end),
+  )?.port;
+}
+
+/**
+ * How many of `keys` each master holds (by port; `undefined` counts keys of a slot no master
+ * serves), with `slotOf` the key-slot function (`keySlot` of `@hotpath/config`).
+ */
+export function keysPerMaster(
+  topology: readonly ClusterNodeInfo[],
+  keys: readonly string[],
+  slotOf: (key: string) => number,
+): Map<number | undefined, number> {
+  const counts = new Map<number | undefined, number>();
+  for (const key of keys) {
+    const port = masterPortOfSlot(topology, slotOf(key));
+    counts.set(port, (counts.get(port) ?? 0) + 1);
+  }
+  return counts;
+}
+
 function clusterArgs(nodeTimeoutMs: number): string[] {
   return [
     "--cluster-enabled",
