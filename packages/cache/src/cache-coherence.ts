@@ -15,10 +15,13 @@ export interface BusMessage {
 
 /** Keeps the L1 tier coherent: generation stamps, the pub/sub bus, reads and fills of L1. */
 export interface L1Coherence {
-  /** A generation stamp read from Redis: a change means someone wrote, so L1 is dropped. */
-  observeGeneration(generation: string | null): void;
-  /** After our own bump: if nobody else wrote in between, L1 stays (it reflects the write). */
-  adoptOwnBump(generation: unknown): void;
+  /**
+   * A slot group's generation stamp read from Redis: a change means someone wrote in that group,
+   * so L1 is dropped.
+   */
+  observeGeneration(group: string, generation: string | null): void;
+  /** After our own bump of a group: if nobody else wrote in between, L1 stays (it reflects the write). */
+  adoptOwnBump(group: string, generation: unknown): void;
   /** The bus message of an invalidation, stamped with this instance. */
   busMessage(body: Omit<BusMessage, "o">): string;
   /** The local write clock now: taken when a read starts, checked when its result fills L1. */
@@ -44,7 +47,8 @@ export interface L1Coherence {
 export function createL1Coherence(context: CacheContext): L1Coherence {
   const { l1, l1Options, instanceId, options, keys } = context;
   const l1TtlMs = l1Options?.ttlMs ?? 10_000;
-  let lastGeneration: string | null | undefined;
+  // The last generation seen per slot group (a group not in the map has not been read yet).
+  const lastGenerations = new Map<string, string | null>();
   // Local write epochs: a per-key clock of this instance's writes, bounded; `floor` drops every
   // read that started before the last bulk write (or before the map was last trimmed).
   let clock = 0;
@@ -87,19 +91,20 @@ export function createL1Coherence(context: CacheContext): L1Coherence {
   }
 
   return {
-    observeGeneration(generation) {
+    observeGeneration(group, generation) {
       if (!l1) return;
-      if (lastGeneration !== undefined && generation !== lastGeneration) l1.clear();
-      lastGeneration = generation;
+      const last = lastGenerations.get(group);
+      if (last !== undefined && generation !== last) l1.clear();
+      lastGenerations.set(group, generation);
     },
-    adoptOwnBump(generation) {
+    adoptOwnBump(group, generation) {
       if (!l1) return;
       const next = asNumber(generation, Number.NaN);
       if (!Number.isFinite(next) || next <= 0) return;
-      const previous =
-        lastGeneration === undefined || lastGeneration === null ? 0 : Number(lastGeneration);
-      if (lastGeneration !== undefined && next !== previous + 1) l1.clear();
-      lastGeneration = String(next);
+      const last = lastGenerations.get(group);
+      const previous = last === undefined || last === null ? 0 : Number(last);
+      if (last !== undefined && next !== previous + 1) l1.clear();
+      lastGenerations.set(group, String(next));
     },
     busMessage: (body) => JSON.stringify({ o: instanceId, ...body }),
     epoch: () => clock,

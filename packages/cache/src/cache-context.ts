@@ -1,4 +1,4 @@
-import { buildKey, escapeKeyPart } from "@hotpath/config";
+import { buildKey, escapeKeyPart, hashTag, keySlot, type KeyPart } from "@hotpath/config";
 import type { CacheEvent, CacheKey, CacheOptions } from "./cache-types.ts";
 import { asCommandError, isRedisCommandError } from "./errors.ts";
 import { L1Store, type L1Options } from "./l1.ts";
@@ -49,24 +49,34 @@ export interface LoadStamp {
   sweep: string;
 }
 
-/** Key builders of one cache namespace. */
+/**
+ * Key builders of one cache namespace. Entries are spread over {@link SLOT_GROUPS} slot groups
+ * (hash tags `{<namespace>:<n>}`, n from the key's CRC16): an entry, its lease and its write
+ * version share its group's tag, and so do the group's generation stamp, sweep epoch and tag sets,
+ * so every script touches one Redis Cluster slot, and a namespace is spread over the cluster
+ * instead of sitting on one node.
+ */
 export interface CacheKeys {
-  /** `<app>:cache:<ns>:v:<key…>` (plain string keys memoised). */
+  /** `<app>:cache:<ns>:v:{<ns>:<group>}:<key…>` (plain string keys memoised). */
   entry: (key: CacheKey) => string;
+  /** The slot group tag (`{<ns>:<n>}`) of an entry key. */
+  groupOf: (entryKey: string) => string;
+  /** Every slot group tag of the namespace (invalidations visit each). */
+  readonly groups: readonly string[];
   /** The single-flight lease of an entry key. */
   lease: (entryKey: string) => string;
   /** The per-entry write version (bumped by every write and invalidation of the entry). */
   version: (entryKey: string) => string;
-  /** The set of entries carrying `tag`. */
-  tag: (tag: string) => string;
+  /** The set of a slot group's entries carrying `tag`. */
+  tag: (group: string, tag: string) => string;
   /** Hash helpers' key. */
   hash: (key: CacheKey) => string;
   /** Counter helpers' key. */
   counter: (key: CacheKey) => string;
-  /** The namespace generation stamp (L1 coherence). */
-  readonly generation: string;
-  /** The namespace sweep epoch (bumped by tag and pattern invalidations). */
-  readonly sweep: string;
+  /** A slot group's generation stamp (L1 coherence). */
+  generation: (group: string) => string;
+  /** A slot group's sweep epoch (bumped by tag and pattern invalidations). */
+  sweep: (group: string) => string;
   /** The namespace invalidation channel. */
   readonly channel: string;
   /** Prefix of every entry key (`…:v:`). */
@@ -236,32 +246,61 @@ export function createCacheContext(options: CacheOptions): CacheContext {
   };
 }
 
+/**
+ * How many slot groups a namespace's entries are spread over: enough to balance a namespace across
+ * the masters of a cluster, few enough that an invalidation (one command per group, pipelined)
+ * stays cheap. Part of the key layout: changing it moves every entry.
+ */
+export const SLOT_GROUPS = 64;
+
 function createCacheKeys(app: string, namespace: string): CacheKeys {
   // Built keys of plain string keys are memoised (bounded): the hot path skips the escaping.
   const builtKeys = new Map<string, string>();
   const entryPrefix = `${buildKey(app, "cache", namespace, "v")}:`;
   const leasePrefix = `${buildKey(app, "lock", "cache", namespace)}:`;
   const versionPrefix = `${buildKey(app, "cache", namespace, "w")}:`;
+  const tagged = (n: number, parts: readonly KeyPart[]) =>
+    buildKey(app, "cache", namespace, "v", hashTag(namespace, n), ...parts);
+  const groups = Array.from({ length: SLOT_GROUPS }, (_, n) =>
+    tagged(n, []).slice(entryPrefix.length),
+  );
+  const groupPrefix = (area: string) => `${buildKey(app, "cache", namespace, area)}:`;
+  const [tagPrefix, generationPrefix, sweepPrefix] = ["t", "g", "s"].map(groupPrefix);
+  // The group of a key: the CRC16 of its escaped parts (stable across instances and languages).
+  const build = (parts: readonly KeyPart[]) =>
+    tagged(keySlot(parts.map(escapeKeyPart).join(":")) % SLOT_GROUPS, parts);
   return {
     entry(key) {
       if (typeof key === "string") {
         const known = builtKeys.get(key);
         if (known !== undefined) return known;
-        const built = buildKey(app, "cache", namespace, "v", key);
+        const built = build([key]);
         if (builtKeys.size >= 10_000) builtKeys.clear();
         builtKeys.set(key, built);
         return built;
       }
-      return buildKey(app, "cache", namespace, "v", ...keyParts(key));
+      return build(keyParts(key));
     },
+    groupOf: (entryKey) =>
+      entryKey.slice(entryPrefix.length, entryKey.indexOf("}", entryPrefix.length) + 1),
+    groups,
     lease: (entryKey) => `${leasePrefix}${entryKey.slice(entryPrefix.length)}`,
     version: (entryKey) => `${versionPrefix}${entryKey.slice(entryPrefix.length)}`,
-    tag: (tag) => buildKey(app, "cache", namespace, "t", tag),
+    tag: (group, tag) => `${tagPrefix as string}${group}:${escapeKeyPart(tag)}`,
     hash: (key) => buildKey(app, "cache", namespace, "h", ...keyParts(key)),
     counter: (key) => buildKey(app, "count", namespace, ...keyParts(key)),
-    generation: buildKey(app, "cache", namespace, "g"),
-    sweep: buildKey(app, "cache", namespace, "s"),
+    generation: (group) => `${generationPrefix as string}${group}`,
+    sweep: (group) => `${sweepPrefix as string}${group}`,
     channel: buildKey(app, "cache", namespace, "bus"),
     entryPrefix,
   };
+}
+
+/**
+ * The Redis key of a cache entry, as `createCache({ app, namespace })` builds it (for inspection,
+ * migrations and tests).
+ * @example cacheEntryKey("hotpath", "user", ["profile", 7]) // "hotpath:cache:user:v:{user:<n>}:profile:7"
+ */
+export function cacheEntryKey(app: string, namespace: string, key: CacheKey): string {
+  return createCacheKeys(app, namespace).entry(key);
 }

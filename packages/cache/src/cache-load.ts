@@ -122,7 +122,8 @@ export function createLoading(
   /** Reads the stamp a load's store is checked against; undefined when Redis failed. */
   const readStamp = async (key: string): Promise<LoadStamp | undefined> => {
     try {
-      const reply = (await wire.command(["MGET", keys.version(key), keys.sweep])) as unknown[];
+      const sweep = keys.sweep(keys.groupOf(key));
+      const reply = (await wire.command(["MGET", keys.version(key), sweep])) as unknown[];
       return { version: asString(reply[0]) ?? "", sweep: asString(reply[1]) ?? "" };
     } catch (error) {
       redisError("read", error, key);
@@ -245,9 +246,16 @@ export function createLoading(
     const token = context.nextToken();
     try {
       // Claim regardless of freshness ("2": early refresh claims a fresh entry) and read the stamp.
+      const group = keys.groupOf(plan.key);
       const reply = (await wire.script(
         READ_SCRIPT,
-        [plan.key, keys.lease(plan.key), keys.generation, keys.version(plan.key), keys.sweep],
+        [
+          plan.key,
+          keys.lease(plan.key),
+          keys.generation(group),
+          keys.version(plan.key),
+          keys.sweep(group),
+        ],
         [Date.now(), plan.lock?.leaseMs ?? 10_000, token, "2", "0"],
       )) as unknown[];
       if (asNumber(reply[1]) === 1)

@@ -2,7 +2,7 @@ import type { L1Coherence } from "./cache-coherence.ts";
 import type { CacheContext } from "./cache-context.ts";
 import type { ReadPath } from "./cache-read.ts";
 import type { Cache } from "./cache-types.ts";
-import { CacheError } from "./errors.ts";
+import { CacheError, RedisUnavailableError } from "./errors.ts";
 import { ttlToMs } from "./options.ts";
 import { INCREMENT_SCRIPT } from "./scripts.ts";
 import { assertSize, serializeValue } from "./serializer.ts";
@@ -30,6 +30,32 @@ export function createPlainOperations(
     } catch {
       return undefined;
     }
+  };
+
+  /**
+   * MGET of entries of several slot groups: one MGET per group (a multi-key command stays in one
+   * cluster slot), all in one pipeline; replies in the order of `entryKeys`.
+   */
+  const mgetByGroup = async (entryKeys: readonly string[]): Promise<unknown[]> => {
+    const byGroup = new Map<string, number[]>();
+    entryKeys.forEach((key, index) => {
+      const group = keys.groupOf(key);
+      const indexes = byGroup.get(group);
+      if (indexes) indexes.push(index);
+      else byGroup.set(group, [index]);
+    });
+    if (byGroup.size === 1) return (await wire.command(["MGET", ...entryKeys])) as unknown[];
+    const groups = [...byGroup.values()];
+    const replies = await wire.pipeline(
+      groups.map((indexes) => ["MGET", ...indexes.map((i) => entryKeys[i] as string)]),
+    );
+    const raws = new Array<unknown>(entryKeys.length).fill(null);
+    replies.forEach((reply, n) => {
+      if (!reply.ok) throw new RedisUnavailableError("CACHE_REDIS_ERROR", reply.error);
+      const values = reply.value as unknown[];
+      (groups[n] as number[]).forEach((index, j) => (raws[index] = values[j] ?? null));
+    });
+    return raws;
   };
 
   return {
@@ -106,7 +132,7 @@ export function createPlainOperations(
       const ks = cacheKeys.map(keys.entry);
       let raws: unknown[];
       try {
-        raws = (await wire.command(["MGET", ...ks])) as unknown[];
+        raws = await mgetByGroup(ks);
       } catch (error) {
         redisError("mget", error);
         return ks.map(() => undefined);

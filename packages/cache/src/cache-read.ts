@@ -18,7 +18,7 @@ export interface ReadReply {
 
 /** The read path: the one-round-trip hit, the claim read, and `getOrSet` with single-flight. */
 export interface ReadPath {
-  /** The hit path: one GET (MGET with the generation stamp when L1 is on), no script. */
+  /** The hit path: one GET (MGET with its slot group's generation stamp when L1 is on), no script. */
   readPlain: (key: string) => Promise<ReadReply>;
   /** Cache-aside with in-process and distributed single-flight (`report` receives the outcome). */
   getOrSet: <T>(
@@ -45,14 +45,15 @@ export function createReadPath(
     token: string,
     leaseMs: number,
   ): Promise<ReadReply> => {
+    const group = keys.groupOf(key);
     const reply = (await wire.script(
       READ_SCRIPT,
-      [key, keys.lease(key), keys.generation, keys.version(key), keys.sweep],
+      [key, keys.lease(key), keys.generation(group), keys.version(key), keys.sweep(group)],
       [Date.now(), leaseMs, token, claim ? "1" : "0", l1 ? "1" : "0"],
     )) as unknown[];
     const raw = asString(reply[0]);
     const generation = asString(reply[2]);
-    coherence.observeGeneration(generation);
+    coherence.observeGeneration(group, generation);
     return {
       raw,
       entry: context.decodeEntry(raw),
@@ -64,11 +65,12 @@ export function createReadPath(
 
   const readPlain = (key: string): Promise<ReadReply> => {
     if (l1) {
-      return wire.command(["MGET", key, keys.generation], (value): ReadReply => {
+      const group = keys.groupOf(key);
+      return wire.command(["MGET", key, keys.generation(group)], (value): ReadReply => {
         const reply = value as unknown[];
         const raw = asString(reply[0]);
         const generation = asString(reply[1]);
-        coherence.observeGeneration(generation);
+        coherence.observeGeneration(group, generation);
         return { raw, entry: context.decodeEntry(raw), claimed: false, generation };
       });
     }

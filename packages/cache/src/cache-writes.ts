@@ -1,11 +1,17 @@
-import { escapeKeyPart, keyPattern, type KEY_WILDCARD, type KeyPart } from "@hotpath/config";
+import { escapeKeyPart, hashTag, KEY_WILDCARD, keyPattern, type KeyPart } from "@hotpath/config";
 import type { BusMessage, L1Coherence } from "./cache-coherence.ts";
 import type { CacheContext, LoadStamp, Prepared } from "./cache-context.ts";
 import type { CacheKey, SetOptions } from "./cache-types.ts";
-import { asCommandError } from "./errors.ts";
+import { asCommandError, RedisUnavailableError } from "./errors.ts";
 import { ttlToMs, type Ttl } from "./options.ts";
-import { DELETE_SCRIPT, POP_TAG_SCRIPT, STORE_SCRIPT, VERSION_TTL_MS } from "./scripts.ts";
-import { asNumber, toWireError, type PipelineItem } from "./wire.ts";
+import { DELETE_SCRIPT, STORE_SCRIPT, UNLINK_TAGGED_SCRIPT, VERSION_TTL_MS } from "./scripts.ts";
+import {
+  asNumber,
+  toWireError,
+  type PipelineItem,
+  type PipelineReply,
+  type WireArg,
+} from "./wire.ts";
 
 /** Writes and invalidation: set, mset, delete, tags, patterns, and the store item of loads. */
 export interface CacheWrites {
@@ -43,28 +49,31 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
     tags: readonly string[],
     token: string,
     stamp: LoadStamp | undefined,
-  ): PipelineItem => ({
-    script: STORE_SCRIPT,
-    keys: [
-      key,
-      keys.lease(key),
-      keys.generation,
-      keys.version(key),
-      keys.sweep,
-      ...tags.map(keys.tag),
-    ],
-    args: [
-      prepared.encoded,
-      prepared.px,
-      token,
-      stamp ? "0" : "1",
-      stamp ? "" : keys.channel,
-      stamp ? "" : coherence.busMessage({ k: [key] }),
-      stamp?.version ?? "",
-      stamp?.sweep ?? "",
-      VERSION_TTL_MS,
-    ],
-  });
+  ): PipelineItem => {
+    const group = keys.groupOf(key);
+    return {
+      script: STORE_SCRIPT,
+      keys: [
+        key,
+        keys.lease(key),
+        keys.generation(group),
+        keys.version(key),
+        keys.sweep(group),
+        ...tags.map((tag) => keys.tag(group, tag)),
+      ],
+      args: [
+        prepared.encoded,
+        prepared.px,
+        token,
+        stamp ? "0" : "1",
+        stamp ? "" : keys.channel,
+        stamp ? "" : coherence.busMessage({ k: [key] }),
+        stamp?.version ?? "",
+        stamp?.sweep ?? "",
+        VERSION_TTL_MS,
+      ],
+    };
+  };
 
   const runItem = async (item: PipelineItem): Promise<unknown> => {
     if (Array.isArray(item)) return wire.command(item as readonly string[]);
@@ -72,17 +81,56 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
     return wire.script(call.script, call.keys, call.args);
   };
 
-  const deleteKeys = async (
-    entryKeys: readonly string[],
-    message: Omit<BusMessage, "o">,
-  ): Promise<number> => {
+  /** Deletes one entry, bumps its version and its group's generation, publishes. */
+  const deleteEntry = async (key: string): Promise<number> => {
+    const group = keys.groupOf(key);
     const reply = (await wire.script(
       DELETE_SCRIPT,
-      [keys.generation, ...entryKeys.flatMap((k) => [k, keys.version(k)])],
-      [keys.channel, coherence.busMessage(message), VERSION_TTL_MS],
+      [keys.generation(group), key, keys.version(key)],
+      [keys.channel, coherence.busMessage({ k: [key] }), VERSION_TTL_MS],
     )) as unknown[];
-    coherence.adoptOwnBump(reply[1]);
+    coherence.adoptOwnBump(group, reply[1]);
     return asNumber(reply[0]);
+  };
+
+  /** One pipeline of a command per slot group; throws the first command error. */
+  const eachGroup = async (
+    command: (group: string) => readonly WireArg[],
+    extra: readonly PipelineItem[] = [],
+  ): Promise<unknown[]> => {
+    const replies = await wire.pipeline([...keys.groups.map(command), ...extra]);
+    return replies.map((reply) => {
+      if (!reply.ok) throw new RedisUnavailableError("CACHE_REDIS_ERROR", reply.error);
+      return reply.value;
+    });
+  };
+
+  /** Unlinks keys found by SCAN: one UNLINK per slot group (a multi-key command stays in one slot). */
+  const unlinkByGroup = async (found: readonly string[]): Promise<number> => {
+    if (found.length === 0) return 0;
+    const byGroup = new Map<string, string[]>();
+    for (const key of found) {
+      const group = keys.groupOf(key);
+      const list = byGroup.get(group);
+      if (list) list.push(key);
+      else byGroup.set(group, [key]);
+    }
+    const replies = await wire.pipeline([...byGroup.values()].map((list) => ["UNLINK", ...list]));
+    let unlinked = 0;
+    for (const reply of replies) {
+      if (!reply.ok) throw new RedisUnavailableError("CACHE_REDIS_ERROR", reply.error);
+      unlinked += asNumber(reply.value);
+    }
+    return unlinked;
+  };
+
+  /** After a bulk invalidation: every group's generation bumped, one bus message. */
+  const bumpAll = async (message: Omit<BusMessage, "o">) => {
+    const replies = await eachGroup(
+      (group) => ["INCR", keys.generation(group)],
+      [["PUBLISH", keys.channel, coherence.busMessage(message)]],
+    );
+    keys.groups.forEach((group, n) => coherence.adoptOwnBump(group, replies[n]));
   };
 
   return {
@@ -98,7 +146,8 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       l1?.delete(k);
       coherence.markWrite(k);
       try {
-        coherence.adoptOwnBump(await runItem(storeItem(k, prepared, o.tags ?? [], "", undefined)));
+        const generation = await runItem(storeItem(k, prepared, o.tags ?? [], "", undefined));
+        coherence.adoptOwnBump(keys.groupOf(k), generation);
         return true;
       } catch (error) {
         redisError("set", error, k);
@@ -106,17 +155,21 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       }
     },
     async mset(entries) {
+      const groups: string[] = [];
       const items = entries.map((e) => {
         const k = keys.entry(e.key);
         l1?.delete(k);
         coherence.markWrite(k);
         const ttlMs = e.ttl === undefined ? defaultTtlMs : ttlToMs(e.ttl, "ttl");
+        groups.push(keys.groupOf(k));
         return storeItem(k, context.prepare(k, e.value, ttlMs, 0, 0), e.tags ?? [], "", undefined);
       });
       if (items.length === 0) return true;
       try {
         const replies = await wire.pipeline(items);
-        for (const reply of replies) if (reply.ok) coherence.adoptOwnBump(reply.value);
+        replies.forEach((reply, n) => {
+          if (reply.ok) coherence.adoptOwnBump(groups[n] as string, reply.value);
+        });
         return replies.every((reply) => reply.ok);
       } catch (error) {
         redisError("mset", error);
@@ -128,7 +181,7 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       l1?.delete(k);
       coherence.markWrite(k);
       try {
-        return (await deleteKeys([k], { k: [k] })) > 0;
+        return (await deleteEntry(k)) > 0;
       } catch (error) {
         redisError("delete", error, k);
         return false;
@@ -138,17 +191,36 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       l1?.clear();
       coherence.markWriteAll();
       let removed = 0;
-      const batch = 500;
       try {
-        // The sweep epoch first: a load that began before it will not store (a store that
-        // landed earlier is in the tag set and popped below).
-        await wire.command(["INCR", keys.sweep]);
+        // In each slot group, the sweep epoch first (a load that began before it will not store;
+        // a store that landed earlier is in the group's tag set), then the members, batch by batch.
+        const first = await eachGroup(
+          (group) => ["INCR", keys.sweep(group)],
+          keys.groups.map((group) => ["SRANDMEMBER", keys.tag(group, tag), TAG_BATCH]),
+        );
+        let batches = keys.groups.map((group, n) => ({
+          group,
+          members: (first[keys.groups.length + n] as unknown[] | null)?.map(String) ?? [],
+        }));
         for (let round = 0; round < 10_000; round += 1) {
-          const popped = asNumber(await wire.script(POP_TAG_SCRIPT, [keys.tag(tag)], [batch]));
-          removed += popped;
-          if (popped < batch) break;
+          batches = batches.filter((batch) => batch.members.length > 0);
+          if (batches.length === 0) break;
+          const replies = await wire.pipeline(
+            batches.flatMap(({ group, members }) => [
+              { script: UNLINK_TAGGED_SCRIPT, keys: [keys.tag(group, tag), ...members], args: [] },
+              ["SRANDMEMBER", keys.tag(group, tag), TAG_BATCH],
+            ]),
+          );
+          batches = batches.map(({ group }, n) => {
+            const [unlinked, next] = [replies[2 * n], replies[2 * n + 1]];
+            if (!unlinked?.ok)
+              throw new RedisUnavailableError("CACHE_REDIS_ERROR", errorOf(unlinked));
+            if (!next?.ok) throw new RedisUnavailableError("CACHE_REDIS_ERROR", errorOf(next));
+            removed += asNumber(unlinked.value);
+            return { group, members: (next.value as unknown[] | null)?.map(String) ?? [] };
+          });
         }
-        await deleteKeys([], { t: tag });
+        await bumpAll({ t: tag });
       } catch (error) {
         redisError("invalidateTag", error);
         throw asCommandError(toWireError(error));
@@ -156,20 +228,22 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       return removed;
     },
     async invalidatePattern(pattern) {
+      // Any slot group: the group tag is matched by a wildcard of its own.
+      const anyGroup = hashTag(namespace, KEY_WILDCARD);
       const match =
         typeof pattern === "string"
-          ? `${keys.entryPrefix}${pattern
+          ? `${keyPattern(app, "cache", namespace, "v", anyGroup)}:${pattern
               .split("*")
               .map((piece) => (piece === "" ? "" : escapeKeyPart(piece)))
               .join("*")}`
-          : keyPattern(app, "cache", namespace, "v", ...pattern);
+          : keyPattern(app, "cache", namespace, "v", anyGroup, ...pattern);
       const regex = globToRegExp(match);
       l1?.deleteWhere((key) => regex.test(key));
       coherence.markWriteAll();
       let removed = 0;
       let cursor = "0";
       try {
-        await wire.command(["INCR", keys.sweep]);
+        await eachGroup((group) => ["INCR", keys.sweep(group)]);
         for (let round = 0; round < 100_000; round += 1) {
           const reply = (await wire.command([
             "SCAN",
@@ -181,10 +255,10 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
           ])) as unknown[];
           cursor = String(reply[0]);
           const found = (reply[1] as unknown[] | undefined)?.map(String) ?? [];
-          if (found.length > 0) removed += asNumber(await wire.command(["UNLINK", ...found]));
+          removed += await unlinkByGroup(found);
           if (cursor === "0") break;
         }
-        await deleteKeys([], { all: 1 });
+        await bumpAll({ all: 1 });
       } catch (error) {
         redisError("invalidatePattern", error);
         throw asCommandError(toWireError(error));
@@ -192,6 +266,13 @@ export function createCacheWrites(context: CacheContext, coherence: L1Coherence)
       return removed;
     },
   };
+}
+
+/** Members unlinked per script call of a tag invalidation. */
+const TAG_BATCH = 500;
+
+function errorOf(reply: PipelineReply | undefined): string {
+  return reply && !reply.ok ? reply.error : "no reply";
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -3,6 +3,7 @@
  * metrics readers. Building blocks for other Hotpath packages live in `@hotpath/cache/internal`.
  */
 export { createCache } from "./cache.ts";
+export { cacheEntryKey, SLOT_GROUPS } from "./cache-context.ts";
 export type {
   Cache,
   CacheEvent,

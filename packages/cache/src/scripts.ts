@@ -8,7 +8,7 @@ export const VERSION_TTL_MS = 3_600_000;
  * claim the single-flight lease in the same call; also returns the namespace generation (L1
  * coherence) and the load stamp (the entry's write version and the namespace sweep epoch) that a
  * later store is checked against.
- * KEYS: entry, lease, generation, version, sweep. ARGV: now (ms), lease ms, token, claim
+ * KEYS (one slot group): entry, lease, generation, version, sweep. ARGV: now (ms), lease ms, token, claim
  * ("0"/"1"/"2"), want generation. Returns { entry|nil, claimed (0/1), generation|nil, version, sweep }.
  */
 export const READ_SCRIPT = defineScript(
@@ -36,7 +36,8 @@ return {v, claimed, gen, redis.call('GET', KEYS[4]) or '', redis.call('GET', KEY
  * the generation and publish the invalidation for other instances' L1. A loader's store (not
  * explicit) is conditional: refused (-1) when the entry's version or the sweep epoch moved since
  * the load began (a set, delete or invalidation ran meanwhile), so stale data is never written back.
- * KEYS: entry, lease, generation, version, sweep, tag sets… ARGV: encoded entry, px, lease token
+ * KEYS (one slot group): entry, lease, generation, version, sweep, the group's tag sets…
+ * ARGV: encoded entry, px, lease token
  * (or ""), explicit ("1"/"0"), bus channel (or ""), bus message, expected version, expected sweep,
  * version ttl. Returns the new generation (explicit), 0 (stored) or -1 (refused).
  */
@@ -68,7 +69,7 @@ return 0
 
 /**
  * Delete entries and bump their write versions (a load in flight will not store), bump the
- * generation, publish. KEYS: generation, then entry and version pairs… ARGV: channel (or ""),
+ * generation, publish. KEYS (one slot group): generation, then entry and version pairs… ARGV: channel (or ""),
  * message, version ttl. Returns { deleted count, new generation }.
  */
 export const DELETE_SCRIPT = defineScript(
@@ -87,18 +88,17 @@ return {n, gen}
 );
 
 /**
- * Pop up to ARGV[1] members of a tag set and unlink them. KEYS: tag set. Returns the number popped
- * (the caller loops until it is below the batch size).
+ * Unlink entries of a tag set and remove them from it, in one step (an entry is never left
+ * without its membership, nor a membership without its entry). The caller read the members first
+ * (SRANDMEMBER), so every key is declared. KEYS: tag set, entries… Returns how many left the set.
  */
-export const POP_TAG_SCRIPT = defineScript(
+export const UNLINK_TAGGED_SCRIPT = defineScript(
   `
-local members = redis.call('SPOP', KEYS[1], ARGV[1])
-for i = 1, #members, 500 do
-  redis.call('UNLINK', unpack(members, i, math.min(i + 499, #members)))
-end
-return #members
+for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
+if #KEYS < 2 then return 0 end
+return redis.call('SREM', KEYS[1], unpack(KEYS, 2))
 `,
-  "cache.pop-tag",
+  "cache.unlink-tagged",
 );
 
 /** Release the lease only if we hold it (compare-and-delete). KEYS: lease. ARGV: token. */

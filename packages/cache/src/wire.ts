@@ -170,7 +170,8 @@ export function createWire(
   /**
    * Encodes pipeline items. A script Redis may not know yet is sent as EVAL once, at its first
    * place in the batch; later calls of it use EVALSHA (a pipeline runs in order, so the EVAL has
-   * loaded it by then; on a node that still lacks it, the NOSCRIPT retry below sends EVAL).
+   * loaded it by then; on a node that still lacks it, such as another node of a cluster, the
+   * NOSCRIPT retry below sends EVAL for every call).
    */
   const encodeAll = async (
     batch: readonly PipelineItem[],
@@ -184,7 +185,8 @@ export function createWire(
         continue;
       }
       const call = item as Exclude<PipelineItem, readonly WireArg[]>;
-      const sendEval = (forceEval || !loaded.has(call.script)) && !evalSent.has(call.script);
+      // On a retry every call is an EVAL: on a cluster each node has its own script cache.
+      const sendEval = forceEval || (!loaded.has(call.script) && !evalSent.has(call.script));
       if (sendEval) evalSent.add(call.script);
       const head = sendEval
         ? ["EVAL", call.script.source]

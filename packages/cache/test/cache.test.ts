@@ -3,12 +3,19 @@ import { z } from "zod";
 import { openTestRedis, TRANSPORTS } from "@hotpath/testing";
 import type { HotpathRedis } from "@hotpath/redis";
 import { buildKey, metricsMinuteKey, minuteBucket } from "@hotpath/config";
-import { createCache, isCacheError, readCacheMetrics, type CacheEvent } from "../src/index.ts";
+import {
+  cacheEntryKey,
+  createCache,
+  isCacheError,
+  readCacheMetrics,
+  type CacheEvent,
+} from "../src/index.ts";
 import { countRequests, eventually, gate, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   let redis: HotpathRedis;
-  const { newApp } = useTestApps(transport, (client) => (redis = client));
+  // guardSlots: every script, MULTI and multi-key command must stay in one cluster slot.
+  const { newApp } = useTestApps(transport, (client) => (redis = client), { guardSlots: true });
 
   it("get/set/delete/exists/ttl round-trip values and keep Date, Map, Set, BigInt", async () => {
     const cache = createCache({
@@ -71,7 +78,10 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     const app = newApp("keys");
     const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
     await cache.set(["profile", "a:b*"], 1);
-    expect(await redis.exists(buildKey(app, "cache", "user", "v", "profile", "a:b*"))).toBe(1);
+    const key = cacheEntryKey(app, "user", ["profile", "a:b*"]);
+    // The entry's slot group is a hash tag of the namespace and a number from the key's CRC16.
+    expect(key).toMatch(new RegExp(`^${app}:cache:user:v:\\{user:\\d+\\}:profile:a%3Ab%2A$`));
+    expect(await redis.exists(key)).toBe(1);
   });
 
   it("a value failing its schema is a miss, reported and replaced", async () => {
@@ -96,7 +106,7 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   it("invalid cached JSON is a miss", async () => {
     const app = newApp("badjson");
     const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
-    const key = buildKey(app, "cache", "user", "v", "x");
+    const key = cacheEntryKey(app, "user", "x");
     await redis.set(key, `H1|${Date.now() + 60_000}|${Date.now() + 60_000}|0|v|j{not json`);
     expect(await cache.get("x")).toBeUndefined();
     await redis.set(key, "garbage");
@@ -183,7 +193,7 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   it("distributed single-flight: two cache instances, one loader call", async () => {
     const app = newApp("dsf");
     const a = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
-    const other = openTestRedis(transport);
+    const other = openTestRedis(transport, { guardSlots: true });
     const b = createCache({ redis: other, app, namespace: "user", defaultTtl: 60, metrics: false });
     let calls = 0;
     const release = gate();
@@ -208,7 +218,7 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   it("distributed single-flight: the lease is renewed while a slow loader runs", async () => {
     const app = newApp("lease");
     const a = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
-    const other = openTestRedis(transport);
+    const other = openTestRedis(transport, { guardSlots: true });
     const b = createCache({ redis: other, app, namespace: "user", defaultTtl: 60, metrics: false });
     let calls = 0;
     const release = gate();
@@ -222,7 +232,10 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
     await eventually(() => calls === 1);
     const second = b.getOrSet("k", slow, options);
     // Watch the lease's TTL go back up three times: the original lease is long over, yet b waits.
-    const lease = `${buildKey(app, "lock", "cache", "user")}:k`;
+    const lease = cacheEntryKey(app, "user", "k").replace(
+      `${buildKey(app, "cache", "user", "v")}:`,
+      `${buildKey(app, "lock", "cache", "user")}:`,
+    );
     let renewals = 0;
     let previous = Number.POSITIVE_INFINITY;
     await eventually(async () => {
@@ -456,18 +469,21 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
 
   it("metrics do not add a synchronous round trip", async () => {
     const app = newApp("metrics2");
+    // A client of its own: other tests' caches flush their metrics through the shared one.
+    const own = openTestRedis(transport, { guardSlots: true });
     const cache = createCache({
-      redis,
+      redis: own,
       app,
       namespace: "user",
       defaultTtl: 60,
       metrics: { flushIntervalMs: 60_000 },
     });
     await cache.set("k", 1);
-    const requests = countRequests(redis);
+    const requests = countRequests(own);
     for (let i = 0; i < 5; i += 1) await cache.getOrSet("k", () => 1);
     expect(requests.count).toBe(5);
     await cache.close();
     expect(requests.count).toBe(6);
+    await own.close();
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { buildKey, hashTag } from "@hotpath/config";
 import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS } from "@hotpath/testing";
-import { createCache, createIdempotencyStore, createLocks, isCacheError } from "../src/index.ts";
+import {
+  cacheEntryKey,
+  createCache,
+  createIdempotencyStore,
+  createLocks,
+  isCacheError,
+} from "../src/index.ts";
 import { countRequests, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("command errors are bugs, not outages (%s)", (transport) => {
@@ -12,7 +18,7 @@ describe.each(TRANSPORTS)("command errors are bugs, not outages (%s)", (transpor
   it("a WRONGTYPE read surfaces as a typed 500 error and does not open the circuit breaker", async () => {
     const app = newApp("wrongtype");
     const cache = createCache({ redis, app, namespace: "user", defaultTtl: 60, metrics: false });
-    await redis.hset(buildKey(app, "cache", "user", "v", "k"), { not: "an entry" });
+    await redis.hset(cacheEntryKey(app, "user", "k"), { not: "an entry" });
     let loads = 0;
     const error: unknown = await cache.getOrSet("k", () => (loads += 1)).catch((e: unknown) => e);
     expect(isCacheError(error, "CACHE_REDIS_ERROR")).toBe(true);

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HotpathRedis } from "@hotpath/redis";
 import { openTestRedis, TRANSPORTS } from "@hotpath/testing";
-import { createCache } from "../src/index.ts";
+import { cacheEntryKey, createCache } from "../src/index.ts";
 import { countRequests, eventually, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
   let redisA: HotpathRedis;
   let redisB: HotpathRedis;
-  const { newApp } = useTestApps(transport, (client) => (redisA = client));
+  // guardSlots: every script, MULTI and multi-key command must stay in one cluster slot.
+  const { newApp } = useTestApps(transport, (client) => (redisA = client), { guardSlots: true });
   beforeAll(() => {
-    redisB = openTestRedis(transport);
+    redisB = openTestRedis(transport, { guardSlots: true });
   });
   afterAll(async () => {
     await redisB.close();
@@ -79,7 +80,7 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
     await b.close();
   });
 
-  it("without pub/sub, the generation stamp read in the same round trip drops stale L1 entries", async () => {
+  it("without pub/sub, the slot group's generation stamp read in the same round trip drops stale L1 entries", async () => {
     const app = newApp("gen");
     const a = createCache({
       redis: redisA,
@@ -100,13 +101,14 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
     await a.set("k", "old");
     expect(await b.getOrSet("k", () => "loaded")).toBe("old");
     await a.set("k", "new");
-    // B's next Redis round trip (any key of the namespace) brings the new generation.
+    // B's next Redis round trip for a key of k's slot group brings the group's new generation.
+    const neighbour = sameGroupKey(app, "user", "k");
     const requests = countRequests(redisB);
-    await b.get("unrelated");
+    await b.get(neighbour);
     expect(requests.count).toBe(1);
     expect(await b.getOrSet("k", () => "loaded")).toBe("new");
     await a.delete("k");
-    await b.get("unrelated");
+    await b.get(neighbour);
     expect(await b.getOrSet("k", () => "reloaded")).toBe("reloaded");
     // An instance's own writes do not flush its own L1 (it adopts the generation it bumped).
     expect(await a.getOrSet("mine", () => "kept")).toBe("kept");
@@ -115,7 +117,7 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
       { key: "o2", value: 2 },
       { key: "o3", value: 3 },
     ]);
-    await a.get("unrelated");
+    for (const key of ["mine", "other", "o2", "o3"]) await a.get(sameGroupKey(app, "user", key));
     const own = countRequests(redisA);
     expect(await a.getOrSet("mine", () => "reloaded")).toBe("kept");
     expect(own.count).toBe(0);
@@ -123,3 +125,13 @@ describe.each(TRANSPORTS)("L1 tier over %s", (transport) => {
     await b.close();
   });
 });
+
+/** A key other than `key` whose entry is in the same slot group (hash tag) as `key`'s. */
+function sameGroupKey(app: string, namespace: string, key: string): string {
+  const groupOf = (k: string) => /\{[^}]*\}/.exec(cacheEntryKey(app, namespace, k))?.[0];
+  const wanted = groupOf(key);
+  for (let n = 0; n < 100_000; n += 1) {
+    if (`n${n}` !== key && groupOf(`n${n}`) === wanted) return `n${n}`;
+  }
+  throw new Error(`no key shares the slot group of ${key}`);
+}

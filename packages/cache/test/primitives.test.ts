@@ -4,6 +4,7 @@ import { buildKey } from "@hotpath/config";
 import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS } from "@hotpath/testing";
 import {
+  cacheEntryKey,
   createDomainCache,
   createFeed,
   createLeaderboard,
@@ -113,7 +114,7 @@ describe.each(TRANSPORTS)("sessions, leaderboards, feeds, domain helpers over %s
     const app = newApp("domain");
     const domain = createDomainCache({ redis, app, metrics: false });
     await domain.cacheUserData(42, { name: "Ada" });
-    expect(await redis.exists(buildKey(app, "cache", "user", "v", "42"))).toBe(1);
+    expect(await redis.exists(cacheEntryKey(app, "user", "42"))).toBe(1);
     expect(await domain.getCachedUserData(42, z.object({ name: z.string() }))).toEqual({
       name: "Ada",
     });

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS } from "@hotpath/testing";
-import { createCache, type CacheEvent } from "../src/index.ts";
+import { cacheEntryKey, createCache, type CacheEvent } from "../src/index.ts";
 import { eventually, useTestApps } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s", (transport) => {
   let redis: HotpathRedis;
-  const { newApp } = useTestApps(transport, (client) => (redis = client));
+  // guardSlots: every script, MULTI and multi-key command must stay in one cluster slot.
+  const { newApp } = useTestApps(transport, (client) => (redis = client), { guardSlots: true });
 
   it("jitter spreads the TTLs of keys written together (and stays within the bound)", async () => {
     const app = newApp("jitter");
@@ -23,7 +24,7 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
       Array.from({ length: 20 }, (_, i) => cache.getOrSet(`k${i}`, () => i, { jitter: 0.5 })),
     );
     const ttls = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => redis.pttl(`${app}:cache:j:v:k${i}`)),
+      Array.from({ length: 20 }, (_, i) => redis.pttl(cacheEntryKey(app, "j", `k${i}`))),
     );
     for (const ttl of ttls) {
       expect(ttl).toBeGreaterThan(490_000);
@@ -39,7 +40,7 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
       timeoutMs: 10_000,
     });
     await exact.getOrSet("k", () => 1, { jitter: 0 });
-    expect(await redis.pttl(`${app}:cache:j0:v:k`)).toBeGreaterThan(990_000);
+    expect(await redis.pttl(cacheEntryKey(app, "j0", "k"))).toBeGreaterThan(990_000);
   });
 
   it("early refresh (XFetch) refreshes a hot key before it expires, in the background", async () => {

@@ -19,7 +19,8 @@ function gatedLoader(value: string) {
 
 describe.each(TRANSPORTS)("a load never writes back stale data over %s", (transport) => {
   let redis: HotpathRedis;
-  const { newApp } = useTestApps(transport, (client) => (redis = client));
+  // guardSlots: every script, MULTI and multi-key command must stay in one cluster slot.
+  const { newApp } = useTestApps(transport, (client) => (redis = client), { guardSlots: true });
   const cacheFor = (label: string, extra: Partial<Parameters<typeof createCache>[0]> = {}) =>
     createCache({
       redis,
