@@ -1,13 +1,15 @@
 /**
  * Benchmark of the in-process TCP transport: `createRedis("redis://")` (the @upstash/redis SDK on
  * the TCP requester) against raw ioredis on the same Redis, in the same run, plus redis-benchmark
- * as the machine's physical limit. Prints ONE markdown section on stdout; progress goes to stderr.
+ * as the machine's physical limit; then Redis Cluster against a single Redis (./cluster.ts). Prints
+ * two markdown sections on stdout; progress goes to stderr.
  */
 import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { resolveTestRedis } from "@hotpath/testing";
 import { Redis as IORedis } from "ioredis";
 import { createRedis } from "@hotpath/redis";
+import { clusterSection } from "./cluster.ts";
 
 const DURATION_MS = Number(process.env.HOTPATH_BENCH_DURATION_MS ?? 1500);
 const WARMUP_MS = 500;
@@ -285,3 +287,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The cluster comparison needs a cluster of its own (started and stopped inside).
+process.stdout.write(`\n${await clusterSection()}\n`);

@@ -7,6 +7,7 @@ import {
   type RedisClusterHandle,
 } from "@hotpath/testing";
 import { RedisClientError, createRedis, redisFromEnv, type HotpathRedis } from "@hotpath/redis";
+import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rejection } from "./scenario-support.ts";
 
@@ -51,6 +52,32 @@ describe("createRedis on a real local Redis Cluster (3 masters + 3 replicas)", (
     for (const key of keys) pipe.get(key);
     const replies = await pipe.exec();
     expect(replies).toEqual([...keys.map((_, i) => i + 1), ...keys.map((_, i) => i + 1)]);
+  });
+
+  it("steady state sends every command to its slot's master: no MOVED or ASK redirect", async () => {
+    // ioredis 5.9.3 builds its slot map from CLUSTER SLOTS; with stringNumbers (which keeps
+    // integer replies exact) the ranges came back as strings and "5461" <= "10922" compared as
+    // text, so a whole master's range stayed unmapped and its commands went to a random node
+    // (MOVED, then a slot refresh). patches/ioredis@5.9.3.patch converts them to numbers.
+    const nodes = cluster.nodes.map((node) => new IORedis(node.port, { lazyConnect: false }));
+    const redirects = async () => {
+      let total = 0;
+      for (const node of nodes) {
+        const info = await node.info("errorstats");
+        for (const match of info.matchAll(/^errorstat_(?:MOVED|ASK):count=(\d+)/gm))
+          total += Number(match[1]);
+      }
+      return total;
+    };
+    try {
+      const many = Array.from({ length: 300 }, (_, i) => buildKey(app, "count", hashTag("m", i)));
+      for (const key of many) await redis.get(key);
+      const before = await redirects();
+      for (const key of many) await redis.get(key);
+      expect((await redirects()) - before).toBe(0);
+    } finally {
+      for (const node of nodes) node.disconnect();
+    }
   });
 
   it("a pipeline item over two slots answers CROSSSLOT alone; the items around it still run", async () => {
