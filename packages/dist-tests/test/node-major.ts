@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT, runTool } from "./packages.ts";
 
@@ -29,17 +29,14 @@ export async function nodeOfMajor(major: number): Promise<string> {
   await mkdir(CACHE_DIR, { recursive: true });
   const staging = await mkdtemp(join(CACHE_DIR, `.${major}-`));
   try {
+    // The staging folder is the install's root through its package.json, not `--prefix`: a
+    // prefix also moves npm's global config to <prefix>/etc/npmrc, which drops the machine's own
+    // settings there (its registry CA `cafile`, say: the install then failed with
+    // SELF_SIGNED_CERT_IN_CHAIN on a machine whose registry goes through a TLS proxy).
+    await writeFile(join(staging, "package.json"), '{ "private": true }\n');
     await runTool(
       "npm",
-      [
-        "install",
-        "--prefix",
-        staging,
-        "--no-audit",
-        "--no-fund",
-        "--loglevel=error",
-        `node@${major}`,
-      ],
+      ["install", "--no-audit", "--no-fund", "--loglevel=error", `node@${major}`],
       { cwd: staging, timeoutMs: 300_000 },
     );
     await rm(dir, { recursive: true, force: true });
