@@ -23,9 +23,20 @@ const STATUS = `http://bench.local/trpc/streams.status?input=${encodeURIComponen
 
 const log = (message: string) => process.stderr.write(`[bench latency-cost] ${message}\n`);
 
-/** Calls completed by `CONCURRENCY` loops within `ROUND_MS`. */
-async function round(handler: FetchHandler): Promise<number> {
+/** One round of a mode: calls per second, and this process's CPU time per call (µs). */
+interface Round {
+  rps: number;
+  cpuMicros: number;
+}
+
+/**
+ * Calls completed by `CONCURRENCY` loops within `ROUND_MS`, and the CPU time this process spent
+ * per call meanwhile (user + system): unlike req/s, it barely moves when other processes load the
+ * machine, so it is the steadier measure of what histograms and tracing cost.
+ */
+async function round(handler: FetchHandler): Promise<Round> {
   const until = performance.now() + ROUND_MS;
+  const cpuBefore = process.cpuUsage();
   let done = 0;
   const loop = async () => {
     while (performance.now() < until) {
@@ -36,7 +47,8 @@ async function round(handler: FetchHandler): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, loop));
-  return done / (ROUND_MS / 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rps: done / (ROUND_MS / 1000), cpuMicros: (cpu.user + cpu.system) / Math.max(1, done) };
 }
 
 const median = (values: number[]) =>
@@ -100,15 +112,28 @@ export async function latencyCostSection(): Promise<string> {
       Mode,
       number[]
     >;
+    const cpu = Object.fromEntries(names.map((mode) => [mode, [] as number[]])) as Record<
+      Mode,
+      number[]
+    >;
+    const cpuRatios = Object.fromEntries(names.map((mode) => [mode, [] as number[]])) as Record<
+      Mode,
+      number[]
+    >;
     for (let i = 1; i <= ROUNDS; i++) {
       // The order rotates so that no mode always runs first or last in a round.
       const order = names.map((_, k) => names[(k + i) % names.length] as Mode);
       for (const mode of order) {
         await tracing(modes[mode].traced);
-        rps[mode].push(await round(modes[mode].handler));
+        const result = await round(modes[mode].handler);
+        rps[mode].push(result.rps);
+        cpu[mode].push(result.cpuMicros);
       }
       const off = Math.max(1, rps.off.at(-1) ?? 0);
       for (const mode of names) ratios[mode].push((rps[mode].at(-1) ?? 0) / off);
+      // As a throughput ratio: off's CPU per call over the mode's (0.90 = 11% more CPU per call).
+      for (const mode of names)
+        cpuRatios[mode].push((cpu.off.at(-1) ?? 0) / (cpu[mode].at(-1) ?? 1));
       if (i % 5 === 0) log(`round ${i}/${ROUNDS}`);
     }
     await tracing(0);
@@ -134,15 +159,21 @@ export async function latencyCostSection(): Promise<string> {
       `\`streams.status\` (rate limit + cache hit) through the fetch handler in-process, ${CONCURRENCY} concurrent loops,`,
       `${ROUNDS} rounds of ${ROUND_MS} ms per mode (order rotated each round), same run, own redis-server.`,
       "Ratio = the mode's req/s / off's in the same round; median of the per-round ratios (target ≥ 0.95 with both on).",
+      "CPU = this process's CPU time per call (API and load loop; Redis runs in its own process), and as a ratio",
+      "off's CPU per call / the mode's in the same round: steadier than req/s when the machine is shared.",
       "",
-      "| mode | what runs | req/s (median round) | vs off (quartiles) |",
-      "|---|---|---:|---:|",
+      "| mode | what runs | req/s (median round) | vs off (quartiles) | CPU µs/call | CPU: off / mode (quartiles) |",
+      "|---|---|---:|---:|---:|---:|",
       ...names.map(
         (mode) =>
           `| ${mode} | ${describe[mode]} | ${Math.round(median(rps[mode])).toLocaleString("en")} | ${
             mode === "off"
               ? "1.00"
               : `**${median(ratios[mode]).toFixed(2)}** (${quartiles(ratios[mode])})`
+          } | ${median(cpu[mode]).toFixed(0)} | ${
+            mode === "off"
+              ? "1.00"
+              : `**${median(cpuRatios[mode]).toFixed(2)}** (${quartiles(cpuRatios[mode])})`
           } |`,
       ),
       "",
