@@ -10,14 +10,14 @@ import { silentLogger } from "./logger.ts";
 const USAGE = `Usage: pnpm --filter @hotpath/api seed
 
 Migrates the database (DATABASE_URL, else PGlite under DATA_DIR/pglite) and seeds it when empty:
-demo users, streams and tips. With REDIS_URL or UPSTASH_REDIS_REST_URL/TOKEN set, the seeded tips
-are also projected into the Redis leaderboards and feeds.`;
+demo users, streams and tips. With REDIS_URL, REDIS_CLUSTER_NODES or UPSTASH_REDIS_REST_URL/TOKEN
+set, the seeded tips are also projected into the Redis leaderboards and feeds.`;
 
 /** `seed`: migrate + seed (+ Redis projections when Redis is configured), print the credentials. */
 async function seed(): Promise<void> {
   const env = loadEnv();
   let result: SeedResult | undefined;
-  if (env.REDIS_URL || env.UPSTASH_REDIS_REST_URL) {
+  if (env.REDIS_URL || env.REDIS_CLUSTER_NODES || env.UPSTASH_REDIS_REST_URL) {
     const runtime = await createRuntime({ env, logger: silentLogger, seed: true });
     result = runtime.seed;
     await runtime.close();

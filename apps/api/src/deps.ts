@@ -119,7 +119,8 @@ async function openDatabase(env: ApiEnv): Promise<Database> {
 
 /**
  * The composition root: builds every client and adapter from the environment (Redis from
- * `UPSTASH_REDIS_REST_URL`/`TOKEN` or `REDIS_URL`; PostgreSQL from `DATABASE_URL`, else embedded
+ * `UPSTASH_REDIS_REST_URL`/`TOKEN`, `REDIS_URL` (a `redis+cluster://` one too) or
+ * `REDIS_CLUSTER_NODES`; PostgreSQL from `DATABASE_URL`, else embedded
  * PGlite under `DATA_DIR`), migrates and optionally seeds. The only place clients are constructed.
  */
 export async function createRuntime(options: CreateRuntimeOptions): Promise<ApiRuntime> {

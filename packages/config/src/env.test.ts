@@ -49,6 +49,23 @@ describe("parseEnv(serverEnvSchema)", () => {
     expect(parseEnv(serverEnvSchema, { REDIS_URL: "" })).not.toHaveProperty("REDIS_URL");
   });
 
+  it("takes a Redis Cluster as REDIS_URL (redis+cluster://) or REDIS_CLUSTER_NODES; a seed without a port is refused", () => {
+    const url = "redis+cluster://default:secret@10.0.0.1:7000,10.0.0.2:7001";
+    expect(parseEnv(serverEnvSchema, { REDIS_URL: url }).REDIS_URL).toBe(url);
+    expect(parseEnv(serverEnvSchema, { REDIS_URL: "rediss+cluster://h:1" }).REDIS_URL).toBe(
+      "rediss+cluster://h:1",
+    );
+    const nodes = "10.0.0.1:7000,10.0.0.2:7001";
+    expect(parseEnv(serverEnvSchema, { REDIS_CLUSTER_NODES: nodes }).REDIS_CLUSTER_NODES).toBe(
+      nodes,
+    );
+    const error = envError({
+      REDIS_URL: "redis+cluster://10.0.0.1",
+      REDIS_CLUSTER_NODES: "10.0.0.1:7000,10.0.0.2",
+    });
+    expect(error.issues.map((issue) => issue.field)).toEqual(["REDIS_URL", "REDIS_CLUSTER_NODES"]);
+  });
+
   it("lists every problem in one error: the name and what was wrong, once each", () => {
     const error = envError({
       NODE_ENV: "prod",
@@ -81,7 +98,9 @@ describe("parseEnv(serverEnvSchema)", () => {
     expect(error.message).toContain(
       "  - UPSTASH_REDIS_REST_URL: expected a https:// or http:// URL",
     );
-    expect(error.message).toContain("  - REDIS_URL: expected a redis:// or rediss:// URL");
+    expect(error.message).toContain(
+      "  - REDIS_URL: expected a redis://, rediss:// or redis+cluster://host:port,host:port URL",
+    );
     expect(error.message).toContain(
       "  - DATABASE_URL: expected a postgres:// or postgresql:// URL",
     );

@@ -18,6 +18,11 @@ const optionalUrl = (protocols: readonly string[]) =>
     })
     .optional();
 
+// `redis+cluster://[user:pass@]h1:p1,h2:p2` is no WHATWG URL (several hosts): checked by shape.
+const CLUSTER_URL =
+  /^rediss?\+cluster:\/\/(?:[^@/\s]*@)?[^,/\s]+:\d{1,5}(?:,[^,/\s]+:\d{1,5})*\/?$/;
+const CLUSTER_NODES = /^[^,/\s]+:\d{1,5}(?:,[^,/\s]+:\d{1,5})*$/;
+
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
     .number({ message: "expected a whole number" })
@@ -36,7 +41,18 @@ export const serverEnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   UPSTASH_REDIS_REST_URL: optionalUrl(["https:", "http:"]),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
-  REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+  /** `redis://`, `rediss://` (one server) or `redis+cluster://h1:p1,h2:p2` (a Redis Cluster). */
+  REDIS_URL: z
+    .string()
+    .refine((value) => hasProtocol(value, ["redis:", "rediss:"]) || CLUSTER_URL.test(value), {
+      message: "expected a redis://, rediss:// or redis+cluster://host:port,host:port URL",
+    })
+    .optional(),
+  /** `h1:p1,h2:p2,…`: seeds of a Redis Cluster (instead of `REDIS_URL`). */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(CLUSTER_NODES, { message: "expected host:port,host:port,…" })
+    .optional(),
   REDIS_TIMEOUT_MS: integer(1).default(1000),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
   DATA_DIR: z.string().min(1).optional(),

@@ -1,4 +1,4 @@
-import { createKeyspace, isoWeekStamp, utcDayStamp } from "@hotpath/config";
+import { createKeyspace, isoWeekStamp, utcDayStamp, type HashTag } from "@hotpath/config";
 import { nameScript } from "@hotpath/redis/tracing";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
@@ -8,6 +8,7 @@ import type {
   LeaderboardPeriod,
   TipProjections,
 } from "../trpc/deps.ts";
+import { boardTag, feedTag, tipAppliedKey, userTag } from "./projection-groups.ts";
 
 /** Entries kept per activity feed. */
 export const FEED_LENGTH = 100;
@@ -37,8 +38,8 @@ const feedEntrySchema = z.object({
 export const BOARD_TTL_SECONDS = { daily: 3 * 86_400, weekly: 15 * 86_400 } as const;
 
 /**
- * Key of a leaderboard: `lb:<board>:daily:<YYYYMMDD>`, `lb:<board>:weekly:<YYYY-Www>` (the
- * period holding `at`, UTC) or `lb:<board>:alltime`.
+ * Key of a leaderboard: `lb:{<board>}:daily:<YYYYMMDD>`, `lb:{<board>}:weekly:<YYYY-Www>` (the
+ * period holding `at`, UTC) or `lb:{<board>}:alltime`: a board's periods share its hash tag.
  */
 export function leaderboardKey(
   app: string,
@@ -47,11 +48,12 @@ export function leaderboardKey(
   at: number,
 ): string {
   const keys = createKeyspace(app);
+  const tag = boardTag(board);
   return period === "alltime"
-    ? keys.key("lb", board, "alltime")
+    ? keys.key("lb", tag, "alltime")
     : period === "daily"
-      ? keys.key("lb", board, "daily", dayOf(at))
-      : keys.key("lb", board, "weekly", isoWeekOf(at));
+      ? keys.key("lb", tag, "daily", dayOf(at))
+      : keys.key("lb", tag, "weekly", isoWeekOf(at));
 }
 
 /** How long the "applied" marker of a tip is kept: longer than any redelivery or relay. */
@@ -61,20 +63,17 @@ export const COUNTER_DAYS = 30;
 /** Seconds a day bucket of the 30-day counter is kept after its last write. */
 export const COUNTER_TTL_SECONDS = 31 * 86_400;
 
-/** Key of a user's activity feed (`feed:user:<id>`), or of everyone's (`userId` 0: `feed:global`). */
+/** Key of a user's activity feed (`feed:{user:<id>}`), or of everyone's (`userId` 0: `feed:{global}`). */
 export function feedKey(app: string, userId: number): string {
-  const keys = createKeyspace(app);
-  return userId === 0 ? keys.key("feed", "global") : keys.key("feed", "user", userId);
+  return createKeyspace(app).key("feed", feedTag(userId));
 }
 
-/** Key of a creator's day bucket of the 30-day counter: `count:tips:<creator>:<YYYYMMDD>` (hash n, cents). */
+/**
+ * Key of a creator's day bucket of the 30-day counter: `count:tips:{user:<creator>}:<YYYYMMDD>`
+ * (hash n, cents), in the creator's slot.
+ */
 export function tipCounterKey(app: string, creatorId: number, day: string): string {
-  return createKeyspace(app).key("count", "tips", creatorId, day);
-}
-
-/** Key of the marker saying a tip's projections were applied (`count:tip-applied:<id>`). */
-export function tipAppliedKey(app: string, tipId: number): string {
-  return createKeyspace(app).key("count", "tip-applied", tipId);
+  return createKeyspace(app).key("count", "tips", userTag(creatorId), day);
 }
 
 /** The activity-feed entry of a tip (the JSON text pushed on the feeds; rebuilds write the same). */
@@ -104,32 +103,80 @@ export function parseFeedEntry(item: unknown): FeedEntry | undefined {
 }
 
 /**
- * Applies one tip at most once: the marker (SET NX) and every increment run in ONE script, so a
- * second apply of the same tip (a redelivered job, the relay, a retry after a timeout whose
- * first try did land) changes nothing. Returns 1 when applied, 0 when the marker was there.
- * KEYS: marker, creators daily/weekly/alltime, tippers daily/weekly/alltime, 30-day counter
- * bucket, creator feed, tipper feed, global feed.
- * ARGV: marker ttl, cents, creator, tipper, daily ttl, weekly ttl, counter ttl, feed entry, feed length.
+ * Applies one tip to ONE slot group at most once: the group's marker (SET NX) and the group's
+ * writes run in one script, so a second apply of the same tip (a redelivered job, the relay, a
+ * retry after a timeout whose first try did land) changes nothing in that group. Returns 1 when
+ * applied, 0 when the marker was there.
+ * KEYS: marker, then the group's projection keys.
+ * ARGV: marker ttl, cents, feed entry, feed length, then per projection key a triple: kind
+ * (`z` ZINCRBY member by cents, `h` counter bucket n+1 / cents, `l` LPUSH entry + LTRIM), member
+ * (`z` only), ttl in seconds (0: none).
  */
 const APPLY_TIP_SCRIPT = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-for i = 2, 4 do redis.call('ZINCRBY', KEYS[i], ARGV[2], ARGV[3]) end
-for i = 5, 7 do redis.call('ZINCRBY', KEYS[i], ARGV[2], ARGV[4]) end
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call('EXPIRE', KEYS[5], ARGV[5])
-redis.call('EXPIRE', KEYS[3], ARGV[6])
-redis.call('EXPIRE', KEYS[6], ARGV[6])
-redis.call('HINCRBY', KEYS[8], 'n', 1)
-redis.call('HINCRBY', KEYS[8], 'cents', ARGV[2])
-redis.call('EXPIRE', KEYS[8], ARGV[7])
-for i = 9, 11 do
-  redis.call('LPUSH', KEYS[i], ARGV[8])
-  redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[9]) - 1)
+for i = 2, #KEYS do
+  local at = 5 + (i - 2) * 3
+  local kind = ARGV[at]
+  if kind == 'z' then
+    redis.call('ZINCRBY', KEYS[i], ARGV[2], ARGV[at + 1])
+  elseif kind == 'h' then
+    redis.call('HINCRBY', KEYS[i], 'n', 1)
+    redis.call('HINCRBY', KEYS[i], 'cents', ARGV[2])
+  else
+    redis.call('LPUSH', KEYS[i], ARGV[3])
+    redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[4]) - 1)
+  end
+  local ttl = tonumber(ARGV[at + 2])
+  if ttl > 0 then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 return 1
 `;
-// Traces show its round trips as `EVALSHA tip.apply`.
+// Traces show its round trips as `EVALSHA tip.apply` (one per slot group of a tip).
 void nameScript(APPLY_TIP_SCRIPT, "tip.apply");
+
+/** One write of a tip's apply: a projection key, what to do to it, and its TTL (0: none). */
+interface ProjectionWrite {
+  tag: HashTag;
+  key: string;
+  kind: "z" | "h" | "l";
+  member: string;
+  ttlSeconds: number;
+}
+
+/** Every write of one tip, each with the hash tag of its group (see projection-groups.ts). */
+function writesOf(app: string, tip: Parameters<TipProjections["apply"]>[0], at: number) {
+  const writes: ProjectionWrite[] = [];
+  const boards: [LeaderboardBoard, number][] = [
+    ["creators", tip.creatorId],
+    ["tippers", tip.fromUserId],
+  ];
+  for (const [board, member] of boards)
+    for (const period of ["daily", "weekly", "alltime"] as const)
+      writes.push({
+        tag: boardTag(board),
+        key: leaderboardKey(app, board, period, at),
+        kind: "z",
+        member: String(member),
+        ttlSeconds: period === "alltime" ? 0 : BOARD_TTL_SECONDS[period],
+      });
+  const counter = tipCounterKey(app, tip.creatorId, dayOf(at));
+  writes.push({
+    tag: userTag(tip.creatorId),
+    key: counter,
+    kind: "h",
+    member: "",
+    ttlSeconds: COUNTER_TTL_SECONDS,
+  });
+  for (const userId of [tip.creatorId, tip.fromUserId, 0])
+    writes.push({
+      tag: feedTag(userId),
+      key: feedKey(app, userId),
+      kind: "l",
+      member: "",
+      ttlSeconds: 0,
+    });
+  return writes;
+}
 
 /** Options of {@link createTipProjections}. */
 export interface TipProjectionsOptions {
@@ -140,11 +187,12 @@ export interface TipProjectionsOptions {
 }
 
 /**
- * Tip projections in Redis, written by ONE script per tip, at most once per tip id: ZINCRBY on the creators and
- * tippers boards (daily `lb:<board>:daily:<YYYYMMDD>`, weekly `lb:<board>:weekly:<YYYY-Www>`,
- * all-time `lb:<board>:alltime`), HINCRBY on the creator's day bucket of the 30-day counter
- * (`count:tips:<creator>:<YYYYMMDD>`, expires after 31 days), LPUSH + LTRIM on the activity
- * feeds of the creator, the tipper and everyone. Scores are integer cents (exact).
+ * Tip projections in Redis, at most once per tip id and slot group (projection-groups.ts): ZINCRBY
+ * on the creators and tippers boards (daily `lb:{<board>}:daily:<YYYYMMDD>`, weekly
+ * `lb:{<board>}:weekly:<YYYY-Www>`, all-time `lb:{<board>}:alltime`), HINCRBY on the creator's
+ * day bucket of the 30-day counter (`count:tips:{user:<creator>}:<YYYYMMDD>`, expires after 31
+ * days), LPUSH + LTRIM on the activity feeds of the creator, the tipper and everyone. One script
+ * per group (five per tip), sent together; scores are integer cents (exact).
  */
 export function createTipProjections(options: TipProjectionsOptions): TipProjections {
   const { app } = options;
@@ -156,33 +204,29 @@ export function createTipProjections(options: TipProjectionsOptions): TipProject
   return {
     async apply(tip) {
       const at = Date.parse(tip.createdAt) || now();
-      const entry = feedEntryOf(tip);
-      const keysOfScript = [
-        tipAppliedKey(app, tip.id),
-        boardKey("creators", "daily", at),
-        boardKey("creators", "weekly", at),
-        boardKey("creators", "alltime", at),
-        boardKey("tippers", "daily", at),
-        boardKey("tippers", "weekly", at),
-        boardKey("tippers", "alltime", at),
-        tipCounterKey(app, tip.creatorId, dayOf(at)),
-        feedKey(app, tip.creatorId),
-        feedKey(app, tip.fromUserId),
-        feedKey(app, 0),
-      ];
-      // EVALSHA first (the script text travels only when Redis does not know it yet).
-      const applied = await applyScript.exec(keysOfScript, [
+      const head = [
         String(APPLIED_MARKER_TTL_SECONDS),
         String(tip.amountCents),
-        String(tip.creatorId),
-        String(tip.fromUserId),
-        String(BOARD_TTL_SECONDS.daily),
-        String(BOARD_TTL_SECONDS.weekly),
-        String(COUNTER_TTL_SECONDS),
-        JSON.stringify(entry),
+        JSON.stringify(feedEntryOf(tip)),
         String(FEED_LENGTH),
-      ]);
-      return Number(applied) === 1;
+      ];
+      // One script per slot group (keyed by its marker), each with the marker it needs.
+      const groups = new Map<string, { keys: string[]; args: string[] }>();
+      for (const write of writesOf(app, tip, at)) {
+        const marker = tipAppliedKey(app, write.tag, tip.id);
+        let group = groups.get(marker);
+        if (!group) groups.set(marker, (group = { keys: [marker], args: [...head] }));
+        group.keys.push(write.key);
+        group.args.push(write.kind, write.member, String(write.ttlSeconds));
+      }
+      // Sent together (one round trip on a single Redis; per node in parallel on a cluster). Every
+      // group is tried even when one fails: the retry of the outbox then completes the rest.
+      const results = await Promise.allSettled(
+        [...groups.values()].map(({ keys, args }) => applyScript.exec(keys, args)),
+      );
+      const failed = results.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+      return results.some((result) => result.status === "fulfilled" && Number(result.value) === 1);
     },
 
     async top(board, period, n) {

@@ -105,13 +105,29 @@ export async function listFeedTips(tx: SqlExecutor, limit: number): Promise<Map<
   return feeds;
 }
 
-/** Number of tips, and the ids of those whose outbox row is still pending (may be applied later). */
+/** A tip whose outbox row is still pending: what its "applied" markers are named by. */
+export interface PendingTip {
+  id: number;
+  creatorId: number;
+  fromUserId: number;
+}
+
+/** Number of tips, and those whose outbox row is still pending (may be applied later). */
 export async function tipCountAndPending(
   tx: SqlExecutor,
-): Promise<{ tips: number; pendingTipIds: number[] }> {
+): Promise<{ tips: number; pendingTips: PendingTip[] }> {
   const count = await tx.query<{ n: number }>("select count(*)::int as n from tips");
-  const pending = await tx.query<{ tip_id: number }>(
-    "select tip_id from tip_outbox where state = 'pending' order by tip_id",
+  const pending = await tx.query<{ tip_id: number; creator_id: number; from_user_id: number }>(
+    `select o.tip_id, s.creator_id, t.from_user_id
+     from tip_outbox o join tips t on t.id = o.tip_id join streams s on s.id = t.stream_id
+     where o.state = 'pending' order by o.tip_id`,
   );
-  return { tips: count[0]?.n ?? 0, pendingTipIds: pending.map((row) => row.tip_id) };
+  return {
+    tips: count[0]?.n ?? 0,
+    pendingTips: pending.map((row) => ({
+      id: row.tip_id,
+      creatorId: row.creator_id,
+      fromUserId: row.from_user_id,
+    })),
+  };
 }

@@ -164,8 +164,10 @@ export interface FeedEntry {
 /** Derived tip data in Redis: leaderboards, 30-day counters, activity feeds. */
 export interface TipProjections {
   /**
-   * Applies one stored tip to every projection in ONE Redis script, at most once per tip id:
-   * true when applied now, false when it had been applied before.
+   * Applies one stored tip to every projection, at most once per tip id (one script per Redis
+   * Cluster slot group, each with its own "applied" marker): true when this call applied at least
+   * one group, false when every group had been applied before. Rejects when a group failed (the
+   * groups that did land are not applied again by the retry).
    */
   apply(tip: {
     id: number;

@@ -1,3 +1,4 @@
+import { boardTag } from "../../adapters/projection-groups.ts";
 import { BOARD_TTL_SECONDS, leaderboardKey } from "../../adapters/projections.ts";
 import { tipTotalsBy, type TimeRange } from "../../db/projection-truth.ts";
 import type { LeaderboardBoard, LeaderboardPeriod } from "../../trpc/deps.ts";
@@ -71,13 +72,13 @@ export function boardsReader({ redis, app }: ProjectionSource): ProjectionReader
       async stage(tempKey) {
         const swaps: StagedSwap[] = [];
         const pipeline = redis.pipeline();
-        for (const { key, period, want } of boards) {
+        for (const { board, key, period, want } of boards) {
           const ttlSeconds = period === "alltime" ? undefined : BOARD_TTL_SECONDS[period];
           if (want.size === 0) {
             swaps.push({ live: key });
             continue;
           }
-          const temp = tempKey("lb");
+          const temp = tempKey("lb", boardTag(board));
           const members = [...want].map(([member, score]) => ({ score, member }));
           for (let i = 0; i < members.length; i += ZADD_CHUNK) {
             const [first, ...rest] = members.slice(i, i + ZADD_CHUNK);

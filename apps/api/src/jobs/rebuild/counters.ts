@@ -4,6 +4,7 @@ import {
   dayOf,
   tipCounterKey,
 } from "../../adapters/projections.ts";
+import { userTag } from "../../adapters/projection-groups.ts";
 import { listCreatorIds, tipCountsByCreatorDay } from "../../db/projection-truth.ts";
 import {
   STAGED_TTL_SECONDS,
@@ -57,12 +58,12 @@ export function countersReader({ redis, app }: ProjectionSource): ProjectionRead
       async stage(tempKey) {
         const swaps: StagedSwap[] = [];
         const pipeline = redis.pipeline();
-        for (const { key, expected } of buckets) {
+        for (const { creatorId, key, expected } of buckets) {
           if (expected.count === 0) {
             swaps.push({ live: key });
             continue;
           }
-          const temp = tempKey("count");
+          const temp = tempKey("count", userTag(creatorId));
           pipeline.hset(temp, { n: expected.count, cents: expected.cents });
           pipeline.expire(temp, STAGED_TTL_SECONDS);
           swaps.push({ live: key, temp, ttlSeconds: COUNTER_TTL_SECONDS });

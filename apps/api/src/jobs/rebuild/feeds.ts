@@ -1,4 +1,5 @@
 import { FEED_LENGTH, feedEntryOf, feedKey, parseFeedEntry } from "../../adapters/projections.ts";
+import { feedTag } from "../../adapters/projection-groups.ts";
 import { listFeedTips } from "../../db/projection-truth.ts";
 import type { FeedEntry } from "../../trpc/deps.ts";
 import {
@@ -81,12 +82,12 @@ export function feedsReader({ redis, app }: ProjectionSource): ProjectionReader 
       async stage(tempKey) {
         const swaps: StagedSwap[] = [];
         const pipeline = redis.pipeline();
-        for (const { key, entries } of feeds) {
+        for (const { userId, key, entries } of feeds) {
           if (entries.length === 0) {
             swaps.push({ live: key });
             continue;
           }
-          const temp = tempKey("feed");
+          const temp = tempKey("feed", feedTag(userId));
           // Newest first, as LPUSH leaves a live feed.
           pipeline.rpush(temp, ...entries);
           pipeline.expire(temp, STAGED_TTL_SECONDS);

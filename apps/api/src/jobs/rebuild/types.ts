@@ -1,4 +1,4 @@
-import type { KeyArea } from "@hotpath/config";
+import type { HashTag, KeyArea } from "@hotpath/config";
 import type { Redis } from "@upstash/redis";
 import type { SqlExecutor } from "../../db/database.ts";
 import type { LeaderboardBoard, LeaderboardPeriod } from "../../trpc/deps.ts";
@@ -55,8 +55,11 @@ export const STAGED_TTL_SECONDS = 3600;
 export interface ProjectionTruth {
   /** What differs in Redis now. */
   compare(): Promise<ProjectionDrift[]>;
-  /** Writes the truth into fresh keys named by `tempKey` and returns the swaps to run. */
-  stage(tempKey: (area: KeyArea) => string): Promise<StagedSwap[]>;
+  /**
+   * Writes the truth into fresh keys named by `tempKey` (with the live key's hash tag, so the
+   * rename stays in its slot) and returns the swaps to run.
+   */
+  stage(tempKey: (area: KeyArea, tag: HashTag) => string): Promise<StagedSwap[]>;
 }
 
 /** What every projection of a rebuild is built from. */
