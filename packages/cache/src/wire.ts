@@ -2,6 +2,7 @@ import type { Redis, Requester } from "@upstash/redis";
 import { withTimeout as withDeadline } from "@hotpath/redis/timeout";
 import { nameScript } from "@hotpath/redis/tracing";
 import { RedisUnavailableError } from "./errors.ts";
+import { createRequestBatcher, type SendCommand } from "./request-batcher.ts";
 
 /**
  * An `@upstash/redis` client created by `createRedis` of `@hotpath/redis` (a `HotpathRedis`, over
@@ -96,6 +97,11 @@ export function createWire(
       "@hotpath/cache needs a client created by createRedis() of @hotpath/redis (it sends raw commands through the client's `requester`)",
     );
   }
+  // REST: commands of one tick share one HTTP request (see request-batcher.ts).
+  const sendOne: SendCommand =
+    (redis as Partial<{ transport: string }>).transport === "rest"
+      ? createRequestBatcher(requester)
+      : (body) => requester.request<unknown>({ body });
   const loaded = new WeakSet<LuaScript>();
   const breakerMs = options.circuitBreakerMs ?? 0;
   let openUntil = 0;
@@ -138,7 +144,7 @@ export function createWire(
     if (open) return Promise.reject(open);
     let pending: Promise<unknown>;
     try {
-      pending = withTimeout(requester.request<unknown>({ body: args.map(String) }), timeoutMs);
+      pending = withTimeout(sendOne(args.map(String)), timeoutMs);
     } catch (error) {
       return Promise.reject(fail(error));
     }

@@ -107,11 +107,14 @@ describe.each(["tcp", "rest"] as const)("the cache on a Redis Cluster over %s", 
     expect(await cache.get("one")).toBeUndefined();
     let release = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let loaderRunning = false;
     const loading = cache.getOrSet("raced", async () => {
+      loaderRunning = true;
       await gate;
       return "stale";
     });
-    await eventually(async () => (await redis.exists(cacheEntryKey(app, "item", "raced"))) === 0);
+    // The load has read its stamp and runs: a delete now must keep its value out of Redis.
+    await eventually(() => loaderRunning);
     await cache.delete("raced");
     release();
     expect(await loading).toBe("stale");
