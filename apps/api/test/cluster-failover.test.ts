@@ -49,9 +49,13 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await t?.close();
-  await redis?.close();
-  await cluster?.stop();
+  // The cluster is stopped even when closing the API fails: six redis-servers must not outlive the file.
+  try {
+    await t?.close();
+    await redis?.close();
+  } finally {
+    await cluster?.stop();
+  }
 });
 
 interface Outcome {

@@ -43,9 +43,13 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await t?.close();
-  await redis?.close();
-  await cluster?.stop();
+  // The cluster is stopped even when closing the API fails: six redis-servers must not outlive the file.
+  try {
+    await t?.close();
+    await redis?.close();
+  } finally {
+    await cluster?.stop();
+  }
   console.info(`api cluster test: the 6-node cluster started in ${clusterStartMs} ms`);
 });
 
