@@ -10,7 +10,7 @@ import {
   readCacheMetrics,
   type CacheEvent,
 } from "../src/index.ts";
-import { countRequests, eventually, gate, useTestApps } from "./helpers.ts";
+import { countRequests, eventually, gate, useTestApps, renewalsSeen } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
   let redis: HotpathRedis;
@@ -236,14 +236,7 @@ describe.each(TRANSPORTS)("cache engine over %s", (transport) => {
       `${buildKey(app, "cache", "user", "v")}:`,
       `${buildKey(app, "lock", "cache", "user")}:`,
     );
-    let renewals = 0;
-    let previous = Number.POSITIVE_INFINITY;
-    await eventually(async () => {
-      const pttl = await redis.pttl(lease);
-      if (pttl > previous) renewals += 1;
-      previous = pttl;
-      return renewals >= 3;
-    }, 20_000);
+    await renewalsSeen(redis, lease);
     expect(calls).toBe(1);
     release.open();
     expect(await Promise.all([first, second])).toEqual(["v", "v"]);

@@ -1,48 +1,13 @@
 import { KEY_WILDCARD, keySlot } from "@hotpath/config";
-import { startGateway, type RunningGateway } from "@hotpath/gateway";
-import { createRedis, type HotpathRedis } from "@hotpath/redis";
-import { startRedisCluster, uniquePrefix, type RedisClusterHandle } from "@hotpath/testing";
+import { startGateway } from "@hotpath/gateway";
+import type { HotpathRedis } from "@hotpath/redis";
+import { uniquePrefix, useRedisCluster } from "@hotpath/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheEntryKey, createCache, type Cache } from "../src/index.ts";
 import { eventually } from "./helpers.ts";
 
 // One cluster (3 masters + 3 replicas) and one gateway in front of it for the whole file.
-let cluster: RedisClusterHandle;
-let gateway: RunningGateway;
-const clients: HotpathRedis[] = [];
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-  gateway = await startGateway({ redisUrl: cluster.url, port: 0 });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()));
-  await gateway?.close();
-  await cluster?.stop();
-});
-
-/** A client of the cluster: TCP (ioredis Cluster) or REST through the gateway. */
-function clusterClient(transport: "tcp" | "rest"): HotpathRedis {
-  const client =
-    transport === "tcp"
-      ? createRedis({ url: cluster.url, timeoutMs: 5000 })
-      : createRedis({ url: gateway.url, token: gateway.token, timeoutMs: 5000 });
-  clients.push(client);
-  return client;
-}
-
-/** The master port serving each key's slot. */
-async function mastersOf(keys: readonly string[]): Promise<Set<number>> {
-  const masters = (await cluster.topology()).filter((node) => node.role === "master");
-  return new Set(
-    keys.map((key) => {
-      const slot = keySlot(key);
-      const owner = masters.find((node) => node.slots.some(([lo, hi]) => slot >= lo && slot <= hi));
-      return owner?.port ?? -1;
-    }),
-  );
-}
+const { client: clusterClient, mastersOf } = useRedisCluster({ startGateway, keySlot });
 
 describe.each(["tcp", "rest"] as const)("the cache on a Redis Cluster over %s", (transport) => {
   let redis: HotpathRedis;

@@ -114,3 +114,22 @@ export function gate(): { promise: Promise<void>; open(): void } {
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
 }
+
+/**
+ * Waits until the TTL of `key` has gone back up three times (polling PTTL): a lease renewed
+ * three times, so the original lease is long over. At most `timeoutMs`.
+ */
+export async function renewalsSeen(
+  redis: HotpathRedis,
+  key: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  let renewals = 0;
+  let previous = Number.POSITIVE_INFINITY;
+  await eventually(async () => {
+    const pttl = await redis.pttl(key);
+    if (pttl > previous) renewals += 1;
+    previous = pttl;
+    return renewals >= 3;
+  }, timeoutMs);
+}

@@ -13,7 +13,7 @@ import {
   isCacheError,
   readIdempotencyMetrics,
 } from "../src/index.ts";
-import { eventually, gate, useTestApps } from "./helpers.ts";
+import { eventually, gate, useTestApps, renewalsSeen } from "./helpers.ts";
 
 describe("canonical JSON fingerprint", () => {
   it("ignores key order and undefined members", async () => {
@@ -173,14 +173,7 @@ describe.each(TRANSPORTS)("idempotency store over %s", (transport) => {
     await eventually(() => runs === 1);
     // Watch the record's TTL go back up: three renewals (every third of the lease) mean the
     // original lease is long over, yet the record is still in flight.
-    let renewals = 0;
-    let previous = Number.POSITIVE_INFINITY;
-    await eventually(async () => {
-      const pttl = await redis.pttl(record);
-      if (pttl > previous) renewals += 1;
-      previous = pttl;
-      return renewals >= 3;
-    }, 20_000);
+    await renewalsSeen(redis, record);
     await expect(
       store.runIdempotent("k", "fp", () => (runs += 1), { principal: "a" }),
     ).rejects.toBeInstanceOf(IdempotencyInFlightError);

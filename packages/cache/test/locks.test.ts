@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
 import { freePort, TRANSPORTS } from "@hotpath/testing";
 import { createLocks, LockError, readLockMetrics } from "../src/index.ts";
-import { eventually, sleep, useTestApps } from "./helpers.ts";
+import { eventually, sleep, useTestApps, renewalsSeen } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("locks over %s", (transport) => {
   let redis: HotpathRedis;
@@ -82,14 +82,7 @@ describe.each(TRANSPORTS)("locks over %s", (transport) => {
       "long",
       async (signal, lock) => {
         // Three renewals seen (the lease's TTL went back up): the first lease is long over.
-        let renewals = 0;
-        let previous = Number.POSITIVE_INFINITY;
-        await eventually(async () => {
-          const pttl = await redis.pttl(lock.key);
-          if (pttl > previous) renewals += 1;
-          previous = pttl;
-          return renewals >= 3;
-        }, 20_000);
+        await renewalsSeen(redis, lock.key);
         expect(await locks.tryAcquireLock("long")).toBeNull();
         return signal.aborted ? "aborted" : "ok";
       },

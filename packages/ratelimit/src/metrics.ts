@@ -324,11 +324,19 @@ export async function topIdentifiers(
   const keys = Array.from({ length: hours }, (_, i) =>
     metricsTopKey(app, RATE_LIMIT_METRICS_GROUP, query.kind ?? "blocked", hour - i),
   );
-  // ZUNION WITHSCORES answers a flat [member, score, …] list in ascending score order.
-  const list = (await redis.zunion(keys.length, keys, { withScores: true })) as unknown[];
-  const entries: { identifier: string; count: number }[] = [];
-  for (let i = 0; i + 1 < list.length; i += 2)
-    entries.push({ identifier: String(list[i]), count: Number(list[i + 1]) });
+  // One pipeline of ZRANGE WITHSCORES (one flat [member, score, …] list per hour), summed here:
+  // the hours' keys are in different Redis Cluster slots, where one ZUNION over them is CROSSSLOT.
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.zrange(key, 0, -1, { withScores: true });
+  const lists = await pipeline.exec<unknown[][]>();
+  const counts = new Map<string, number>();
+  for (const list of lists) {
+    for (let i = 0; i + 1 < list.length; i += 2) {
+      const identifier = String(list[i]);
+      counts.set(identifier, (counts.get(identifier) ?? 0) + Number(list[i + 1]));
+    }
+  }
+  const entries = [...counts].map(([identifier, count]) => ({ identifier, count }));
   return entries
     .sort((a, b) => b.count - a.count || a.identifier.localeCompare(b.identifier))
     .slice(0, limit);

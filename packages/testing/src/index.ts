@@ -30,5 +30,12 @@ export {
   type FoundScript,
   type ScriptKeyViolation,
 } from "./script-keys.ts";
+export {
+  useRedisCluster,
+  type ClusterGateway,
+  type ClusterHarness,
+  type ClusterHarnessOptions,
+  type ClusterTransport,
+} from "./cluster-harness.ts";
 export { scanAll, writeScanKeys, type ScanPage } from "./scan.ts";
 export { TS_ENTRY_ARGS } from "./ts-entry.ts";
