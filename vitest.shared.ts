@@ -1,5 +1,7 @@
-import { resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { ViteUserConfig } from "vitest/config";
+import type { Reporter } from "vitest/reporters";
 
 type TestOptions = NonNullable<ViteUserConfig["test"]>;
 
@@ -9,8 +11,28 @@ type TestOptions = NonNullable<ViteUserConfig["test"]>;
  * are ignored).
  */
 export const reportOptions: TestOptions = process.env.HOTPATH_TEST_REPORT
-  ? { reporters: ["default", "json"], outputFile: { json: ".cache/vitest-report.json" } }
+  ? {
+      reporters: ["default", "json", unhandledErrorsReporter()],
+      outputFile: { json: ".cache/vitest-report.json" },
+    }
   : {};
+
+/**
+ * Writes how many errors vitest caught outside any test (an unhandled rejection, an error thrown
+ * in a timer) to `.cache/vitest-errors.json`: they fail the run but the JSON report does not count
+ * them, and the closing line must say why a run with no failed test failed.
+ */
+function unhandledErrorsReporter(): Reporter {
+  return {
+    onTestRunEnd(_modules, unhandledErrors) {
+      mkdirSync(".cache", { recursive: true });
+      writeFileSync(
+        join(".cache", "vitest-errors.json"),
+        JSON.stringify({ unhandledErrors: unhandledErrors.length }),
+      );
+    },
+  };
+}
 
 /** Test options shared by every workspace's vitest.config.ts. */
 export const sharedTest = {

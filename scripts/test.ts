@@ -2,8 +2,9 @@
  * `pnpm test`: installs missing system tools (redis-server, Chromium, PostgreSQL), makes sure a
  * PostgreSQL answers (scripts/test-postgres.ts), runs EVERY workspace's tests through turbo even
  * when one fails (`--continue`), then prints one closing line over all of them:
- * `Tests: N passed, M failed, K skipped`. Exits non-zero when a test failed, a test file could
- * not run, or a workspace wrote no report. Extra arguments go to turbo (e.g. `--filter @hotpath/cache`).
+ * `Tests: N passed, M failed, K skipped` (and `, E unhandled errors` when vitest caught errors
+ * outside any test). Exits non-zero when a test failed, a test file could not run, an error was
+ * caught outside any test, or a workspace wrote no report. Extra arguments go to turbo (e.g. `--filter @hotpath/cache`).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -17,7 +18,11 @@ const workspaces = ["apps", "packages"].flatMap((dir) =>
     .filter((workspace) => hasTestScript(workspace)),
 );
 const reportOf = (workspace: string) => join(workspace, ".cache", "vitest-report.json");
-for (const workspace of workspaces) rmSync(reportOf(workspace), { force: true });
+const errorsOf = (workspace: string) => join(workspace, ".cache", "vitest-errors.json");
+for (const workspace of workspaces) {
+  rmSync(reportOf(workspace), { force: true });
+  rmSync(errorsOf(workspace), { force: true });
+}
 
 function hasTestScript(workspace: string): boolean {
   const manifest = join(workspace, "package.json");
@@ -63,6 +68,11 @@ try {
   postgres.stop();
 }
 
+/** What vitest.shared.ts's reporter writes next to the JSON report. */
+interface UnhandledErrors {
+  unhandledErrors: number;
+}
+
 interface VitestJsonReport {
   numPassedTests: number;
   numFailedTests: number;
@@ -85,6 +95,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let brokenFiles = 0;
+let unhandledErrors = 0;
+const unhandled: string[] = [];
 const missing: string[] = [];
 for (const workspace of workspaces) {
   if (!existsSync(reportOf(workspace))) {
@@ -96,6 +108,12 @@ for (const workspace of workspaces) {
   failed += report.numFailedTests;
   skipped += report.numPendingTests + report.numTodoTests;
   brokenFiles += brokenFilesOf(report);
+  if (existsSync(errorsOf(workspace))) {
+    const count = (JSON.parse(readFileSync(errorsOf(workspace), "utf8")) as UnhandledErrors)
+      .unhandledErrors;
+    if (count > 0) unhandled.push(`${workspace.slice(root.length + 1)}: ${count}`);
+    unhandledErrors += count;
+  }
 }
 // With a turbo filter some workspaces do not run: only a full run must have every report.
 const unreported = filter.includes("--filter") ? [] : missing;
@@ -105,6 +123,18 @@ if (brokenFiles > 0)
   process.stderr.write(
     `[hotpath tests] ${brokenFiles} test file(s) failed outside their tests (load error or hook)\n`,
   );
-process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
-const ok = turbo.status === 0 && failed === 0 && brokenFiles === 0 && unreported.length === 0;
+if (unhandledErrors > 0)
+  process.stderr.write(
+    `[hotpath tests] errors outside any test (unhandled rejection, error in a timer), which fail the run: ${unhandled.join(", ")}\n`,
+  );
+const errorsPart = unhandledErrors > 0 ? `, ${unhandledErrors} unhandled errors` : "";
+process.stdout.write(
+  `\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped${errorsPart}\n`,
+);
+const ok =
+  turbo.status === 0 &&
+  failed === 0 &&
+  brokenFiles === 0 &&
+  unhandledErrors === 0 &&
+  unreported.length === 0;
 process.exit(ok ? 0 : 1);

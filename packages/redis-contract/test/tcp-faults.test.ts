@@ -159,6 +159,53 @@ describe("Redis stopped and restarted (TCP)", () => {
     expect(unhandled).toEqual([]);
   });
 
+  it("a subscription comes back after a reconnect, and closing it mid-resubscribe rejects nothing unhandled", async () => {
+    const redis = open(proxy.url, 300);
+    const admin = createRedis({ url: server.url });
+    opened.push(admin);
+    const channel = `t:resub:${Date.now()}`;
+    const subscribers = async () =>
+      Number(((await admin.exec(["PUBSUB", "NUMSUB", channel])) as unknown[])[1]);
+    const subscriber = redis.subscribe<string>([channel]);
+    const received: string[] = [];
+    subscriber.on("message", ({ message }) => received.push(message));
+    await eventually(async () => {
+      if ((await subscribers()) !== 1) throw new Error("not subscribed yet");
+    });
+    // Reconnect: the subscription is made again on the new connection.
+    proxy.cut();
+    await eventually(async () => {
+      if ((await subscribers()) !== 0) throw new Error("old connection still subscribed");
+    });
+    proxy.restore();
+    await eventually(async () => {
+      if ((await subscribers()) !== 1) throw new Error("not subscribed again yet");
+    });
+    await admin.publish(channel, "after");
+    await until(() => received.includes("after"));
+    // Again, but the SUBSCRIBE's reply is slow and the subscription is closed before it arrives.
+    proxy.cut();
+    await eventually(async () => {
+      if ((await subscribers()) !== 0) throw new Error("old connection still subscribed");
+    });
+    // Every chunk takes 700 ms each way: the handshake before the SUBSCRIBE takes seconds, and
+    // its reply is still on the way well after the server has run it.
+    proxy.setLatency(700);
+    proxy.restore();
+    await eventually(async () => {
+      if ((await subscribers()) !== 1) throw new Error("SUBSCRIBE not run yet");
+    }, 400);
+    await subscriber.unsubscribe();
+    // The connection is gone (the server saw it close), so its pending SUBSCRIBE was rejected;
+    // a rejection nobody handles is reported once the current ticks are over.
+    await eventually(async () => {
+      if ((await subscribers()) !== 0) throw new Error("subscriber connection still open");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).toEqual([]);
+  });
+
   it("a client of a Redis that never answered rejects instead of hanging", async () => {
     const redis = open("redis://127.0.0.1:1", 200);
     expectClientError(await settlesWithin(redis.get("x"), 5000), [

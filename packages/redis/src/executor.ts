@@ -201,9 +201,17 @@ export class CommandExecutor {
     target: string,
     onEvent: (event: PubSubEvent) => void,
   ): Promise<Subscription> {
+    // Resubscribed here after a reconnect, not by ioredis: its own resubscribe leaves the
+    // SUBSCRIBE's promise unhandled, so a connection closed before the reply (a subscription
+    // closed while Redis comes back) was an unhandled rejection "Connection is closed.".
     const subscriber = this.connect(
       `${this.#options.connectionName ?? "hotpath"}:sub`,
-      { enableOfflineQueue: true, commandTimeout: undefined, lazyConnect: true },
+      {
+        enableOfflineQueue: true,
+        commandTimeout: undefined,
+        lazyConnect: true,
+        autoResubscribe: false,
+      },
       false,
     );
     this.#subscribers.add(subscriber);
@@ -219,17 +227,20 @@ export class CommandExecutor {
     subscriber.on("pmessage", (pattern: string, channel: string, message: string) =>
       onEvent({ kind: "pmessage", pattern, channel, message }),
     );
+    const subscribeOnce = () =>
+      kind === "subscribe" ? subscriber.subscribe(target) : subscriber.psubscribe(target);
     try {
       await subscriber.connect();
-      const count =
-        kind === "subscribe"
-          ? await subscriber.subscribe(target)
-          : await subscriber.psubscribe(target);
+      const count = await subscribeOnce();
       onEvent({ kind, target, count: Number(count) });
     } catch (error) {
       await close();
       throw this.wrapFailure(error);
     }
+    // Every later "ready" is a reconnect: subscribe again; a failure waits for the next one.
+    subscriber.on("ready", () => {
+      if (this.#subscribers.has(subscriber)) subscribeOnce().catch(() => undefined);
+    });
     return { close };
   }
 
