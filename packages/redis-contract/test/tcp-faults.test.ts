@@ -165,7 +165,7 @@ describe("Redis stopped and restarted (TCP)", () => {
     opened.push(admin);
     const channel = `t:resub:${Date.now()}`;
     const subscribers = async () =>
-      Number(((await admin.exec(["PUBSUB", "NUMSUB", channel])) as unknown[])[1]);
+      Number((await admin.exec<unknown[]>(["PUBSUB", "NUMSUB", channel]))[1]);
     const subscriber = redis.subscribe<string>([channel]);
     const received: string[] = [];
     subscriber.on("message", ({ message }) => received.push(message));
