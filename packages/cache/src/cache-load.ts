@@ -65,8 +65,12 @@ export interface Loading {
     stale: T | null,
     stamp: StampSource,
   ) => void;
-  /** Tries to take the refresh lease (one SET NX) and refreshes when it got it. */
-  claimForRefresh: <T>(plan: Plan<T>, current: T | null) => Promise<void>;
+  /**
+   * Tries to take the refresh lease (one SET NX) and refreshes when it got it. `early`: refresh a
+   * fresh entry (XFetch); otherwise only an entry that is still stale when the claim runs (the
+   * claim is deferred, and a refresh may have landed meanwhile).
+   */
+  claimForRefresh: <T>(plan: Plan<T>, current: T | null, early: boolean) => Promise<void>;
   /** True while a background refresh of `key` runs here. */
   isRefreshing: (key: string) => boolean;
 }
@@ -240,12 +244,12 @@ export function createLoading(
     background(work, plan.waitUntil);
   };
 
-  const claimForRefresh = async <T>(plan: Plan<T>, current: T | null) => {
+  const claimForRefresh = async <T>(plan: Plan<T>, current: T | null, early: boolean) => {
     if (claiming.has(plan.key) || refreshing.has(plan.key)) return;
     claiming.add(plan.key);
     const token = context.nextToken();
     try {
-      // Claim regardless of freshness ("2": early refresh claims a fresh entry) and read the stamp.
+      // "2": claim regardless of freshness (early refresh); "1": only while missing or stale.
       const group = keys.groupOf(plan.key);
       const reply = (await wire.script(
         READ_SCRIPT,
@@ -256,7 +260,7 @@ export function createLoading(
           keys.version(plan.key),
           keys.sweep(group),
         ],
-        [Date.now(), plan.lock?.leaseMs ?? 10_000, token, "2", "0"],
+        [Date.now(), plan.lock?.leaseMs ?? 10_000, token, early ? "2" : "1", "0"],
       )) as unknown[];
       if (asNumber(reply[1]) === 1)
         refreshInBackground(plan, token, current, {

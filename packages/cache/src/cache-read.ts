@@ -128,7 +128,7 @@ export function createReadPath(
       if (plan.earlyBeta > 0 && !loading.isRefreshing(plan.key)) {
         const delta = Math.max(entry.loadMs, 1);
         if (now - delta * plan.earlyBeta * Math.log(Math.random()) >= entry.freshUntil)
-          background(claimForRefresh(plan, decoded.value), plan.waitUntil);
+          background(claimForRefresh(plan, decoded.value, true), plan.waitUntil);
       }
       return { value: decoded.value };
     }
@@ -142,7 +142,7 @@ export function createReadPath(
       // After the caller has its value: the claim is not on the caller's path.
       background(
         new Promise<void>((done) =>
-          setTimeout(() => void claimForRefresh(plan, decoded.value).finally(done), 0),
+          setTimeout(() => void claimForRefresh(plan, decoded.value, false).finally(done), 0),
         ),
         plan.waitUntil,
       );

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { HotpathRedis } from "@hotpath/redis";
 import { TRANSPORTS } from "@hotpath/testing";
 import { cacheEntryKey, createCache, type CacheEvent } from "../src/index.ts";
@@ -107,6 +107,38 @@ describe.each(TRANSPORTS)("jitter, early refresh, waitUntil and events over %s",
     );
     await eventually(() => seen.length === 1);
     expect(seen[0]).toEqual(["first", true]);
+  });
+
+  it("a refresh claim deferred past a refresh that already landed does not load again", async () => {
+    // A stale read defers its refresh claim to a timer. If the entry is refreshed before that
+    // timer runs (the first refresh finished within the timer's millisecond), the claim must see
+    // a fresh entry and leave it: it once claimed regardless of freshness and refreshed twice.
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      const handed: Promise<unknown>[] = [];
+      const cache = createCache({
+        redis,
+        app: newApp("late-claim"),
+        namespace: "n",
+        defaultTtl: 60,
+        metrics: false,
+        timeoutMs: 30_000,
+        waitUntil: (promise) => handed.push(promise),
+      });
+      let loads = 0;
+      const load = () => (loads += 1);
+      await cache.set("s", 1, { ttl: 0, staleWhileRevalidate: 30 });
+      expect(await cache.getOrSet("s", load, { staleWhileRevalidate: 30 })).toBe(1);
+      // The claim's timer is pending; meanwhile the entry becomes fresh.
+      await cache.set("s", 2, { ttl: 60 });
+      vi.runOnlyPendingTimers();
+      await Promise.all(handed);
+      expect(loads).toBe(0);
+      expect(await cache.get("s")).toBe(2);
+      await cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("hands background refreshes to waitUntil", async () => {
