@@ -79,7 +79,12 @@ describe("the API on a Redis Cluster while a master fails over", () => {
       // The whole load fits in one window of the read limit.
       await alignToWindow(60_000, 50_000);
 
-      const writes: (Outcome & { key: string; tipId?: number; projected?: boolean })[] = [];
+      const writes: (Outcome & {
+        key: string;
+        tipId?: number;
+        projected?: boolean;
+        detail?: string;
+      })[] = [];
       const reads: Outcome[] = [];
       const limited: Outcome[] = [];
       let stop = false;
@@ -110,8 +115,8 @@ describe("the API on a Redis Cluster while a master fails over", () => {
               });
               break;
             }
-            await response.body?.cancel();
-            writes.push(outcome);
+            // The error's code and message, to name what failed when an assertion below does.
+            writes.push({ ...outcome, detail: (await response.text()).slice(0, 300) });
             await pause();
           }
           await pause();
@@ -195,7 +200,7 @@ describe("the API on a Redis Cluster while a master fails over", () => {
 
         // Writes: succeeded, or 503 + Retry-After; and the failures all began during the switch.
         for (const write of failed) {
-          expect(write.status).toBe(503);
+          expect(write.status, `${write.key}: ${write.detail}`).toBe(503);
           expect(Number(write.retryAfter)).toBeGreaterThanOrEqual(1);
           // In flight at the kill at the earliest.
           expect(write.end).toBeGreaterThanOrEqual(killedAt);

@@ -1,16 +1,27 @@
 import { defineScript } from "./wire.ts";
 
-/** Claim a record atomically. KEYS: record. ARGV: fingerprint, token, lease ms. */
+/**
+ * Claim a record atomically. KEYS: record. ARGV: fingerprint, token, lease ms, the token of this
+ * instance's abandoned claim of the record or "" (a record held by it is taken over: that claim
+ * was given up on before its handler could run).
+ */
 export const CLAIM_SCRIPT = defineScript(
   `
-local r = redis.call('HMGET', KEYS[1], 's', 'f', 'r')
+local r = redis.call('HMGET', KEYS[1], 's', 'f', 'r', 't')
 if not r[1] then
   redis.call('HSET', KEYS[1], 's', 'p', 'f', ARGV[1], 't', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return {'claimed'}
 end
 if r[2] ~= ARGV[1] then return {'mismatch'} end
-if r[1] == 'p' then return {'inflight', redis.call('PTTL', KEYS[1])} end
+if r[1] == 'p' then
+  if ARGV[4] ~= '' and r[4] == ARGV[4] then
+    redis.call('HSET', KEYS[1], 't', ARGV[2])
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    return {'claimed'}
+  end
+  return {'inflight', redis.call('PTTL', KEYS[1])}
+end
 return {'done', r[3]}
 `,
   "idempotency.claim",

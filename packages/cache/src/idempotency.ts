@@ -9,6 +9,7 @@ import {
   asCommandError,
   isRedisCommandError,
 } from "./errors.ts";
+import { createAbandonedClaims } from "./idempotency-abandoned.ts";
 import { createWithIdempotency } from "./idempotency-http.ts";
 import { parseIdempotencyKey } from "./idempotency-key.ts";
 import { CLAIM_SCRIPT, COMPLETE_SCRIPT, RELEASE_RECORD_SCRIPT } from "./idempotency-scripts.ts";
@@ -62,6 +63,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       // Reporting must not fail the request.
     }
   };
+  const abandoned = createAbandonedClaims({ wire, leaseMs, report });
   const recordKey = (principal: string, key: string) => buildKey(app, "idem", name, principal, key);
 
   const encodeOutcome = (outcome: StoredOutcome): string =>
@@ -123,12 +125,14 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       reply = (await wire.script(
         CLAIM_SCRIPT,
         [record],
-        [fingerprint, token, leaseMs],
+        [fingerprint, token, leaseMs, abandoned.tokenOf(record)],
       )) as unknown[];
     } catch (error) {
       count("idempotency_redis_errors_total");
       // Redis refusing the command is a bug (500), not an outage (503).
       if (isRedisCommandError(error)) throw asCommandError(error);
+      // No answer: the claim may still land, and must not hold the record for a whole lease.
+      abandoned.add(record, token);
       throw new IdempotencyUnavailableError(error);
     }
     const state = asString(reply[0]);
@@ -153,6 +157,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     }
     span?.setAttribute(OUTCOME, "claimed");
     count("idempotency_first_total");
+    abandoned.forget(record);
 
     // We own the record: renew the lease while the handler runs (aborting it if that fails).
     const lease = holdRecordLease({ wire, record, token, leaseMs, claimSentAt, report });
@@ -287,6 +292,9 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     runIdempotent,
     withIdempotency,
     flushMetrics: () => recorder?.flush() ?? Promise.resolve(),
-    close: () => recorder?.close() ?? Promise.resolve(),
+    close: () => {
+      abandoned.stop();
+      return recorder?.close() ?? Promise.resolve();
+    },
   };
 }

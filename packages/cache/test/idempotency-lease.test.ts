@@ -10,7 +10,13 @@ import {
   type RedisServerHandle,
   type TcpProxy,
 } from "@hotpath/testing";
-import { createIdempotencyStore, fingerprintPayload, isCacheError } from "../src/index.ts";
+import {
+  createIdempotencyStore,
+  fingerprintPayload,
+  IdempotencyUnavailableError,
+  isCacheError,
+} from "../src/index.ts";
+import { CLAIM_SCRIPT } from "../src/idempotency-scripts.ts";
 import { eventually } from "./helpers.ts";
 
 describe.each(TRANSPORTS)("idempotency when Redis is cut off mid-run (%s)", (transport) => {
@@ -125,5 +131,84 @@ describe.each(TRANSPORTS)("idempotency when Redis is cut off mid-run (%s)", (tra
       replayed: true,
     });
     expect(runs).toBe(1);
+  }, 30_000);
+
+  /**
+   * A claim Redis answered too late: the caller got 503 and the handler did not run, but the
+   * claim still lands (the client cannot take back a command it sent). Seen in the cluster
+   * failover test as a 409 "in flight" on the retry, for the whole lease.
+   */
+  const lateClaim = async (app: string, key: string) => {
+    await reconnected();
+    const lateStore = createIdempotencyStore({
+      redis: cutRedis,
+      app,
+      leaseTtl: "30s",
+      timeoutMs: 300,
+      metrics: false,
+    });
+    const fp = await fingerprintPayload({ amount: 7 });
+    const record = buildKey(app, "idem", "default", "u", key);
+    let runs = 0;
+    const charge = () => {
+      runs += 1;
+      return { charged: runs };
+    };
+    proxy.setLatency(1500);
+    try {
+      await expect(
+        lateStore.runIdempotent(key, fp, charge, { principal: "u" }),
+      ).rejects.toBeInstanceOf(IdempotencyUnavailableError);
+      // The claim the caller gave up on takes the record when it arrives.
+      await eventually(async () => (await directRedis.hget(record, "s")) === "p", 10_000);
+    } finally {
+      proxy.setLatency(0);
+    }
+    await reconnected();
+    return { lateStore, fp, record, charge, runs: () => runs };
+  };
+
+  it("a retry on the same instance takes over the claim it gave up on (no 409 for the lease)", async () => {
+    const app = uniquePrefix("idem-late-same");
+    const { lateStore, fp, charge, runs } = await lateClaim(app, "pay-2");
+    expect(runs()).toBe(0);
+    expect(await lateStore.runIdempotent("pay-2", fp, charge, { principal: "u" })).toEqual({
+      value: { charged: 1 },
+      replayed: false,
+    });
+    expect(runs()).toBe(1);
+  }, 30_000);
+
+  it("the claim script takes a record over only from the abandoned claim's own token", async () => {
+    const record = buildKey(uniquePrefix("idem-takeover"), "idem", "default", "u", "k");
+    const claim = async (token: string, abandonedToken: string) => {
+      const reply = await directRedis.eval<unknown[], unknown[]>(
+        CLAIM_SCRIPT.source,
+        [record],
+        ["fp", token, 30_000, abandonedToken],
+      );
+      return reply[0];
+    };
+    expect(await claim("t1", "")).toBe("claimed");
+    // Another request's claim (or no abandoned claim here): in flight.
+    expect(await claim("t2", "")).toBe("inflight");
+    expect(await claim("t2", "t0")).toBe("inflight");
+    // This instance gave up on t1: its retry takes the record over, and now holds it.
+    expect(await claim("t2", "t1")).toBe("claimed");
+    expect(await directRedis.hget(record, "t")).toBe("t2");
+    expect(await claim("t3", "t1")).toBe("inflight");
+  });
+
+  it("a claim given up on is released in the background: another instance is not blocked for the lease", async () => {
+    const app = uniquePrefix("idem-late-other");
+    const { fp, record, charge, runs } = await lateClaim(app, "pay-3");
+    const otherStore = createIdempotencyStore({ redis: directRedis, app, metrics: false });
+    // Well within the 30 s lease the late claim would otherwise hold.
+    await eventually(async () => (await directRedis.exists(record)) === 0, 10_000);
+    expect(await otherStore.runIdempotent("pay-3", fp, charge, { principal: "u" })).toEqual({
+      value: { charged: 1 },
+      replayed: false,
+    });
+    expect(runs()).toBe(1);
   }, 30_000);
 });
