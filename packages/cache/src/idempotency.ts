@@ -9,7 +9,7 @@ import {
   asCommandError,
   isRedisCommandError,
 } from "./errors.ts";
-import { createAbandonedClaims } from "./idempotency-abandoned.ts";
+import { createAbandonedClaims } from "./abandoned-claims.ts";
 import { createWithIdempotency } from "./idempotency-http.ts";
 import { parseIdempotencyKey } from "./idempotency-key.ts";
 import { CLAIM_SCRIPT, COMPLETE_SCRIPT, RELEASE_RECORD_SCRIPT } from "./idempotency-scripts.ts";
@@ -63,7 +63,11 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       // Reporting must not fail the request.
     }
   };
-  const abandoned = createAbandonedClaims({ wire, leaseMs, report });
+  const abandoned = createAbandonedClaims({
+    release: async (record, token) =>
+      asNumber(await wire.script(RELEASE_RECORD_SCRIPT, [record], [token])) === 1,
+    report,
+  });
   const recordKey = (principal: string, key: string) => buildKey(app, "idem", name, principal, key);
 
   const encodeOutcome = (outcome: StoredOutcome): string =>
@@ -132,7 +136,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       // Redis refusing the command is a bug (500), not an outage (503).
       if (isRedisCommandError(error)) throw asCommandError(error);
       // No answer: the claim may still land, and must not hold the record for a whole lease.
-      abandoned.add(record, token);
+      abandoned.add(record, token, leaseMs);
       throw new IdempotencyUnavailableError(error);
     }
     const state = asString(reply[0]);

@@ -1,6 +1,7 @@
 import { buildKey, hashTag, type KeyPart } from "@hotpath/config";
 import { asCommandError, isRedisCommandError, LockError } from "./errors.ts";
 import { createOptionalRecorder, type LockCounter, type MetricsOption } from "./metrics.ts";
+import { createAbandonedClaims } from "./abandoned-claims.ts";
 import { keyParts } from "./key-parts.ts";
 import { randomId, ttlToMs, type Ttl } from "./options.ts";
 import { asNumber, createWire, defineScript, sleep, type RedisClient } from "./wire.ts";
@@ -145,6 +146,11 @@ export function createLocks(options: LocksOptions): Locks {
     waitUntil: options.waitUntil,
   });
   const count = (counter: LockCounter) => recorder?.count(group, counter);
+  // An acquire Redis answered too late may still take the lock: released in the background.
+  const abandoned = createAbandonedClaims({
+    release: async (key, token) => asNumber(await wire.script(UNLOCK_SCRIPT, [key], [token])) === 1,
+    report: () => undefined,
+  });
 
   const makeLock = (key: string, token: string, fencingToken: number, ttlMs: number): Lock => ({
     key,
@@ -157,6 +163,7 @@ export function createLocks(options: LocksOptions): Locks {
       } catch (error) {
         count("lock_redis_errors_total");
         if (isRedisCommandError(error)) throw asCommandError(error);
+        abandoned.add(key, token, ttlMs);
         throw new LockError(
           "LOCK_UNAVAILABLE",
           "Redis is unreachable: the lease could not be extended.",
@@ -172,6 +179,7 @@ export function createLocks(options: LocksOptions): Locks {
       } catch (error) {
         count("lock_redis_errors_total");
         if (isRedisCommandError(error)) throw asCommandError(error);
+        abandoned.add(key, token, ttlMs);
         throw new LockError(
           "LOCK_UNAVAILABLE",
           "Redis is unreachable: the lock could not be released (it expires with its lease).",
@@ -203,6 +211,7 @@ export function createLocks(options: LocksOptions): Locks {
       } catch (error) {
         count("lock_redis_errors_total");
         if (isRedisCommandError(error)) throw asCommandError(error);
+        abandoned.add(key, token, ttlMs);
         throw new LockError(
           "LOCK_UNAVAILABLE",
           "Redis is unreachable: the lock was not acquired (locks fail closed).",
@@ -327,6 +336,9 @@ export function createLocks(options: LocksOptions): Locks {
     tryAcquireLock,
     withLock,
     flushMetrics: () => recorder?.flush() ?? Promise.resolve(),
-    close: () => recorder?.close() ?? Promise.resolve(),
+    close: () => {
+      abandoned.stop();
+      return recorder?.close() ?? Promise.resolve();
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type RunningGateway } from "@hotpath/gateway";
+import { buildKey, hashTag } from "@hotpath/config";
 import { createRedis, type HotpathRedis } from "@hotpath/redis";
 import {
   startRedisServer,
@@ -73,5 +74,35 @@ describe.each(TRANSPORTS)("withLock when Redis is cut off from the holder (%s)",
     const settled = await outcome;
     expect(settled.ok).toBe(false);
     expect(!settled.ok && settled.error).toMatchObject({ code: "LOCK_LOST" });
+  }, 30_000);
+
+  it("an acquire Redis answered too late does not hold the lock for its ttl", async () => {
+    const app = uniquePrefix("late-lock");
+    const late = createLocks({ redis: holderRedis, app, metrics: false, timeoutMs: 300 });
+    const other = createLocks({ redis: otherRedis, app, metrics: false });
+    const lockKey = buildKey(app, "lock", "l", hashTag("job"));
+    // Connected (again, after the test above cut it), so the acquire is really sent.
+    const connected = () =>
+      holderRedis.ping().then(
+        () => true,
+        () => false,
+      );
+    await eventually(connected, 10_000);
+    proxy.setLatency(1500);
+    try {
+      // The caller is told the lock was not acquired, but the acquire still reaches Redis.
+      await expect(late.tryAcquireLock("job", { ttl: "30s" })).rejects.toMatchObject({
+        code: "LOCK_UNAVAILABLE",
+      });
+      await eventually(async () => (await otherRedis.exists(lockKey)) === 1, 10_000);
+    } finally {
+      proxy.setLatency(0);
+    }
+    // Released in the background: another process gets the lock long before the 30 s ttl.
+    await eventually(async () => (await otherRedis.exists(lockKey)) === 0, 10_000);
+    const taken = await other.tryAcquireLock("job");
+    expect(taken).not.toBeNull();
+    await taken?.release();
+    await late.close();
   }, 30_000);
 });
