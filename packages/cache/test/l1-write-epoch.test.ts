@@ -5,6 +5,12 @@ import { createCache } from "../src/index.ts";
 import { eventually, holdReplies, useTestApps } from "./helpers.ts";
 
 const isRead = (body: unknown) => Array.isArray(body) && (body[0] === "MGET" || body[0] === "GET");
+/**
+ * The held read waits while the test writes: it must not time out meanwhile (the default 500 ms
+ * did under load, and the read then fell through instead of answering "old"). The tests order
+ * the steps by conditions; this bound only keeps a broken run from hanging.
+ */
+const HELD_READ_TIMEOUT_MS = 30_000;
 
 describe.each(TRANSPORTS)("L1 and this instance's own writes over %s", (transport) => {
   let redis: HotpathRedis;
@@ -19,6 +25,7 @@ describe.each(TRANSPORTS)("L1 and this instance's own writes over %s", (transpor
         defaultTtl: 60,
         l1: { bus: false },
         metrics: false,
+        timeoutMs: HELD_READ_TIMEOUT_MS,
       });
       await cache.set("k", "old");
       const held = holdReplies(redis, isRead);
@@ -48,6 +55,7 @@ describe.each(TRANSPORTS)("L1 and this instance's own writes over %s", (transpor
       defaultTtl: 60,
       l1: { bus: false },
       metrics: false,
+      timeoutMs: HELD_READ_TIMEOUT_MS,
     });
     await cache.set("k", "old", { tags: ["t"] });
     const held = holdReplies(redis, isRead);
